@@ -1,0 +1,82 @@
+//===- Perplexity.cpp - Windowed perplexity evaluation --------------------===//
+
+#include "lq/Model/Perplexity.h"
+#include "Support.h"
+
+#include "llvm/Support/Format.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace lq;
+using namespace lq::detail;
+
+int64_t lq::countPerplexityWindows(int64_t n, int64_t w) {
+  if (w <= 0 || n - w - 1 <= 0)
+    return 0;
+  return (n - w - 1 + w - 1) / w;
+}
+
+double lq::tokenNLL(llvm::ArrayRef<float> logits, int32_t target) {
+  float maxL = -INFINITY;
+  for (float v : logits)
+    maxL = std::max(maxL, v);
+  double sum = 0;
+  for (float v : logits)
+    sum += std::exp(double(v) - maxL);
+  return std::log(sum) + maxL - logits[target];
+}
+
+llvm::Expected<PerplexityResult>
+lq::computePerplexity(const Transformer &model, llvm::ArrayRef<int32_t> ids,
+                      const PerplexityOptions &opts) {
+  int64_t W = opts.windowLen, V = model.config().vocabSize;
+  if (W <= 0 || W > model.config().maxSeqLen)
+    return makeError("perplexity: window length " + llvm::Twine(W) +
+                     " is not in [1, max_seq_len = " +
+                     llvm::Twine(model.config().maxSeqLen) + "]");
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= V)
+      return makeError("perplexity: token " + llvm::Twine(ids[i]) +
+                       " at index " + llvm::Twine(i) +
+                       " is outside the vocabulary");
+  PerplexityResult r;
+  r.windowsTotal = countPerplexityWindows(ids.size(), W);
+  if (r.windowsTotal == 0)
+    return makeError("perplexity: " + llvm::Twine(ids.size()) +
+                     " tokens are too few for one window of " +
+                     llvm::Twine(W) + " (need more than " +
+                     llvm::Twine(W + 1) + ")");
+  int64_t windows = opts.maxWindows > 0
+                        ? std::min(opts.maxWindows, r.windowsTotal)
+                        : r.windowsTotal;
+  auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+        .count();
+  };
+  double lastReport = 0;
+  for (int64_t w = 0; w < windows; ++w) {
+    int64_t i = w * W;
+    auto logits = model.forward(ids.slice(i, W));
+    if (!logits)
+      return logits.takeError();
+    for (int64_t t = 0; t < W; ++t)
+      r.totalNLL += tokenNLL(llvm::ArrayRef<float>(*logits).slice(t * V, V),
+                             ids[i + t + 1]);
+    r.numTargets += W;
+    r.windowsScored = w + 1;
+    double now = elapsed();
+    if (opts.progress && (now - lastReport >= 1.0 || w + 1 == windows)) {
+      lastReport = now;
+      *opts.progress << llvm::format(
+          "perplexity: window %lld/%lld, %.1f s, running ppl %.4f\n",
+          (long long)(w + 1), (long long)windows, now,
+          std::exp(r.totalNLL / r.numTargets));
+      opts.progress->flush();
+    }
+  }
+  r.perplexity = std::exp(r.totalNLL / r.numTargets);
+  r.seconds = elapsed();
+  return r;
+}

@@ -1,0 +1,41 @@
+# -*- Python -*-
+import os
+import sys
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QUANT_OPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py",
+                   "Inputs", "unit"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%src_root", config.quant_opt_src_root))
+
+# Upstream lowering of linalg-on-tensors modules to the LLVM dialect, and the
+# runner invocation for a `func.func @main()` that prints with printMemrefF32.
+config.substitutions.append(("%lower-to-llvm",
+    "--one-shot-bufferize=bufferize-function-boundaries --convert-linalg-to-loops "
+    "--convert-scf-to-cf --expand-strided-metadata --lower-affine --finalize-memref-to-llvm "
+    "--convert-math-to-llvm --convert-math-to-libm --convert-arith-to-llvm --convert-func-to-llvm "
+    "--convert-cf-to-llvm --reconcile-unrealized-casts"))
+config.substitutions.append(("%run-main",
+    "mlir-runner -e main -entry-point-result=void "
+    f"-shared-libs={config.mlir_lib_dir}/libmlir_runner_utils{config.llvm_shlib_ext} "
+    f"-shared-libs={config.mlir_lib_dir}/libmlir_c_runner_utils{config.llvm_shlib_ext}"))
+config.substitutions.append(("%python", sys.executable))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
+tools = ["quant-opt", "mlir-opt", "mlir-runner",
+         ToolSubst("quant-import", unresolved="ignore"),
+         ToolSubst("quant-run", unresolved="ignore")]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

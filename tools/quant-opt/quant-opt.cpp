@@ -1,0 +1,26 @@
+//===- quant-opt.cpp - the quant-opt driver ---------------------------------===//
+//
+// mlir-opt with the lq dialect and passes: upstream dialects, passes and
+// extensions are all registered so quantized modules can be lowered in one
+// invocation.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::lq::registerLQPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::lq::LQDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "quant-opt: low-bit quantization compiler\n", registry));
+}
