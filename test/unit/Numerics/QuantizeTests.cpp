@@ -1,0 +1,239 @@
+//===- QuantizeTests.cpp - RTN/GPTQ over every encoding ------------------------===//
+#include "lq/Numerics/Packing.h"
+#include "lq/Numerics/PVQ.h"
+#include "lq/Numerics/Quantize.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+
+using namespace lq;
+
+namespace {
+std::vector<float> randomWeight(int64_t rows, int64_t cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0, 0.05f);
+  std::vector<float> w(rows * cols);
+  for (auto &v : w)
+    v = normal(rng);
+  return w;
+}
+
+/// H = X^T X for X with strongly correlated columns (a low-rank mix plus
+/// noise), like real activations.
+std::vector<float> correlatedHessian(int64_t cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  const int64_t samples = 4 * cols, rank = 4;
+  std::vector<float> mix(rank * cols);
+  for (auto &v : mix)
+    v = normal(rng);
+  std::vector<double> h(cols * cols, 0);
+  std::vector<float> x(cols);
+  for (int64_t s = 0; s < samples; ++s) {
+    float z[rank];
+    for (auto &v : z)
+      v = normal(rng);
+    for (int64_t c = 0; c < cols; ++c) {
+      x[c] = 0.3f * normal(rng);
+      for (int64_t r = 0; r < rank; ++r)
+        x[c] += z[r] * mix[r * cols + c];
+    }
+    for (int64_t i = 0; i < cols; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        h[i * cols + j] += (double)x[i] * x[j];
+  }
+  return std::vector<float>(h.begin(), h.end());
+}
+
+double relError(const std::vector<float> &w, const std::vector<float> &d) {
+  double e = 0, r = 0;
+  for (size_t i = 0; i < w.size(); ++i)
+    e += (w[i] - d[i]) * (w[i] - d[i]), r += w[i] * w[i];
+  return std::sqrt(e / r);
+}
+
+const Encoding kEncodings[] = {
+    UniformEncoding{4, 32, true}, UniformEncoding{3, 64, false}, UniformEncoding{2, 32, true},
+    UniformEncoding{8, 128, false}, PVQEncoding{8, 6, 4, 32}, PVQEncoding{4, 3, 5, 4},
+    BinaryEncoding{3, 32}, BinaryEncoding{2, 64}};
+} // namespace
+
+TEST(Quantize, VerifyRejectsInconsistentEncodings) {
+  EXPECT_TRUE(verifyEncoding(UniformEncoding{9, 32, true}, 4, 64));
+  EXPECT_TRUE(verifyEncoding(UniformEncoding{1, 32, true}, 4, 64));
+  EXPECT_TRUE(verifyEncoding(UniformEncoding{4, 48, true}, 4, 64));
+  EXPECT_TRUE(verifyEncoding(PVQEncoding{8, 4, 4, 12}, 4, 64));  // amp group not a multiple
+  EXPECT_TRUE(verifyEncoding(PVQEncoding{6, 4, 4, 6}, 4, 64));   // D does not divide K
+  EXPECT_TRUE(verifyEncoding(PVQEncoding{64, 64, 4, 64}, 4, 64)); // index > 64 bits
+  EXPECT_TRUE(verifyEncoding(BinaryEncoding{9, 32}, 4, 64));
+  EXPECT_FALSE(verifyEncoding(PVQEncoding{8, 4, 4, 32}, 4, 64));
+  std::vector<float> w(4 * 64, 0.1f);
+  auto bad = quantizeWeight(w.data(), 4, 64, UniformEncoding{4, 48, true});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(llvm::toString(bad.takeError()).find("does not divide"), std::string::npos);
+  w[5] = NAN;
+  auto nan = quantizeWeight(w.data(), 4, 64, UniformEncoding{4, 32, true});
+  ASSERT_FALSE(nan);
+  llvm::consumeError(nan.takeError());
+}
+
+TEST(Quantize, BitsPerWeightMatchesTheFormula) {
+  const int64_t rows = 64, cols = 256;
+  EXPECT_DOUBLE_EQ(bitsPerWeight(UniformEncoding{4, 128, true}, rows, cols), 4 + 16.0 / 128);
+  EXPECT_DOUBLE_EQ(bitsPerWeight(UniformEncoding{3, 64, false}, rows, cols), 3 + 24.0 / 64);
+  // PVQ: ceil(log2 N(8,4)) = 12 bits per 8 weights + 4/32 + 16/K.
+  EXPECT_DOUBLE_EQ(bitsPerWeight(PVQEncoding{8, 4, 4, 32}, rows, cols),
+                   12.0 / 8 + 4.0 / 32 + 16.0 / cols);
+  EXPECT_DOUBLE_EQ(bitsPerWeight(BinaryEncoding{3, 128}, rows, cols), 3 + 16.0 * 4 / 128);
+  // The stored arrays are exactly that large.
+  std::vector<float> w = randomWeight(rows, cols, 1);
+  for (const Encoding &enc : kEncodings) {
+    if (verifyEncoding(enc, rows, cols))
+      continue;
+    EncodedWeight e = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc));
+    double bits = 8.0 * (e.codes.size() + e.zeroPoints.size() + e.amplitudes.size()) +
+                  16.0 * (e.scales.size() + e.offsets.size());
+    EXPECT_DOUBLE_EQ(bits / (rows * cols), bitsPerWeight(enc, rows, cols));
+  }
+}
+
+TEST(Quantize, UniformRoundTripsItsOwnGrid) {
+  // A weight already on a 4-bit grid with exactly representable scales is
+  // reproduced exactly.
+  const int64_t rows = 3, cols = 32;
+  std::vector<float> w(rows * cols);
+  std::mt19937 rng(5);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      w[r * cols + c] = (float)((int)(rng() % 16) - 8) * 0.125f;
+  for (int64_t r = 0; r < rows; ++r)
+    w[r * cols] = -1.0f, w[r * cols + 1] = 0.875f; // pin min and max
+  UniformEncoding enc{4, 32, true};
+  EncodedWeight e = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc));
+  EXPECT_EQ(decodeWeight(enc, e), w);
+}
+
+TEST(Quantize, ErrorShrinksWithBitsAndDecodeIsConsistent) {
+  const int64_t rows = 48, cols = 128;
+  std::vector<float> w = randomWeight(rows, cols, 2);
+  double prev = 1e9;
+  for (unsigned bits : {2u, 3u, 4u, 8u}) {
+    UniformEncoding enc{bits, 32, false};
+    EncodedWeight e = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc));
+    double err = relError(w, decodeWeight(enc, e));
+    EXPECT_LT(err, prev);
+    prev = err;
+  }
+  EXPECT_LT(prev, 0.01);
+  // PVQ: more pulses, less error.
+  double p4 = relError(w, decodeWeight(PVQEncoding{8, 4, 4, 8},
+                                       llvm::cantFail(quantizeWeight(w.data(), rows, cols,
+                                                                     PVQEncoding{8, 4, 4, 8}))));
+  double p12 = relError(w, decodeWeight(PVQEncoding{8, 12, 4, 8},
+                                        llvm::cantFail(quantizeWeight(w.data(), rows, cols,
+                                                                      PVQEncoding{8, 12, 4, 8}))));
+  EXPECT_LT(p12, p4);
+  EXPECT_LT(p12, 0.2);
+}
+
+TEST(Quantize, GptqBeatsRtnOnCorrelatedHessian) {
+  const int64_t rows = 32, cols = 128;
+  std::vector<float> w = randomWeight(rows, cols, 3);
+  std::vector<float> h = correlatedHessian(cols, 4);
+  for (const Encoding &enc : kEncodings) {
+    if (verifyEncoding(enc, rows, cols))
+      continue;
+    QuantizeOptions rtn;
+    rtn.algorithm = QuantizeOptions::Algorithm::RTN;
+    QuantizeOptions gptq;
+    gptq.hessian = h.data();
+    gptq.blockSize = 32; // exercise the lazy batch updates across blocks
+    auto lossOf = [&](const QuantizeOptions &o) {
+      EncodedWeight e = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, o));
+      std::vector<float> d = decodeWeight(enc, e);
+      return layerLoss(w.data(), d.data(), rows, cols, h.data());
+    };
+    double lr = lossOf(rtn), lg = lossOf(gptq);
+    EXPECT_LT(lg, 0.8 * lr) << "encoding #" << enc.index() << " rtn " << lr << " gptq " << lg;
+    gptq.actOrder = true;
+    double la = lossOf(gptq);
+    EXPECT_LT(la, lr) << "act-order, encoding #" << enc.index();
+  }
+}
+
+TEST(Quantize, GptqBlockSizeDoesNotChangeTheResult) {
+  const int64_t rows = 8, cols = 64;
+  std::vector<float> w = randomWeight(rows, cols, 8);
+  std::vector<float> h = correlatedHessian(cols, 9);
+  UniformEncoding enc{3, 16, true};
+  QuantizeOptions a, b;
+  a.hessian = b.hessian = h.data();
+  a.blockSize = 64, b.blockSize = 16;
+  std::vector<float> da = decodeWeight(enc, llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, a)));
+  std::vector<float> db = decodeWeight(enc, llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, b)));
+  double diff = 0;
+  for (size_t i = 0; i < da.size(); ++i)
+    diff += da[i] != db[i];
+  EXPECT_LE(diff, 2) << "lazy batching must only reorder floating-point sums";
+}
+
+TEST(Quantize, ThreadsDoNotChangeTheResult) {
+  const int64_t rows = 64, cols = 64;
+  std::vector<float> w = randomWeight(rows, cols, 12);
+  std::vector<float> h = correlatedHessian(cols, 13);
+  for (const Encoding &enc : kEncodings) {
+    if (verifyEncoding(enc, rows, cols))
+      continue;
+    QuantizeOptions one, many;
+    one.hessian = many.hessian = h.data();
+    one.threads = 1, many.threads = 4;
+    EncodedWeight a = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, one));
+    EncodedWeight b = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, many));
+    EXPECT_EQ(a.codes, b.codes);
+    EXPECT_EQ(a.scales, b.scales);
+  }
+}
+
+TEST(Quantize, BinaryCodesFitTheIntegerGrid) {
+  // Planes == log2(grid): the uniform binary code is exact.
+  std::vector<double> hist(8, 1.0);
+  BinaryCodeFit exact = fitBinaryCodes(hist, 3);
+  EXPECT_NEAR(exact.error, 0, 1e-9);
+  // A 5-bit grid with a bell-shaped histogram re-coded in 3 planes: ALS
+  // never does worse than the uniform code it starts from.
+  std::vector<double> bell(32);
+  for (int v = 0; v < 32; ++v)
+    bell[v] = std::exp(-0.5 * std::pow((v - 15.5) / 5, 2)) * 100;
+  BinaryCodeFit fit = fitBinaryCodes(bell, 3);
+  double uniformErr = 0;
+  for (int v = 0; v < 32; ++v) {
+    double step = 31.0 / 7, best = 1e9;
+    for (int l = 0; l < 8; ++l)
+      best = std::min(best, std::pow(v - l * step, 2));
+    uniformErr += bell[v] * best;
+  }
+  EXPECT_LE(fit.error, uniformErr + 1e-9);
+  EXPECT_LT(fit.error, 0.9 * uniformErr); // non-uniform levels pay off on a bell
+}
+
+TEST(Quantize, BinaryRescaleNeverHurts) {
+  const int64_t rows = 32, cols = 128;
+  std::vector<float> w = randomWeight(rows, cols, 21);
+  BinaryEncoding enc{3, 64};
+  QuantizeOptions fixed, explored;
+  fixed.rescaleGrid = {1.0};
+  fixed.algorithm = explored.algorithm = QuantizeOptions::Algorithm::RTN;
+  double ef = relError(w, decodeWeight(enc, llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, fixed))));
+  double ee = relError(w, decodeWeight(enc, llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, explored))));
+  EXPECT_LE(ee, ef + 1e-12);
+}
+
+TEST(Quantize, LayerLossIdentityIsSquaredError) {
+  std::vector<float> a = {1, 2, 3, 4}, b = {1, 1, 3, 2};
+  EXPECT_DOUBLE_EQ(layerLoss(a.data(), b.data(), 2, 2, nullptr), 5.0);
+  std::vector<float> h = {2, 1, 1, 2};
+  // rows: d0 = (0, 1) -> 2; d1 = (0, 2) -> 8.
+  EXPECT_DOUBLE_EQ(layerLoss(a.data(), b.data(), 2, 2, h.data()), 10.0);
+}
