@@ -17,18 +17,6 @@ using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
 
-static Expected<llvm::json::Value> parseJSON(StringRef text,
-                                             const llvm::Twine &source,
-                                             bool rejectDuplicates) {
-  Expected<llvm::json::Value> v = llvm::json::parse(text);
-  if (!v)
-    return makeError(source + ": invalid JSON: " + toString(v.takeError()));
-  if (rejectDuplicates)
-    if (std::optional<std::string> dup = findDuplicateKey(text))
-      return makeError(source + ": duplicate JSON key '" + *dup + "'");
-  return v;
-}
-
 Expected<LlamaConfig> lq::parseHFConfig(StringRef json, StringRef source) {
   auto v = parseJSON(json, source, /*rejectDuplicates=*/true);
   if (!v)

@@ -13,6 +13,7 @@
 using namespace lq;
 using namespace lq::detail;
 using llvm::Error;
+using llvm::Expected;
 using llvm::StringRef;
 
 // Far above any real Llama, yet small enough that every product of two of
@@ -232,6 +233,35 @@ void lq::convertRopeStyle(LlamaModel &model, LlamaConfig::RopeStyle to) {
 //===----------------------------------------------------------------------===//
 // detail helpers
 //===----------------------------------------------------------------------===//
+
+llvm::Expected<llvm::json::Value>
+detail::parseJSON(StringRef text, const llvm::Twine &source,
+                  bool rejectDuplicates) {
+  // Nesting depth outside strings; malformed text is left to the parser.
+  unsigned depth = 0;
+  for (size_t i = 0, n = text.size(); i < n; ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < n && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > MaxJSONDepth)
+        return makeError(source + ": invalid JSON: nested deeper than " +
+                         llvm::Twine(MaxJSONDepth) + " levels at byte " +
+                         llvm::Twine(i));
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  Expected<llvm::json::Value> v = llvm::json::parse(text);
+  if (!v)
+    return makeError(source + ": invalid JSON: " + toString(v.takeError()));
+  if (rejectDuplicates)
+    if (std::optional<std::string> dup = findDuplicateKey(text))
+      return makeError(source + ": duplicate JSON key '" + *dup + "'");
+  return v;
+}
 
 std::optional<std::string> detail::findDuplicateKey(StringRef json) {
   // A small scanner over already-validated JSON: a stack of key sets, one per

@@ -4,9 +4,11 @@
 #include "Support.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/Parallel.h"
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 using namespace lq;
 using namespace lq::detail;
@@ -21,10 +23,12 @@ double lq::tokenNLL(llvm::ArrayRef<float> logits, int32_t target) {
   float maxL = -INFINITY;
   for (float v : logits)
     maxL = std::max(maxL, v);
+  // exp in float (each term within an ulp of float), summed in double: the
+  // NLL is exact to ~1e-7 absolute, at a third of the cost of double exp.
   double sum = 0;
   for (float v : logits)
-    sum += std::exp(double(v) - maxL);
-  return std::log(sum) + maxL - logits[target];
+    sum += std::exp(v - maxL);
+  return std::log(sum) + double(maxL) - double(logits[target]);
 }
 
 llvm::Expected<PerplexityResult>
@@ -58,12 +62,23 @@ lq::computePerplexity(const Transformer &model, llvm::ArrayRef<int32_t> ids,
   double lastReport = 0;
   for (int64_t w = 0; w < windows; ++w) {
     int64_t i = w * W;
+    auto f0 = std::chrono::steady_clock::now();
     auto logits = model.forward(ids.slice(i, W));
     if (!logits)
       return logits.takeError();
+    r.forwardSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - f0)
+            .count();
+    // The log-softmax over the vocabulary costs as much as a small model's
+    // forward pass; spread it over the threads, then sum in a fixed order
+    // so the result does not depend on the thread count.
+    std::vector<double> nll(W);
+    llvm::ArrayRef<float> all(*logits);
+    llvm::parallelFor(0, W, [&](size_t t) {
+      nll[t] = tokenNLL(all.slice(t * V, V), ids[i + t + 1]);
+    });
     for (int64_t t = 0; t < W; ++t)
-      r.totalNLL += tokenNLL(llvm::ArrayRef<float>(*logits).slice(t * V, V),
-                             ids[i + t + 1]);
+      r.totalNLL += nll[t];
     r.numTargets += W;
     r.windowsScored = w + 1;
     double now = elapsed();

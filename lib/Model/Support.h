@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cstdint>
@@ -138,6 +139,16 @@ private:
   llvm::StringRef data;
   uint64_t pos = 0;
 };
+
+/// Parses JSON text from a file. llvm::json::parse (and the destructor of
+/// the value it returns) recurses once per nesting level, so a hostile file
+/// of ~100k '[' overflows the stack; texts nested deeper than MaxJSONDepth
+/// are rejected before parsing. With `rejectDuplicates`, a repeated object
+/// key is an error (see findDuplicateKey). Messages start with `source`.
+constexpr unsigned MaxJSONDepth = 256;
+llvm::Expected<llvm::json::Value> parseJSON(llvm::StringRef text,
+                                            const llvm::Twine &source,
+                                            bool rejectDuplicates);
 
 /// llvm::json keeps the last of duplicate keys silently; formats where a
 /// duplicate means a corrupt or ambiguous file reject them with this check.

@@ -12,6 +12,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <climits>
 #include <queue>
 
 using namespace lq;
@@ -233,9 +235,10 @@ BPETokenizer::fromVocab(std::vector<std::string> tokens,
 
 Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
                                               StringRef source) {
-  Expected<llvm::json::Value> v = llvm::json::parse(json);
+  Expected<llvm::json::Value> v =
+      parseJSON(json, source, /*rejectDuplicates=*/false);
   if (!v)
-    return makeError(source + ": invalid JSON: " + toString(v.takeError()));
+    return v.takeError();
   const llvm::json::Object *root = v->getAsObject();
   if (!root)
     return makeError(source + ": top level is not an object");
@@ -264,36 +267,19 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
   if (std::optional<std::string> dup = findDuplicateKey(json))
     return makeError(source + ": duplicate JSON key '" + *dup + "'");
 
-  // Ids must be contiguous, so none can reach the number of entries; this
-  // also bounds the allocation below by the size of the file.
+  // Collect (id, token) from the vocabulary and the added tokens, then check
+  // that the ids are exactly 0 .. n-1 (an id may appear in both lists only
+  // with the same token). Sorting first keeps every allocation bounded by
+  // the number of entries in the file, whatever ids it claims.
   const llvm::json::Array *addedArr = root->getArray("added_tokens");
-  int64_t entries = int64_t(vocab->size()) + (addedArr ? addedArr->size() : 0);
-  std::vector<std::string> tokens;
-  std::vector<bool> used;
-  auto place = [&](StringRef tok, int64_t id) -> Error {
-    if (id < 0 || id >= entries)
-      return makeError(source + ": token '" + tok + "' has id " +
-                       llvm::Twine(id) + " out of range [0, " +
-                       llvm::Twine(entries) + ")");
-    if (size_t(id) >= tokens.size()) {
-      tokens.resize(id + 1);
-      used.resize(id + 1);
-    }
-    if (used[id] && tokens[id] != tok)
-      return makeError(source + ": id " + llvm::Twine(id) +
-                       " is used by both '" + tokens[id] + "' and '" + tok +
-                       "'");
-    tokens[id] = tok.str();
-    used[id] = true;
-    return Error::success();
-  };
+  std::vector<std::pair<int64_t, StringRef>> entries;
+  entries.reserve(vocab->size() + (addedArr ? addedArr->size() : 0));
   for (const auto &kv : *vocab) {
     std::optional<int64_t> id = kv.second.getAsInteger();
     if (!id)
       return makeError(source + ": vocab entry '" + StringRef(kv.first) +
                        "' is not an integer id");
-    if (Error e = place(kv.first, *id))
-      return std::move(e);
+    entries.push_back({*id, StringRef(kv.first)});
   }
   std::vector<AddedToken> added;
   if (addedArr) {
@@ -304,16 +290,35 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
           o ? o->getString("content") : std::nullopt;
       if (!id || !content)
         return makeError(source + ": added_tokens entry without id/content");
-      if (Error e = place(*content, *id))
-        return std::move(e);
-      added.push_back(
-          {content->str(), int32_t(*id), o->getBoolean("special").value_or(false)});
+      entries.push_back({*id, *content});
+      added.push_back({content->str(), int32_t(*id),
+                       o->getBoolean("special").value_or(false)});
     }
   }
-  for (size_t i = 0; i < used.size(); ++i)
-    if (!used[i])
-      return makeError(source + ": vocabulary id " + llvm::Twine(i) +
+  for (const auto &[id, tok] : entries)
+    if (id < 0 || id > INT32_MAX)
+      return makeError(source + ": token '" + tok + "' has id " +
+                       llvm::Twine(id) + " out of range [0, 2^31)");
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::vector<std::string> tokens;
+  for (size_t k = 0; k < entries.size(); ++k) {
+    auto [id, tok] = entries[k];
+    if (k > 0 && entries[k - 1].first == id) {
+      if (entries[k - 1].second != tok)
+        return makeError(source + ": id " + llvm::Twine(id) +
+                         " is used by both '" + entries[k - 1].second +
+                         "' and '" + tok + "'");
+      continue;
+    }
+    if (id != int64_t(tokens.size()))
+      return makeError(source + ": vocabulary id " +
+                       llvm::Twine(tokens.size()) +
                        " is unused (ids must be contiguous)");
+    tokens.push_back(tok.str());
+  }
+  if (tokens.empty())
+    return makeError(source + ": empty vocabulary");
 
   auto impl = std::make_shared<Impl>();
   impl->source = source.str();

@@ -70,6 +70,13 @@ microKernel(const float *x, int64_t in, const float *panel, float *y,
       acc[r][1] += a * b1;
     }
   }
+  if (cols == 16) { // full panel: fixed-size stores, no memcpy call
+    for (int r = 0; r < MR; ++r) {
+      std::memcpy(y + r * ldy, &acc[r][0], 32);
+      std::memcpy(y + r * ldy + 8, &acc[r][1], 32);
+    }
+    return;
+  }
   for (int r = 0; r < MR; ++r) {
     float tmp[16];
     std::memcpy(tmp, &acc[r][0], 32);
@@ -142,8 +149,15 @@ LQ_HOT void attendOne(const float *q, const float *k, const float *v,
   float maxS = -INFINITY;
   for (int64_t j = 0; j < n; ++j) {
     const float *kj = k + j * kvStride;
-    float s = 0;
-    for (int64_t d = 0; d < hd; ++d)
+    // Eight partial sums (vectorizable without reassociating a scalar
+    // reduction), combined in a fixed order.
+    v8 acc = {};
+    int64_t d = 0;
+    for (; d + 8 <= hd; d += 8)
+      acc += *(const v8 *)(q + d) * *(const v8 *)(kj + d);
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+              ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; d < hd; ++d)
       s += q[d] * kj[d];
     scores[j] = s * scale;
     maxS = std::max(maxS, scores[j]);

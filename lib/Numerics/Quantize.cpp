@@ -272,7 +272,7 @@ private:
 class BinaryQuantizer : public RowQuantizer {
 public:
   BinaryQuantizer(const BinaryEncoding &e, const QuantizeOptions &o, EncodedWeight &out)
-      : e(e), gridBits(std::max(o.gridBits, e.planes)), rescale(o.rescaleGrid), out(out),
+      : e(e), gridBits(o.gridBits ? o.gridBits : e.planes + 1), rescale(o.rescaleGrid), out(out),
         groupLevels(out.cols / e.group) {
     if (rescale.empty())
       rescale.push_back(1.0);
@@ -538,7 +538,7 @@ llvm::Expected<EncodedWeight> quantizeWeight(const float *weight, int64_t rows, 
   if (opts.blockSize <= 0)
     return llvm::createStringError("block size must be positive");
   if (auto *b = std::get_if<BinaryEncoding>(&enc))
-    if (opts.gridBits <= b->planes || opts.gridBits > 12)
+    if (opts.gridBits != 0 && (opts.gridBits <= b->planes || opts.gridBits > 12))
       return llvm::createStringError(
           "GPTQT grid bits must exceed the %u binary planes and be at most 12, got %u",
           b->planes, opts.gridBits);

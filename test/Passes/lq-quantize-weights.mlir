@@ -5,14 +5,14 @@
 
 // A plain matmul: B is [K, N] and is transposed to the [N, K] weight view.
 // RTN-LABEL: func.func @plain
-// RTN: %[[W:.*]] = lq.constant codes(dense_resource<matmul0.codes> : tensor<8x16xi8>) scales(dense_resource<matmul0.scales> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.uniform<bits = 4, group = 16, symmetric = true>>
-// RTN: %[[Y:.*]] = lq.matmul %arg0, %[[W]] : tensor<4x32xf32>, !lq.weight<8x32, #lq.uniform<bits = 4, group = 16, symmetric = true>> -> tensor<4x8xf32>
+// RTN: %[[W:.*]] = lq.constant codes(dense_resource<matmul0.codes> : tensor<8x16xi8>) scales(dense_resource<matmul0.scales> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.uniform<bits = 4, group = 16>>
+// RTN: %[[Y:.*]] = lq.matmul %arg0, %[[W]] : tensor<4x32xf32>, !lq.weight<8x32, #lq.uniform<bits = 4, group = 16>> -> tensor<4x8xf32>
 // RTN-NOT: linalg.matmul
 // RTN: return %[[Y]]
 // GPTQ-LABEL: func.func @plain
 // GPTQ: lq.constant codes(dense_resource<matmul0.codes> : tensor<8x12xi8>) scales(dense_resource<matmul0.scales> : tensor<8x1xf16>) zero_points(dense_resource<matmul0.zero_points> : tensor<8x1xi8>) : !lq.weight<8x32, #lq.uniform<bits = 3, group = 32, symmetric = false>>
 // PVQ-LABEL: func.func @plain
-// PVQ: lq.constant codes(dense_resource<matmul0.codes> : tensor<8x{[0-9]+}xi8>) scales(dense_resource<matmul0.scales> : tensor<8x1xf16>) amplitudes(dense_resource<matmul0.amplitudes> : tensor<8x1xi8>) : !lq.weight<8x32, #lq.pvq<dim = 8, pulses = 6, amp_bits = 4, amp_group = 16>>
+// PVQ: lq.constant codes(dense_resource<matmul0.codes> : tensor<8x{{[0-9]+}}xi8>) scales(dense_resource<matmul0.scales> : tensor<8x1xf16>) amplitudes(dense_resource<matmul0.amplitudes> : tensor<8x1xi8>) : !lq.weight<8x32, #lq.pvq<dim = 8, pulses = 6, amp_bits = 4, amp_group = 16>>
 // BIN-LABEL: func.func @plain
 // BIN: lq.constant codes(dense_resource<matmul0.codes> : tensor<2x8x4xi8>) scales(dense_resource<matmul0.scales> : tensor<8x2x2xf16>) offsets(dense_resource<matmul0.offsets> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.binary<planes = 2, group = 16>>
 func.func @plain(%x: tensor<4x32xf32>) -> tensor<4x8xf32> {
@@ -61,7 +61,7 @@ func.func @plain(%x: tensor<4x32xf32>) -> tensor<4x8xf32> {
 // non-zero init, bf16 weight data.
 // RTN-LABEL: func.func @transposed
 // RTN: %[[W:.*]] = lq.constant codes(dense_resource<layers.0.attn.q.codes> : tensor<8x16xi8>)
-// RTN: %[[P:.*]] = lq.matmul %arg0, %[[W]] {{lq.role = "layers.0.attn.q"}}
+// RTN: %[[P:.*]] = lq.matmul %arg0, %[[W]] {lq.role = "layers.0.attn.q"}
 // RTN: %[[Y:.*]] = arith.addf %arg1, %[[P]] : tensor<4x8xf32>
 // RTN: return %[[Y]]
 // BIN-LABEL: func.func @transposed

@@ -177,8 +177,11 @@ static int runPerplexity() {
                    ids->size(), (long long)r->windowsScored,
                    (long long)r->windowsTotal, (long long)r->numTargets,
                    r->totalNLL / r->numTargets)
-         << format("time %.2f s, %.0f tokens/s\n", r->seconds,
-                   r->numTargets / r->seconds);
+         << format("time %.2f s, %.0f tokens/s (forward alone: %.2f s, "
+                   "%.0f tokens/s; %u threads)\n",
+                   r->seconds, r->numTargets / r->seconds, r->forwardSeconds,
+                   r->numTargets / r->forwardSeconds,
+                   parallel::strategy.compute_thread_count());
   return 0;
 }
 

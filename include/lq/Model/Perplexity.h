@@ -31,7 +31,10 @@ struct PerplexityResult {
   int64_t windowsScored = 0;
   /// Windows the whole text yields under the protocol.
   int64_t windowsTotal = 0;
+  /// Wall time of the whole evaluation, and of the Transformer::forward
+  /// calls alone (the rest is the log-softmax over the vocabulary).
   double seconds = 0;
+  double forwardSeconds = 0;
 };
 
 /// Number of windows `numTokens` yields: |{i = 0, W, 2W, ... : i < N - W - 1}|.
@@ -42,8 +45,8 @@ llvm::Expected<PerplexityResult>
 computePerplexity(const Transformer &model, llvm::ArrayRef<int32_t> ids,
                   const PerplexityOptions &options = {});
 
-/// Negative log-likelihood of `target` under one row of logits (log-softmax,
-/// accumulated in double).
+/// Negative log-likelihood of `target` (which must index `logits`) under one
+/// row of logits (log-softmax, accumulated in double).
 double tokenNLL(llvm::ArrayRef<float> logits, int32_t target);
 
 } // namespace lq

@@ -35,8 +35,9 @@ struct QuantizeOptions {
   int64_t blockSize = 128;
   /// Worker threads over rows; 0 = all hardware threads.
   unsigned threads = 0;
-  /// Binary codes: bits of GPTQT's first, linear step (> planes).
-  unsigned gridBits = 5;
+  /// Binary codes: bits of GPTQT's first, linear step (> planes; 0 means
+  /// planes + 1).
+  unsigned gridBits = 0;
   /// Binary codes: candidate factors on the first step's scale (GPTQT's
   /// re-exploration); the best by group error is kept.
   std::vector<double> rescaleGrid = {0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1};

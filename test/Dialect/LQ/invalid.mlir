@@ -204,7 +204,7 @@ func.func @rope_shape(%x: tensor<3x8xf32>) {
 
 func.func @rope_angle(%x: tensor<3x4xf32>) {
   // expected-error @+1 {{angles[1] is not finite}}
-  %0 = lq.fpt.rope_scale %x {scales = dense<1.0> : tensor<1x2xf32>, angles = dense<[0.0, 0x7F800000]> : tensor<1x2xf32>} : tensor<3x4xf32>
+  %0 = lq.fpt.rope_scale %x {scales = dense<1.0> : tensor<1x2xf32>, angles = dense<[[0.0, 0x7F800000]]> : tensor<1x2xf32>} : tensor<3x4xf32>
   return
 }
 

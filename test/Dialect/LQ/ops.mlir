@@ -3,9 +3,9 @@
 // RUN: quant-opt %s -emit-bytecode | quant-opt | FileCheck %s
 
 // CHECK-LABEL: func.func @uniform
-// CHECK: %[[W:.*]] = lq.constant codes(dense<17> : tensor<8x32xi8>) scales(dense<1.000000e+00> : tensor<8x2xf16>) : !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>>
-// CHECK: lq.decode %[[W]] : !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<8x64xf32>
-// CHECK: lq.matmul %{{.*}}, %[[W]] : tensor<3x64xf32>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<3x8xf32>
+// CHECK: %[[W:.*]] = lq.constant codes(dense<17> : tensor<8x32xi8>) scales(dense<1.000000e+00> : tensor<8x2xf16>) : !lq.weight<8x64, #lq.uniform<bits = 4, group = 32>>
+// CHECK: lq.decode %[[W]] : !lq.weight<8x64, #lq.uniform<bits = 4, group = 32>> -> tensor<8x64xf32>
+// CHECK: lq.matmul %{{.*}}, %[[W]] : tensor<3x64xf32>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32>> -> tensor<3x8xf32>
 // CHECK: lq.matmul %{{.*}}, %[[W]] act(8) : tensor<2x3x64xf32>
 func.func @uniform(%x: tensor<3x64xf32>, %y: tensor<2x3x64xf32>) -> (tensor<8x64xf32>, tensor<3x8xf32>, tensor<2x3x8xf32>) {
   %w = lq.constant codes(dense<17> : tensor<8x32xi8>) scales(dense<1.0> : tensor<8x2xf16>)

@@ -64,6 +64,17 @@ TEST(HFConfig, RejectsBadConfigs) {
   };
   EXPECT_ERROR_CONTAINS(parseHFConfig("{", "c.json"), "c.json: invalid JSON");
   EXPECT_ERROR_CONTAINS(parseHFConfig("[1]", "c.json"), "not a JSON object");
+  // llvm::json::parse recurses per level; deep nesting must not overflow
+  // the stack.
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  EXPECT_ERROR_CONTAINS(parseHFConfig(deep, "c.json"), "nested deeper");
+  EXPECT_ERROR_CONTAINS(
+      parseHFConfig("{\"a\": " + std::string(300, '{') + "}", "c.json"),
+      "nested deeper");
+  // Brackets inside strings do not count.
+  ASSERT_OK(parseHFConfig(
+      with("{", "{\"x\": \"[\\\"" + std::string(1000, '[') + "\", "),
+      "c.json"));
   EXPECT_ERROR_CONTAINS(parseHFConfig(with("\"hidden_size\"", "\"x\""), "c.json"),
                         "missing field 'hidden_size'");
   EXPECT_ERROR_CONTAINS(

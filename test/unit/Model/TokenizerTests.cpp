@@ -165,6 +165,9 @@ TEST(Tokenizer, SmallVocabularies) {
                         "add_prefix_space");
   EXPECT_ERROR_CONTAINS(bad("\"id\": 4", "\"id\": 2"), "used by both");
   EXPECT_ERROR_CONTAINS(BPETokenizer::fromJSON("{", "t.json"), "invalid JSON");
+  EXPECT_ERROR_CONTAINS(
+      BPETokenizer::fromJSON(std::string(100000, '{'), "t.json"),
+      "nested deeper");
 }
 
 } // namespace
