@@ -18,7 +18,8 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     - `gptq`: uniform codes with GPTQ Hessian error feedback;
     - `pvq`: pyramid vector quantization with GPTQ feedback on decoded groups;
     - `binary`: GPTQT binary codes (linear grid of `grid-bits`, re-coded into
-      `planes` sign planes) with GPTQ feedback.
+      `planes` sign planes) with GPTQ feedback; the scale re-exploration is
+      the separate `lq-rescale` pass (quantize with `keep-reference=true`).
 
     The Hessian `X^T X` of a matmul's input is read from its `lq.hessian`
     attribute (`tensor<KxKxf32>`, attached by calibration). Without one the
@@ -31,7 +32,7 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
   let options = [
     Option<"method", "method", "std::string", "\"rtn\"",
            "Quantization method: rtn, gptq, pvq or binary">,
-    Option<"bits", "bits", "unsigned", "4", "Uniform code width (1-8)">,
+    Option<"bits", "bits", "unsigned", "4", "Uniform code width (2-8)">,
     Option<"group", "group", "int64_t", "128",
            "Weights per scale along K for uniform and binary codes (0 = whole row)">,
     Option<"symmetric", "symmetric", "bool", "true", "Symmetric uniform codes">,
@@ -50,6 +51,39 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", "128", "GPTQ lazy-update block size">,
     Option<"report", "report", "bool", "false",
            "Emit a remark per weight: bits per weight, relative error, layer loss">,
+    Option<"keepReference", "keep-reference", "bool", "false",
+           "Attach the float weight (`lq.reference`) and its Hessian (`lq.hessian`) "
+           "to each lq.constant, for passes that refine codes against it (lq-rescale)">,
+  ];
+}
+
+def LQRescale : Pass<"lq-rescale", "::mlir::ModuleOp"> {
+  let summary = "Re-explore the scale of GPTQT binary codes against the float weight";
+  let description = [{
+    GPTQT's re-exploration: after linear quantization and re-coding into
+    binary planes, the first step's scale no longer fits. For every group of
+    every `#lq.binary` `lq.constant` carrying its float weight
+    (`lq.reference`, attached by `lq-quantize-weights{keep-reference=true}`),
+    both GPTQT steps are redone with the scale times each factor of `grid`;
+    a candidate replaces the group's codes only when it lowers the layer loss
+    `tr(dW H dWᵀ)` of its row (H from the constant's `lq.hessian`, identity
+    without one), so the loss never rises. The reference weight and Hessian
+    are dropped afterwards. Constants of other encodings are left alone.
+
+    ```mlir
+    %w = lq.constant codes(...) scales(...) offsets(...)
+           {lq.reference = dense_resource<q.reference> : tensor<64x128xf32>}
+         : !lq.weight<64x128, #lq.binary<planes = 3, group = 32>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::lq::LQDialect"];
+  let options = [
+    ListOption<"grid", "grid", "double",
+               "Candidate factors on the linear step's scale (each > 0)">,
+    Option<"gridBits", "grid-bits", "unsigned", "0",
+           "Bits of the linear step (0 = planes + 1)">,
+    Option<"report", "report", "bool", "false",
+           "Emit a remark per weight with the layer loss before and after">,
   ];
 }
 

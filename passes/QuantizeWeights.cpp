@@ -153,6 +153,8 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
   options.actOrder = actOrder;
   options.blockSize = blockSize;
   options.gridBits = gridBits;
+  // GPTQT's scale re-exploration against the layer loss is lq-rescale's job.
+  options.rescaleGrid = {1.0};
   if (hessian.empty() && method != "rtn")
     op.emitRemark() << "no lq.hessian statistics: " << method
                     << " runs with an identity Hessian (round-to-nearest feedback)";
@@ -190,6 +192,13 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
       ConstantOp::create(builder, loc, weightType, codes, scales, zeroPoints, amplitudes, offsets);
   if (failed(mlir::verify(constant))) // encoder and layout must agree; never emit bad IR.
     return failure();
+  if (keepReference) {
+    constant->setAttr("lq.reference",
+                      resource("reference", {weight->rows, weight->cols}, builder.getF32Type(),
+                               weight->values));
+    if (Attribute h = op->getAttr("lq.hessian"))
+      constant->setAttr("lq.hessian", h);
+  }
 
   Value input = op.getDpsInputOperand(0)->get();
   auto matmul = MatmulOp::create(builder, loc, resultType, input, constant, IntegerAttr());

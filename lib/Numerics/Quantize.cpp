@@ -210,6 +210,85 @@ BinaryCodeFit fitBinaryCodes(const std::vector<double> &histogram, unsigned plan
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// The 2^planes levels of a binary-code group with their sign patterns,
+/// computed exactly as decodeWeight does, sorted by value.
+using BinaryLevels = std::vector<std::pair<float, unsigned>>;
+
+BinaryLevels binaryLevels(const std::vector<float> &alpha, float offset) {
+  BinaryLevels levels;
+  for (unsigned p = 0; p < (1u << alpha.size()); ++p) {
+    float v = offset;
+    for (size_t i = 0; i < alpha.size(); ++i)
+      v = v + ((p >> i & 1) ? 1.0f : -1.0f) * alpha[i];
+    levels.push_back({v, p});
+  }
+  std::sort(levels.begin(), levels.end());
+  return levels;
+}
+
+size_t nearestLevel(const BinaryLevels &levels, double w) {
+  auto it = std::lower_bound(levels.begin(), levels.end(), std::make_pair((float)w, 0u),
+                             [](auto &a, auto &b) { return a.first < b.first; });
+  size_t hi = std::min<size_t>(it - levels.begin(), levels.size() - 1);
+  size_t lo = hi > 0 ? hi - 1 : 0;
+  return std::fabs(w - levels[lo].first) <= std::fabs(w - levels[hi].first) ? lo : hi;
+}
+
+/// One group's binary-code parameters (fp16-exact) and levels.
+struct BinaryGroupCodes {
+  std::vector<float> alpha;
+  float offset = 0;
+  BinaryLevels levels;
+};
+
+/// GPTQT on one group for one scale factor gamma: linear quantization to
+/// 2^gridBits levels with the min-max scale times gamma (gamma < 1 clips both
+/// ends around the centre), then the integer grid re-coded as binary planes.
+BinaryGroupCodes binaryGroupCandidate(const double *w, int64_t n, unsigned planes,
+                                      unsigned gridBits, double gamma) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (int64_t i = 0; i < n; ++i)
+    lo = std::min(lo, w[i]), hi = std::max(hi, w[i]);
+  BinaryGroupCodes codes;
+  codes.alpha.assign(planes, 0.0f);
+  codes.offset = roundToHalf((float)((lo + hi) / 2));
+  if (hi > lo) {
+    int64_t grid = int64_t(1) << gridBits;
+    double s = (hi - lo) / (grid - 1) * gamma;
+    double z = (grid - 1) / 2.0 - (lo + hi) / 2 / s;
+    std::vector<double> histogram(grid, 0);
+    for (int64_t i = 0; i < n; ++i)
+      histogram[(int64_t)std::clamp<double>(std::nearbyint(w[i] / s + z), 0, grid - 1)] += 1;
+    BinaryCodeFit fit = fitBinaryCodes(histogram, planes);
+    // Merged form: w = sum (s alpha_i) b_i + s (beta - z).
+    for (unsigned i = 0; i < planes; ++i)
+      codes.alpha[i] = roundToHalf((float)(s * fit.alpha[i]));
+    codes.offset = roundToHalf((float)(s * (fit.beta - z)));
+  }
+  codes.levels = binaryLevels(codes.alpha, codes.offset);
+  return codes;
+}
+
+/// The candidate with the least squared error over the re-exploration grid.
+BinaryGroupCodes fitBinaryGroup(const double *w, int64_t n, unsigned planes, unsigned gridBits,
+                                const std::vector<double> &gammas) {
+  BinaryGroupCodes best;
+  double bestErr = INFINITY;
+  for (double gamma : gammas) {
+    BinaryGroupCodes c = binaryGroupCandidate(w, n, planes, gridBits, gamma);
+    double err = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double d = w[i] - c.levels[nearestLevel(c.levels, w[i])].first;
+      err += d * d;
+    }
+    if (err < bestErr)
+      bestErr = err, best = std::move(c);
+  }
+  return best;
+}
+} // namespace
+
+namespace {
 /// Quantizes one row at a time into the shared EncodedWeight (rows never
 /// share bytes, so rows may run on different threads).
 class RowQuantizer {
@@ -281,53 +360,17 @@ public:
   int64_t paramGroup() const override { return e.group; }
 
   void fitGroup(int64_t row, int64_t g, const double *w) override {
-    double lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < e.group; ++i)
-      lo = std::min(lo, w[i]), hi = std::max(hi, w[i]);
-    int64_t grid = int64_t(1) << gridBits;
-    std::vector<float> bestAlpha(e.planes, 0.0f);
-    float bestOffset = (float)((lo + hi) / 2);
-    double bestErr = INFINITY;
-    if (hi > lo) {
-      double center = (lo + hi) / 2;
-      for (double gamma : rescale) {
-        // Step 1: linear grid of 2^gridBits levels, scale re-explored by gamma
-        // (gamma < 1 clips both ends around the centre).
-        double s = (hi - lo) / (grid - 1) * gamma;
-        double z = (grid - 1) / 2.0 - center / s;
-        std::vector<double> histogram(grid, 0);
-        for (int64_t i = 0; i < e.group; ++i)
-          histogram[(int64_t)std::clamp<double>(std::nearbyint(w[i] / s + z), 0, grid - 1)] += 1;
-        // Step 2: re-code the integer grid as binary planes.
-        BinaryCodeFit fit = fitBinaryCodes(histogram, e.planes);
-        // Merged form: w = sum (s alpha_i) b_i + s (beta - z), in fp16.
-        std::vector<float> alpha(e.planes);
-        for (unsigned i = 0; i < e.planes; ++i)
-          alpha[i] = roundToHalf((float)(s * fit.alpha[i]));
-        float offset = roundToHalf((float)(s * (fit.beta - z)));
-        setLevels(alpha, offset);
-        double err = 0;
-        for (int64_t i = 0; i < e.group; ++i) {
-          double d = w[i] - levels[nearest(levels, w[i])].first;
-          err += d * d;
-        }
-        if (err < bestErr)
-          bestErr = err, bestAlpha = alpha, bestOffset = offset;
-      }
-    }
-    if (!(bestErr < INFINITY)) // constant group: the offset alone holds it.
-      bestOffset = roundToHalf(bestOffset);
+    BinaryGroupCodes best = fitBinaryGroup(w, e.group, e.planes, gridBits, rescale);
     int64_t idx = row * (out.cols / e.group) + g;
     for (unsigned i = 0; i < e.planes; ++i)
-      out.scales[idx * e.planes + i] = floatToHalf(bestAlpha[i]);
-    out.offsets[idx] = floatToHalf(bestOffset);
-    setLevels(bestAlpha, bestOffset);
-    groupLevels[g] = levels;
+      out.scales[idx * e.planes + i] = floatToHalf(best.alpha[i]);
+    out.offsets[idx] = floatToHalf(best.offset);
+    groupLevels[g] = best.levels;
   }
 
   void quantizeUnit(int64_t row, int64_t col, const double *w, double *q) override {
     const auto &lv = groupLevels[col / e.group];
-    const auto &[value, bits] = lv[nearest(lv, *w)];
+    const auto &[value, bits] = lv[nearestLevel(lv, *w)];
     int64_t rowBytes = packedBytes(out.cols, 1);
     for (unsigned i = 0; i < e.planes; ++i)
       putBits(&out.codes[(i * out.rows + row) * rowBytes], col, 1, bits >> i & 1);
@@ -335,31 +378,11 @@ public:
   }
 
 private:
-  /// Levels computed exactly as decodeWeight does, sorted by value.
-  void setLevels(const std::vector<float> &alpha, float offset) {
-    levels.clear();
-    for (unsigned p = 0; p < (1u << e.planes); ++p) {
-      float v = offset;
-      for (unsigned i = 0; i < e.planes; ++i)
-        v = v + ((p >> i & 1) ? 1.0f : -1.0f) * alpha[i];
-      levels.push_back({v, p});
-    }
-    std::sort(levels.begin(), levels.end());
-  }
-  static size_t nearest(const std::vector<std::pair<float, unsigned>> &levels, double w) {
-    auto it = std::lower_bound(levels.begin(), levels.end(), std::make_pair((float)w, 0u),
-                               [](auto &a, auto &b) { return a.first < b.first; });
-    size_t hi = std::min<size_t>(it - levels.begin(), levels.size() - 1);
-    size_t lo = hi > 0 ? hi - 1 : 0;
-    return std::fabs(w - levels[lo].first) <= std::fabs(w - levels[hi].first) ? lo : hi;
-  }
-
   BinaryEncoding e;
   unsigned gridBits;
   std::vector<double> rescale;
   EncodedWeight &out;
-  std::vector<std::pair<float, unsigned>> levels;
-  std::vector<std::vector<std::pair<float, unsigned>>> groupLevels;
+  std::vector<BinaryLevels> groupLevels;
 };
 
 class PVQQuantizer : public RowQuantizer {
@@ -680,6 +703,129 @@ llvm::Expected<EncodedWeight> quantizeWeight(const float *weight, int64_t rows, 
     pool.wait();
   }
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// rescaleBinary
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<RescaleResult> rescaleBinary(const float *weight, const BinaryEncoding &enc,
+                                            EncodedWeight &ew, const QuantizeOptions &opts) {
+  int64_t rows = ew.rows, cols = ew.cols;
+  if (std::optional<std::string> msg = verifyEncoding(enc, rows, cols))
+    return llvm::createStringError(*msg);
+  int64_t groups = cols / enc.group, rowBytes = packedBytes(cols, 1);
+  if ((int64_t)ew.codes.size() != enc.planes * rows * rowBytes ||
+      (int64_t)ew.scales.size() != rows * groups * enc.planes ||
+      (int64_t)ew.offsets.size() != rows * groups)
+    return llvm::createStringError("the encoded weight does not match #lq.binary<planes = %u, "
+                                   "group = %lld> for %lldx%lld",
+                                   enc.planes, (long long)enc.group, (long long)rows,
+                                   (long long)cols);
+  unsigned gridBits = opts.gridBits ? opts.gridBits : enc.planes + 1;
+  if (gridBits <= enc.planes || gridBits > 12)
+    return llvm::createStringError("GPTQT grid bits must exceed the %u binary planes and be at "
+                                   "most 12, got %u",
+                                   enc.planes, gridBits);
+  const float *h = opts.hessian;
+  std::vector<float> decoded = decodeWeight(enc, ew);
+  std::vector<double> before(rows, 0), after(rows, 0);
+  std::vector<int64_t> changed(rows, 0);
+
+  auto rescaleRows = [&](int64_t begin, int64_t end) {
+    std::vector<double> delta(cols), v(cols), w(enc.group), e(enc.group);
+    for (int64_t r = begin; r < end; ++r) {
+      const float *row = weight + r * cols;
+      for (int64_t c = 0; c < cols; ++c)
+        delta[c] = (double)row[c] - decoded[r * cols + c];
+      // v = H delta (H symmetric), so a change e on columns G moves the loss
+      // by 2 e.v_G + e^T H_GG e.
+      for (int64_t j = 0; j < cols; ++j) {
+        if (!h) {
+          v[j] = delta[j];
+          continue;
+        }
+        double s = 0;
+        for (int64_t i = 0; i < cols; ++i)
+          s += (double)h[j * cols + i] * delta[i];
+        v[j] = s;
+      }
+      double loss = 0;
+      for (int64_t c = 0; c < cols; ++c)
+        loss += delta[c] * v[c];
+      before[r] = loss;
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t c0 = g * enc.group;
+        for (int64_t i = 0; i < enc.group; ++i)
+          w[i] = row[c0 + i];
+        double bestGain = -1e-12 * std::max(std::fabs(loss), 1e-30);
+        std::optional<BinaryGroupCodes> best;
+        for (double gamma : opts.rescaleGrid) {
+          BinaryGroupCodes cand =
+              binaryGroupCandidate(w.data(), enc.group, enc.planes, gridBits, gamma);
+          for (int64_t i = 0; i < enc.group; ++i)
+            e[i] = (w[i] - cand.levels[nearestLevel(cand.levels, w[i])].first) - delta[c0 + i];
+          double gain = 0;
+          for (int64_t i = 0; i < enc.group; ++i) {
+            double he = 0;
+            if (h)
+              for (int64_t j = 0; j < enc.group; ++j)
+                he += (double)h[(c0 + i) * cols + c0 + j] * e[j];
+            else
+              he = e[i];
+            gain += e[i] * (2 * v[c0 + i] + he);
+          }
+          if (gain < bestGain)
+            bestGain = gain, best = std::move(cand);
+        }
+        if (!best)
+          continue;
+        // Apply: new codes, delta, v and loss.
+        int64_t idx = r * groups + g;
+        for (unsigned i = 0; i < enc.planes; ++i)
+          ew.scales[idx * enc.planes + i] = floatToHalf(best->alpha[i]);
+        ew.offsets[idx] = floatToHalf(best->offset);
+        for (int64_t i = 0; i < enc.group; ++i) {
+          const auto &[value, bits] = best->levels[nearestLevel(best->levels, w[i])];
+          for (unsigned p = 0; p < enc.planes; ++p)
+            putBits(&ew.codes[(p * rows + r) * rowBytes], c0 + i, 1, bits >> p & 1);
+          e[i] = (w[i] - value) - delta[c0 + i];
+          delta[c0 + i] = w[i] - value;
+        }
+        for (int64_t i = 0; i < enc.group; ++i) {
+          if (e[i] == 0)
+            continue;
+          if (!h) {
+            v[c0 + i] += e[i];
+            continue;
+          }
+          const float *hrow = h + (c0 + i) * cols;
+          for (int64_t j = 0; j < cols; ++j)
+            v[j] += hrow[j] * e[i];
+        }
+        loss += bestGain;
+        ++changed[r];
+      }
+      after[r] = loss;
+    }
+  };
+  unsigned threads =
+      opts.threads ? opts.threads : llvm::hardware_concurrency().compute_thread_count();
+  if (threads <= 1 || rows < 8) {
+    rescaleRows(0, rows);
+  } else {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
+    int64_t chunk = std::max<int64_t>(1, rows / (4 * threads));
+    for (int64_t r = 0; r < rows; r += chunk)
+      pool.async([&, r] { rescaleRows(r, std::min(rows, r + chunk)); });
+    pool.wait();
+  }
+  RescaleResult result;
+  result.groups = rows * groups;
+  for (int64_t r = 0; r < rows; ++r)
+    result.lossBefore += before[r], result.lossAfter += after[r],
+        result.groupsChanged += changed[r];
+  return result;
 }
 
 //===----------------------------------------------------------------------===//

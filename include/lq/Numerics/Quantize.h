@@ -62,6 +62,19 @@ std::vector<float> decodeWeight(const Encoding &enc, const EncodedWeight &encode
 double layerLoss(const float *weight, const float *decoded, int64_t rows, int64_t cols,
                  const float *hessian);
 
+/// GPTQT's scale re-exploration as a step of its own on an encoded binary
+/// weight, against the original weight: for every group, the codes refitted
+/// with each factor of options.rescaleGrid (both GPTQT steps redone) replace
+/// the current ones only when they lower the row's layer loss
+/// tr(dW H dW^T) (H = options.hessian, or identity). The loss never rises.
+struct RescaleResult {
+  double lossBefore = 0, lossAfter = 0;
+  int64_t groupsChanged = 0, groups = 0;
+};
+llvm::Expected<RescaleResult> rescaleBinary(const float *weight, const BinaryEncoding &enc,
+                                            EncodedWeight &encoded,
+                                            const QuantizeOptions &options = {});
+
 /// GPTQT's second step on one group: given integer codes q (0..2^gridBits-1)
 /// of a linear grid, the `planes` binary-code levels sum_i alpha_i b_i + beta
 /// that minimise the squared error to q, fitted by alternating least squares

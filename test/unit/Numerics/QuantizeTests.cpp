@@ -237,3 +237,36 @@ TEST(Quantize, LayerLossIdentityIsSquaredError) {
   // rows: d0 = (0, 1) -> 2; d1 = (0, 2) -> 8.
   EXPECT_DOUBLE_EQ(layerLoss(a.data(), b.data(), 2, 2, h.data()), 10.0);
 }
+
+TEST(Quantize, RescaleBinaryNeverIncreasesTheLayerLoss) {
+  const int64_t rows = 24, cols = 128;
+  std::vector<float> w = randomWeight(rows, cols, 31);
+  std::vector<float> h = correlatedHessian(cols, 32);
+  for (bool withHessian : {false, true}) {
+    for (unsigned planes : {2u, 3u}) {
+      BinaryEncoding enc{planes, 32};
+      QuantizeOptions q;
+      q.hessian = withHessian ? h.data() : nullptr;
+      q.rescaleGrid = {1.0}; // no re-exploration while quantizing
+      EncodedWeight e = llvm::cantFail(quantizeWeight(w.data(), rows, cols, enc, q));
+      std::vector<float> d0 = decodeWeight(enc, e);
+      double loss0 = layerLoss(w.data(), d0.data(), rows, cols, q.hessian);
+      QuantizeOptions r;
+      r.hessian = q.hessian;
+      RescaleResult res = llvm::cantFail(rescaleBinary(w.data(), enc, e, r));
+      std::vector<float> d1 = decodeWeight(enc, e);
+      double loss1 = layerLoss(w.data(), d1.data(), rows, cols, q.hessian);
+      EXPECT_NEAR(res.lossBefore, loss0, 1e-6 * loss0);
+      EXPECT_NEAR(res.lossAfter, loss1, 1e-6 * loss0) << "tracked loss must be the real one";
+      EXPECT_LE(loss1, loss0 * (1 + 1e-12)) << "planes " << planes << " H " << withHessian;
+      if (!withHessian) // on plain RTN codes the scale search always finds gains
+        EXPECT_LT(loss1, loss0);
+    }
+  }
+  // A mismatched encoded weight is an error, not a crash.
+  EncodedWeight bad;
+  bad.rows = 2, bad.cols = 32;
+  auto err = rescaleBinary(w.data(), BinaryEncoding{3, 32}, bad);
+  ASSERT_FALSE(err);
+  llvm::consumeError(err.takeError());
+}
