@@ -3,7 +3,7 @@
 # and runs each for N seconds (default 10) from its seed corpus.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors config
-#                                             tokenizer llama2c gguf
+#                                             tokenizer encode llama2c gguf
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), CLANGXX, LLVM_PREFIX.
 # New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never to the seeds in
 # test/fuzz/corpus. Exits non-zero when a fuzzer finds a crash.
@@ -13,7 +13,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-10}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer llama2c gguf)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer encode llama2c gguf)
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+  # libFuzzer reads -max_total_time=0 as "no limit".
+  echo "fuzz.sh: SECONDS must be a positive integer" >&2
+  exit 2
+fi
 cxx="${CLANGXX:-/usr/bin/clang++-22}"
 llvm="${LLVM_PREFIX:-/usr/lib/llvm-22}"
 out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -39,8 +44,8 @@ for src in Llama HFReader Llama2c GGUF Tokenizer; do
 done
 
 declare -A source=([safetensors]=FuzzSafetensors [config]=FuzzConfig
-                   [tokenizer]=FuzzTokenizer [llama2c]=FuzzLlama2c
-                   [gguf]=FuzzGGUF)
+                   [tokenizer]=FuzzTokenizer [encode]=FuzzEncode
+                   [llama2c]=FuzzLlama2c [gguf]=FuzzGGUF)
 status=0
 for t in "${targets[@]}"; do
   src="${source[$t]:-}"
@@ -50,7 +55,9 @@ for t in "${targets[@]}"; do
   fi
   bin="$out/fuzz-$t"
   echo "fuzz.sh: building $bin"
-  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$root/test/fuzz/$src.cpp" \
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer \
+    -DLQ_FUZZ_TOKENIZER="\"$root/test/data/llama-docs-2m/tokenizer.json\"" \
+    "$root/test/fuzz/$src.cpp" \
     "${objs[@]}" "${libs[@]}" -o "$bin"
   mkdir -p "$out/corpus/$t" "$out/artifacts/$t"
   echo "fuzz.sh: running $t for ${seconds}s"

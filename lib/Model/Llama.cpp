@@ -309,6 +309,8 @@ std::optional<std::string> detail::findDuplicateKey(StringRef json) {
 
 void detail::convertToFloat(DType type, const char *src, size_t count,
                             float *dst) {
+  if (count == 0) // dst may be null (an empty vector's data())
+    return;
   switch (type) {
   case DType::F32:
     std::memcpy(dst, src, count * 4);

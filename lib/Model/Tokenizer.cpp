@@ -83,6 +83,9 @@ struct BPETokenizer::Impl {
   int16_t codepointToByte[512];
   std::shared_ptr<pcre2_code> regex;
   std::string source;
+  /// `ignore_merges`: a piece that is itself a vocabulary token is emitted
+  /// as that token without running the merges.
+  bool ignoreMerges = false;
 
   Error init(std::vector<AddedToken> addedTokens);
   Error addMerge(StringRef left, StringRef right, size_t rank);
@@ -155,6 +158,16 @@ Error BPETokenizer::Impl::addMerge(StringRef left, StringRef right,
 
 Error BPETokenizer::Impl::bpe(StringRef piece, std::vector<int32_t> &out) const {
   size_t n = piece.size();
+  if (ignoreMerges) {
+    std::string spelled;
+    for (unsigned char b : piece)
+      appendUTF8(spelled, gpt2ByteToCodepoint(b));
+    auto it = tokenToId.find(spelled);
+    if (it != tokenToId.end()) {
+      out.push_back(it->second);
+      return Error::success();
+    }
+  }
   std::vector<int32_t> ids(n), prev(n), next(n);
   for (size_t i = 0; i < n; ++i) {
     uint8_t b = piece[i];
@@ -261,6 +274,13 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
       return makeError(source + ": BPE dropout is not supported");
   if (model->getBoolean("byte_fallback").value_or(false))
     return makeError(source + ": BPE byte_fallback is not supported");
+  // Options that change how words are split or spelled.
+  for (StringRef key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (const llvm::json::Value *f = model->get(key))
+      if (f->kind() != llvm::json::Value::Null &&
+          f->getAsString() != std::optional<StringRef>(""))
+        return makeError(source + ": BPE '" + key + "' is not supported");
+  bool ignoreMerges = model->getBoolean("ignore_merges").value_or(false);
   const llvm::json::Object *vocab = model->getObject("vocab");
   if (!vocab)
     return makeError(source + ": missing object 'model.vocab'");
@@ -290,6 +310,10 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
           o ? o->getString("content") : std::nullopt;
       if (!id || !content)
         return makeError(source + ": added_tokens entry without id/content");
+      for (StringRef flag : {"single_word", "lstrip", "rstrip"})
+        if (o->getBoolean(flag).value_or(false))
+          return makeError(source + ": added token '" + *content + "' sets '" +
+                           flag + "', which is not supported");
       entries.push_back({*id, *content});
       added.push_back({content->str(), int32_t(*id),
                        o->getBoolean("special").value_or(false)});
@@ -351,6 +375,7 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
     if (Error e = impl->addMerge(l, r, rank++))
       return std::move(e);
   }
+  impl->ignoreMerges = ignoreMerges;
   if (Error e = impl->init(std::move(added)))
     return std::move(e);
   return BPETokenizer(std::move(impl));

@@ -91,7 +91,9 @@ llvm::Expected<GGUFVocab> readGGUFVocab(llvm::MemoryBufferRef buffer);
 //===----------------------------------------------------------------------===//
 
 /// Dispatches on what `path` is: a directory or .safetensors file (HF), a file
-/// starting with "GGUF", otherwise llama2.c .bin.
+/// starting with "GGUF" or named *.gguf, a file that looks like safetensors
+/// (u64 header length, then '{'; config.json beside it), otherwise llama2.c
+/// .bin (the error says which formats were ruled out).
 llvm::Expected<LlamaModel> loadModel(llvm::StringRef path);
 
 } // namespace lq

@@ -32,7 +32,9 @@ public:
 
   /// Parses tokenizer.json text. Requires model.type "BPE", a ByteLevel
   /// pre-tokenizer without prefix space and no normalizer; every merge's
-  /// parts and result must be in the vocabulary.
+  /// parts and result must be in the vocabulary; ids must be 0..n-1. Honours
+  /// model.ignore_merges; rejects dropout, byte_fallback, subword
+  /// prefixes/suffixes and added tokens with lstrip/rstrip/single_word.
   static llvm::Expected<BPETokenizer> fromJSON(llvm::StringRef json,
                                                llvm::StringRef source);
   static llvm::Expected<BPETokenizer> fromFile(llvm::StringRef path);

@@ -312,6 +312,36 @@ TEST(HFModel, TiedEmbeddingsMaterializeLMHead) {
 // RoPE layout conversion
 //===----------------------------------------------------------------------===//
 
+TEST(LoadModel, DispatchesOnContentAndName) {
+  LlamaModel m = tinyModel();
+  TempDir dir;
+  writeFile(dir.file("config.json"), configJSON(m.config));
+  // A safetensors file under another name is recognised by its header.
+  writeFile(dir.file("weights.dat"), safetensorsBytes(allTensors(m)));
+  auto st = loadModel(dir.file("weights.dat"));
+  ASSERT_OK(st);
+  expectSameWeights(m, *st);
+  auto gguf = serializeGGUF(m);
+  ASSERT_OK(gguf);
+  writeFile(dir.file("m.model"), str(*gguf));
+  auto g = loadModel(dir.file("m.model"));
+  ASSERT_OK(g);
+  EXPECT_EQ(g->config.ropeStyle, LlamaConfig::Interleaved);
+  auto bin = serializeLlama2c(m);
+  ASSERT_OK(bin);
+  writeFile(dir.file("m.ckpt"), str(*bin));
+  ASSERT_OK(loadModel(dir.file("m.ckpt")));
+  // Wrong content for the name, or no recognisable format at all.
+  writeFile(dir.file("x.gguf"), str(*bin));
+  EXPECT_ERROR_CONTAINS(loadModel(dir.file("x.gguf")), "bad magic");
+  writeFile(dir.file("junk.dat"), "not a model at all");
+  EXPECT_ERROR_CONTAINS(loadModel(dir.file("junk.dat")),
+                        "reading it as a llama2.c checkpoint failed");
+  writeFile(dir.file("junk.bin"), "not a model at all");
+  EXPECT_ERROR_CONTAINS(loadModel(dir.file("junk.bin")), "llama2.c header");
+  EXPECT_ERROR_CONTAINS(loadModel(dir.file("missing")), "cannot open");
+}
+
 TEST(RopeStyle, ConversionPermutesAndInverts) {
   LlamaModel m = tinyModel(), c = m;
   convertRopeStyle(c, LlamaConfig::Interleaved);

@@ -136,6 +136,24 @@ TEST(Tokenizer, SmallVocabularies) {
   EXPECT_EQ(*ids, (std::vector<int32_t>{3, 2, 3, 4, 1, 0}));
   EXPECT_ERROR_CONTAINS(t->encode("az"), "byte 0x7a has no token");
 
+  // ignore_merges: with a token "bc" that no merge produces, the piece "bc"
+  // comes out whole only when ignore_merges is on.
+  {
+    std::string j = json;
+    j.replace(j.find("\"<s>\": 4"), 8, "\"<s>\": 4, \"bc\": 5");
+    auto plain = BPETokenizer::fromJSON(j, "t.json");
+    ASSERT_OK(plain);
+    j.replace(j.find("\"merges\""), 8, "\"ignore_merges\": true, \"merges\"");
+    auto ign = BPETokenizer::fromJSON(j, "t.json");
+    ASSERT_OK(ign);
+    auto ii = ign->encode("bc");
+    ASSERT_OK(ii);
+    EXPECT_EQ(*ii, (std::vector<int32_t>{5}));
+    auto pb = plain->encode("bc");
+    ASSERT_OK(pb);
+    EXPECT_EQ(*pb, (std::vector<int32_t>{1, 2}));
+  }
+
   // The same through a GGUF vocabulary.
   auto g = BPETokenizer::fromVocab({"a", "b", "c", "ab"}, {"a b"}, {}, "g");
   ASSERT_OK(g);
@@ -164,6 +182,11 @@ TEST(Tokenizer, SmallVocabularies) {
                             "\"add_prefix_space\": true"),
                         "add_prefix_space");
   EXPECT_ERROR_CONTAINS(bad("\"id\": 4", "\"id\": 2"), "used by both");
+  EXPECT_ERROR_CONTAINS(bad("\"special\": true", "\"lstrip\": true"),
+                        "'lstrip'");
+  EXPECT_ERROR_CONTAINS(bad("\"merges\"", "\"end_of_word_suffix\": \"</w>\", "
+                                          "\"merges\""),
+                        "end_of_word_suffix");
   EXPECT_ERROR_CONTAINS(BPETokenizer::fromJSON("{", "t.json"), "invalid JSON");
   EXPECT_ERROR_CONTAINS(
       BPETokenizer::fromJSON(std::string(100000, '{'), "t.json"),
