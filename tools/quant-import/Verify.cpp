@@ -258,7 +258,7 @@ llvm::Error lq::verifyAgainstReference(ModuleOp module,
   }
   if (!ok)
     return makeError(llvm::formatv("verify: logits differ from the reference "
-                                   "by more than {0} x max(1, max |ref|)",
+                                   "by more than {0:e1} x max(1, max |ref|)",
                                    tolerance));
   return llvm::Error::success();
 }

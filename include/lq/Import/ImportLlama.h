@@ -34,7 +34,10 @@ struct ImportOptions {
 void registerImportDialects(mlir::DialectRegistry &registry);
 
 /// Builds the module for `model`, which must have passed
-/// LlamaModel::validate(). The weight data is moved out of `model` into the
+/// LlamaModel::validate(). Like any compiled kernel the module does not check
+/// its inputs: callers keep 1 <= T <= context, 0 <= pos < context and token
+/// ids below the vocabulary size (outside them it reads or writes out of
+/// bounds). The weight data is moved out of `model` into the
 /// module's resource blobs (no copy, so a large model is held once);
 /// `model.weights` is empty afterwards. `source` names the checkpoint in
 /// errors.
