@@ -237,14 +237,8 @@ Value LlamaEmitter::rope(Value x3, Value base, Value slot) {
   int64_t hd = c.headDim(), half = hd / 2;
   bool interleaved = c.ropeStyle == lq::LlamaConfig::Interleaved;
   Value cosT = weight(lq::RopeCosName), sinT = weight(lq::RopeSinName);
-  auto type = cast<RankedTensorType>(x3.getType());
-  llvm::SmallVector<OpFoldResult> sizes;
-  for (int64_t i = 0; i < 3; ++i)
-    sizes.push_back(type.isDynamicDim(i)
-                        ? OpFoldResult(tensor::DimOp::create(b, x3, i).getResult())
-                        : ofr(type.getDimSize(i)));
   return generic(
-      x3, slot ? slot : empty(sizes),
+      x3, slot ? slot : empty(tensor::getMixedSizes(b, b.getLoc(), x3)),
       {map(3, {0, 1, 2}), slot ? map(3, {1, 0, 2}) : map(3, {0, 1, 2})},
       {Par, Par, Par}, [&](ImplicitLocOpBuilder &nb, ValueRange a) -> Value {
         auto idx = [&](int64_t v) {
@@ -353,15 +347,12 @@ Value LlamaEmitter::attention(Value q4, Value k, Value v, bool cacheLayout,
 }
 
 Value LlamaEmitter::add(Value x, Value y) {
-  auto type = cast<RankedTensorType>(x.getType());
-  llvm::SmallVector<OpFoldResult> sizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    sizes.push_back(type.isDynamicDim(i)
-                        ? OpFoldResult(tensor::DimOp::create(b, x, i).getResult())
-                        : ofr(type.getDimSize(i)));
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  llvm::SmallVector<IteratorType> iters(type.getRank(), Par);
-  return generic(ValueRange{x, y}, empty(sizes), {id, id, id}, iters,
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  llvm::SmallVector<IteratorType> iters(rank, Par);
+  return generic(ValueRange{x, y},
+                 empty(tensor::getMixedSizes(b, b.getLoc(), x)), {id, id, id},
+                 iters,
                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
                    return arith::AddFOp::create(nb, a[0], a[1]).getResult();
                  });
