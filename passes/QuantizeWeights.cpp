@@ -42,6 +42,12 @@ private:
   /// The encoding the options ask for, for a weight with `cols` columns.
   FailureOr<::lq::Encoding> getEncoding(Operation *op, int64_t cols);
   LogicalResult quantize(linalg::MatmulOp op, unsigned index);
+  /// Replaces `op` by lq.matmul of its input and the encoded weight `weight`.
+  MatmulOp replaceByLQMatmul(linalg::MatmulOp op, Value weight);
+
+  /// Weights already encoded, by (weight attribute, transposed-B): the same
+  /// weight used by @forward and @decode is quantized once.
+  llvm::DenseMap<std::pair<Attribute, int>, ConstantOp> encodedWeights;
 };
 
 } // namespace
@@ -103,6 +109,17 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
   }
   if (!op.hasPureTensorSemantics())
     return role ? op.emitError("expects a matmul on tensors") : success();
+  if (role && llvm::is_contained(exclude, role.getValue()))
+    return success();
+  Attribute weightAttr;
+  if (auto c = op.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>())
+    weightAttr = c.getValue();
+  if (auto it = encodedWeights.find({weightAttr, (int)transposedB});
+      weightAttr && it != encodedWeights.end()) {
+    OpBuilder builder(op);
+    replaceByLQMatmul(op, builder.clone(*it->second)->getResult(0));
+    return success();
+  }
 
   bool unsupported;
   FailureOr<MatmulWeight> weight = getConstantWeight(op, transposedB, unsupported);
@@ -200,15 +217,8 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
       constant->setAttr("lq.hessian", h);
   }
 
-  Value input = op.getDpsInputOperand(0)->get();
-  auto matmul = MatmulOp::create(builder, loc, resultType, input, constant, IntegerAttr());
-  if (role)
-    matmul->setAttr("lq.role", role);
-  Value result = matmul;
-  Value init = op.getDpsInitOperand(0)->get();
-  if (!matchPattern(init, m_Op<linalg::FillOp>(m_AnyZeroFloat(), matchers::m_Any())))
-    result = arith::AddFOp::create(builder, loc, init, result);
-
+  encodedWeights[{weightAttr, (int)transposedB}] = constant;
+  MatmulOp matmul = replaceByLQMatmul(op, constant);
   if (report) {
     std::vector<float> decoded = ::lq::decodeWeight(*encoding, *encoded);
     double err = 0, ref = 0;
@@ -224,9 +234,24 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
         weight->rows, weight->cols, weightType.getBitsPerWeight(),
         ref > 0 ? std::sqrt(err / ref) : 0.0, loss);
   }
+  return success();
+}
+
+MatmulOp QuantizeWeightsPass::replaceByLQMatmul(linalg::MatmulOp op, Value weight) {
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  auto resultType = llvm::cast<RankedTensorType>(op.getResultTypes()[0]);
+  Value input = op.getDpsInputOperand(0)->get();
+  auto matmul = MatmulOp::create(builder, loc, resultType, input, weight, IntegerAttr());
+  if (Attribute role = op->getAttr("lq.role"))
+    matmul->setAttr("lq.role", role);
+  Value result = matmul;
+  Value init = op.getDpsInitOperand(0)->get();
+  if (!matchPattern(init, m_Op<linalg::FillOp>(m_AnyZeroFloat(), matchers::m_Any())))
+    result = arith::AddFOp::create(builder, loc, init, result);
   op->getResult(0).replaceAllUsesWith(result);
   op.erase();
-  return success();
+  return matmul;
 }
 
 void QuantizeWeightsPass::runOnOperation() {
@@ -239,6 +264,10 @@ void QuantizeWeightsPass::runOnOperation() {
     return signalPassFailure();
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+  // A weight shared by several matmuls is encoded once, from the use that
+  // carries calibration statistics when one does.
+  std::stable_partition(matmuls.begin(), matmuls.end(),
+                        [](linalg::MatmulOp op) { return op->hasAttr("lq.hessian"); });
   bool failedAny = false;
   for (auto [i, op] : llvm::enumerate(matmuls))
     failedAny |= failed(quantize(op, i));
