@@ -26,7 +26,9 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     methods that use feedback run with an identity Hessian and the pass emits
     a remark saying so. Matmuls with a non-constant weight are left alone,
     unless they carry an `lq.role` (a named linear layer), which is an error.
-    A matmul's `lq.role` names its resources.
+    A matmul's `lq.role` names its resources. A weight used by several
+    matmuls (e.g. in `@forward` and `@decode`) is encoded once, from the use
+    carrying `lq.hessian` if any, and shared.
   }];
   let dependentDialects = ["::mlir::lq::LQDialect", "::mlir::arith::ArithDialect"];
   let options = [
@@ -51,6 +53,8 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", "128", "GPTQ lazy-update block size">,
     Option<"report", "report", "bool", "false",
            "Emit a remark per weight: bits per weight, relative error, layer loss">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Roles (`lq.role`) left in float, e.g. lm_head">,
     Option<"keepReference", "keep-reference", "bool", "false",
            "Attach the float weight (`lq.reference`) and its Hessian (`lq.hessian`) "
            "to each lq.constant, for passes that refine codes against it (lq-rescale)">,
