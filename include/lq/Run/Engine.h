@@ -1,0 +1,119 @@
+//===- Engine.h - JIT execution of lowered model modules -------*- C++ -*-===//
+//
+// Runs @forward / @decode of a model module lowered to the LLVM dialect with
+// mlir::ExecutionEngine, through their C interfaces (_mlir_ciface_*), and
+// emits the same code as a relocatable object for ahead-of-time use.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LQ_RUN_ENGINE_H
+#define LQ_RUN_ENGINE_H
+
+#include "lq/Run/ModelModule.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace lq::run {
+
+/// The descriptor MLIR passes memrefs by (as CRunnerUtils' StridedMemRefType).
+template <typename T, int N> struct MemRef {
+  T *allocated = nullptr;
+  T *aligned = nullptr;
+  int64_t offset = 0;
+  int64_t sizes[N] = {};
+  int64_t strides[N] = {};
+};
+
+/// A contiguous row-major memref over `data` with `sizes`.
+template <typename T, int N>
+MemRef<T, N> viewOf(T *data, const int64_t (&sizes)[N]) {
+  MemRef<T, N> m;
+  m.allocated = m.aligned = data;
+  int64_t stride = 1;
+  for (int i = N - 1; i >= 0; --i) {
+    m.sizes[i] = sizes[i];
+    m.strides[i] = stride;
+    stride *= sizes[i];
+  }
+  return m;
+}
+
+struct EngineOptions {
+  /// LLVM IR optimization and code generation level (0-3).
+  unsigned optLevel = 3;
+  /// Host symbols the compiled code may call (e.g. calibration hooks), by
+  /// their unmangled names.
+  llvm::StringMap<void *> symbols;
+};
+
+/// A JIT-compiled model. forward() is safe to call from several threads at
+/// once (each call allocates its own temporaries); decode states are not
+/// shared between threads.
+class ModelRunner {
+public:
+  /// `lowered` must be in the LLVM dialect (see lowerToLLVMDialect); `info`
+  /// is what readModelInfo returned before lowering.
+  static llvm::Expected<std::unique_ptr<ModelRunner>>
+  create(mlir::ModuleOp lowered, const ModelInfo &info,
+         const EngineOptions &options = {});
+  ~ModelRunner();
+
+  const ModelInfo &info() const { return modelInfo; }
+
+  /// Logits [T, vocab] row-major of @forward on `tokens` (1 <= T <= context,
+  /// ids in the vocabulary).
+  llvm::Error forward(llvm::ArrayRef<int32_t> tokens,
+                      std::vector<float> &logits) const;
+
+  /// The fp32 KV caches @decode threads through, owned here.
+  class DecodeState {
+  public:
+    DecodeState(DecodeState &&) noexcept;
+    DecodeState &operator=(DecodeState &&) noexcept;
+    ~DecodeState();
+    /// Positions cached so far.
+    int64_t position() const { return pos; }
+
+  private:
+    friend class ModelRunner;
+    DecodeState() = default;
+    float *keys = nullptr, *values = nullptr;
+    int64_t pos = 0;
+  };
+  llvm::Expected<DecodeState> newDecodeState() const;
+  /// Runs @decode on `token` at the state's position (< context), advances
+  /// it, and returns the logits [vocab].
+  llvm::Error decode(DecodeState &state, int32_t token,
+                     std::vector<float> &logits) const;
+
+private:
+  ModelRunner() = default;
+  ModelInfo modelInfo;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  void *forwardFn = nullptr, *decodeFn = nullptr;
+};
+
+/// Compiles `lowered` for the host CPU to a relocatable (PIC) object file
+/// holding the entry points and their _mlir_ciface_ wrappers. Written whole
+/// or not at all.
+llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
+                            unsigned optLevel = 3);
+
+/// Writes a C header declaring the C interfaces of the entry points in
+/// `info`, their memref descriptors and the model's dimensions as macros.
+void writeCHeader(llvm::raw_ostream &os, const ModelInfo &info,
+                  llvm::StringRef guardName);
+
+} // namespace lq::run
+
+#endif // LQ_RUN_ENGINE_H

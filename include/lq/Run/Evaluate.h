@@ -1,0 +1,70 @@
+//===- Evaluate.h - Perplexity and generation on a compiled model -*- C++ -*-===//
+//
+// Perplexity follows the protocol of lq/Model/Perplexity.h (windows at
+// i = 0, W, 2W, ... while i < N - W - 1, no carried context) with the
+// compiled @forward; windows are scored concurrently on a thread pool.
+// Generation drives @decode with greedy or temperature/top-k sampling.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LQ_RUN_EVALUATE_H
+#define LQ_RUN_EVALUATE_H
+
+#include "lq/Run/Engine.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+
+namespace lq::run {
+
+struct RunPerplexityOptions {
+  int64_t windowLen = 512;
+  /// Stop after this many windows (0: all).
+  int64_t maxWindows = 0;
+  /// Windows scored at once (each on its own thread).
+  unsigned threads = 1;
+  /// Where progress lines go (null: silent).
+  llvm::raw_ostream *progress = nullptr;
+};
+
+struct RunPerplexityResult {
+  double perplexity = 0, totalNLL = 0;
+  int64_t numTargets = 0, windowsScored = 0, windowsTotal = 0;
+  /// Wall time of the evaluation.
+  double seconds = 0;
+};
+
+llvm::Expected<RunPerplexityResult>
+evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
+                   const RunPerplexityOptions &options);
+
+struct SamplingOptions {
+  /// 0: greedy (argmax).
+  double temperature = 0;
+  /// Keep the k most likely tokens before sampling (0: all).
+  int64_t topK = 0;
+  uint64_t seed = 0;
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens; ///< generated ids (without the prompt)
+  double promptSeconds = 0, generateSeconds = 0;
+};
+
+/// Feeds `prompt` (non-empty) through @decode, then samples up to
+/// `maxNewTokens` tokens, stopping early at `stopToken` (if >= 0) or when the
+/// context is full. `onToken` sees each new id as it is produced.
+llvm::Expected<GenerationResult>
+generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
+         int64_t maxNewTokens, const SamplingOptions &sampling,
+         int32_t stopToken = -1,
+         const std::function<void(int32_t)> &onToken = nullptr);
+
+/// Picks the next token from one row of logits.
+int32_t sampleToken(llvm::ArrayRef<float> logits, const SamplingOptions &options,
+                    uint64_t &rngState);
+
+} // namespace lq::run
+
+#endif // LQ_RUN_EVALUATE_H

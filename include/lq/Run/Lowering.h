@@ -1,0 +1,44 @@
+//===- Lowering.h - Model module to the LLVM dialect -----------*- C++ -*-===//
+//
+// Lowers a model module (linalg on tensors, possibly holding lq ops) in place
+// to the LLVM dialect, ready for mlir::ExecutionEngine or object emission.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LQ_RUN_LOWERING_H
+#define LQ_RUN_LOWERING_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace lq::run {
+
+enum class LoweringStrategy {
+  /// Tiled and vectorized contractions (transform dialect), loops elsewhere.
+  Fast,
+  /// Plain loops for every linalg op: slow, the cross-check for Fast.
+  Reference,
+};
+
+struct LoweringOptions {
+  LoweringStrategy strategy = LoweringStrategy::Fast;
+  /// lq-expand: decode quantized weights at compile time with the numeric
+  /// library (constant f32 weights, fastest) instead of emitting decoding IR.
+  bool compileTimeDecode = true;
+  /// Where per-stage timings go (null: silent).
+  llvm::raw_ostream *log = nullptr;
+};
+
+/// Rewrites `module` into the LLVM dialect. lq ops, if any, are first expanded
+/// with lq-expand. On failure the diagnostics are in the error and the module
+/// is left in an unspecified state.
+llvm::Error lowerToLLVMDialect(mlir::ModuleOp module,
+                               const LoweringOptions &options = {});
+
+/// Registers the upstream and lq passes the textual pipelines name (once).
+void registerRunPasses();
+
+} // namespace lq::run
+
+#endif // LQ_RUN_LOWERING_H

@@ -1,0 +1,309 @@
+//===- Engine.cpp - JIT execution of lowered model modules ----------------===//
+
+#include "lq/Run/Engine.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace lq::run {
+
+static llvm::Error err(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+/// memref.get_global results carry this allocated pointer (see
+/// finalize-memref-to-llvm); they are not heap buffers.
+static bool isHeapBuffer(const void *allocated) {
+  return allocated && allocated != reinterpret_cast<void *>(0xdeadbeef);
+}
+
+// The C interfaces of the contract's entry points (docs/ModelIR.md).
+using ForwardFn = void (*)(MemRef<float, 3> *, MemRef<int64_t, 2> *);
+struct DecodeResults {
+  MemRef<float, 2> logits;
+  MemRef<float, 4> keys, values;
+};
+using DecodeFn = void (*)(DecodeResults *, MemRef<int64_t, 1> *,
+                          MemRef<int64_t, 1> *, MemRef<float, 4> *,
+                          MemRef<float, 4> *);
+
+static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
+  switch (optLevel) {
+  case 0:
+    return llvm::CodeGenOptLevel::None;
+  case 1:
+    return llvm::CodeGenOptLevel::Less;
+  case 2:
+    return llvm::CodeGenOptLevel::Default;
+  default:
+    return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+
+llvm::Expected<std::unique_ptr<ModelRunner>>
+ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
+                    const EngineOptions &options) {
+  initializeNativeTarget();
+  auto transformer = mlir::makeOptimizingTransformer(std::min(options.optLevel, 3u),
+                                                     /*sizeLevel=*/0,
+                                                     /*targetMachine=*/nullptr);
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = codeGenLevel(options.optLevel);
+  // Debugger/profiler registration costs time per object and is not needed.
+  engineOptions.enableGDBNotificationListener = false;
+  engineOptions.enablePerfNotificationListener = false;
+  auto engine = mlir::ExecutionEngine::create(lowered, engineOptions);
+  if (!engine)
+    return err("cannot JIT-compile the model: " + llvm::toString(engine.takeError()));
+
+  if (!options.symbols.empty()) {
+    (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap map;
+      for (const auto &entry : options.symbols)
+        map[interner(entry.getKey())] = {llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),
+                                         llvm::JITSymbolFlags::Exported};
+      return map;
+    });
+  }
+
+  std::unique_ptr<ModelRunner> runner(new ModelRunner());
+  runner->modelInfo = info;
+  auto lookup = [&](const char *name, bool wanted, void *&fn) -> llvm::Error {
+    if (!wanted)
+      return llvm::Error::success();
+    auto sym = (*engine)->lookup(name);
+    if (!sym)
+      return err(llvm::formatv("the compiled model has no '{0}': {1}", name,
+                               llvm::toString(sym.takeError())));
+    fn = *sym;
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = lookup("_mlir_ciface_forward", info.hasForward, runner->forwardFn))
+    return std::move(e);
+  if (llvm::Error e = lookup("_mlir_ciface_decode", info.hasDecode, runner->decodeFn))
+    return std::move(e);
+  runner->engine = std::move(*engine);
+  return std::move(runner);
+}
+
+ModelRunner::~ModelRunner() = default;
+
+llvm::Error ModelRunner::forward(llvm::ArrayRef<int32_t> tokens,
+                                 std::vector<float> &logits) const {
+  if (!forwardFn)
+    return err("the model module has no @forward");
+  const int64_t T = tokens.size();
+  if (T < 1 || T > modelInfo.context)
+    return err(llvm::formatv("@forward takes 1 to {0} tokens, got {1}",
+                             modelInfo.context, T));
+  std::vector<int64_t> ids(T);
+  for (int64_t i = 0; i < T; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= modelInfo.vocab)
+      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})",
+                               tokens[i], modelInfo.vocab));
+    ids[i] = tokens[i];
+  }
+  MemRef<int64_t, 2> input = viewOf(ids.data(), {1, T});
+  MemRef<float, 3> result;
+  reinterpret_cast<ForwardFn>(forwardFn)(&result, &input);
+  const int64_t V = modelInfo.vocab;
+  if (result.sizes[0] != 1 || result.sizes[1] != T || result.sizes[2] != V)
+    return err(llvm::formatv("@forward returned logits of shape {0}x{1}x{2}, "
+                             "expected 1x{3}x{4}",
+                             result.sizes[0], result.sizes[1], result.sizes[2], T, V));
+  logits.resize(T * V);
+  const float *base = result.aligned + result.offset;
+  if (result.strides[2] == 1 && result.strides[1] == V) {
+    std::memcpy(logits.data(), base, sizeof(float) * T * V);
+  } else {
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t v = 0; v < V; ++v)
+        logits[t * V + v] = base[t * result.strides[1] + v * result.strides[2]];
+  }
+  // Results are owned by the caller (buffer deallocation's convention).
+  if (isHeapBuffer(result.allocated))
+    std::free(result.allocated);
+  return llvm::Error::success();
+}
+
+ModelRunner::DecodeState::DecodeState(DecodeState &&o) noexcept
+    : keys(o.keys), values(o.values), pos(o.pos) {
+  o.keys = o.values = nullptr;
+}
+ModelRunner::DecodeState &ModelRunner::DecodeState::operator=(DecodeState &&o) noexcept {
+  std::swap(keys, o.keys);
+  std::swap(values, o.values);
+  pos = o.pos;
+  return *this;
+}
+ModelRunner::DecodeState::~DecodeState() {
+  std::free(keys);
+  std::free(values);
+}
+
+llvm::Expected<ModelRunner::DecodeState> ModelRunner::newDecodeState() const {
+  if (!decodeFn)
+    return err("the model module has no @decode");
+  DecodeState state;
+  size_t bytes = sizeof(float) * modelInfo.cacheElements();
+  // Zeroed: positions past the current one are masked but still read.
+  state.keys = static_cast<float *>(std::calloc(1, bytes));
+  state.values = static_cast<float *>(std::calloc(1, bytes));
+  if (!state.keys || !state.values)
+    return err(llvm::formatv("cannot allocate two KV caches of {0} bytes", bytes));
+  return std::move(state);
+}
+
+/// Takes ownership of a returned cache: copies it into `dst` unless the code
+/// updated `dst` in place, then frees the returned buffer.
+static llvm::Error adoptCache(const MemRef<float, 4> &returned, float *dst,
+                             const ModelInfo &info) {
+  const int64_t expected[4] = {info.layers, info.kvHeads, info.context, info.headDim};
+  for (int i = 0; i < 4; ++i)
+    if (returned.sizes[i] != expected[i])
+      return err("@decode returned a KV cache of the wrong shape");
+  const float *src = returned.aligned + returned.offset;
+  if (src != dst)
+    std::memcpy(dst, src, sizeof(float) * info.cacheElements());
+  if (isHeapBuffer(returned.allocated) && returned.allocated != dst)
+    std::free(returned.allocated);
+  return llvm::Error::success();
+}
+
+llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
+                                std::vector<float> &logits) const {
+  if (!decodeFn)
+    return err("the model module has no @decode");
+  if (state.pos >= modelInfo.context)
+    return err(llvm::formatv("the KV cache is full ({0} positions)", modelInfo.context));
+  if (token < 0 || token >= modelInfo.vocab)
+    return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})",
+                             token, modelInfo.vocab));
+  int64_t tok = token, pos = state.pos;
+  MemRef<int64_t, 1> tokRef = viewOf(&tok, {1}), posRef = viewOf(&pos, {1});
+  const int64_t cacheSizes[4] = {modelInfo.layers, modelInfo.kvHeads, modelInfo.context,
+                                 modelInfo.headDim};
+  MemRef<float, 4> k = viewOf(state.keys, cacheSizes), v = viewOf(state.values, cacheSizes);
+  DecodeResults results;
+  reinterpret_cast<DecodeFn>(decodeFn)(&results, &tokRef, &posRef, &k, &v);
+
+  llvm::Error e = adoptCache(results.keys, state.keys, modelInfo);
+  e = llvm::joinErrors(std::move(e), adoptCache(results.values, state.values, modelInfo));
+  const int64_t V = modelInfo.vocab;
+  if (results.logits.sizes[0] != 1 || results.logits.sizes[1] != V)
+    e = llvm::joinErrors(std::move(e), err("@decode returned logits of the wrong shape"));
+  if (!e) {
+    logits.resize(V);
+    const float *base = results.logits.aligned + results.logits.offset;
+    for (int64_t i = 0; i < V; ++i)
+      logits[i] = base[i * results.logits.strides[1]];
+    ++state.pos;
+  }
+  if (isHeapBuffer(results.logits.allocated))
+    std::free(results.logits.allocated);
+  return e;
+}
+
+llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
+                            unsigned optLevel) {
+  initializeNativeTarget();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(lowered, llvmContext, "model");
+  if (!llvmModule)
+    return err("cannot translate the lowered module to LLVM IR");
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  // PIC so the object links into position-independent executables and
+  // shared libraries alike.
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(codeGenLevel(optLevel));
+  auto tm = builder->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  mlir::ExecutionEngine::setupTargetTripleAndDataLayout(llvmModule.get(), tm->get());
+  auto transformer = mlir::makeOptimizingTransformer(std::min(optLevel, 3u), 0, tm->get());
+  if (llvm::Error e = transformer(llvmModule.get()))
+    return e;
+
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return err(llvm::formatv("cannot write '{0}': {1}", path, ec.message()));
+  llvm::legacy::PassManager pm;
+  if ((*tm)->addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
+    return err("the host target cannot emit object files");
+  pm.run(*llvmModule);
+  out.os().flush();
+  if (out.os().has_error())
+    return err(llvm::formatv("error writing '{0}'", path));
+  out.keep();
+  return llvm::Error::success();
+}
+
+void writeCHeader(llvm::raw_ostream &os, const ModelInfo &info,
+                  llvm::StringRef guard) {
+  os << "/* Entry points of a model module compiled by quant-run (see\n"
+        "   docs/ModelIR.md). Memref results are heap buffers owned by the\n"
+        "   caller: free(result.allocated) when done. Caches passed to decode\n"
+        "   may be updated in place; use the returned ones. */\n";
+  os << "#ifndef " << guard << "\n#define " << guard << "\n\n#include <stdint.h>\n\n";
+  os << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  os << llvm::formatv("#define LQ_MODEL_DIM {0}\n#define LQ_MODEL_HIDDEN_DIM {1}\n"
+                      "#define LQ_MODEL_LAYERS {2}\n#define LQ_MODEL_HEADS {3}\n"
+                      "#define LQ_MODEL_KV_HEADS {4}\n#define LQ_MODEL_HEAD_DIM {5}\n"
+                      "#define LQ_MODEL_VOCAB {6}\n#define LQ_MODEL_CONTEXT {7}\n\n",
+                      info.dim, info.hiddenDim, info.layers, info.heads, info.kvHeads,
+                      info.headDim, info.vocab, info.context);
+  auto memref = [&](const char *name, const char *elem, int rank) {
+    os << llvm::formatv("typedef struct {{\n  {0} *allocated;\n  {0} *aligned;\n"
+                        "  int64_t offset;\n  int64_t sizes[{1}];\n"
+                        "  int64_t strides[{1}];\n} {2};\n\n",
+                        elem, rank, name);
+  };
+  memref("lq_memref_i64_1d", "int64_t", 1);
+  memref("lq_memref_i64_2d", "int64_t", 2);
+  memref("lq_memref_f32_2d", "float", 2);
+  memref("lq_memref_f32_3d", "float", 3);
+  memref("lq_memref_f32_4d", "float", 4);
+  if (info.hasForward)
+    os << "/* tokens [1, T] (1 <= T <= LQ_MODEL_CONTEXT) -> logits [1, T, vocab]. */\n"
+          "void _mlir_ciface_forward(lq_memref_f32_3d *logits,\n"
+          "                          lq_memref_i64_2d *tokens);\n\n";
+  if (info.hasDecode)
+    os << "typedef struct {\n  lq_memref_f32_2d logits;    /* [1, vocab] */\n"
+          "  lq_memref_f32_4d k_cache;   /* [layers, kv_heads, context, head_dim] */\n"
+          "  lq_memref_f32_4d v_cache;\n} lq_decode_results;\n\n"
+          "/* One step at position pos[0] with the fp32 KV caches. */\n"
+          "void _mlir_ciface_decode(lq_decode_results *results,\n"
+          "                         lq_memref_i64_1d *token, lq_memref_i64_1d *pos,\n"
+          "                         lq_memref_f32_4d *k_cache,\n"
+          "                         lq_memref_f32_4d *v_cache);\n\n";
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+}
+
+} // namespace lq::run

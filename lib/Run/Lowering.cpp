@@ -1,0 +1,130 @@
+//===- Lowering.cpp - Model module to the LLVM dialect --------------------===//
+//
+// Upstream passes only, run from textual pipelines so each stage reads like
+// the mlir-opt invocation that reproduces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Run/Lowering.h"
+
+#include "LQ/LQDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
+#include <mutex>
+
+using namespace mlir;
+
+namespace lq::run {
+
+void registerRunPasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    mlir::lq::registerLQPasses();
+  });
+}
+
+namespace {
+/// Collects error diagnostics emitted while a stage runs.
+struct DiagnosticCollector {
+  std::string text;
+  llvm::raw_string_ostream os{text};
+  ScopedDiagnosticHandler handler;
+  explicit DiagnosticCollector(MLIRContext *ctx)
+      : handler(ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error ||
+              d.getSeverity() == DiagnosticSeverity::Warning) {
+            os << d.getLocation() << ": " << d << "\n";
+            for (Diagnostic &note : d.getNotes())
+              os << "  note: " << note << "\n";
+          }
+          return success();
+        }) {}
+};
+} // namespace
+
+/// Runs the textual `pipeline` on `module`; `stage` names it in messages.
+static llvm::Error runPipeline(ModuleOp module, llvm::StringRef stage,
+                               llvm::StringRef pipeline,
+                               const LoweringOptions &options) {
+  auto t0 = std::chrono::steady_clock::now();
+  MLIRContext *ctx = module.getContext();
+  DiagnosticCollector diags(ctx);
+  PassManager pm(ctx, ModuleOp::getOperationName(), OpPassManager::Nesting::Implicit);
+  std::string parseErrors;
+  llvm::raw_string_ostream parseOS(parseErrors);
+  if (failed(parsePassPipeline(pipeline, pm, parseOS)))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("internal error: bad {0} pipeline: {1}", stage, parseErrors));
+  if (failed(pm.run(module)))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("lowering failed in stage '{0}':\n{1}", stage, diags.text));
+  if (options.log)
+    *options.log << llvm::formatv(
+        "  lower: {0,-12} {1,7:f2} s\n", stage,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return llvm::Error::success();
+}
+
+/// Bufferization, with deallocation: the entry points run thousands of times
+/// in one process, so every temporary must be freed.
+static constexpr const char *kBufferize =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
+
+/// From loops, vectors and memrefs down to the LLVM dialect.
+static constexpr const char *kToLLVM =
+    "convert-vector-to-scf,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
+    "convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts";
+
+/// memref.copy between strided buffers lowers to a call into MLIR's C runner
+/// library; as linalg.copy it becomes loops, so neither the JIT nor objects
+/// written for AOT use depend on that library.
+static void copiesToLinalg(ModuleOp module) {
+  SmallVector<memref::CopyOp> copies;
+  module.walk([&](memref::CopyOp op) { copies.push_back(op); });
+  for (memref::CopyOp op : copies) {
+    OpBuilder b(op);
+    linalg::CopyOp::create(b, op.getLoc(), op.getSource(), op.getTarget());
+    op.erase();
+  }
+}
+
+llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) {
+  registerRunPasses();
+  bool hasLQ = false;
+  module.walk([&](Operation *op) {
+    if (isa<mlir::lq::LQDialect>(op->getDialect()))
+      hasLQ = true;
+    return hasLQ ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (hasLQ) {
+    std::string expand = llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
+                                       options.compileTimeDecode ? "true" : "false");
+    if (llvm::Error e = runPipeline(module, "lq-expand", expand, options))
+      return e;
+  }
+
+  if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
+    return e;
+  copiesToLinalg(module);
+  if (llvm::Error e = runPipeline(module, "loops", "convert-linalg-to-loops,canonicalize,cse", options))
+    return e;
+  return runPipeline(module, "to-llvm", kToLLVM, options);
+}
+
+} // namespace lq::run

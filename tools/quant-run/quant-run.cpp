@@ -1,0 +1,372 @@
+//===- quant-run.cpp - CPU execution of model modules ---------------------===//
+//
+//   quant-run perplexity <model.mlir[bc]> --tokenizer <file|dir> --text <file>
+//                        [--window N] [--max-windows N] [--threads N]
+//   quant-run generate   <model> --tokenizer <file|dir> --prompt <text>
+//                        [--max-tokens N] [--temperature T] [--top-k K] [--seed S]
+//   quant-run calibrate  <model> --tokenizer <file|dir> --text <file>
+//                        --windows N [--window N] -o <out.mlirbc> [--emit-text]
+//   quant-run compile    <model> -o <model.o> [--header <model.h>]
+//
+// Every sub-command lowers the module (lq-expand first when it holds lq
+// ops) to LLVM and JIT-compiles it, except compile, which writes an object.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Model/Tokenizer.h"
+#include "lq/Run/Engine.h"
+#include "lq/Run/Evaluate.h"
+#include "lq/Run/Lowering.h"
+#include "lq/Run/ModelModule.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <chrono>
+
+using namespace llvm;
+using namespace lq::run;
+
+static cl::SubCommand PerplexityCmd("perplexity", "Perplexity of a text with @forward");
+static cl::SubCommand GenerateCmd("generate", "Generate text from a prompt with @decode");
+static cl::SubCommand CalibrateCmd(
+    "calibrate", "Attach calibration statistics (docs/ModelIR.md) to the linear layers");
+static cl::SubCommand CompileCmd("compile", "Write an object file and a C header");
+
+static cl::OptionCategory Cat("quant-run options");
+
+static cl::opt<std::string> ModelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model module (.mlir or .mlirbc)>"),
+                                      cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+                                      cl::sub(CalibrateCmd), cl::sub(CompileCmd));
+static cl::opt<std::string> TokenizerPath("tokenizer",
+                                          cl::desc("tokenizer.json, or a folder holding one"),
+                                          cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+                                          cl::sub(CalibrateCmd), cl::cat(Cat));
+static cl::opt<std::string> TextPath("text", cl::desc("UTF-8 text file"),
+                                     cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
+                                     cl::cat(Cat));
+static cl::opt<int64_t> WindowLen("window",
+                                  cl::desc("Window length (default: the model's context)"),
+                                  cl::init(0), cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
+                                  cl::cat(Cat));
+static cl::opt<int64_t> MaxWindows("max-windows", cl::desc("Score at most N windows (0: all)"),
+                                   cl::init(0), cl::sub(PerplexityCmd), cl::cat(Cat));
+static cl::opt<int64_t> CalibWindows("windows",
+                                     cl::desc("Calibration windows (taken from the "
+                                              "start of the text)"),
+                                     cl::init(16), cl::sub(CalibrateCmd), cl::cat(Cat));
+static cl::opt<unsigned> Threads("threads",
+                                 cl::desc("Windows run concurrently (0: one per core)"),
+                                 cl::init(0), cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
+                                 cl::cat(Cat));
+static cl::opt<std::string> Prompt("prompt", cl::desc("Prompt text"), cl::sub(GenerateCmd),
+                                   cl::cat(Cat));
+static cl::opt<int64_t> MaxTokens("max-tokens", cl::desc("Tokens to generate"),
+                                  cl::init(64), cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<double> Temperature("temperature",
+                                   cl::desc("Sampling temperature (0: greedy)"),
+                                   cl::init(0.0), cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<int64_t> TopK("top-k", cl::desc("Sample among the K most likely (0: all)"),
+                             cl::init(0), cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<uint64_t> Seed("seed", cl::desc("Sampling seed"), cl::init(0),
+                              cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<int> StopToken("stop-token",
+                              cl::desc("Stop after generating this id (-1: never)"),
+                              cl::init(-1), cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<bool> PrintIds("print-ids", cl::desc("Also print the generated ids"),
+                              cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<std::string> OutputPath("o", cl::desc("Output file"), cl::value_desc("file"),
+                                       cl::sub(CalibrateCmd), cl::sub(CompileCmd),
+                                       cl::cat(Cat));
+static cl::opt<std::string> HeaderPath("header", cl::desc("C header to write"),
+                                       cl::value_desc("file"), cl::sub(CompileCmd),
+                                       cl::cat(Cat));
+static cl::opt<bool> EmitText("emit-text", cl::desc("Write MLIR text instead of bytecode"),
+                              cl::sub(CalibrateCmd), cl::cat(Cat));
+static cl::opt<std::string> Strategy("strategy",
+                                     cl::desc("Lowering: fast (tiled, vectorized) or "
+                                              "reference (plain loops)"),
+                                     cl::init("fast"), cl::sub(PerplexityCmd),
+                                     cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
+                                     cl::sub(CompileCmd), cl::cat(Cat));
+static cl::opt<bool> RuntimeDecode("runtime-decode",
+                                   cl::desc("Decode quantized weights in the compiled "
+                                            "code instead of at compile time"),
+                                   cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+                                   cl::sub(CompileCmd), cl::cat(Cat));
+static cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"),
+                                  cl::init(3), cl::Prefix, cl::sub(PerplexityCmd),
+                                  cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
+                                  cl::sub(CompileCmd), cl::cat(Cat));
+static cl::opt<bool> Verbose("v", cl::desc("Print lowering stage timings"),
+                             cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+                             cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::cat(Cat));
+
+static int fail(Error e) {
+  WithColor::error(errs(), "quant-run") << toString(std::move(e)) << "\n";
+  return 1;
+}
+static Error usage(const Twine &msg) {
+  return createStringError(inconvertibleErrorCode(), msg);
+}
+
+static double secondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+static Expected<LoweringOptions> loweringOptions() {
+  LoweringOptions options;
+  if (Strategy == "fast")
+    options.strategy = LoweringStrategy::Fast;
+  else if (Strategy == "reference")
+    options.strategy = LoweringStrategy::Reference;
+  else
+    return usage(formatv("--strategy must be 'fast' or 'reference', not '{0}'", Strategy));
+  options.compileTimeDecode = !RuntimeDecode;
+  options.log = Verbose ? &errs() : nullptr;
+  return options;
+}
+
+static Expected<lq::BPETokenizer> loadTokenizer() {
+  if (TokenizerPath.empty())
+    return usage("--tokenizer is required (tokenizer.json or its folder)");
+  SmallString<256> path(TokenizerPath);
+  if (sys::fs::is_directory(path))
+    sys::path::append(path, "tokenizer.json");
+  return lq::BPETokenizer::fromFile(path);
+}
+
+static Expected<std::vector<int32_t>> encodeTextFile(const lq::BPETokenizer &tok) {
+  if (TextPath.empty())
+    return usage("--text is required");
+  auto buf = MemoryBuffer::getFile(TextPath, /*IsText=*/true);
+  if (!buf)
+    return usage(formatv("cannot read '{0}': {1}", TextPath, buf.getError().message()));
+  if ((*buf)->getBufferSize() == 0)
+    return usage(formatv("the text file '{0}' is empty", TextPath));
+  return tok.encode((*buf)->getBuffer());
+}
+
+namespace {
+/// A parsed, checked model module and its compiled form.
+struct LoadedModel {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  ModelInfo info;
+  std::unique_ptr<ModelRunner> runner;
+};
+} // namespace
+
+static Expected<LoadedModel> loadModel() {
+  LoadedModel m;
+  mlir::DialectRegistry registry;
+  registerRunDialects(registry);
+  // Lowering runs single-threaded: the machine's cores go to execution.
+  m.context = std::make_unique<mlir::MLIRContext>(registry,
+                                                  mlir::MLIRContext::Threading::DISABLED);
+  m.context->loadAllAvailableDialects();
+  auto t0 = std::chrono::steady_clock::now();
+  auto module = loadModelModule(*m.context, ModelPath);
+  if (!module)
+    return module.takeError();
+  m.module = std::move(*module);
+  auto info = readModelInfo(*m.module, ModelPath);
+  if (!info)
+    return info.takeError();
+  m.info = *info;
+  errs() << formatv("model: {0} layers, dim {1}, heads {2}/{3}, vocab {4}, context {5}; "
+                    "parsed in {6:f2} s\n",
+                    m.info.layers, m.info.dim, m.info.heads, m.info.kvHeads, m.info.vocab,
+                    m.info.context, secondsSince(t0));
+  return std::move(m);
+}
+
+/// Lowers `m.module` in place and JIT-compiles it.
+static Error compileModel(LoadedModel &m, EngineOptions engineOptions = {}) {
+  auto options = loweringOptions();
+  if (!options)
+    return options.takeError();
+  auto t0 = std::chrono::steady_clock::now();
+  if (Error e = lowerToLLVMDialect(*m.module, *options))
+    return e;
+  double lowerSecs = secondsSince(t0);
+  t0 = std::chrono::steady_clock::now();
+  engineOptions.optLevel = OptLevel;
+  auto runner = ModelRunner::create(*m.module, m.info, engineOptions);
+  if (!runner)
+    return runner.takeError();
+  m.runner = std::move(*runner);
+  errs() << formatv("compiled ({0} strategy): lowering {1:f2} s, LLVM {2:f2} s\n",
+                    Strategy, lowerSecs, secondsSince(t0));
+  return Error::success();
+}
+
+static unsigned threadCount() {
+  return Threads ? Threads : std::max(1u, llvm::hardware_concurrency().compute_thread_count());
+}
+
+static int runPerplexity() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto tok = loadTokenizer();
+  if (!tok)
+    return fail(tok.takeError());
+  auto ids = encodeTextFile(*tok);
+  if (!ids)
+    return fail(ids.takeError());
+  errs() << formatv("text: {0} tokens, encoded in {1:f2} s\n", ids->size(), secondsSince(t0));
+  auto m = loadModel();
+  if (!m)
+    return fail(m.takeError());
+  if (!m->info.hasForward)
+    return fail(usage(formatv("{0}: perplexity needs @forward", ModelPath)));
+  if (Error e = compileModel(*m))
+    return fail(std::move(e));
+
+  RunPerplexityOptions options;
+  options.windowLen = WindowLen ? WindowLen : m->info.context;
+  options.maxWindows = MaxWindows;
+  options.threads = threadCount();
+  options.progress = &errs();
+  auto r = evaluatePerplexity(*m->runner, *ids, options);
+  if (!r)
+    return fail(r.takeError());
+  outs() << formatv("perplexity {0:f4}\n", r->perplexity)
+         << formatv("tokens {0} windows {1}/{2} window {3} targets {4} nll {5:f6}\n",
+                    ids->size(), r->windowsScored, r->windowsTotal, options.windowLen,
+                    r->numTargets, r->totalNLL / r->numTargets)
+         << formatv("time {0:f2} s, {1:f0} tokens/s ({2} threads), total {3:f2} s\n",
+                    r->seconds, r->numTargets / r->seconds, options.threads,
+                    secondsSince(t0));
+  return 0;
+}
+
+static int runGenerate() {
+  auto tok = loadTokenizer();
+  if (!tok)
+    return fail(tok.takeError());
+  if (Prompt.empty())
+    return fail(usage("--prompt is required"));
+  auto prompt = tok->encode(Prompt);
+  if (!prompt)
+    return fail(prompt.takeError());
+  auto m = loadModel();
+  if (!m)
+    return fail(m.takeError());
+  if (!m->info.hasDecode)
+    return fail(usage(formatv("{0}: generate needs @decode", ModelPath)));
+  if (MaxTokens < 1)
+    return fail(usage("--max-tokens must be positive"));
+  if (Temperature < 0 || TopK < 0)
+    return fail(usage("--temperature and --top-k must not be negative"));
+  if (Error e = compileModel(*m))
+    return fail(std::move(e));
+
+  SamplingOptions sampling;
+  sampling.temperature = Temperature;
+  sampling.topK = TopK;
+  sampling.seed = Seed;
+  outs() << Prompt;
+  outs().flush();
+  // Print as we go; a token may end mid UTF-8 sequence, so decode the whole
+  // generation each time and print the new suffix.
+  std::vector<int32_t> generated;
+  std::string printed;
+  auto onToken = [&](int32_t id) {
+    generated.push_back(id);
+    auto text = tok->decode(generated);
+    if (!text) {
+      consumeError(text.takeError());
+      return;
+    }
+    if (StringRef(*text).starts_with(printed)) {
+      outs() << StringRef(*text).drop_front(printed.size());
+      outs().flush();
+      printed = std::move(*text);
+    }
+  };
+  auto r = generate(*m->runner, *prompt, MaxTokens, sampling, StopToken, onToken);
+  if (!r)
+    return fail(r.takeError());
+  auto text = tok->decode(r->tokens);
+  if (text && StringRef(*text).starts_with(printed))
+    outs() << StringRef(*text).drop_front(printed.size());
+  outs() << "\n";
+  if (PrintIds) {
+    outs() << "ids:";
+    for (int32_t id : r->tokens)
+      outs() << " " << id;
+    outs() << "\n";
+  }
+  errs() << formatv("prompt {0} tokens in {1:f3} s ({2:f1} tokens/s); generated {3} "
+                    "tokens in {4:f3} s ({5:f1} tokens/s)\n",
+                    prompt->size(), r->promptSeconds,
+                    prompt->size() / std::max(r->promptSeconds, 1e-9), r->tokens.size(),
+                    r->generateSeconds,
+                    r->tokens.size() > 1
+                        ? (r->tokens.size() - 1) / std::max(r->generateSeconds, 1e-9)
+                        : 0.0);
+  return 0;
+}
+
+static int runCompile() {
+  if (OutputPath.empty())
+    return fail(usage("compile needs -o <object file>"));
+  auto m = loadModel();
+  if (!m)
+    return fail(m.takeError());
+  auto options = loweringOptions();
+  if (!options)
+    return fail(options.takeError());
+  auto t0 = std::chrono::steady_clock::now();
+  if (Error e = lowerToLLVMDialect(*m->module, *options))
+    return fail(std::move(e));
+  double lowerSecs = secondsSince(t0);
+  t0 = std::chrono::steady_clock::now();
+  // The header first: if it cannot be written, no object is left behind.
+  std::unique_ptr<ToolOutputFile> header;
+  if (!HeaderPath.empty()) {
+    std::error_code ec;
+    header = std::make_unique<ToolOutputFile>(HeaderPath, ec, sys::fs::OF_Text);
+    if (ec)
+      return fail(usage(formatv("cannot write '{0}': {1}", HeaderPath, ec.message())));
+    std::string guard = "LQ_MODEL_";
+    for (char c : sys::path::stem(HeaderPath))
+      guard += isAlnum(c) ? toUpper(c) : '_';
+    writeCHeader(header->os(), m->info, guard + "_H");
+  }
+  if (Error e = writeObjectFile(*m->module, OutputPath, OptLevel))
+    return fail(std::move(e));
+  if (header)
+    header->keep();
+  errs() << formatv("wrote {0}{1}: lowering {2:f2} s, code generation {3:f2} s\n",
+                    OutputPath, HeaderPath.empty() ? "" : " and " + HeaderPath, lowerSecs,
+                    secondsSince(t0));
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM x(argc, argv);
+  cl::HideUnrelatedOptions(Cat);
+  cl::ParseCommandLineOptions(argc, argv, "quant-run: CPU execution of model modules\n");
+  if (PerplexityCmd)
+    return runPerplexity();
+  if (GenerateCmd)
+    return runGenerate();
+  if (CompileCmd)
+    return runCompile();
+  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile); "
+            "see --help\n";
+  return 1;
+}
