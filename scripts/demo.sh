@@ -42,5 +42,5 @@ run_method() {
 }
 run_method rtn-w4g64 "method=rtn bits=4 group=64"
 run_method gptq-w3g64 "method=gptq bits=3 group=64"
-run_method pvq-3.25 "method=pvq pvq-dim=8 pvq-pulses=15 pvq-amp-bits=4 pvq-amp-group=16"
+run_method pvq-3.25 "method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8"
 run_method gptqt-b3 "method=binary planes=3 group=64 grid-bits=5 keep-reference=true" ",lq-rescale"
