@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Regenerates docs/results/weights.md: weight-only quantization of the shared
+models with every method at several bit budgets.
+
+For each model: import, calibrate (input Hessians of every linear layer on
+WikiText-2 valid), then for each configuration quantize with quant-opt (its
+per-layer report gives the exact bits per weight and the layer loss
+tr(dW H dW^T)), and measure the perplexity of the compiled quantized module
+with quant-run on the evaluation texts. lm_head and the embedding stay in
+float (as in the GPTQ/PVQ/GPTQT papers); bits per weight count every stored
+bit (codes, scales, zero points, amplitudes, offsets) of the quantized layers.
+
+  weights.py --build build --data <shared data dir> [--models 2m,19m]
+             [--windows N] [--calib-windows N] [--out docs/results]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (method label, quant-opt pipeline). Group sizes divide every reduction
+# dimension of both models (128/384/1024).
+CONFIGS = [
+    ("RTN", "2-bit g64", "lq-quantize-weights{method=rtn bits=2 group=64 %s}"),
+    ("RTN", "3-bit g64", "lq-quantize-weights{method=rtn bits=3 group=64 %s}"),
+    ("RTN", "3-bit g128", "lq-quantize-weights{method=rtn bits=3 group=128 %s}"),
+    ("RTN", "4-bit g64", "lq-quantize-weights{method=rtn bits=4 group=64 %s}"),
+    ("GPTQ", "2-bit g64", "lq-quantize-weights{method=gptq bits=2 group=64 %s}"),
+    ("GPTQ", "3-bit g64", "lq-quantize-weights{method=gptq bits=3 group=64 %s}"),
+    ("GPTQ", "3-bit g128", "lq-quantize-weights{method=gptq bits=3 group=128 %s}"),
+    ("GPTQ", "3-bit g32", "lq-quantize-weights{method=gptq bits=3 group=32 %s}"),
+    ("GPTQ", "4-bit g64", "lq-quantize-weights{method=gptq bits=4 group=64 %s}"),
+    ("PVQ", "D8 K5 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=5 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
+    ("PVQ", "D8 K12 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
+    ("PVQ", "D8 K27 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=27 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
+    ("GPTQT", "2 planes g128 (grid 4)", "lq-quantize-weights{method=binary planes=2 group=128 grid-bits=4 keep-reference=true %s},lq-rescale"),
+    ("GPTQT", "3 planes g128 (grid 5)", "lq-quantize-weights{method=binary planes=3 group=128 grid-bits=5 keep-reference=true %s},lq-rescale"),
+]
+MODELS = {"2m": "llama-docs-2m", "19m": "llama-docs-19m"}
+TEXTS = [("docs-valid", "text/docs-valid.txt"), ("WikiText-2 test", "text/wikitext-2/test.txt")]
+REMARK = re.compile(r"remark: (\S+) (\d+)x(\d+): ([0-9.]+) bits/weight, relative error ([0-9.eE+-]+), "
+                    r"layer loss ([0-9.eE+-]+)")
+
+
+def run(cmd, **kw):
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def perplexity(bin_dir, module, tok, text, windows):
+    out = run([f"{bin_dir}/quant-run", "perplexity", module, "--tokenizer", tok, "--text", text,
+               "--max-windows", str(windows)]).stdout
+    m = re.search(r"^perplexity ([0-9.]+)", out, re.M)
+    t = re.search(r"targets (\d+)", out)
+    return float(m.group(1)), int(t.group(1))
+
+
+def evaluate_model(args, key):
+    bin_dir = os.path.join(args.build, "bin")
+    ckpt = os.path.join(args.data, "models", MODELS[key])
+    work = os.path.join(args.build, "results", key)
+    os.makedirs(work, exist_ok=True)
+    fp32 = os.path.join(work, "fp32.mlirbc")
+    calibrated = os.path.join(work, "calibrated.mlirbc")
+    t0 = time.time()
+    run([f"{bin_dir}/quant-import", ckpt, "-o", fp32, "--quiet"])
+    t1 = time.time()
+    run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text",
+         os.path.join(args.data, "text/wikitext-2/valid.txt"), "--windows", str(args.calib_windows),
+         "-o", calibrated])
+    t2 = time.time()
+    texts = [(name, os.path.join(args.data, path)) for name, path in TEXTS]
+    rows = []
+    ppl = {}
+    for name, path in texts:
+        ppl[name], targets = perplexity(bin_dir, fp32, ckpt, path, args.windows)
+        ppl[name + " targets"] = targets
+    rows.append({"method": "fp32", "config": "-", "bpw": 32.0, "ppl": ppl, "loss": 0.0,
+                 "seconds": 0.0})
+    for method, label, pipeline in CONFIGS:
+        out = os.path.join(work, re.sub(r"[^a-z0-9]+", "-", f"{method} {label}".lower()) + ".mlirbc")
+        spec = "builtin.module(" + (pipeline % "report=true exclude=lm_head") + ")"
+        start = time.time()
+        res = run([f"{bin_dir}/quant-opt", calibrated, f"--pass-pipeline={spec}", "--emit-bytecode",
+                   "-o", out])
+        seconds = time.time() - start
+        bits = weights = loss = 0.0
+        seen = set()
+        for m in REMARK.finditer(res.stderr):
+            role, n, k = m.group(1), int(m.group(2)), int(m.group(3))
+            if role in seen:
+                continue
+            seen.add(role)
+            bits += float(m.group(4)) * n * k
+            weights += n * k
+            loss += float(m.group(6))
+        ppl = {}
+        for name, path in texts:
+            ppl[name], _ = perplexity(bin_dir, out, ckpt, path, args.windows)
+        rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
+                     "loss": loss, "seconds": seconds})
+        print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
+    return {"model": MODELS[key], "rows": rows, "import_seconds": t1 - t0,
+            "calibrate_seconds": t2 - t1, "windows": args.windows,
+            "calib_windows": args.calib_windows}
+
+
+def render(results, out_dir):
+    lines = ["# Weight quantization: perplexity vs bits per weight", "",
+             "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>`",
+             "(imports each shared model, calibrates on WikiText-2 valid, quantizes with",
+             "`quant-opt`, measures perplexity of the compiled module with `quant-run`).", "",
+             "- BPW: every stored bit of the quantized linear layers (codes, fp16 scales, zero",
+             "  points, amplitudes, offsets) over their weight count; lm_head and the embedding",
+             "  stay in float, as in the papers.",
+             "- Layer loss: tr(ΔW H ΔWᵀ) with H = XᵀX of the calibration inputs, summed over layers.",
+             "- Time: wall time of the `quant-opt` run (read, quantize every layer, write), 2 cores.", ""]
+    for r in results:
+        texts = [t for t, _ in TEXTS]
+        fp = r["rows"][0]["ppl"]
+        counts = ", ".join("%s: %d targets" % (t, fp[t + " targets"]) for t in texts)
+        lines += [f"## {r['model']}", "",
+                  f"Perplexity over the first {r['windows']} windows of 512 tokens of each text "
+                  f"({counts}); "
+                  f"calibration: {r['calib_windows']} windows of WikiText-2 valid "
+                  f"({r['calibrate_seconds']:.1f} s); import {r['import_seconds']:.1f} s.", "",
+                  "| method | configuration | BPW | " + " | ".join(f"ppl {t}" for t in texts) +
+                  " | Σ layer loss | time (s) |",
+                  "|---|---|---|" + "---|" * len(texts) + "---|---|"]
+        for row in r["rows"]:
+            lines.append(f"| {row['method']} | {row['config']} | {row['bpw']:.4f} | " +
+                         " | ".join(f"{row['ppl'][t]:.3f}" for t in texts) +
+                         f" | {row['loss']:.4g} | {row['seconds']:.2f} |")
+        lines.append("")
+        lines.append(f"![perplexity vs BPW]({r['model']}.png)")
+        lines.append("")
+        points = [{"method": row["method"], "bpw": row["bpw"], "ppl": row["ppl"][texts[0]]}
+                  for row in r["rows"]]
+        with open(os.path.join(out_dir, f"{r['model']}.json"), "w") as f:
+            json.dump(points, f)
+        subprocess.run([sys.executable, os.path.join(HERE, "plot.py"),
+                        os.path.join(out_dir, f"{r['model']}.json"),
+                        os.path.join(out_dir, f"{r['model']}.png"),
+                        f"{r['model']} {texts[0]}"], check=True)
+        os.remove(os.path.join(out_dir, f"{r['model']}.json"))
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default="build")
+    p.add_argument("--data", required=True)
+    p.add_argument("--models", default="2m,19m")
+    p.add_argument("--windows", type=int, default=32)
+    p.add_argument("--calib-windows", type=int, default=32)
+    p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    cache = os.path.join(args.build, "results", "weights.json")
+    results = []
+    for key in args.models.split(","):
+        results.append(evaluate_model(args, key))
+        with open(cache, "w") as f:
+            json.dump(results, f, indent=1)
+    text = render(results, args.out)
+    tmp = os.path.join(args.out, "weights.md.tmp")
+    with open(tmp, "w") as f:
+        f.write(text + "\n")
+    os.replace(tmp, os.path.join(args.out, "weights.md"))
+
+
+if __name__ == "__main__":
+    main()
