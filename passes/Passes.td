@@ -124,4 +124,82 @@ def LQFoldDecode : Pass<"lq-fold-decode", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Function-preserving transforms, smoothing, activation and KV quantization
+//===----------------------------------------------------------------------===//
+
+def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
+  let summary = "Insert FPTQuant's mergeable transform pairs around the linear layers";
+  let description = [{
+    Places FPTQuant's function-preserving transforms as `lq.fpt` op pairs
+    directly at the role-tagged linears of every function (so pairs nest and
+    `lq-merge-fpt` can fold each into the adjacent weight):
+
+    - **pre-RoPE** (`qk`): per key head and RoPE frequency pair `i`, a scaled
+      rotation `M_i = c_i R(phi_i)` on the k projection's output and
+      `M_i^-T` on the q projection's output (repeated over the query heads
+      of a GQA group), so every score `q.k` is unchanged; rotations within a
+      pair commute with RoPE. `lq.fpt.rope_scale` for `rope_style = "half"`;
+      `lq.fpt.linear` with the same 2x2 blocks on pairs `(2i, 2i+1)` for
+      `"interleaved"`.
+    - **value** (`value`): an invertible per-KV-head `T` on the v output and
+      `T^-1` on the o input (repeated per query head of the group).
+    - **MLP** (`mlp`): a per-channel scale on the up output, undone on the
+      down input (it passes SwiGLU's product; never on the gate).
+
+    Objectives (closed forms in `lq/Transforms/FPT.h`), from the calibration
+    statistics of docs/ModelIR.md:
+    - pre-RoPE: `c_i ~ 1 / r_i` with `r_i = sqrt(kmax_a^2 + kmax_b^2)` from
+      k's `lq.out_absmax` minimises the quantization error the per-token
+      K-cache step puts into the scores (all pairs at one range); `phi_i`
+      balances the pre-RoPE variances of the pair's channels, from k's
+      second moments `W_k H W_k^T` (`lq.hessian`).
+    - value and MLP: `t_j = sqrt(w_j / a_j)` (`a` = the consuming linear's
+      `lq.act_absmax`, `w` = its weight-column max; tied over a GQA group for
+      the value transform) minimises the product of the activation's and the
+      weight's quantization steps, `max_j(a_j t_j) * max_j(w_j / t_j)`,
+      reaching its lower bound `max_j a_j w_j`.
+
+    Every fitted transform's 2-norm condition number is checked against
+    `max-condition`; a larger one is an error, as are missing roles, RoPE or
+    statistics.
+  }];
+  let dependentDialects = ["::mlir::lq::LQDialect"];
+  let options = [
+    Option<"qk", "qk", "bool", "true", "Insert the pre-RoPE transform on q/k">,
+    Option<"value", "value", "bool", "true", "Insert the value transform on v/o">,
+    Option<"mlp", "mlp", "bool", "true", "Insert the MLP scaling on up/down">,
+    Option<"maxCondition", "max-condition", "double", "1e4",
+           "Largest accepted condition number of a fitted transform">,
+  ];
+}
+
+def LQMergeFPT : Pass<"lq-merge-fpt", "::mlir::ModuleOp"> {
+  let summary = "Fold mergeable lq.fpt transforms into the adjacent weights";
+  let description = [{
+    Folds every mergeable function-preserving transform `y = x M` into the
+    neighbouring constant:
+
+    - on a linear's output (`lq.fpt` reads a matmul result that nothing else
+      reads; zero-filled init): `W' = M^T W` (rows of `W [out, in]`);
+    - on a linear's input (its result feeds only operand 0 of a matmul):
+      `W' = W M^T` (columns);
+    - on an RMSNorm's output (a parallel `linalg.generic` whose result is
+      `... * w[j]` with `w` its last, 1-D constant input) when `M` is
+      diagonal: `w' = w * diag(M)` — where QQQ's `x / s` goes.
+
+    A transform whose result feeds a linear merges forward, otherwise
+    backward; chains are folded from the linear outwards until none is left.
+    Calibration statistics follow the change: input statistics of a linear
+    (`lq.act_absmax` as an upper bound through non-diagonal `M^-1`, exact
+    otherwise; `lq.hessian` as `M^-T H M^-1`) and output ranges
+    (`lq.out_absmax`, `lq.out_min`, `lq.out_max` by interval arithmetic).
+    Weights shared between functions stay shared (one merged blob per
+    weight and transform). A mergeable transform that is not next to a
+    linear or norm it can fold into is an error; `lq.fpt.residual_scale`
+    is not mergeable and stays.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // LQ_PASSES_TD
