@@ -270,3 +270,27 @@ DenseElementsAttr mlir::lq::f32Attr(MLIRContext *ctx, ArrayRef<int64_t> shape,
   return DenseElementsAttr::get(RankedTensorType::get(shape, Float32Type::get(ctx)),
                                 llvm::ArrayRef(f));
 }
+
+OpOperand *mlir::lq::normWeightOperand(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() < 2 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return nullptr;
+  OpOperand *w = g.getDpsInputOperand(g.getNumDpsInputs() - 1);
+  auto type = llvm::dyn_cast<RankedTensorType>(w->get().getType());
+  if (!type || type.getRank() != 1 || !w->get().getDefiningOp<arith::ConstantOp>())
+    return nullptr;
+  AffineMap map = g.getMatchingIndexingMap(w);
+  unsigned rank = g.getNumLoops();
+  if (map.getNumResults() != 1 || map.getResult(0) != getAffineDimExpr(rank - 1, g.getContext()))
+    return nullptr;
+  auto yield = llvm::cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  auto mul = yield.getOperand(0).getDefiningOp<arith::MulFOp>();
+  BlockArgument arg = g.getMatchingBlockArgument(w);
+  if (!mul || (mul.getLhs() != arg && mul.getRhs() != arg))
+    return nullptr;
+  // The weight must not enter the product elsewhere (it would not be linear).
+  for (OpOperand &use : arg.getUses())
+    if (use.getOwner() != mul)
+      return nullptr;
+  return w;
+}

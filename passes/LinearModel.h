@@ -104,6 +104,12 @@ Value insertAfter(OpBuilder &b, Value produced, function_ref<Value(OpBuilder &, 
 void insertBeforeInput(OpBuilder &b, linalg::MatmulOp op,
                        function_ref<Value(OpBuilder &, Value)> build);
 
+/// RMSNorm as the importer emits it: an all-parallel generic whose yielded
+/// value is a product with the block argument of its last input, a 1-D
+/// constant indexed by the channel (so a per-channel factor on the output
+/// folds into that weight). Returns that input's operand, or null.
+OpOperand *normWeightOperand(linalg::GenericOp g);
+
 /// A float tensor attribute of `shape` holding `values` (as f32).
 DenseElementsAttr f32Attr(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<double> values);
 

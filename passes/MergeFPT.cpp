@@ -79,33 +79,6 @@ FailureOr<Transform> transformOf(FunctionPreservingTransformOpInterface op) {
   return t;
 }
 
-/// RMSNorm as the importer emits it: an all-parallel generic whose yielded
-/// value is a product with the block argument of its last input, a 1-D
-/// constant indexed by the channel. Returns that input's operand.
-OpOperand *normWeightOperand(linalg::GenericOp g) {
-  if (g.getNumDpsInputs() < 2 || g.getNumDpsInits() != 1 ||
-      g.getNumParallelLoops() != g.getNumLoops())
-    return nullptr;
-  OpOperand *w = g.getDpsInputOperand(g.getNumDpsInputs() - 1);
-  auto type = llvm::dyn_cast<RankedTensorType>(w->get().getType());
-  if (!type || type.getRank() != 1 || !w->get().getDefiningOp<arith::ConstantOp>())
-    return nullptr;
-  AffineMap map = g.getMatchingIndexingMap(w);
-  unsigned rank = g.getNumLoops();
-  if (map.getNumResults() != 1 || map.getResult(0) != getAffineDimExpr(rank - 1, g.getContext()))
-    return nullptr;
-  auto yield = llvm::cast<linalg::YieldOp>(g.getBody()->getTerminator());
-  auto mul = yield.getOperand(0).getDefiningOp<arith::MulFOp>();
-  BlockArgument arg = g.getMatchingBlockArgument(w);
-  if (!mul || (mul.getLhs() != arg && mul.getRhs() != arg))
-    return nullptr;
-  // The weight must not enter the product elsewhere (it would not be linear).
-  for (OpOperand &use : arg.getUses())
-    if (use.getOwner() != mul)
-      return nullptr;
-  return w;
-}
-
 bool hasZeroInit(linalg::MatmulOp op) {
   return matchPattern(op.getDpsInitOperand(0)->get(),
                       m_Op<linalg::FillOp>(m_AnyZeroFloat(), matchers::m_Any()));

@@ -202,4 +202,47 @@ def LQMergeFPT : Pass<"lq-merge-fpt", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LQSmooth : Pass<"lq-smooth", "::mlir::ModuleOp"> {
+  let summary = "QQQ adaptive smoothing as lq.fpt.scale pairs";
+  let description = [{
+    At four points per layer, a per-input-channel scale `s` moves range
+    from the activations into the weights: `x / s` is placed where it can be
+    folded into the producer, `* s` right before each consuming linear.
+
+    | point | consumers | `x / s` folds into |
+    |---|---|---|
+    | attention input | q, k, v | the attention RMSNorm weight |
+    | o input | o | v's rows (one scale per value channel, shared by the query heads of a GQA group) |
+    | MLP input | gate, up | the MLP RMSNorm weight |
+    | down input | down | up's rows (through SwiGLU's product) |
+
+    `s_j = max|x_j|^alpha / max|W[:, j]|^(1 - alpha)` (normalised), with
+    alpha chosen per point on `alpha-grid` (and "no smoothing") by the
+    estimated output error of the quantized layers
+    (`lq/Transforms/Smooth.h`): the weight error `tr(dW H dW^T)` of
+    round-to-nearest `weight-bits` weights, exact given the calibration
+    Hessian, plus the rounding noise of per-token `act-bits` activations
+    at the largest observed range. Candidates with `max(s)/min(s)` above
+    `max-condition` are not considered. Needs `lq.act_absmax`, `lq.hessian`
+    and `lq.tokens` on the consumers; `lq-merge-fpt` folds the pairs.
+  }];
+  let dependentDialects = ["::mlir::lq::LQDialect"];
+  let options = [
+    ListOption<"alphaGrid", "alpha-grid", "double",
+               "Migration strengths to try (default 0, 0.05, ..., 1)">,
+    Option<"weightBits", "weight-bits", "unsigned", "4", "Weight bits the search assumes">,
+    Option<"weightGroup", "weight-group", "int64_t", "0",
+           "Weights per scale along K the search assumes (0: per row)">,
+    Option<"actBits", "act-bits", "unsigned", "8", "Activation bits the search assumes">,
+    Option<"attnInput", "attn-input", "bool", "true", "Smooth the q/k/v input">,
+    Option<"oInput", "o-input", "bool", "true", "Smooth the o input (into v)">,
+    Option<"mlpInput", "mlp-input", "bool", "true", "Smooth the gate/up input">,
+    Option<"downInput", "down-input", "bool", "true", "Smooth the down input (into up)">,
+    Option<"maxCondition", "max-condition", "double", "1e4",
+           "Largest max(s)/min(s) a candidate may have">,
+    Option<"report", "report", "bool", "false",
+           "Emit a remark per point: alpha and estimated error against none">,
+  ];
+}
+
 #endif // LQ_PASSES_TD

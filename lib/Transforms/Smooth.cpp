@@ -64,14 +64,41 @@ double lq::smoothingLoss(const SmoothProblem &p, const std::vector<double> &s) {
   return weightErr + actErr;
 }
 
-SmoothResult lq::searchSmoothing(const SmoothProblem &p, const std::vector<double> &grid) {
+SmoothResult lq::searchSmoothing(const SmoothProblem &p, const std::vector<double> &grid,
+                                 double maxCondition) {
   SmoothResult best;
   best.alpha = -1;
   best.scales.assign(p.cols, 1.0);
   best.loss = best.identityLoss = smoothingLoss(p, best.scales);
   std::vector<double> wmax = columnAbsMax(p.weight, p.rows, p.cols);
+  // Tied channels: pool the ranges per group, fit per group, broadcast.
+  std::vector<double> act = p.actAbsMax, wr = wmax;
+  std::vector<int64_t> group(p.cols);
+  int64_t groups = p.cols;
+  if (!p.tie.empty()) {
+    std::vector<int64_t> ids(p.tie);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    groups = (int64_t)ids.size();
+    act.assign(groups, 0.0);
+    wr.assign(groups, 0.0);
+    for (int64_t j = 0; j < p.cols; ++j) {
+      group[j] = std::lower_bound(ids.begin(), ids.end(), p.tie[j]) - ids.begin();
+      act[group[j]] = std::max(act[group[j]], p.actAbsMax[j]);
+      wr[group[j]] = std::max(wr[group[j]], wmax[j]);
+    }
+  } else {
+    for (int64_t j = 0; j < p.cols; ++j)
+      group[j] = j;
+  }
   for (double alpha : grid) {
-    std::vector<double> s = migrationScales(p.actAbsMax, wmax, alpha);
+    std::vector<double> g = migrationScales(act, wr, alpha);
+    auto [lo, hi] = std::minmax_element(g.begin(), g.end());
+    if (!(*hi / *lo <= maxCondition))
+      continue;
+    std::vector<double> s(p.cols);
+    for (int64_t j = 0; j < p.cols; ++j)
+      s[j] = g[group[j]];
     double loss = smoothingLoss(p, s);
     if (loss < best.loss) {
       best.loss = loss;

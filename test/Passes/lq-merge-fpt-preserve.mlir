@@ -5,12 +5,17 @@
 // RUN: quant-opt %t.merged.mlir %lower-to-llvm | %run-main > %t.merged
 // RUN: %python %S/../Inputs/compare-floats.py %t.inserted %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: %python %S/../Inputs/compare-floats.py %t.merged %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: quant-opt %s --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.smoothed
+// RUN: %python %S/../Inputs/compare-floats.py %t.smoothed %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: quant-opt %s --lq-insert-fpt --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.both
+// RUN: %python %S/../Inputs/compare-floats.py %t.both %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 
 // Function preservation of lq-insert-fpt and lq-merge-fpt on a whole model
 // (rope_style "half", 2 layers, 2 query heads sharing 1 KV head): the logits
 // of @forward on 6 tokens and of 3 @decode steps (caches threaded) agree
 // with the original to 1e-4 relative, with the transform pairs in place
-// (expanded) and once merged into the weights.
+// (expanded), once merged into the weights, and with QQQ's smoothing pairs
+// (alone and on top of the FPTs) merged.
 // CHECK: MATCH 144 values
 
 // Nothing mergeable is left, and @forward and @decode share every merged

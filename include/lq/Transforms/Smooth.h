@@ -24,6 +24,10 @@ struct SmoothProblem {
   unsigned weightBits = 4;         ///< symmetric per-row (or per-group) weights
   int64_t weightGroup = 0;         ///< columns per weight scale (0: whole row)
   unsigned actBits = 8;            ///< per-token symmetric activations
+  /// Optional: channels with equal tie[j] must share one scale (grouped-query
+  /// attention's value channels, read by every query head of the group).
+  /// Their ranges are pooled (max) before the scales are computed.
+  std::vector<int64_t> tie;
 };
 
 struct SmoothResult {
@@ -44,8 +48,11 @@ struct SmoothResult {
 double smoothingLoss(const SmoothProblem &p, const std::vector<double> &s);
 
 /// Evaluates E for s = 1 and for migrationScales(a, colmax|W|, alpha) at
-/// every alpha of `grid`, returning the minimiser.
-SmoothResult searchSmoothing(const SmoothProblem &p, const std::vector<double> &grid);
+/// every alpha of `grid` (pooled over tied channels), returning the
+/// minimiser. Candidates whose max(s) / min(s) exceeds `maxCondition` are
+/// not considered.
+SmoothResult searchSmoothing(const SmoothProblem &p, const std::vector<double> &grid,
+                             double maxCondition = 1e4);
 
 /// Symmetric round-to-nearest of W [rows, cols] per row (group = 0) or per
 /// `group` columns, to `bits` signed bits (levels -(2^(b-1)-1) .. 2^(b-1)-1);

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -142,6 +143,30 @@ TEST(SearchSmoothing, NeverAboveIdentity) {
   SmoothResult none = searchSmoothing(p, {});
   EXPECT_LT(none.alpha, 0.0);
   EXPECT_EQ(none.scales, std::vector<double>(64, 1.0));
+}
+
+TEST(SearchSmoothing, TiedChannelsShareAScale) {
+  Layer layer(4);
+  SmoothProblem p = layer.problem(4);
+  // Channels j and j + 32 tied (as two query heads reading one value head).
+  p.tie.resize(64);
+  for (int64_t j = 0; j < 64; ++j)
+    p.tie[j] = j % 32;
+  SmoothResult r = searchSmoothing(p, {0.25, 0.5, 0.75});
+  ASSERT_GE(r.alpha, 0.0);
+  for (int64_t j = 0; j < 32; ++j)
+    EXPECT_EQ(r.scales[j], r.scales[j + 32]);
+  EXPECT_LE(r.loss, r.identityLoss);
+}
+
+TEST(SearchSmoothing, SkipsIllConditionedCandidates) {
+  Layer layer(2);
+  SmoothProblem p = layer.problem(4);
+  SmoothResult free = searchSmoothing(p, {1.0});
+  ASSERT_GE(free.alpha, 0.0);
+  auto [lo, hi] = std::minmax_element(free.scales.begin(), free.scales.end());
+  SmoothResult bounded = searchSmoothing(p, {1.0}, 0.5 * (*hi / *lo));
+  EXPECT_LT(bounded.alpha, 0.0);
 }
 
 } // namespace
