@@ -37,5 +37,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
 tools = ["quant-opt", "mlir-opt", "mlir-runner",
          ToolSubst("quant-import", unresolved="ignore"),
-         ToolSubst("quant-run", unresolved="ignore")]
+         ToolSubst("quant-run", unresolved="ignore"),
+         ToolSubst("quant-export", unresolved="ignore"),
+         ToolSubst("quant-ref", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
