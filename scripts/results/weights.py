@@ -52,9 +52,24 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
+EVALUATOR = "compiled"
+
+
 def perplexity(bin_dir, module, tok, text, windows):
-    out = run([f"{bin_dir}/quant-run", "perplexity", module, "--tokenizer", tok, "--text", text,
-               "--max-windows", str(windows)]).stdout
+    """Perplexity of a module: run compiled by quant-run, or (evaluator
+    "reference") its weights exported by quant-export, decoded with the
+    reference decoder, in the fp32 reference transformer. test/Tools/
+    quant-export.test checks that both give the same NLL."""
+    if EVALUATOR == "compiled":
+        res = run([f"{bin_dir}/quant-run", "perplexity", module, "--tokenizer", tok, "--text",
+                   text, "--max-windows", str(windows)])
+    else:
+        gguf = module + ".gguf"
+        run([f"{bin_dir}/quant-export", module, "-o", gguf])
+        res = run([f"{bin_dir}/quant-ref", "perplexity", "--model", gguf, "--tokenizer", tok,
+                   "--text", text, "--max-windows", str(windows)])
+        os.remove(gguf)
+    out = res.stdout + res.stderr
     m = re.search(r"^perplexity ([0-9.]+)", out, re.M)
     t = re.search(r"targets (\d+)", out)
     return float(m.group(1)), int(t.group(1))
@@ -105,7 +120,7 @@ def evaluate_model(args, key):
         rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
                      "loss": loss, "seconds": seconds})
         print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
-    return {"model": MODELS[key], "rows": rows, "import_seconds": t1 - t0,
+    return {"model": MODELS[key], "rows": rows, "evaluator": args.evaluator, "import_seconds": t1 - t0,
             "calibrate_seconds": t2 - t1, "windows": args.windows,
             "calib_windows": args.calib_windows}
 
@@ -126,7 +141,11 @@ def render(results, out_dir):
         counts = ", ".join("%s: %d targets" % (t, fp[t + " targets"]) for t in texts)
         lines += [f"## {r['model']}", "",
                   f"Perplexity over the first {r['windows']} windows of 512 tokens of each text "
-                  f"({counts}); "
+                  f"({counts}), evaluated by "
+                  + ("the compiled module (`quant-run`)" if r["evaluator"] == "compiled" else
+                     "the reference transformer on the module's exported decoded weights "
+                     "(`quant-export` + `quant-ref`; `test/Tools/quant-export.test` checks it "
+                     "matches the compiled module)") + "; "
                   f"calibration: {r['calib_windows']} windows of WikiText-2 valid "
                   f"({r['calibrate_seconds']:.1f} s); import {r['import_seconds']:.1f} s.", "",
                   "| method | configuration | BPW | " + " | ".join(f"ppl {t}" for t in texts) +
@@ -158,8 +177,13 @@ def main():
     p.add_argument("--models", default="2m,19m")
     p.add_argument("--windows", type=int, default=32)
     p.add_argument("--calib-windows", type=int, default=32)
+    p.add_argument("--evaluator", choices=["compiled", "reference"], default="compiled",
+                   help="perplexity from the compiled module (quant-run) or from its exported "
+                        "decoded weights in the reference transformer (quant-export + quant-ref)")
     p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
     args = p.parse_args()
+    global EVALUATOR
+    EVALUATOR = args.evaluator
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.build, "results", "weights.json")
     results = []
