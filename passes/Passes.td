@@ -245,4 +245,32 @@ def LQSmooth : Pass<"lq-smooth", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Calibration hooks (quant-run calibrate)
+//===----------------------------------------------------------------------===//
+
+def LQInstrumentLinears : Pass<"lq-instrument-linears", "::mlir::ModuleOp"> {
+  let summary = "Call recording hooks on the activations of role-tagged linear layers";
+  let description = [{
+    Before every op carrying `lq.role` (a linear layer: `[tokens, in]` f32
+    input, `[tokens, out]` f32 result) inserts
+
+        func.call @lq_record_input(%id, %x) : (i64, tensor<?x?xf32>) -> ()
+
+    once per distinct input value (q/k/v and gate/up share one), and after
+    the `attn.k` / `attn.v` linears `@lq_record_output(%id, %y)`. The op gets
+    `lq.calib_input = id` (and `lq.calib_output = id`) so statistics recorded
+    under an id can be attached back by role. The hooks are declared external
+    with `llvm.emit_c_interface`; quant-run calibrate provides them to the
+    JIT as `_mlir_ciface_lq_record_input` / `_mlir_ciface_lq_record_output`
+    (`void (int64_t, StridedMemRef<float, 2> *)`).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"function", "function", "std::string", "\"forward\"",
+           "Function to instrument (empty: every function)">,
+  ];
+}
+
 #endif // LQ_PASSES_TD

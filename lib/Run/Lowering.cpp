@@ -8,9 +8,13 @@
 #include "lq/Run/Lowering.h"
 
 #include "LQ/LQDialect.h"
+#include "passes/ElementsData.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllPasses.h"
@@ -86,10 +90,10 @@ static constexpr const char *kBufferize =
 
 /// From loops, vectors and memrefs down to the LLVM dialect.
 static constexpr const char *kToLLVM =
-    "convert-vector-to-scf,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "convert-vector-to-scf{full-unroll=true},func.func(lower-vector-mask),convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
     "convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts";
+    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 
 /// memref.copy between strided buffers lowers to a call into MLIR's C runner
 /// library; as linalg.copy it becomes loops, so neither the JIT nor objects
@@ -102,6 +106,56 @@ static void copiesToLinalg(ModuleOp module) {
     linalg::CopyOp::create(b, op.getLoc(), op.getSource(), op.getTarget());
     op.erase();
   }
+}
+
+/// Rewrites transposed-B matmuls with a constant weight [N, K] into plain
+/// matmuls on the transposed constant [K, N], so the vectorized kernel reads
+/// contiguous rows of the weight (see Vectorize.cpp).
+static llvm::Error transposeConstantWeights(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> transposedB =
+      AffineMap::inferFromExprList(ArrayRef<ArrayRef<AffineExpr>>{{m, k}, {n, k}, {m, n}}, ctx);
+  SmallVector<linalg::MatmulOp> matmuls;
+  module.walk([&](linalg::MatmulOp op) {
+    if (op.hasPureTensorSemantics() && op.getIndexingMapsArray() == transposedB &&
+        op.getInputs()[1].getDefiningOp<arith::ConstantOp>())
+      matmuls.push_back(op);
+  });
+  unsigned counter = 0;
+  for (linalg::MatmulOp op : matmuls) {
+    auto cst = op.getInputs()[1].getDefiningOp<arith::ConstantOp>();
+    auto attr = dyn_cast<ElementsAttr>(cst.getValue());
+    auto type = cast<RankedTensorType>(cst.getType());
+    if (!attr || !type.getElementType().isF32() || !type.hasStaticShape())
+      continue;
+    FailureOr<std::vector<float>> values = mlir::lq::readFloats(attr);
+    if (failed(values))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "cannot read the weight of a linear layer (is its blob missing?)");
+    int64_t N = type.getDimSize(0), K = type.getDimSize(1);
+    std::vector<float> transposed(values->size());
+    for (int64_t i = 0; i < N; ++i)
+      for (int64_t j = 0; j < K; ++j)
+        transposed[j * N + i] = (*values)[i * K + j];
+    OpBuilder b(op);
+    auto newType = RankedTensorType::get({K, N}, type.getElementType());
+    auto blob = mlir::lq::makeResource(newType, llvm::formatv("lq_run_wt{0}", counter++).str(),
+                                 ArrayRef<float>(transposed));
+    Value weight = arith::ConstantOp::create(b, cst.getLoc(), newType, blob);
+    auto plain = linalg::MatmulOp::create(b, op.getLoc(), op.getResultTypes(),
+                                          ValueRange{op.getInputs()[0], weight},
+                                          op.getOutputs());
+    for (NamedAttribute a : op->getDiscardableAttrs())
+      plain->setAttr(a.getName(), a.getValue());
+    op->replaceAllUsesWith(plain);
+    op.erase();
+    if (cst->use_empty())
+      cst.erase();
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) {
@@ -119,8 +173,23 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
       return e;
   }
 
+  const bool fast = options.strategy == LoweringStrategy::Fast;
+  if (fast) {
+    if (llvm::Error e = transposeConstantWeights(module))
+      return e;
+    auto t0 = std::chrono::steady_clock::now();
+    if (llvm::Error e = tileAndVectorize(module, options))
+      return e;
+    if (options.log)
+      *options.log << llvm::formatv(
+          "  lower: {0,-12} {1,7:f2} s\n", "vectorize",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
     return e;
+  // Keeps the accumulator tiles in registers across the reduction loop.
+  if (fast)
+    module.walk([](func::FuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
   copiesToLinalg(module);
   if (llvm::Error e = runPipeline(module, "loops", "convert-linalg-to-loops,canonicalize,cse", options))
     return e;

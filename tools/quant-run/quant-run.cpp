@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lq/Model/Tokenizer.h"
+#include "lq/Run/Calibration.h"
 #include "lq/Run/Engine.h"
 #include "lq/Run/Evaluate.h"
 #include "lq/Run/Lowering.h"
@@ -101,6 +102,10 @@ static cl::opt<std::string> Strategy("strategy",
                                      cl::init("fast"), cl::sub(PerplexityCmd),
                                      cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
                                      cl::sub(CompileCmd), cl::cat(Cat));
+static cl::list<int64_t> Tile("tile",
+                             cl::desc("Fast strategy register tile: rows,columns,reduction"),
+                             cl::CommaSeparated, cl::Hidden, cl::sub(PerplexityCmd),
+                             cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd));
 static cl::opt<bool> RuntimeDecode("runtime-decode",
                                    cl::desc("Decode quantized weights in the compiled "
                                             "code instead of at compile time"),
@@ -135,6 +140,13 @@ static Expected<LoweringOptions> loweringOptions() {
   else
     return usage(formatv("--strategy must be 'fast' or 'reference', not '{0}'", Strategy));
   options.compileTimeDecode = !RuntimeDecode;
+  if (!Tile.empty()) {
+    if (Tile.size() != 3 || llvm::any_of(Tile, [](int64_t t) { return t < 1 || t > 64; }))
+      return usage("--tile takes three sizes in [1, 64]: rows,columns,reduction");
+    options.tileM = Tile[0];
+    options.tileN = Tile[1];
+    options.tileK = Tile[2];
+  }
   options.log = Verbose ? &errs() : nullptr;
   return options;
 }
@@ -356,6 +368,58 @@ static int runCompile() {
   return 0;
 }
 
+static int runCalibrate() {
+  if (OutputPath.empty())
+    return fail(usage("calibrate needs -o <output module>"));
+  if (CalibWindows < 1)
+    return fail(usage("--windows must be positive"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto tok = loadTokenizer();
+  if (!tok)
+    return fail(tok.takeError());
+  auto ids = encodeTextFile(*tok);
+  if (!ids)
+    return fail(ids.takeError());
+  auto m = loadModel();
+  if (!m)
+    return fail(m.takeError());
+  if (!m->info.hasForward)
+    return fail(usage(formatv("{0}: calibrate needs @forward", ModelPath)));
+  auto options = loweringOptions();
+  if (!options)
+    return fail(options.takeError());
+
+  CalibrationOptions calib;
+  calib.windowLen = WindowLen ? WindowLen : m->info.context;
+  calib.windows = CalibWindows;
+  calib.threads = threadCount();
+  calib.lowering = *options;
+  calib.optLevel = OptLevel;
+  calib.progress = &errs();
+  auto stats = calibrate(*m->module, m->info, *ids, calib);
+  if (!stats)
+    return fail(stats.takeError());
+
+  std::error_code ec;
+  ToolOutputFile out(OutputPath, ec, EmitText ? sys::fs::OF_Text : sys::fs::OF_None);
+  if (ec)
+    return fail(usage(formatv("cannot write '{0}': {1}", OutputPath, ec.message())));
+  if (EmitText) {
+    m->module->print(out.os());
+  } else if (failed(mlir::writeBytecodeToFile(*m->module, out.os()))) {
+    return fail(usage("cannot serialize the calibrated module"));
+  }
+  out.os().flush();
+  if (out.os().has_error())
+    return fail(usage(formatv("error writing '{0}'", OutputPath)));
+  out.keep();
+  errs() << formatv("calibrated {0} linear layers on {1} tokens ({2} windows of {3}); "
+                    "wrote {4}; total {5:f2} s\n",
+                    stats->layers, stats->tokens, stats->windows, calib.windowLen,
+                    OutputPath, secondsSince(t0));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM x(argc, argv);
   cl::HideUnrelatedOptions(Cat);
@@ -364,6 +428,8 @@ int main(int argc, char **argv) {
     return runPerplexity();
   if (GenerateCmd)
     return runGenerate();
+  if (CalibrateCmd)
+    return runCalibrate();
   if (CompileCmd)
     return runCompile();
   errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile); "

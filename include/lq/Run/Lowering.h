@@ -26,6 +26,9 @@ struct LoweringOptions {
   /// lq-expand: decode quantized weights at compile time with the numeric
   /// library (constant f32 weights, fastest) instead of emitting decoding IR.
   bool compileTimeDecode = true;
+  /// Fast strategy: register tile of contractions (rows x columns x
+  /// reduction step); tileN is also the vector width of element-wise ops.
+  int64_t tileM = 4, tileN = 16, tileK = 8;
   /// Where per-stage timings go (null: silent).
   llvm::raw_ostream *log = nullptr;
 };
@@ -35,6 +38,10 @@ struct LoweringOptions {
 /// is left in an unspecified state.
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module,
                                const LoweringOptions &options = {});
+
+/// The fast strategy's tiling and vectorization of linalg ops on tensors
+/// (Vectorize.cpp); ops it cannot vectorize are left for the loop lowering.
+llvm::Error tileAndVectorize(mlir::ModuleOp module, const LoweringOptions &options);
 
 /// Registers the upstream and lq passes the textual pipelines name (once).
 void registerRunPasses();

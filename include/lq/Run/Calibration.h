@@ -1,0 +1,78 @@
+//===- Calibration.h - Calibration statistics of linear layers -*- C++ -*-===//
+//
+// quant-run calibrate: runs an instrumented copy of @forward
+// (lq-instrument-linears) on windows of a text and attaches to every
+// role-tagged linear of the original module what docs/ModelIR.md lists:
+// lq.hessian (X^T X), lq.act_absmax, lq.tokens, and for attn.k / attn.v
+// lq.out_absmax / lq.out_min / lq.out_max.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LQ_RUN_CALIBRATION_H
+#define LQ_RUN_CALIBRATION_H
+
+#include "lq/Run/Lowering.h"
+#include "lq/Run/ModelModule.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace lq::run {
+
+struct CalibrationOptions {
+  int64_t windowLen = 512;
+  /// Windows ids[i : i + windowLen] for i = 0, windowLen, ... (at most this
+  /// many; fewer when the text is shorter).
+  int64_t windows = 16;
+  /// Windows run concurrently.
+  unsigned threads = 1;
+  LoweringOptions lowering;
+  unsigned optLevel = 3;
+  /// Where progress lines go (null: silent).
+  llvm::raw_ostream *progress = nullptr;
+};
+
+struct CalibrationSummary {
+  int64_t layers = 0;  ///< role-tagged ops that received statistics
+  int64_t windows = 0; ///< windows run
+  int64_t tokens = 0;  ///< tokens summed per statistic
+  double seconds = 0;
+};
+
+/// Statistics of one activation matrix X [rows, n] (what one hook sees),
+/// kept in double; add() may be called concurrently.
+class ActivationStats {
+public:
+  explicit ActivationStats(int64_t n, bool gram);
+  /// Accumulates X (row r at data + r * rowStride, column c at + c * colStride).
+  void add(const float *data, int64_t rows, int64_t rowStride, int64_t colStride);
+  int64_t size() const { return n; }
+  int64_t rows() const { return numRows; }
+  /// X^T X as a full symmetric row-major [n, n] matrix.
+  std::vector<float> gram() const;
+  const std::vector<float> &absMax() const { return maxAbs; }
+  const std::vector<float> &min() const { return minVal; }
+  const std::vector<float> &max() const { return maxVal; }
+
+private:
+  int64_t n;
+  bool withGram;
+  int64_t numRows = 0;
+  std::vector<double> lower; // row-major lower triangle incl. diagonal
+  std::vector<float> maxAbs, minVal, maxVal;
+  std::unique_ptr<std::mutex> mutex;
+};
+
+/// Calibrates `module` in place (statistics attached as attributes); `ids`
+/// is the encoded text. The module itself is not lowered (a copy is).
+llvm::Expected<CalibrationSummary>
+calibrate(mlir::ModuleOp module, const ModelInfo &info, llvm::ArrayRef<int32_t> ids,
+          const CalibrationOptions &options);
+
+} // namespace lq::run
+
+#endif // LQ_RUN_CALIBRATION_H

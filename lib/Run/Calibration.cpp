@@ -1,0 +1,328 @@
+//===- Calibration.cpp - Calibration statistics of linear layers ----------===//
+
+#include "lq/Run/Calibration.h"
+
+#include "lq/Run/Engine.h"
+#include "passes/ElementsData.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ThreadPool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace lq::run {
+
+static llvm::Error err(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static double secondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+ActivationStats::ActivationStats(int64_t n, bool gram)
+    : n(n), withGram(gram), maxAbs(n, 0.0f),
+      minVal(n, std::numeric_limits<float>::infinity()),
+      maxVal(n, -std::numeric_limits<float>::infinity()),
+      mutex(std::make_unique<std::mutex>()) {
+  if (gram)
+    lower.assign(n * (n + 1) / 2, 0.0);
+}
+
+void ActivationStats::add(const float *data, int64_t rows, int64_t rowStride,
+                          int64_t colStride) {
+  // A contiguous copy, so the inner loops below vectorize.
+  std::vector<float> x(rows * n);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      x[r * n + c] = data[r * rowStride + c * colStride];
+
+  // This call's X^T X in float (at most a context of rows), added to the
+  // double total under the lock. Blocks of 4 rows of the result share each
+  // load of an activation row.
+  std::vector<float> g;
+  if (withGram) {
+    g.assign(n * n, 0.0f);
+    constexpr int64_t B = 4;
+    for (int64_t i0 = 0; i0 < n; i0 += B) {
+      int64_t i1 = std::min(i0 + B, n);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *xr = &x[r * n];
+        for (int64_t i = i0; i < i1; ++i) {
+          float a = xr[i];
+          float *gi = &g[i * n];
+          for (int64_t j = 0; j < i1; ++j)
+            gi[j] += a * xr[j];
+        }
+      }
+    }
+  }
+
+  std::vector<float> localAbs(n, 0.0f), localMin(n, std::numeric_limits<float>::infinity()),
+      localMax(n, -std::numeric_limits<float>::infinity());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < n; ++c) {
+      float v = x[r * n + c];
+      localAbs[c] = std::max(localAbs[c], std::fabs(v));
+      localMin[c] = std::min(localMin[c], v);
+      localMax[c] = std::max(localMax[c], v);
+    }
+
+  std::lock_guard<std::mutex> lock(*mutex);
+  numRows += rows;
+  for (int64_t c = 0; c < n; ++c) {
+    maxAbs[c] = std::max(maxAbs[c], localAbs[c]);
+    minVal[c] = std::min(minVal[c], localMin[c]);
+    maxVal[c] = std::max(maxVal[c], localMax[c]);
+  }
+  if (withGram) {
+    double *out = lower.data();
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j <= i; ++j)
+        *out++ += g[i * n + j];
+  }
+}
+
+std::vector<float> ActivationStats::gram() const {
+  std::vector<float> full(n * n);
+  const double *in = lower.data();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      float v = static_cast<float>(*in++);
+      full[i * n + j] = full[j * n + i] = v;
+    }
+  return full;
+}
+
+namespace {
+/// What the hooks write into while a calibration runs.
+struct Recorder {
+  std::vector<std::unique_ptr<ActivationStats>> inputs, outputs;
+  std::atomic<bool> badCall{false};
+};
+std::atomic<Recorder *> activeRecorder{nullptr};
+
+void record(std::vector<std::unique_ptr<ActivationStats>> &stats, int64_t id,
+            const MemRef<float, 2> *x) {
+  Recorder *r = activeRecorder.load();
+  if (!r)
+    return;
+  if (id < 0 || id >= (int64_t)stats.size() || !stats[id] ||
+      x->sizes[1] != stats[id]->size()) {
+    r->badCall = true;
+    return;
+  }
+  stats[id]->add(x->aligned + x->offset, x->sizes[0], x->strides[0], x->strides[1]);
+}
+} // namespace
+
+// The hooks' C interfaces (lq-instrument-linears declares them with
+// llvm.emit_c_interface).
+extern "C" void lqRunRecordInput(int64_t id, MemRef<float, 2> *x) {
+  if (Recorder *r = activeRecorder.load())
+    record(r->inputs, id, x);
+}
+extern "C" void lqRunRecordOutput(int64_t id, MemRef<float, 2> *x) {
+  if (Recorder *r = activeRecorder.load())
+    record(r->outputs, id, x);
+}
+
+namespace {
+/// Where one linear's statistics come from in the instrumented copy.
+struct LinearSlot {
+  int64_t input = -1, output = -1;
+  int64_t inDim = 0, outDim = 0;
+};
+} // namespace
+
+llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &info,
+                                             llvm::ArrayRef<int32_t> ids,
+                                             const CalibrationOptions &options) {
+  auto t0 = std::chrono::steady_clock::now();
+  const int64_t W = options.windowLen;
+  if (W < 1 || W > info.context)
+    return err(llvm::formatv("window length {0} is outside [1, {1}] (the model's context)",
+                             W, info.context));
+  const int64_t available = (int64_t)ids.size() / W;
+  if (available < 1)
+    return err(llvm::formatv("the text has {0} tokens, fewer than one window of {1}",
+                             ids.size(), W));
+  const int64_t windows = std::min(available, options.windows);
+
+  // Instrument a copy; the original only receives the attributes.
+  OwningOpRef<ModuleOp> copy = module.clone();
+  MLIRContext *ctx = module.getContext();
+  {
+    std::string diagText;
+    llvm::raw_string_ostream diagOS(diagText);
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+      diagOS << d << "\n";
+      return success();
+    });
+    registerRunPasses();
+    PassManager pm(ctx);
+    pm.addPass(mlir::lq::createLQInstrumentLinears());
+    if (failed(pm.run(*copy)))
+      return err("cannot instrument the model: " + diagText);
+  }
+
+  llvm::StringMap<LinearSlot> slots;
+  int64_t numInputs = 0, numOutputs = 0;
+  copy->walk([&](Operation *op) {
+    auto role = op->getAttrOfType<StringAttr>("lq.role");
+    auto in = op->getAttrOfType<IntegerAttr>("lq.calib_input");
+    if (!role || !in)
+      return;
+    LinearSlot &s = slots[role.getValue()];
+    s.input = in.getInt();
+    s.inDim = cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(1);
+    numInputs = std::max(numInputs, s.input + 1);
+    if (auto out = op->getAttrOfType<IntegerAttr>("lq.calib_output")) {
+      s.output = out.getInt();
+      s.outDim = cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(1);
+      numOutputs = std::max(numOutputs, s.output + 1);
+    }
+  });
+  for (auto &entry : slots)
+    if (ShapedType::isDynamic(entry.second.inDim) ||
+        (entry.second.output >= 0 && ShapedType::isDynamic(entry.second.outDim)))
+      return err(llvm::formatv("linear '{0}' has a dynamic feature dimension",
+                               entry.getKey()));
+
+  Recorder recorder;
+  recorder.inputs.resize(numInputs);
+  recorder.outputs.resize(numOutputs);
+  for (auto &entry : slots) {
+    const LinearSlot &s = entry.second;
+    if (!recorder.inputs[s.input])
+      recorder.inputs[s.input] = std::make_unique<ActivationStats>(s.inDim, /*gram=*/true);
+    if (s.output >= 0 && !recorder.outputs[s.output])
+      recorder.outputs[s.output] = std::make_unique<ActivationStats>(s.outDim, false);
+  }
+
+  if (llvm::Error e = lowerToLLVMDialect(*copy, options.lowering))
+    return std::move(e);
+  EngineOptions engineOptions;
+  engineOptions.optLevel = options.optLevel;
+  engineOptions.symbols["_mlir_ciface_lq_record_input"] =
+      reinterpret_cast<void *>(&lqRunRecordInput);
+  engineOptions.symbols["_mlir_ciface_lq_record_output"] =
+      reinterpret_cast<void *>(&lqRunRecordOutput);
+  ModelInfo copyInfo = info;
+  copyInfo.hasDecode = false; // only @forward is instrumented and run
+  auto runner = ModelRunner::create(*copy, copyInfo, engineOptions);
+  if (!runner)
+    return runner.takeError();
+  if (options.progress)
+    *options.progress << llvm::formatv("calibration: {0} linears, {1} recorded inputs; "
+                                       "compiled in {2:f2} s\n",
+                                       slots.size(), numInputs, secondsSince(t0));
+
+  Recorder *expected = nullptr;
+  if (!activeRecorder.compare_exchange_strong(expected, &recorder))
+    return err("another calibration is running in this process");
+  auto runStart = std::chrono::steady_clock::now();
+  std::mutex mutex;
+  llvm::Error firstError = llvm::Error::success();
+  int64_t done = 0;
+  const int64_t every = std::max<int64_t>(1, windows / 20);
+  auto runWindow = [&](int64_t w) {
+    std::vector<float> logits;
+    llvm::Error e = (*runner)->forward(ids.slice(w * W, W), logits);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (e) {
+      if (!firstError)
+        firstError = std::move(e);
+      else
+        llvm::consumeError(std::move(e));
+      return;
+    }
+    ++done;
+    if (options.progress && (done % every == 0 || done == windows)) {
+      double s = secondsSince(runStart);
+      *options.progress << llvm::formatv("  window {0}/{1}  elapsed {2:f1} s  {3:f0} tokens/s\n",
+                                         done, windows, s, done * W / std::max(s, 1e-9));
+      options.progress->flush();
+    }
+  };
+  if (options.threads <= 1) {
+    for (int64_t w = 0; w < windows && !firstError; ++w)
+      runWindow(w);
+  } else {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(options.threads));
+    for (int64_t w = 0; w < windows; ++w)
+      pool.async([&, w] { runWindow(w); });
+    pool.wait();
+  }
+  activeRecorder.store(nullptr);
+  if (firstError)
+    return std::move(firstError);
+  if (recorder.badCall)
+    return err("a calibration hook was called with an unknown id or a wrong shape");
+
+  const int64_t tokens = windows * W;
+  for (auto &stats : {&recorder.inputs, &recorder.outputs})
+    for (auto &s : *stats)
+      if (s && s->rows() != tokens)
+        return err(llvm::formatv("a calibration hook saw {0} rows, expected {1} "
+                                 "(is a linear inside a loop or a branch?)",
+                                 s ? s->rows() : 0, tokens));
+
+  // Attach to every op with the role, in every function (the @decode copies
+  // of a linear share its weight and must be quantized alike).
+  Builder b(ctx);
+  auto f32Vector = [&](const std::vector<float> &v) {
+    return DenseElementsAttr::get(RankedTensorType::get({(int64_t)v.size()}, b.getF32Type()),
+                                  llvm::ArrayRef<float>(v));
+  };
+  llvm::StringMap<NamedAttrList> attrs;
+  for (auto &entry : slots) {
+    const LinearSlot &s = entry.second;
+    const ActivationStats &in = *recorder.inputs[s.input];
+    NamedAttrList list;
+    std::vector<float> gram = in.gram();
+    auto gramType = RankedTensorType::get({s.inDim, s.inDim}, b.getF32Type());
+    list.set("lq.hessian",
+             mlir::lq::makeResource(gramType, ("calib." + entry.getKey() + ".hessian").str(),
+                                    llvm::ArrayRef<float>(gram)));
+    list.set("lq.act_absmax", f32Vector(in.absMax()));
+    list.set("lq.tokens", b.getI64IntegerAttr(tokens));
+    if (s.output >= 0) {
+      const ActivationStats &out = *recorder.outputs[s.output];
+      list.set("lq.out_absmax", f32Vector(out.absMax()));
+      list.set("lq.out_min", f32Vector(out.min()));
+      list.set("lq.out_max", f32Vector(out.max()));
+    }
+    attrs[entry.getKey()] = std::move(list);
+  }
+  CalibrationSummary summary;
+  module.walk([&](Operation *op) {
+    auto role = op->getAttrOfType<StringAttr>("lq.role");
+    if (!role)
+      return;
+    auto it = attrs.find(role.getValue());
+    if (it == attrs.end())
+      return;
+    for (NamedAttribute a : it->second)
+      op->setAttr(a.getName(), a.getValue());
+    ++summary.layers;
+  });
+  summary.windows = windows;
+  summary.tokens = tokens;
+  summary.seconds = secondsSince(t0);
+  return summary;
+}
+
+} // namespace lq::run

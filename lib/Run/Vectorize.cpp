@@ -1,0 +1,303 @@
+//===- Vectorize.cpp - Tiling and vectorization for the fast strategy -----===//
+//
+// Contractions (linear layers, attention scores and values) are tiled so one
+// tile is a register-sized block: rows (m) x columns (n) of the output, the
+// reduction (k) advancing a few elements per step. Loops run n outside m, so
+// one panel of the right operand stays in cache while all rows stream past.
+// Loops over dynamic extents (the token count) are peeled, so the main loop
+// has static tiles; remainders are cut into unit slices, so no tile needs
+// masks. Element-wise and
+// reduction ops that are not contractions get their innermost parallel
+// dimension vectorized the same way.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Run/Lowering.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace lq::run {
+
+/// Marks a tiled op with the vector sizes to vectorize it with; survives
+/// peeling (clones keep attributes) and canonicalization.
+static constexpr llvm::StringLiteral kVectorSizes = "lq_run.vector_sizes";
+
+namespace {
+struct TilePlan {
+  SmallVector<int64_t> tiles;       // per loop dim, 0: not tiled
+  SmallVector<int64_t> vectorSizes; // per loop dim
+  SmallVector<int64_t> order;       // loop nesting, outermost first
+};
+} // namespace
+
+/// Picks, among `dims`, the one to vectorize: a dynamic one if any (the token
+/// count), else the largest.
+static std::optional<unsigned> pickDim(ArrayRef<unsigned> dims, ArrayRef<int64_t> ranges) {
+  std::optional<unsigned> best;
+  for (unsigned d : dims) {
+    if (!best) {
+      best = d;
+      continue;
+    }
+    bool dyn = ShapedType::isDynamic(ranges[d]), bestDyn = ShapedType::isDynamic(ranges[*best]);
+    if ((dyn && !bestDyn) || (dyn == bestDyn && !dyn && ranges[d] > ranges[*best]))
+      best = d;
+  }
+  return best;
+}
+
+/// Tile `d` by `size`, or by its static extent when that is smaller.
+static void setTile(TilePlan &plan, ArrayRef<int64_t> ranges, unsigned d, int64_t size) {
+  if (!ShapedType::isDynamic(ranges[d]) && ranges[d] <= size) {
+    plan.tiles[d] = 0; // the whole dimension is one tile
+    plan.vectorSizes[d] = ranges[d];
+  } else {
+    plan.tiles[d] = size;
+    plan.vectorSizes[d] = size;
+  }
+}
+
+static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
+                                               const LoweringOptions &options) {
+  if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
+  if (failed(dims))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned n = ranges.size();
+  TilePlan plan;
+  plan.tiles.assign(n, 1);
+  plan.vectorSizes.assign(n, 1);
+  std::optional<unsigned> m = pickDim(dims->m, ranges), nn = pickDim(dims->n, ranges),
+                          k = pickDim(dims->k, ranges);
+  if (m)
+    setTile(plan, ranges, *m, options.tileM);
+  if (nn)
+    setTile(plan, ranges, *nn, options.tileN);
+  if (k)
+    setTile(plan, ranges, *k, options.tileK);
+  // Unit-extent dims need no loop.
+  for (unsigned d = 0; d < n; ++d)
+    if (ranges[d] == 1) {
+      plan.tiles[d] = 0;
+      plan.vectorSizes[d] = 1;
+    }
+  for (unsigned d = 0; d < n; ++d)
+    if (d != m && d != nn && d != k)
+      plan.order.push_back(d);
+  for (std::optional<unsigned> d : {nn, m, k})
+    if (d)
+      plan.order.push_back(*d);
+  return plan;
+}
+
+/// Element-wise maps and reductions: vectorize the innermost dimension when
+/// it is parallel and every operand reads it contiguously, else leave the op
+/// to the loop lowering.
+static std::optional<TilePlan> planElementwise(linalg::LinalgOp op,
+                                               const LoweringOptions &options) {
+  if (isa<linalg::CopyOp, linalg::FillOp>(op.getOperation()) || op.getNumLoops() == 0)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned n = ranges.size(), inner = n - 1;
+  auto iters = op.getIteratorTypesArray();
+  if (iters[inner] != utils::IteratorType::parallel)
+    return std::nullopt;
+  // Gathers (tensor.extract) vectorize poorly; loops are fine.
+  bool hasExtract = false;
+  op->walk([&](tensor::ExtractOp) { hasExtract = true; });
+  if (hasExtract)
+    return std::nullopt;
+  AffineExpr innerExpr = getAffineDimExpr(inner, op->getContext());
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (map.getNumResults() == 0)
+      continue;
+    // Operands that do not use the innermost dim are broadcast along it.
+    if (!map.isFunctionOfDim(inner))
+      continue;
+    if (map.getResults().back() != innerExpr)
+      return std::nullopt;
+  }
+  if (!ShapedType::isDynamic(ranges[inner]) && ranges[inner] < options.tileN / 2)
+    return std::nullopt;
+  TilePlan plan;
+  plan.tiles.assign(n, 1);
+  plan.vectorSizes.assign(n, 1);
+  setTile(plan, ranges, inner, options.tileN);
+  for (unsigned d = 0; d < n; ++d)
+    if (ranges[d] == 1)
+      plan.tiles[d] = 0;
+  for (unsigned d = 0; d < n; ++d)
+    plan.order.push_back(d);
+  return plan;
+}
+
+/// Tiles `op` per `plan`, peels the loops over dynamic extents, and tags the
+/// tiled op(s) with their vector sizes.
+static LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op, const TilePlan &plan,
+                            bool peel = true) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  Attribute sizes = rewriter.getDenseI64ArrayAttr(plan.vectorSizes);
+  if (llvm::all_of(plan.tiles, [](int64_t t) { return t == 0; })) {
+    op->setAttr(kVectorSizes, sizes);
+    return success();
+  }
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(op->getContext(), plan.tiles));
+  tiling.setInterchange(plan.order);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *t : tiled->tiledOps)
+    t->setAttr(kVectorSizes, sizes);
+  // Loops exist for tiled dims, in `order`.
+  unsigned li = 0;
+  for (int64_t d : plan.order) {
+    if (plan.tiles[d] == 0)
+      continue;
+    if (li >= tiled->loops.size())
+      break;
+    auto loop = dyn_cast<scf::ForOp>(tiled->loops[li++].getOperation());
+    if (!peel || !loop || !ShapedType::isDynamic(ranges[d]))
+      continue;
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+  }
+  return success();
+}
+
+static void canonicalize(Operation *root) {
+  MLIRContext *ctx = root->getContext();
+  RewritePatternSet patterns(ctx);
+  for (Dialect *d : ctx->getLoadedDialects())
+    d->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    op.getCanonicalizationPatterns(patterns, ctx);
+  (void)applyPatternsGreedily(root, std::move(patterns));
+}
+
+llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  IRRewriter rewriter(ctx);
+  SmallVector<std::pair<linalg::LinalgOp, TilePlan>> work;
+  module.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics())
+      return;
+    if (auto plan = planContraction(op, options))
+      work.push_back({op, *plan});
+    else if (auto plan = planElementwise(op, options))
+      work.push_back({op, *plan});
+  });
+  for (auto &[op, plan] : work)
+    if (failed(tileOp(rewriter, op, plan)))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "cannot tile a linalg op for vectorization");
+  // Folds the peeled loops' tile sizes into static shapes.
+  canonicalize(module);
+
+  // Remainder tiles (dynamic extents left by peeling) are cut into unit
+  // slices along those dims, so every tile is static and needs no masks.
+  SmallVector<linalg::LinalgOp> remainders;
+  module.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kVectorSizes) && op.hasDynamicShape())
+      remainders.push_back(op);
+  });
+  for (linalg::LinalgOp op : remainders) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> sizes(cast<DenseI64ArrayAttr>(op->getAttr(kVectorSizes)).asArrayRef());
+    TilePlan plan;
+    plan.tiles.assign(ranges.size(), 0);
+    for (unsigned d = 0; d < ranges.size(); ++d) {
+      if (ShapedType::isDynamic(ranges[d])) {
+        plan.tiles[d] = 1;
+        sizes[d] = 1;
+      } else {
+        sizes[d] = ranges[d];
+      }
+      plan.order.push_back(d);
+    }
+    plan.vectorSizes = sizes;
+    // No dynamic dims remain, so tileOp peels nothing.
+    if (failed(tileOp(rewriter, op, plan, /*peel=*/false)))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "cannot tile a remainder tile for vectorization");
+  }
+  canonicalize(module);
+
+  SmallVector<linalg::LinalgOp> tagged;
+  module.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kVectorSizes))
+      tagged.push_back(op);
+  });
+  for (linalg::LinalgOp op : tagged) {
+    op->removeAttr(kVectorSizes);
+    // Anything still dynamic stays a loop nest rather than risk masks.
+    if (op.hasDynamicShape() ||
+        failed(linalg::vectorizeOpPrecondition(op)))
+      continue;
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+        rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+        /*assumeDynamicDimsMatchVecSizes=*/false, /*createNamedContraction=*/true);
+    if (failed(result))
+      continue;
+    if (result->replacements.empty())
+      rewriter.eraseOp(op);
+    else
+      rewriter.replaceOp(op, result->replacements);
+  }
+
+  // Staged like upstream's transform-dialect recipes: masks and transfer
+  // layouts first, then contractions to outer products to FMAs.
+  auto stage = [&](llvm::function_ref<void(RewritePatternSet &)> populate) {
+    RewritePatternSet patterns(ctx);
+    populate(patterns);
+    for (Dialect *d : ctx->getLoadedDialects())
+      d->getCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName op : ctx->getRegisteredOperations())
+      op.getCanonicalizationPatterns(patterns, ctx);
+    return applyPatternsGreedily(module, std::move(patterns));
+  };
+  if (failed(stage([](RewritePatternSet &p) {
+        vector::populateVectorTransferPermutationMapLoweringPatterns(p);
+        vector::populateVectorReductionToContractPatterns(p);
+        vector::populateCastAwayVectorLeadingOneDimPatterns(p);
+      })) ||
+      failed(stage([](RewritePatternSet &p) {
+        vector::populateVectorContractLoweringPatterns(
+            p, vector::VectorContractLowering::OuterProduct);
+        vector::populateVectorOuterProductLoweringPatterns(p);
+      })) ||
+      failed(stage([](RewritePatternSet &p) {
+        vector::populateVectorMultiReductionLoweringPatterns(
+            p, vector::VectorMultiReductionLowering::InnerParallel);
+      })))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "vector lowering patterns did not converge");
+  return llvm::Error::success();
+}
+
+} // namespace lq::run
