@@ -2,9 +2,10 @@
 # The main job on the embedded default: installs what is missing, builds,
 # imports the real 2M-parameter Llama in test/data (or MODEL=<checkpoint>),
 # prints its fp32 perplexity on a text (TEXT=<file>, default: the model's
-# held-out documentation text in test/data), then quantizes every linear
-# layer with each method and prints bits per weight and reconstruction error
-# per layer, and the perplexity of each quantized module.
+# held-out documentation text in test/data), calibrates on WikiText-2 valid,
+# then quantizes every linear layer but lm_head with each method and prints
+# bits per weight and reconstruction error per layer, and the perplexity of
+# each quantized module.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,6 +14,8 @@ cd "$root"
 model="${MODEL:-$root/test/data/llama-docs-2m}"
 text="${TEXT:-$root/test/data/docs-valid.txt}"
 windows="${WINDOWS:-16}"
+# Calibration text, disjoint from the evaluation text.
+calib="${CALIB_TEXT:-$root/test/data/wikitext-2-valid.txt}"
 out="$root/build/demo"
 mkdir -p "$out"
 bin="$root/build/bin"
@@ -23,10 +26,10 @@ echo "== import $model"
 "$bin/quant-import" "$model" -o "$out/model.mlirbc"
 echo "== fp32 perplexity ($text, up to $windows windows)"
 "$bin/quant-run" perplexity "$out/model.mlirbc" --tokenizer "$tok" --text "$text" \
-  --max-windows "$windows"
+  --max-windows "$windows" 2>&1 | grep -v "^  window"
 
-echo "== calibrate (8 windows of the text) for GPTQ's Hessians"
-"$bin/quant-run" calibrate "$out/model.mlirbc" --tokenizer "$tok" --text "$text" \
+echo "== calibrate: input Hessians of every linear layer (8 windows of $calib)"
+"$bin/quant-run" calibrate "$out/model.mlirbc" --tokenizer "$tok" --text "$calib" \
   --windows 8 -o "$out/calibrated.mlirbc"
 
 run_method() {
@@ -34,13 +37,14 @@ run_method() {
   echo "== $name: lq-quantize-weights{$options}"
   # The per-layer report comes out as remarks: keep just their message.
   "$bin/quant-opt" "$out/calibrated.mlirbc" \
-    --pass-pipeline="builtin.module(lq-quantize-weights{$options report=true}$extra)" \
+    --pass-pipeline="builtin.module(lq-quantize-weights{$options report=true exclude=lm_head}$extra)" \
     --emit-bytecode -o "$out/$name.mlirbc" 2>&1 |
     sed -n 's/.*remark: \(.*bits\/weight.*\)/  \1/p'
   "$bin/quant-run" perplexity "$out/$name.mlirbc" --tokenizer "$tok" --text "$text" \
-    --max-windows "$windows" | grep -i "perplexity"
+    --max-windows "$windows" 2>&1 | grep "^perplexity" | sed "s/^/  $name: /"
 }
 run_method rtn-w4g64 "method=rtn bits=4 group=64"
+run_method rtn-w3g64 "method=rtn bits=3 group=64"
 run_method gptq-w3g64 "method=gptq bits=3 group=64"
 run_method pvq-3.25 "method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8"
-run_method gptqt-b3 "method=binary planes=3 group=64 grid-bits=5 keep-reference=true" ",lq-rescale"
+run_method gptqt-b3 "method=binary planes=3 group=128 grid-bits=5 keep-reference=true" ",lq-rescale"
