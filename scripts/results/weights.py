@@ -3,7 +3,7 @@
 models with every method at several bit budgets.
 
 For each model: import, calibrate (input Hessians of every linear layer on
-WikiText-2 valid), then for each configuration quantize with quant-opt (its
+the last quarter of docs-valid, disjoint from the evaluated windows), then for each configuration quantize with quant-opt (its
 per-layer report gives the exact bits per weight and the layer loss
 tr(dW H dW^T)), and measure the perplexity of the compiled quantized module
 with quant-run on the evaluation texts. lm_head and the embedding stay in
@@ -85,9 +85,15 @@ def evaluate_model(args, key):
     t0 = time.time()
     run([f"{bin_dir}/quant-import", ckpt, "-o", fp32, "--quiet"])
     t1 = time.time()
-    run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text",
-         os.path.join(args.data, "text/wikitext-2/valid.txt"), "--windows", str(args.calib_windows),
-         "-o", calibrated])
+    # In-domain calibration text disjoint from the evaluated windows: the
+    # last quarter of docs-valid (evaluation reads only its first windows).
+    calib_text = os.path.join(work, "calibration.txt")
+    with open(os.path.join(args.data, "text/docs-valid.txt"), encoding="utf-8") as f:
+        lines = f.readlines()
+    with open(calib_text, "w", encoding="utf-8") as f:
+        f.writelines(lines[len(lines) * 3 // 4:])
+    run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text", calib_text,
+         "--windows", str(args.calib_windows), "-o", calibrated])
     t2 = time.time()
     texts = [(name, os.path.join(args.data, path)) for name, path in TEXTS]
     rows = []
@@ -128,7 +134,7 @@ def evaluate_model(args, key):
 def render(results, out_dir):
     lines = ["# Weight quantization: perplexity vs bits per weight", "",
              "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>`",
-             "(imports each shared model, calibrates on WikiText-2 valid, quantizes with",
+             "(imports each shared model, calibrates on the last quarter of docs-valid, quantizes with",
              "`quant-opt`, measures perplexity of the compiled module with `quant-run`).", "",
              "- BPW: every stored bit of the quantized linear layers (codes, fp16 scales, zero",
              "  points, amplitudes, offsets) over their weight count; lm_head and the embedding",
@@ -146,7 +152,7 @@ def render(results, out_dir):
                      "the reference transformer on the module's exported decoded weights "
                      "(`quant-export` + `quant-ref`; `test/Tools/quant-export.test` checks it "
                      "matches the compiled module)") + "; "
-                  f"calibration: {r['calib_windows']} windows of WikiText-2 valid "
+                  f"calibration: {r['calib_windows']} windows of the last quarter of docs-valid "
                   f"({r['calibrate_seconds']:.1f} s); import {r['import_seconds']:.1f} s.", "",
                   "| method | configuration | BPW | " + " | ".join(f"ppl {t}" for t in texts) +
                   " | Σ layer loss | time (s) |",
