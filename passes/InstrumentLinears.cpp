@@ -68,7 +68,7 @@ struct InstrumentLinearsPass
     if (failed(declare(kInputHook)) || failed(declare(kOutputHook)))
       return signalPassFailure();
 
-    int64_t nextId = 0;
+    int64_t nextInput = 0, nextOutput = 0;
     bool any = false;
     module.walk([&](func::FuncOp fn) {
       if (fn.isExternal() || (!function.empty() && fn.getSymName() != function))
@@ -82,16 +82,16 @@ struct InstrumentLinearsPass
       for (Operation *op : linears) {
         any = true;
         Value x = op->getOperand(0);
-        auto [it, inserted] = inputIds.try_emplace(x, nextId);
+        auto [it, inserted] = inputIds.try_emplace(x, nextInput);
         if (inserted) {
-          ++nextId;
+          ++nextInput;
           b.setInsertionPoint(op);
           call(b, op->getLoc(), kInputHook, it->second, x, dynType);
         }
         op->setAttr("lq.calib_input", b.getI64IntegerAttr(it->second));
         StringRef role = op->getAttrOfType<StringAttr>("lq.role").getValue();
         if (recordsOutput(role)) {
-          int64_t id = nextId++;
+          int64_t id = nextOutput++;
           b.setInsertionPointAfter(op);
           call(b, op->getLoc(), kOutputHook, id, op->getResult(0), dynType);
           op->setAttr("lq.calib_output", b.getI64IntegerAttr(id));

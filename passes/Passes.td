@@ -259,7 +259,8 @@ def LQInstrumentLinears : Pass<"lq-instrument-linears", "::mlir::ModuleOp"> {
 
     once per distinct input value (q/k/v and gate/up share one), and after
     the `attn.k` / `attn.v` linears `@lq_record_output(%id, %y)`. The op gets
-    `lq.calib_input = id` (and `lq.calib_output = id`) so statistics recorded
+    `lq.calib_input = id` (and `lq.calib_output = id`; inputs and outputs are
+    numbered separately from 0) so statistics recorded
     under an id can be attached back by role. The hooks are declared external
     with `llvm.emit_c_interface`; quant-run calibrate provides them to the
     JIT as `_mlir_ciface_lq_record_input` / `_mlir_ciface_lq_record_output`

@@ -146,7 +146,7 @@ int32_t sampleToken(llvm::ArrayRef<float> logits, const SamplingOptions &options
 llvm::Expected<GenerationResult>
 generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
          int64_t maxNewTokens, const SamplingOptions &sampling, int32_t stopToken,
-         const std::function<void(int32_t)> &onToken) {
+         const std::function<void(int32_t)> &onToken, bool keepLogits) {
   if (prompt.empty())
     return err("the prompt encodes to no tokens");
   if ((int64_t)prompt.size() > model.info().context)
@@ -158,8 +158,15 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
   GenerationResult result;
   std::vector<float> logits;
   auto t0 = std::chrono::steady_clock::now();
-  for (int32_t token : prompt)
+  auto step = [&](int32_t token) -> llvm::Error {
     if (llvm::Error e = model.decode(*state, token, logits))
+      return e;
+    if (keepLogits)
+      result.logits.insert(result.logits.end(), logits.begin(), logits.end());
+    return llvm::Error::success();
+  };
+  for (int32_t token : prompt)
+    if (llvm::Error e = step(token))
       return std::move(e);
   result.promptSeconds = secondsSince(t0);
   uint64_t rng = sampling.seed;
@@ -172,7 +179,7 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
     if (next == stopToken || state->position() >= model.info().context ||
         n + 1 == maxNewTokens)
       break;
-    if (llvm::Error e = model.decode(*state, next, logits))
+    if (llvm::Error e = step(next))
       return std::move(e);
   }
   result.generateSeconds = secondsSince(t0);

@@ -1,11 +1,12 @@
 //===- quant-run.cpp - CPU execution of model modules ---------------------===//
 //
-//   quant-run perplexity <model.mlir[bc]> --tokenizer <file|dir> --text <file>
-//                        [--window N] [--max-windows N] [--threads N]
+//   quant-run perplexity <model.mlir[bc]> (--tokenizer <file|dir> --text <file>
+//                        | --ids <file>) [--window N] [--max-windows N] [--threads N]
 //   quant-run generate   <model> --tokenizer <file|dir> --prompt <text>
 //                        [--max-tokens N] [--temperature T] [--top-k K] [--seed S]
-//   quant-run calibrate  <model> --tokenizer <file|dir> --text <file>
-//                        --windows N [--window N] -o <out.mlirbc> [--emit-text]
+//                        [--stop-token ID] [--print-ids] [--verify]
+//   quant-run calibrate  <model> (--tokenizer <file|dir> --text <file> | --ids <file>)
+//                        [--windows N] [--window N] -o <out.mlirbc> [--emit-text]
 //   quant-run compile    <model> -o <model.o> [--header <model.h>]
 //
 // Every sub-command lowers the module (lq-expand first when it holds lq
@@ -35,6 +36,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace llvm;
 using namespace lq::run;
@@ -58,6 +60,11 @@ static cl::opt<std::string> TokenizerPath("tokenizer",
 static cl::opt<std::string> TextPath("text", cl::desc("UTF-8 text file"),
                                      cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
                                      cl::cat(Cat));
+static cl::opt<std::string> IdsPath("ids",
+                                    cl::desc("Token ids (whitespace-separated) instead of "
+                                             "--text and --tokenizer"),
+                                    cl::value_desc("file"), cl::sub(PerplexityCmd),
+                                    cl::sub(CalibrateCmd), cl::cat(Cat));
 static cl::opt<int64_t> WindowLen("window",
                                   cl::desc("Window length (default: the model's context)"),
                                   cl::init(0), cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
@@ -86,6 +93,9 @@ static cl::opt<uint64_t> Seed("seed", cl::desc("Sampling seed"), cl::init(0),
 static cl::opt<int> StopToken("stop-token",
                               cl::desc("Stop after generating this id (-1: never)"),
                               cl::init(-1), cl::sub(GenerateCmd), cl::cat(Cat));
+static cl::opt<bool> VerifyDecode(
+    "verify", cl::desc("Check @decode's logits against @forward over the same tokens"),
+    cl::sub(GenerateCmd), cl::cat(Cat));
 static cl::opt<bool> PrintIds("print-ids", cl::desc("Also print the generated ids"),
                               cl::sub(GenerateCmd), cl::cat(Cat));
 static cl::opt<std::string> OutputPath("o", cl::desc("Output file"), cl::value_desc("file"),
@@ -160,15 +170,48 @@ static Expected<lq::BPETokenizer> loadTokenizer() {
   return lq::BPETokenizer::fromFile(path);
 }
 
+static Expected<std::vector<int32_t>> readIdsFile() {
+  auto buf = MemoryBuffer::getFile(IdsPath, /*IsText=*/true);
+  if (!buf)
+    return usage(formatv("cannot read '{0}': {1}", IdsPath, buf.getError().message()));
+  std::vector<int32_t> ids;
+  for (StringRef rest = (*buf)->getBuffer();;) {
+    auto [word, tail] = getToken(rest);
+    rest = tail;
+    if (word.empty())
+      break;
+    int32_t id;
+    if (word.getAsInteger(10, id) || id < 0)
+      return usage(formatv("{0}: not a token id: '{1}'", IdsPath, word));
+    ids.push_back(id);
+  }
+  if (ids.empty())
+    return usage(formatv("the id file '{0}' holds no ids", IdsPath));
+  return ids;
+}
+
 static Expected<std::vector<int32_t>> encodeTextFile(const lq::BPETokenizer &tok) {
   if (TextPath.empty())
-    return usage("--text is required");
+    return usage("--text (with --tokenizer) or --ids is required");
   auto buf = MemoryBuffer::getFile(TextPath, /*IsText=*/true);
   if (!buf)
     return usage(formatv("cannot read '{0}': {1}", TextPath, buf.getError().message()));
   if ((*buf)->getBufferSize() == 0)
     return usage(formatv("the text file '{0}' is empty", TextPath));
   return tok.encode((*buf)->getBuffer());
+}
+
+/// The token stream to evaluate: --ids, or --text encoded whole.
+static Expected<std::vector<int32_t>> inputIds() {
+  if (!IdsPath.empty()) {
+    if (!TextPath.empty())
+      return usage("give either --ids or --text, not both");
+    return readIdsFile();
+  }
+  auto tok = loadTokenizer();
+  if (!tok)
+    return tok.takeError();
+  return encodeTextFile(*tok);
 }
 
 namespace {
@@ -231,13 +274,10 @@ static unsigned threadCount() {
 
 static int runPerplexity() {
   auto t0 = std::chrono::steady_clock::now();
-  auto tok = loadTokenizer();
-  if (!tok)
-    return fail(tok.takeError());
-  auto ids = encodeTextFile(*tok);
+  auto ids = inputIds();
   if (!ids)
     return fail(ids.takeError());
-  errs() << formatv("text: {0} tokens, encoded in {1:f2} s\n", ids->size(), secondsSince(t0));
+  errs() << formatv("text: {0} tokens, read in {1:f2} s\n", ids->size(), secondsSince(t0));
   auto m = loadModel();
   if (!m)
     return fail(m.takeError());
@@ -308,9 +348,31 @@ static int runGenerate() {
       printed = std::move(*text);
     }
   };
-  auto r = generate(*m->runner, *prompt, MaxTokens, sampling, StopToken, onToken);
+  auto r = generate(*m->runner, *prompt, MaxTokens, sampling, StopToken, onToken,
+                    /*keepLogits=*/VerifyDecode);
   if (!r)
     return fail(r.takeError());
+  if (VerifyDecode) {
+    if (!m->info.hasForward)
+      return fail(usage(formatv("{0}: --verify needs @forward", ModelPath)));
+    // Every position fed to @decode, in one @forward call.
+    std::vector<int32_t> fed(*prompt);
+    fed.insert(fed.end(), r->tokens.begin(), r->tokens.end() - 1);
+    std::vector<float> logits;
+    if (Error e = m->runner->forward(fed, logits))
+      return fail(std::move(e));
+    double maxDiff = 0, maxRef = 1;
+    for (size_t i = 0; i < logits.size(); ++i) {
+      maxDiff = std::max<double>(maxDiff, std::fabs(logits[i] - r->logits[i]));
+      maxRef = std::max<double>(maxRef, std::fabs(logits[i]));
+    }
+    bool ok = maxDiff <= 1e-4 * maxRef;
+    errs() << formatv("verify: @decode vs @forward over {0} positions: max |diff| {1:e2} "
+                      "(max |logit| {2:f2}): {3}\n",
+                      fed.size(), maxDiff, maxRef, ok ? "ok" : "MISMATCH");
+    if (!ok)
+      return 1;
+  }
   auto text = tok->decode(r->tokens);
   if (text && StringRef(*text).starts_with(printed))
     outs() << StringRef(*text).drop_front(printed.size());
@@ -374,10 +436,7 @@ static int runCalibrate() {
   if (CalibWindows < 1)
     return fail(usage("--windows must be positive"));
   auto t0 = std::chrono::steady_clock::now();
-  auto tok = loadTokenizer();
-  if (!tok)
-    return fail(tok.takeError());
-  auto ids = encodeTextFile(*tok);
+  auto ids = inputIds();
   if (!ids)
     return fail(ids.takeError());
   auto m = loadModel();

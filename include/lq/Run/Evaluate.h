@@ -49,6 +49,9 @@ struct SamplingOptions {
 
 struct GenerationResult {
   std::vector<int32_t> tokens; ///< generated ids (without the prompt)
+  /// With keepLogits: the logits [positions, vocab] @decode returned for
+  /// every position fed (prompt, then each generated token but the last).
+  std::vector<float> logits;
   double promptSeconds = 0, generateSeconds = 0;
 };
 
@@ -59,7 +62,7 @@ llvm::Expected<GenerationResult>
 generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
          int64_t maxNewTokens, const SamplingOptions &sampling,
          int32_t stopToken = -1,
-         const std::function<void(int32_t)> &onToken = nullptr);
+         const std::function<void(int32_t)> &onToken = nullptr, bool keepLogits = false);
 
 /// Picks the next token from one row of logits.
 int32_t sampleToken(llvm::ArrayRef<float> logits, const SamplingOptions &options,
