@@ -274,4 +274,54 @@ def LQInstrumentLinears : Pass<"lq-instrument-linears", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQQuantizeActivations : Pass<"lq-quantize-activations", "::mlir::ModuleOp"> {
+  let summary = "Per-token dynamic quantization of the linear layers' inputs (A8/A4)";
+  let description = [{
+    Every role-tagged linear's input is quantized per token (each row)
+    symmetrically to `bits` signed bits with scale `max|x_row| / (2^(bits-1) - 1)`:
+    an `lq.matmul` gets `act(bits)`; a float `linalg.matmul` gets an
+    `lq.quantize` / `lq.dequantize` pair on its input (the reference form
+    of the same arithmetic). `lm_head` keeps float activations unless
+    `lm-head` is set, as in QQQ and FPTQuant.
+  }];
+  let dependentDialects = ["::mlir::lq::LQDialect"];
+  let options = [
+    Option<"bits", "bits", "unsigned", "8", "Activation bits (2-8)">,
+    Option<"lmHead", "lm-head", "bool", "false", "Quantize lm_head's input too">,
+  ];
+}
+
+def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
+  let summary = "WKVQuant's KV-cache quantization: past-only, 2-D";
+  let description = [{
+    The keys (after RoPE) and values of every layer are quantized per token
+    (all KV heads of a token in one row) to `bits` unsigned codes with a
+    dynamic scale and zero, through `lq.kv_quantize` / `lq.kv_dequantize`.
+
+    - `smooth` (2-D quantization): each channel is first divided by a static
+      scale, its calibrated range (`lq.out_absmax` of the k/v projection;
+      for keys the RoPE pair's bound `hypot(max_a, max_b)`, since RoPE
+      mixes the pair), which flattens the token's channel profile before
+      the per-token step is chosen.
+    - `past-only`: a query attends to the quantized cache for earlier
+      tokens and to its own key and value in full precision. In `@forward`
+      the attention contractions read `s == t ? k : Q(k)`; in `@decode` the
+      cache keeps the quantized token while this step's attention sees it
+      unquantized. Without it every key and value is quantized (naive).
+
+    The caches `@decode` carries stay f32 tensors holding the dequantized
+    values (the runner's interface); run after `lq-merge-fpt` and before
+    `lq-quantize-weights`, which drops the statistics.
+  }];
+  let dependentDialects = ["::mlir::lq::LQDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"bits", "bits", "unsigned", "4", "KV cache bits (2, 4 or 8)">,
+    Option<"pastOnly", "past-only", "bool", "true",
+           "The current token's K/V enter attention unquantized">,
+    Option<"smooth", "smooth", "bool", "true",
+           "Static per-channel smoothing before per-token quantization (2-D)">,
+  ];
+}
+
 #endif // LQ_PASSES_TD
