@@ -14,7 +14,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllPasses.h"
@@ -81,12 +80,19 @@ static llvm::Error runPipeline(ModuleOp module, llvm::StringRef stage,
   return llvm::Error::success();
 }
 
-/// Bufferization, with deallocation: the entry points run thousands of times
-/// in one process, so every temporary must be freed.
+/// Bufferization of the whole module, function boundaries included.
 static constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
+    "function-boundary-type-conversion=identity-layout-map}";
+
+/// Deallocation: the entry points run thousands of times in one process, so
+/// every temporary must be freed. Upstream's buffer-deallocation-pipeline
+/// minus buffer-deallocation-simplification, whose alias proofs (Presburger
+/// arithmetic over every tiled loop) cost seconds of compile time to save a
+/// few pointer comparisons at run time.
+static constexpr const char *kDealloc =
+    "expand-realloc,ownership-based-buffer-deallocation,canonicalize,"
+    "bufferization-lower-deallocations,cse,canonicalize,convert-bufferization-to-memref";
 
 /// From loops, vectors and memrefs down to the LLVM dialect.
 static constexpr const char *kToLLVM =
@@ -174,22 +180,31 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   }
 
   const bool fast = options.strategy == LoweringStrategy::Fast;
-  if (fast) {
+  if (fast)
     if (llvm::Error e = transposeConstantWeights(module))
       return e;
+  if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
+    return e;
+  if (llvm::Error e = runPipeline(module, "dealloc", kDealloc, options))
+    return e;
+  // Tiling after bufferization keeps one-shot-bufferize's analysis on the
+  // small untiled IR; linalg tiles and vectorizes buffers as well.
+  if (fast) {
     auto t0 = std::chrono::steady_clock::now();
     if (llvm::Error e = tileAndVectorize(module, options))
       return e;
+    if (!options.dumpVectorized.empty()) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(options.dumpVectorized, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write '" + options.dumpVectorized + "'");
+      module->print(os, OpPrintingFlags().elideLargeElementsAttrs(16).elideLargeResourceString(64));
+    }
     if (options.log)
       *options.log << llvm::formatv(
           "  lower: {0,-12} {1,7:f2} s\n", "vectorize",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
-  if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
-    return e;
-  // Keeps the accumulator tiles in registers across the reduction loop.
-  if (fast)
-    module.walk([](func::FuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
   copiesToLinalg(module);
   if (llvm::Error e = runPipeline(module, "loops", "convert-linalg-to-loops,canonicalize,cse", options))
     return e;

@@ -20,13 +20,15 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -161,17 +163,16 @@ static LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op, const T
     op->setAttr(kVectorSizes, sizes);
     return success();
   }
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(op->getContext(), plan.tiles));
-  tiling.setInterchange(plan.order);
+  // Ops are on buffers by now: linalg's own tiling handles memrefs.
+  linalg::LinalgTilingOptions tiling;
+  tiling.setTileSizes(plan.tiles);
+  tiling.setInterchange(SmallVector<unsigned>(plan.order.begin(), plan.order.end()));
   rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+  FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
   if (failed(tiled))
     return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  for (Operation *t : tiled->tiledOps)
-    t->setAttr(kVectorSizes, sizes);
+  rewriter.eraseOp(op);
+  tiled->op->setAttr(kVectorSizes, sizes);
   // Loops exist for tiled dims, in `order`.
   unsigned li = 0;
   for (int64_t d : plan.order) {
@@ -179,7 +180,7 @@ static LogicalResult tileOp(RewriterBase &rewriter, linalg::LinalgOp op, const T
       continue;
     if (li >= tiled->loops.size())
       break;
-    auto loop = dyn_cast<scf::ForOp>(tiled->loops[li++].getOperation());
+    auto loop = dyn_cast<scf::ForOp>(tiled->loops[li++]);
     if (!peel || !loop || !ShapedType::isDynamic(ranges[d]))
       continue;
     scf::ForOp partial;
@@ -198,12 +199,90 @@ static void canonicalize(Operation *root) {
   (void)applyPatternsGreedily(root, std::move(patterns));
 }
 
+/// The allocation, argument or global a memref value views.
+static Value memrefRoot(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Keeps reduction accumulators in registers: a transfer_read / transfer_write
+/// pair of the same loop-invariant slice in a loop body becomes a loop-carried
+/// vector, read before the loop and written after it. Done only when nothing
+/// else in the loop touches memory of the same root buffer and every other
+/// op's memory effects are known. (Upstream's hoistRedundantVectorTransfers
+/// declines the pairs tiling leaves behind.)
+static void hoistAccumulators(ModuleOp module) {
+  IRRewriter rewriter(module.getContext());
+  SmallVector<scf::ForOp> loops;
+  module.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // innermost first
+  for (scf::ForOp loop : loops) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      // Ops with unknown memory effects may touch anything.
+      bool opaque = false;
+      loop.getBody()->walk([&](Operation *op) {
+        if (!isa<MemoryEffectOpInterface>(op) &&
+            !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() && op->getNumRegions() == 0 &&
+            !isPure(op))
+          opaque = true;
+      });
+      if (opaque)
+        break;
+      for (Operation &op : *loop.getBody()) {
+        auto read = dyn_cast<vector::TransferReadOp>(&op);
+        if (!read || !isa<MemRefType>(read.getBase().getType()) ||
+            !llvm::all_of(read->getOperands(),
+                          [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+          continue;
+        vector::TransferWriteOp write;
+        for (Operation *user : read.getBase().getUsers())
+          if (auto w = dyn_cast<vector::TransferWriteOp>(user))
+            if (w->getBlock() == loop.getBody() && read->isBeforeInBlock(w) &&
+                w.getIndices() == read.getIndices() && !w.getMask() && !read.getMask() &&
+                w.getVectorType() == read.getVectorType() &&
+                w.getPermutationMap() == read.getPermutationMap())
+              write = w;
+        if (!write)
+          continue;
+        Value root = memrefRoot(read.getBase());
+        bool aliased = false;
+        loop.getBody()->walk([&](Operation *other) {
+          if (other == read || other == write || isa<ViewLikeOpInterface>(other))
+            return;
+          for (Value operand : other->getOperands())
+            if (isa<BaseMemRefType>(operand.getType()) && memrefRoot(operand) == root)
+              aliased = true;
+        });
+        if (aliased)
+          continue;
+        rewriter.moveOpBefore(read, loop);
+        Value yielded = write.getVector();
+        FailureOr<LoopLikeOpInterface> newLoop = loop.replaceWithAdditionalYields(
+            rewriter, ValueRange{read.getResult()}, /*replaceInitOperandUsesInLoop=*/true,
+            [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+              return SmallVector<Value>{yielded};
+            });
+        if (failed(newLoop))
+          return;
+        loop = cast<scf::ForOp>(newLoop->getOperation());
+        rewriter.moveOpAfter(write, loop);
+        rewriter.modifyOpInPlace(
+            write, [&] { write.getValueToStoreMutable().assign(loop.getResults().back()); });
+        changed = true;
+        break;
+      }
+    }
+  }
+}
+
 llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
   MLIRContext *ctx = module.getContext();
   IRRewriter rewriter(ctx);
   SmallVector<std::pair<linalg::LinalgOp, TilePlan>> work;
   module.walk([&](linalg::LinalgOp op) {
-    if (!op.hasPureTensorSemantics())
+    if (!op.hasPureBufferSemantics())
       return;
     if (auto plan = planContraction(op, options))
       work.push_back({op, *plan});
@@ -264,10 +343,7 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
         /*assumeDynamicDimsMatchVecSizes=*/false, /*createNamedContraction=*/true);
     if (failed(result))
       continue;
-    if (result->replacements.empty())
-      rewriter.eraseOp(op);
-    else
-      rewriter.replaceOp(op, result->replacements);
+    rewriter.eraseOp(op); // on buffers there are no results to replace
   }
 
   // Staged like upstream's transform-dialect recipes: masks and transfer
@@ -297,6 +373,8 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
       })))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "vector lowering patterns did not converge");
+  module.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
+  hoistAccumulators(module);
   return llvm::Error::success();
 }
 

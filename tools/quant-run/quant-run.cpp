@@ -36,6 +36,9 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <cmath>
 
 using namespace llvm;
@@ -116,6 +119,10 @@ static cl::list<int64_t> Tile("tile",
                              cl::desc("Fast strategy register tile: rows,columns,reduction"),
                              cl::CommaSeparated, cl::Hidden, cl::sub(PerplexityCmd),
                              cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd));
+static cl::opt<std::string> DumpVectorized(
+    "dump-vectorized", cl::desc("Print the module after tiling and vectorization"),
+    cl::value_desc("file"), cl::Hidden, cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+    cl::sub(CalibrateCmd), cl::sub(CompileCmd));
 static cl::opt<bool> RuntimeDecode("runtime-decode",
                                    cl::desc("Decode quantized weights in the compiled "
                                             "code instead of at compile time"),
@@ -150,6 +157,7 @@ static Expected<LoweringOptions> loweringOptions() {
   else
     return usage(formatv("--strategy must be 'fast' or 'reference', not '{0}'", Strategy));
   options.compileTimeDecode = !RuntimeDecode;
+  options.dumpVectorized = DumpVectorized;
   if (!Tile.empty()) {
     if (Tile.size() != 3 || llvm::any_of(Tile, [](int64_t t) { return t < 1 || t > 64; }))
       return usage("--tile takes three sizes in [1, 64]: rows,columns,reduction");
@@ -481,6 +489,12 @@ static int runCalibrate() {
 
 int main(int argc, char **argv) {
   InitLLVM x(argc, argv);
+#ifdef __GLIBC__
+  // Each @forward call allocates tens of MB of temporaries; keep them on the
+  // heap rather than mmap/munmap (and page-fault) them on every call.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   cl::HideUnrelatedOptions(Cat);
   cl::ParseCommandLineOptions(argc, argv, "quant-run: CPU execution of model modules\n");
   if (PerplexityCmd)

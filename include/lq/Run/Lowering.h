@@ -12,6 +12,8 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <string>
+
 namespace lq::run {
 
 enum class LoweringStrategy {
@@ -29,6 +31,9 @@ struct LoweringOptions {
   /// Fast strategy: register tile of contractions (rows x columns x
   /// reduction step); tileN is also the vector width of element-wise ops.
   int64_t tileM = 4, tileN = 16, tileK = 8;
+  /// Fast strategy: where to print the module after vectorization (for
+  /// tuning; empty: nowhere).
+  std::string dumpVectorized;
   /// Where per-stage timings go (null: silent).
   llvm::raw_ostream *log = nullptr;
 };
@@ -39,7 +44,7 @@ struct LoweringOptions {
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module,
                                const LoweringOptions &options = {});
 
-/// The fast strategy's tiling and vectorization of linalg ops on tensors
+/// The fast strategy's tiling and vectorization of linalg ops on buffers
 /// (Vectorize.cpp); ops it cannot vectorize are left for the loop lowering.
 llvm::Error tileAndVectorize(mlir::ModuleOp module, const LoweringOptions &options);
 
