@@ -20,6 +20,9 @@ namespace mlir::lq {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// Registers the named pipelines qqq-w4a8, wkv-w4kv4 and fpt-w4a4kv4.
+void registerLQPipelines();
+
 } // namespace mlir::lq
 
 #endif // LQ_PASSES_H

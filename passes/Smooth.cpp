@@ -32,14 +32,6 @@ Value skipTransformsBack(Value v) {
   return v;
 }
 
-/// Walks forward from a linear's result through the lq.fpt ops on it.
-Value skipTransformsForward(Value v) {
-  while (v.hasOneUse() &&
-         llvm::isa<FunctionPreservingTransformOpInterface>(*v.getUsers().begin()))
-    v = v.getUsers().begin()->getResult(0);
-  return v;
-}
-
 /// Where x / s goes for one smoothing point.
 struct Producer {
   Value value;                 ///< the value x / s is applied to (innermost)

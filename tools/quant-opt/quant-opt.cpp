@@ -16,6 +16,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::lq::registerLQPasses();
+  mlir::lq::registerLQPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -1,0 +1,24 @@
+// The qqq-w4a8 pipeline on the tiny model of lq-merge-fpt-preserve.mlir
+// (per-channel weights: its widths, 8 and 12, are below QQQ's group of 128).
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8)" | FileCheck %s
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8{smooth=false})" | FileCheck %s --check-prefix=NOSMOOTH
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8)" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
+// RUN: %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 0.5 --atol 0.5 | FileCheck %s --check-prefix=NEAR
+// RUN: not %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 1e-4 --atol 1e-5
+// NEAR: MATCH 144 values
+
+// Smoothing merged (the norm weights changed, no transform left), every
+// decoder linear 4-bit symmetric per channel with 8-bit activations,
+// lm_head float.
+// CHECK-LABEL: func.func @forward
+// CHECK-NOT: lq.fpt
+// CHECK: arith.constant dense_resource<model.layers.0.input_layernorm.weight.fpt>
+// CHECK: lq.matmul %{{.*}}, %{{.*}} act(8) {lq.role = "layers.0.attn.q"} : tensor<?x8xf32>, !lq.weight<8x8, #lq.uniform<bits = 4, group = 8>>
+// CHECK: lq.matmul {{.*}} act(8) {lq.role = "layers.0.mlp.down"} : tensor<?x12xf32>, !lq.weight<8x12, #lq.uniform<bits = 4, group = 12>>
+// CHECK: linalg.matmul {{.*}}{lq.role = "lm_head"}
+// CHECK-LABEL: func.func @decode
+// CHECK: lq.matmul {{.*}} act(8) {lq.role = "layers.0.attn.q"}
+// NOSMOOTH-LABEL: func.func @forward
+// NOSMOOTH-NOT: .fpt>
+// NOSMOOTH: lq.matmul {{.*}} act(8) {lq.role = "layers.0.attn.q"}
