@@ -131,11 +131,38 @@ def evaluate_model(args, key):
             "calib_windows": args.calib_windows}
 
 
+def claims(rows, texts):
+    """The seeds' orderings at (about) equal bits, checked on these rows."""
+    def find(method, config):
+        return next((r for r in rows if r["method"] == method and r["config"] == config), None)
+    checks = [
+        ("GPTQ < RTN at 3 bits (g64)", find("GPTQ", "3-bit g64"), find("RTN", "3-bit g64")),
+        ("GPTQ < RTN at 3 bits (g128)", find("GPTQ", "3-bit g128"), find("RTN", "3-bit g128")),
+        ("PVQ at ~3.25 BPW <= GPTQ 3-bit g64 (3.25 BPW)", find("PVQ", "D8 K12 amp3"),
+         find("GPTQ", "3-bit g64")),
+        ("GPTQT 3 planes (3.5 BPW) < GPTQ 3-bit g32 (3.5 BPW)", find("GPTQT", "3 planes g128 (grid 5)"),
+         find("GPTQ", "3-bit g32")),
+        ("GPTQT 3 planes < GPTQ 3-bit g128 (same group)", find("GPTQT", "3 planes g128 (grid 5)"),
+         find("GPTQ", "3-bit g128")),
+    ]
+    out = ["Claims of the seeds, checked here:", ""]
+    for name, a, b in checks:
+        if not a or not b:
+            continue
+        verdicts = []
+        for t in texts:
+            holds = a["ppl"][t] <= b["ppl"][t]
+            verdicts.append(f"{t}: {a['ppl'][t]:.3f} vs {b['ppl'][t]:.3f} "
+                            f"({'holds' if holds else 'does not hold'})")
+        out.append(f"- {name} — " + "; ".join(verdicts))
+    return out
+
+
 def render(results, out_dir):
     lines = ["# Weight quantization: perplexity vs bits per weight", "",
              "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>`",
              "(imports each shared model, calibrates on the last quarter of docs-valid, quantizes with",
-             "`quant-opt`, measures perplexity of the compiled module with `quant-run`).", "",
+             "`quant-opt`, measures perplexity; each section says by which evaluator).", "",
              "- BPW: every stored bit of the quantized linear layers (codes, fp16 scales, zero",
              "  points, amplitudes, offsets) over their weight count; lm_head and the embedding",
              "  stay in float, as in the papers.",
@@ -162,6 +189,8 @@ def render(results, out_dir):
                          " | ".join(f"{row['ppl'][t]:.3f}" for t in texts) +
                          f" | {row['loss']:.4g} | {row['seconds']:.2f} |")
         lines.append("")
+        lines += claims(r["rows"], texts)
+        lines.append("")
         lines.append(f"![perplexity vs BPW]({r['model']}.png)")
         lines.append("")
         points = [{"method": row["method"], "bpw": row["bpw"], "ppl": row["ppl"][texts[0]]}
@@ -186,6 +215,8 @@ def main():
     p.add_argument("--evaluator", choices=["compiled", "reference"], default="compiled",
                    help="perplexity from the compiled module (quant-run) or from its exported "
                         "decoded weights in the reference transformer (quant-export + quant-ref)")
+    p.add_argument("--render-only", action="store_true",
+                   help="re-render docs from the results cached in the build directory")
     p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
     args = p.parse_args()
     global EVALUATOR
@@ -193,7 +224,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.build, "results", "weights.json")
     results = []
-    for key in args.models.split(","):
+    if args.render_only:
+        with open(cache) as f:
+            results = json.load(f)
+    for key in [] if args.render_only else args.models.split(","):
         results.append(evaluate_model(args, key))
         with open(cache, "w") as f:
             json.dump(results, f, indent=1)
