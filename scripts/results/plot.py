@@ -131,9 +131,13 @@ def main():
     for t in nice_ticks(x0, x1, 8):
         cv.line(fx(t), H - B, fx(t), H - B + 6, (0, 0, 0))
         cv.text(int(fx(t)) - 15, H - B + 12, f"{t:.2f}".rstrip("0").rstrip("."))
-    for t in nice_ticks(math.exp(y0), math.exp(y1), 6):
-        if t <= 0:
-            continue
+    lo, hi = math.exp(y0), math.exp(y1)
+    if hi / lo > 5:  # log axis: 1-2-5 ticks per decade
+        ticks = [m * 10 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                 for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
+    else:
+        ticks = [t for t in nice_ticks(lo, hi, 6) if t > 0]
+    for t in ticks:
         y = fy(math.log(t))
         cv.line(L - 6, y, L, y, (0, 0, 0))
         cv.line(L, y, W - R, y, (225, 225, 225))
