@@ -324,4 +324,50 @@ def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
+  let summary = "Lower lq.matmul to NVPTX kernels (gpu.module) and host launches";
+  let description = [{
+    Every `lq.matmul` whose weight is an `lq.constant` becomes a kernel in
+    the `gpu.module @lq_gpu_kernels` (targeting `#nvvm.target<chip = ...>`)
+    plus host code: the activation is copied to the device, the kernel is
+    launched with `gpu.launch_func`, and the result is copied back. The
+    weight is re-packed at compile time into the layout of
+    docs/GPULayout.md (coalesced 128-bit loads) and uploaded to the device
+    once, on first use.
+
+    Kernels: 4-bit uniform codes (symmetric or not, per-channel or groups
+    that are multiples of 64), activations f16 (an `arith.extf` from f16
+    feeding the matmul is looked through) or f32 (split into two f16 parts),
+    f32 accumulation on mma.sync tensor cores, batch up to
+    8 * max-batch-tiles rows. Shapes the kernel cannot tile, other
+    encodings and unsupported chips are errors.
+
+    Follow with `--convert-gpu-to-nvvm --gpu-module-to-binary` for PTX or
+    a cubin, and with `gpu-to-llvm` for the host side.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::func::FuncDialect",
+                           "::mlir::cf::ControlFlowDialect"];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "Target chip (sm_80 or newer); empty: attach no target (use nvvm-attach-target)">,
+    Option<"warps", "warps", "int64_t", "0",
+           "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
+    Option<"unroll", "unroll", "int64_t", "2",
+           "128-bit weight loads in flight per lane (fewer for large batches)">,
+    Option<"prefetch", "prefetch", "bool", "true",
+           "Issue the next iteration's weight loads before the current math">,
+    Option<"stages", "stages", "int64_t", "0",
+           "Stream weights through a shared-memory ring of this many cp.async "
+           "stages (0: prefetch into registers)">,
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "0",
+           "Resident blocks per SM to size registers for (0: let ptxas choose)">,
+    Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
+           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts">,
+  ];
+}
+
 #endif // LQ_PASSES_TD

@@ -1,0 +1,344 @@
+//===- CudaRuntime.cpp - The mgpu* entry points over the CUDA driver API ----===//
+//
+// MLIR's gpu-to-llvm lowering turns gpu.launch_func, gpu.alloc, gpu.memcpy,
+// ... into calls of `mgpu*` functions, and the gpu.binary offloading
+// handler loads modules through mgpuModuleLoad(JIT) from a global
+// constructor. Upstream ships these in a runner library that Debian's MLIR
+// does not package; this is our implementation, so an AOT-compiled module
+// links against this library and needs nothing but the NVIDIA driver.
+//
+// libcuda is opened at run time (dlopen) rather than linked: a machine
+// without a driver gets a message naming what is missing instead of a
+// loader error, and the library builds where only the toolkit headers are.
+//
+// Errors are fatal: a failed allocation, copy or launch would otherwise
+// leave the program computing on garbage.
+//
+//===----------------------------------------------------------------------===//
+#include "lq/Runtime/CudaRuntime.h"
+
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+namespace {
+
+// The driver functions used here, with their exported (versioned) names.
+#define LQ_CUDA_FUNCTIONS(X)                                                                   \
+  X(cuInit, "cuInit")                                                                          \
+  X(cuDriverGetVersion, "cuDriverGetVersion")                                                  \
+  X(cuGetErrorName, "cuGetErrorName")                                                          \
+  X(cuGetErrorString, "cuGetErrorString")                                                      \
+  X(cuDeviceGet, "cuDeviceGet")                                                                \
+  X(cuDeviceGetCount, "cuDeviceGetCount")                                                      \
+  X(cuDeviceGetAttribute, "cuDeviceGetAttribute")                                              \
+  X(cuDeviceGetName, "cuDeviceGetName")                                                        \
+  X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")                                      \
+  X(cuCtxSetCurrent, "cuCtxSetCurrent")                                                        \
+  X(cuModuleLoadData, "cuModuleLoadData")                                                      \
+  X(cuModuleLoadDataEx, "cuModuleLoadDataEx")                                                  \
+  X(cuModuleUnload, "cuModuleUnload")                                                          \
+  X(cuModuleGetFunction, "cuModuleGetFunction")                                                \
+  X(cuFuncSetAttribute, "cuFuncSetAttribute")                                                  \
+  X(cuLaunchKernel, "cuLaunchKernel")                                                          \
+  X(cuStreamCreate, "cuStreamCreate")                                                          \
+  X(cuStreamDestroy, "cuStreamDestroy_v2")                                                     \
+  X(cuStreamSynchronize, "cuStreamSynchronize")                                                \
+  X(cuStreamWaitEvent, "cuStreamWaitEvent")                                                    \
+  X(cuEventCreate, "cuEventCreate")                                                            \
+  X(cuEventDestroy, "cuEventDestroy_v2")                                                       \
+  X(cuEventRecord, "cuEventRecord")                                                            \
+  X(cuEventSynchronize, "cuEventSynchronize")                                                  \
+  X(cuMemAlloc, "cuMemAlloc_v2")                                                               \
+  X(cuMemAllocManaged, "cuMemAllocManaged")                                                    \
+  X(cuMemFree, "cuMemFree_v2")                                                                 \
+  X(cuMemcpyAsync, "cuMemcpyAsync")                                                            \
+  X(cuMemsetD32Async, "cuMemsetD32Async")                                                      \
+  X(cuMemsetD16Async, "cuMemsetD16Async")                                                      \
+  X(cuMemHostRegister, "cuMemHostRegister_v2")                                                 \
+  X(cuMemHostUnregister, "cuMemHostUnregister")
+
+struct Driver {
+#define LQ_DECLARE(fn, sym) decltype(&::fn) fn = nullptr;
+  LQ_CUDA_FUNCTIONS(LQ_DECLARE)
+#undef LQ_DECLARE
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  int sm = 0;
+};
+
+int defaultDevice = 0;
+
+[[noreturn]] void fatal(const char *format, ...) {
+  std::fprintf(stderr, "lq-runtime: ");
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fprintf(stderr, "\n");
+  std::exit(1);
+}
+
+Driver &driver();
+
+/// Fails with the driver's name and description of `result`.
+void check(CUresult result, const char *what) {
+  if (result == CUDA_SUCCESS)
+    return;
+  const char *name = "?", *text = "?";
+  driver().cuGetErrorName(result, &name);
+  driver().cuGetErrorString(result, &text);
+  fatal("%s failed: %s (%s)", what, name, text);
+}
+
+Driver &load() {
+  static Driver d;
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+  if (!lib)
+    fatal("cannot load the CUDA driver library libcuda.so.1 (%s); is the NVIDIA driver "
+          "installed?",
+          dlerror());
+#define LQ_RESOLVE(fn, sym)                                                                    \
+  d.fn = reinterpret_cast<decltype(d.fn)>(dlsym(lib, sym));                                    \
+  if (!d.fn)                                                                                   \
+    fatal("the CUDA driver library has no %s: the driver is older than this runtime needs "   \
+          "(CUDA 12 or newer)",                                                                \
+          sym);
+  LQ_CUDA_FUNCTIONS(LQ_RESOLVE)
+#undef LQ_RESOLVE
+  check(d.cuInit(0), "cuInit");
+  int version = 0;
+  check(d.cuDriverGetVersion(&version), "cuDriverGetVersion");
+  if (version < 12000)
+    fatal("the CUDA driver supports CUDA %d.%d; the lq GPU kernels need 12.0 or newer",
+          version / 1000, version % 1000 / 10);
+  int count = 0;
+  check(d.cuDeviceGetCount(&count), "cuDeviceGetCount");
+  if (defaultDevice >= count)
+    fatal("device %d requested, but the driver sees %d CUDA device(s)", defaultDevice, count);
+  check(d.cuDeviceGet(&d.device, defaultDevice), "cuDeviceGet");
+  int major = 0, minor = 0;
+  check(d.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d.device),
+        "cuDeviceGetAttribute");
+  check(d.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d.device),
+        "cuDeviceGetAttribute");
+  d.sm = major * 10 + minor;
+  check(d.cuDevicePrimaryCtxRetain(&d.context, d.device), "cuDevicePrimaryCtxRetain");
+  return d;
+}
+
+Driver &driver() {
+  static Driver &d = load();
+  // Every entry point may run on a new host thread: make the context current.
+  thread_local bool current = false;
+  if (!current) {
+    current = true;
+    check(d.cuCtxSetCurrent(d.context), "cuCtxSetCurrent");
+  }
+  return d;
+}
+
+/// The `.target sm_XY` a PTX text was generated for, or "".
+std::string ptxTarget(const char *ptx) {
+  const char *at = std::strstr(ptx, ".target");
+  if (!at)
+    return "";
+  at += 7;
+  while (*at == ' ' || *at == '\t')
+    ++at;
+  std::string target;
+  while (*at && *at != '\n' && *at != ',' && *at != ' ')
+    target += *at++;
+  return target;
+}
+
+/// A module that does not load is a mismatch between what was compiled and
+/// the machine: say which.
+void checkLoad(CUresult result, const char *kind, const std::string &target, const char *log) {
+  if (result == CUDA_SUCCESS)
+    return;
+  const char *name = "?";
+  driver().cuGetErrorName(result, &name);
+  int version = 0;
+  driver().cuDriverGetVersion(&version);
+  fatal("cannot load the %s module%s%s on this sm_%d device with a CUDA %d.%d driver: %s%s%s", kind,
+        target.empty() ? "" : " built for ", target.c_str(), driver().sm, version / 1000,
+        version % 1000 / 10, name, log && *log ? "\n" : "", log ? log : "");
+}
+
+} // namespace
+
+extern "C" {
+
+CUmodule mgpuModuleLoad(void *data, size_t gpuBlobSize) {
+  (void)gpuBlobSize; // cubins and fatbins carry their own size.
+  CUmodule module = nullptr;
+  checkLoad(driver().cuModuleLoadData(&module, data), "binary", "", nullptr);
+  return module;
+}
+
+CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
+  CUmodule module = nullptr;
+  char log[8192] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+                            CU_JIT_OPTIMIZATION_LEVEL};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log)),
+                    reinterpret_cast<void *>((intptr_t)(optLevel < 0 ? 4 : optLevel))};
+  CUresult result = driver().cuModuleLoadDataEx(&module, data, 3, options, values);
+  checkLoad(result, "PTX", ptxTarget(static_cast<const char *>(data)), log);
+  return module;
+}
+
+void mgpuModuleUnload(CUmodule module) { check(driver().cuModuleUnload(module), "cuModuleUnload"); }
+
+CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
+  CUfunction function = nullptr;
+  CUresult result = driver().cuModuleGetFunction(&function, module, name);
+  if (result != CUDA_SUCCESS)
+    fatal("the loaded module has no kernel '%s'", name);
+  return function;
+}
+
+void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                      intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
+                      CUstream stream, void **params, void **extra, size_t paramsCount) {
+  (void)paramsCount;
+  Driver &d = driver();
+  if (smem > 48 * 1024)
+    check(d.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+          "cuFuncSetAttribute(max dynamic shared memory)");
+  check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
+                         params, extra),
+        "cuLaunchKernel");
+}
+
+CUstream mgpuStreamCreate() {
+  CUstream stream = nullptr;
+  check(driver().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  return stream;
+}
+
+void mgpuStreamDestroy(CUstream stream) { check(driver().cuStreamDestroy(stream), "cuStreamDestroy"); }
+
+void mgpuStreamSynchronize(CUstream stream) {
+  // Kernel faults surface here, asynchronously: report them as such.
+  check(driver().cuStreamSynchronize(stream), "cuStreamSynchronize (an earlier launch or copy)");
+}
+
+void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  check(driver().cuStreamWaitEvent(stream, event, 0), "cuStreamWaitEvent");
+}
+
+CUevent mgpuEventCreate() {
+  CUevent event = nullptr;
+  check(driver().cuEventCreate(&event, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+  return event;
+}
+
+void mgpuEventDestroy(CUevent event) { check(driver().cuEventDestroy(event), "cuEventDestroy"); }
+
+void mgpuEventSynchronize(CUevent event) {
+  check(driver().cuEventSynchronize(event), "cuEventSynchronize (an earlier launch or copy)");
+}
+
+void mgpuEventRecord(CUevent event, CUstream stream) {
+  check(driver().cuEventRecord(event, stream), "cuEventRecord");
+}
+
+void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
+  (void)stream;
+  if (sizeBytes == 0)
+    return nullptr;
+  CUdeviceptr ptr = 0;
+  if (isHostShared)
+    check(driver().cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL), "cuMemAllocManaged");
+  else
+    check(driver().cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc");
+  return reinterpret_cast<void *>(ptr);
+}
+
+void mgpuMemFree(void *ptr, CUstream stream) {
+  if (!ptr)
+    return;
+  // cuMemFree does not order against the stream: finish its work first.
+  if (stream)
+    mgpuStreamSynchronize(stream);
+  check(driver().cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)), "cuMemFree");
+}
+
+void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
+  check(driver().cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                               reinterpret_cast<CUdeviceptr>(src), sizeBytes, stream),
+        "cuMemcpyAsync");
+}
+
+void mgpuMemset32(void *dst, unsigned int value, size_t count, CUstream stream) {
+  check(driver().cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
+        "cuMemsetD32Async");
+}
+
+void mgpuMemset16(void *dst, unsigned short value, size_t count, CUstream stream) {
+  check(driver().cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
+        "cuMemsetD16Async");
+}
+
+void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes) {
+  check(driver().cuMemHostRegister(ptr, sizeBytes, 0), "cuMemHostRegister");
+}
+
+void mgpuMemHostUnregister(void *ptr) {
+  check(driver().cuMemHostUnregister(ptr), "cuMemHostUnregister");
+}
+
+/// A ranked memref descriptor's base and extent: register the whole buffer.
+struct LQStridedMemRef {
+  char *basePtr;
+  char *data;
+  int64_t offset;
+  int64_t sizesAndStrides[];
+};
+
+void mgpuMemHostRegisterMemRef(int64_t rank, LQStridedMemRef *descriptor,
+                               int64_t elementSizeBytes) {
+  int64_t extent = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    extent = std::max<int64_t>(extent, descriptor->sizesAndStrides[i] *
+                                           descriptor->sizesAndStrides[rank + i]);
+  mgpuMemHostRegister(descriptor->data + descriptor->offset * elementSizeBytes,
+                      extent * elementSizeBytes);
+}
+
+void mgpuMemHostUnregisterMemRef(int64_t rank, LQStridedMemRef *descriptor,
+                                 int64_t elementSizeBytes) {
+  (void)rank;
+  mgpuMemHostUnregister(descriptor->data + descriptor->offset * elementSizeBytes);
+}
+
+void mgpuSetDefaultDevice(int32_t device) { defaultDevice = device; }
+
+} // extern "C"
+
+namespace lq::runtime {
+
+DeviceInfo deviceInfo() {
+  Driver &d = driver();
+  DeviceInfo info;
+  char name[256] = {0};
+  check(d.cuDeviceGetName(name, sizeof(name), d.device), "cuDeviceGetName");
+  info.name = name;
+  info.sm = d.sm;
+  check(d.cuDriverGetVersion(&info.driverVersion), "cuDriverGetVersion");
+  check(d.cuDeviceGetAttribute(&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                               d.device),
+        "cuDeviceGetAttribute");
+  return info;
+}
+
+} // namespace lq::runtime

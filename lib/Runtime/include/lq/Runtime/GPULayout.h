@@ -1,0 +1,62 @@
+//===- GPULayout.h - Device weight layouts of the NVPTX kernels -*- C++ -*-===//
+//
+// The packed layouts that lq-lower-to-nvptx re-packs encoded weights into at
+// compile time, and that hosts (quant-bench) use to prepare the same bytes.
+// One implementation serves both, so the kernel and its data cannot drift
+// apart. Layouts are documented in docs/GPULayout.md. No MLIR, LLVM or CUDA
+// dependency.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_RUNTIME_GPULAYOUT_H
+#define LQ_RUNTIME_GPULAYOUT_H
+
+#include "lq/Numerics/Encoding.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lq::gpu {
+
+/// The W4 kernels work on 16x16 mma tiles (m16n8k16); a lane's 128-bit load
+/// covers four k-tiles, so a warp reads a 16-row x 64-column chunk (512
+/// contiguous bytes) per load instruction.
+constexpr int64_t kTileRows = 16;
+constexpr int64_t kChunkCols = 64;
+constexpr int64_t kBlobAlign = 256;
+
+/// Everything a W4 kernel reads about its weight, in one device buffer.
+struct W4Blob {
+  std::vector<uint8_t> bytes;
+  int64_t codesOffset = 0;  ///< uint32 words, see docs/GPULayout.md
+  int64_t scalesOffset = 0; ///< fp16, [N/16][groups][16] in lane order
+  int64_t zerosOffset = -1; ///< fp16 1024 + zero, like scales; -1 if symmetric
+  int64_t groups = 1;       ///< scale groups per row (1 for per-channel)
+};
+
+/// Why a `rows` x `cols` weight in `enc` has no W4 kernel tiling, or nullopt.
+std::optional<std::string> checkW4Tiling(const UniformEncoding &enc, int64_t rows, int64_t cols);
+
+/// Re-packs a uniform 4-bit weight (checked with checkW4Tiling) for the W4
+/// kernels.
+W4Blob packW4(const UniformEncoding &enc, const EncodedWeight &w);
+
+/// Where nibble `p` (0..7, LSB first) of word `j` (0..3) of lane `lane` in
+/// chunk `chunk` of row tile `tile` comes from in the [rows, cols] weight.
+void w4Source(int64_t tile, int64_t chunk, int lane, int j, int p, int64_t &row, int64_t &col);
+
+/// Index, in fp16 elements from the scales (or zeros) offset, of the
+/// parameter of row `row` and group `group`.
+inline int64_t w4ParamIndex(int64_t row, int64_t group, int64_t groups) {
+  int64_t r = row % kTileRows;
+  return ((row / kTileRows) * groups + group) * kTileRows + 2 * (r % 8) + r / 8;
+}
+
+/// FNV-1a 64 of a byte range: lets a host check that the bytes it packed are
+/// the ones the compiler packed.
+uint64_t fingerprint(const uint8_t *data, size_t size);
+
+} // namespace lq::gpu
+
+#endif // LQ_RUNTIME_GPULAYOUT_H

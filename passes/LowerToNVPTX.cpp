@@ -1,0 +1,884 @@
+//===- LowerToNVPTX.cpp - lq-lower-to-nvptx: lq.matmul to GPU kernels -------===//
+//
+// Turns `lq.matmul` into a kernel in a `gpu.module` (gpu/nvvm/llvm/arith/
+// vector IR, compiled by LLVM's NVPTX back end through gpu-module-to-binary)
+// and a host-side `gpu.launch_func`. The encoded weight is re-packed at
+// compile time into the tile-interleaved layout of docs/GPULayout.md, whose
+// every warp load is one coalesced 128-bit access per lane.
+//
+// W4 kernel: one thread block per 16 output rows; its warps split K into
+// 64-column chunks. A lane's 128-bit load holds 32 codes = its mma A
+// fragments for four 16x16 k-tiles; codes become f16 (q - zero exactly) with
+// one AND/OR and one f16x2 subtract per pair, and go through
+// mma.sync.m16n8k16 (f16 x f16 -> f32) against the activations (batch <= 8
+// per mma column tile). Group scales apply in f32 once per chunk; warps
+// reduce through shared memory.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/ElementsData.h"
+#include "passes/Passes.h"
+
+#include "lq/Runtime/GPULayout.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+
+namespace mlir::lq {
+#define GEN_PASS_DEF_LQLOWERTONVPTX
+#include "passes/Passes.h.inc"
+} // namespace mlir::lq
+
+using namespace mlir;
+using namespace mlir::lq;
+
+namespace {
+
+constexpr StringLiteral kKernelModule = "lq_gpu_kernels";
+
+/// `sm_XY` or `sm_XYa`: the compute capability, or failure.
+FailureOr<int> parseChip(StringRef chip) {
+  StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return failure();
+  digits.consume_back("a");
+  digits.consume_back("f");
+  int sm;
+  if (digits.getAsInteger(10, sm) || sm < 10)
+    return failure();
+  return sm;
+}
+
+/// Everything decided about one lq.matmul before any IR is built.
+struct W4Plan {
+  int64_t rows, cols, batch; // N, K, M (all leading input dims flattened)
+  int64_t group, groups;
+  bool symmetric, f32Input;
+  int64_t warps, unroll, batchTiles, chunks;
+  bool prefetch;
+  int64_t minBlocks, stages;
+  ::lq::gpu::W4Blob blob;
+  std::string kernelName, weightName;
+};
+
+/// Terse arithmetic for the kernel body.
+struct Emit {
+  OpBuilder &b;
+  Location loc;
+  Type i32() { return b.getI32Type(); }
+  Value c32(int64_t v) { return arith::ConstantIntOp::create(b, loc, i32(), v); }
+  Value f32(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat((float)v));
+  }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value shr(Value x, int64_t s) { return s ? arith::ShRUIOp::create(b, loc, x, c32(s)) : x; }
+  Value band(Value x, int64_t m) { return arith::AndIOp::create(b, loc, x, c32(m)); }
+  Value bor(Value x, int64_t m) { return arith::OrIOp::create(b, loc, x, c32(m)); }
+  Value toI32(Value index) { return arith::IndexCastUIOp::create(b, loc, i32(), index); }
+  Value toIndex(Value i) { return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i); }
+  // An explicit fma: NVPTX does not contract a separate multiply and add.
+  Value fma(Value x, Value y, Value z) { return LLVM::FMAOp::create(b, loc, x, y, z); }
+  Value bitcast(Type t, Value v) { return LLVM::BitcastOp::create(b, loc, t, v); }
+  VectorType v2f16() { return VectorType::get({2}, b.getF16Type()); }
+  VectorType v4i32() { return VectorType::get({4}, i32()); }
+
+  /// The global-memory pointer `base + index * sizeof(element)`.
+  Value gep(Value base, Type element, Value index) {
+    return LLVM::GEPOp::create(b, loc, base.getType(), element, base, ValueRange{index},
+                               LLVM::GEPNoWrapFlags::inbounds);
+  }
+  /// A read-only load: `!invariant.load` lets NVPTX use the non-coherent
+  /// path (ld.global.nc), the weights and activations never change during
+  /// a launch.
+  Value load(Type t, Value ptr, unsigned align) {
+    return LLVM::LoadOp::create(b, loc, t, ptr, align, /*isVolatile=*/false,
+                                /*isNonTemporal=*/false, /*isInvariant=*/true);
+  }
+  Value extract(Value vec, int64_t i) { return vector::ExtractOp::create(b, loc, vec, i); }
+};
+
+/// Builds the W4 kernel of `plan` inside `kernels`.
+gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
+                             const W4Plan &plan) {
+  MLIRContext *ctx = outer.getContext();
+  OpBuilder::InsertionGuard guard(outer);
+  outer.setInsertionPointToEnd(kernels.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
+  const int64_t W = plan.warps, NB = plan.batchTiles, C = plan.chunks;
+  const int64_t threads = 32 * W;
+  auto smemType = MemRefType::get({NB * W * 32 * 4}, outer.getF32Type(), AffineMap(),
+                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+  // cp.async staging ring (per-thread slots): codes, and the 4-byte group
+  // parameters. Plain shared-memory globals give !llvm.ptr<3> directly.
+  const int64_t S = plan.stages;
+  const bool grouped = plan.groups > 1;
+  LLVM::GlobalOp ringCodes, ringScales, ringZeros;
+  if (S > 0) {
+    auto global = [&](StringRef suffix, int64_t words) {
+      auto type = LLVM::LLVMArrayType::get(outer.getI32Type(), words);
+      auto g = LLVM::GlobalOp::create(outer, loc, type, /*isConstant=*/false,
+                                      LLVM::Linkage::Internal,
+                                      (plan.kernelName + suffix).str(), Attribute(),
+                                      /*alignment=*/16, /*addrSpace=*/3);
+      return g;
+    };
+    int64_t slots = S * plan.unroll * threads;
+    ringCodes = global("_ring_codes", slots * 4);
+    if (grouped)
+      ringScales = global("_ring_scales", slots);
+    if (!plan.symmetric)
+      ringZeros = global("_ring_zeros", slots);
+  }
+  auto func = gpu::GPUFuncOp::create(outer, loc, plan.kernelName,
+                                     outer.getFunctionType({ptr, ptr, ptr}, {}),
+                                     W > 1 ? TypeRange{smemType} : TypeRange{});
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
+  func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)(plan.rows / 16), 1, 1}));
+  // .maxntid bounds the register allocation to what the launch really uses.
+  func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  // Asking for several resident blocks caps ptxas's register allocation.
+  if (plan.minBlocks > 0)
+    func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(plan.minBlocks));
+
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Emit e{b, loc};
+  Value xArg = func.getArgument(0), wArg = func.getArgument(1), yArg = func.getArgument(2);
+  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, xArg);
+  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, wArg);
+  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, yArg);
+
+  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value tile = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
+  Value g = e.shr(lane, 2), t = e.band(lane, 3);
+
+  Type f16 = b.getF16Type(), f32 = b.getF32Type();
+  Type i32 = e.i32();
+  VectorType v2f16 = e.v2f16(), v4i32 = e.v4i32();
+  auto v4f32 = VectorType::get({4}, f32);
+  auto v2f32 = VectorType::get({2}, f32);
+  auto mmaResult = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+
+  // Per batch tile: the activation row this lane feeds as mma column g
+  // (clamped to a real row for padding columns).
+  SmallVector<Value> xRowBase;
+  for (int64_t bt = 0; bt < NB; ++bt) {
+    Value row = e.add(g, e.c32(bt * 8));
+    Value clamped = arith::MinUIOp::create(b, loc, row, e.c32(plan.batch - 1));
+    // In units of the lane's 16-column slice of a chunk (16 x elem bytes).
+    xRowBase.push_back(e.add(e.mul(clamped, e.c32(plan.cols / 16)), t));
+  }
+  // Element offsets of the parameter words of this lane's rows (g, g + 8).
+  Value paramLane = e.add(e.mul(tile, e.c32(plan.groups * 8)), g);
+  Value scalesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.scalesOffset));
+  Value zerosBase = plan.symmetric ? Value()
+                                   : e.gep(wg, b.getI8Type(), e.c32(plan.blob.zerosOffset));
+  Value codesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.codesOffset));
+  Value codesLane = e.add(e.mul(tile, e.c32(C * 32)), lane);
+
+  // Codes become f16 by OR-ing them into the mantissa of 1024 (0x6400):
+  // low nibbles give 1024 + q, high nibbles 1024 + 16 q. Subtracting
+  // 1024 + zero, or scaling by 1/16 and subtracting 64 + zero, leaves q - zero
+  // exactly (symmetric zero: 8).
+  auto splat = [&](double v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(v2f16, APFloat(APFloat::IEEEhalf(), std::to_string((int)v))));
+  };
+  Value magicLow = splat(1024 + 8), magicHigh = splat(-(64 + 8));
+  Value sixteenth = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(v2f16, APFloat(APFloat::IEEEhalf(), "0.0625")));
+  Value c960 = splat(960);
+  Value zeroAcc = e.f32(0.0);
+  const int64_t chunksPerGroup = plan.group / ::lq::gpu::kChunkCols;
+  const int64_t xVecsPerChunk = plan.f32Input ? 4 : 2; // 16 elements per lane
+
+  struct ChunkData {
+    Value codes;               // vector<4xi32>
+    SmallVector<Value> x;      // per batch tile: xVecsPerChunk vectors
+    Value scale, zero;         // i32 words (f16 pairs for rows g, g + 8)
+  };
+  // The streamed part of a chunk: codes and group parameters.
+  auto loadWeights = [&](Value c) {
+    ChunkData d;
+    Value at = e.add(codesLane, e.mul(c, e.c32(32)));
+    d.codes = e.load(v4i32, e.gep(codesBase, v4i32, at), 16);
+    if (grouped || !plan.symmetric) {
+      Value group = chunksPerGroup == 1 ? c : arith::DivUIOp::create(b, loc, c, e.c32(chunksPerGroup));
+      Value at = e.add(paramLane, e.mul(group, e.c32(8)));
+      if (grouped)
+        d.scale = e.load(i32, e.gep(scalesBase, i32, at), 4);
+      if (!plan.symmetric)
+        d.zero = e.load(i32, e.gep(zerosBase, i32, at), 4);
+    }
+    return d;
+  };
+  // The activations of a chunk: small and shared by every block, so they
+  // come from L1/L2 and are loaded just before use.
+  auto loadX = [&](ChunkData &d, Value c) {
+    for (int64_t bt = 0; bt < NB; ++bt) {
+      // The chunk's 64 columns are 4 lane slices of 16; this lane's slice
+      // is 16 contiguous elements (the layout permutes W's columns to match).
+      Value slice = e.add(xRowBase[bt], e.mul(c, e.c32(4)));
+      Value first = e.mul(slice, e.c32(xVecsPerChunk));
+      for (int64_t v = 0; v < xVecsPerChunk; ++v) {
+        // Columns past the batch read a real (clamped) row: finite values
+        // whose mma columns are never stored, so no masking is needed.
+        d.x.push_back(e.load(v4i32, e.gep(xg, v4i32, e.add(first, e.c32(v))), 16));
+      }
+    }
+  };
+
+  auto mma = [&](ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c) {
+    Value r = NVVM::MmaOp::create(b, loc, mmaResult, a, bFrag, c, {16, 8, 16}, std::nullopt,
+                                  std::nullopt, std::nullopt,
+                                  std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                                 NVVM::MMALayout::col});
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{i}));
+    return out;
+  };
+
+  // acc[bt * 4 + i]: mma accumulator i of batch tile bt.
+  auto computeChunk = [&](const ChunkData &d, SmallVector<Value> acc) {
+    // Rows g (registers 0, 2) and g + 8 (registers 1, 3) of the A fragment.
+    Value lowG = magicLow, lowG8 = magicLow, highG = magicHigh, highG8 = magicHigh;
+    if (!plan.symmetric) {
+      Value z = e.bitcast(v2f16, d.zero);                    // 1024 + zero
+      Value nz = arith::SubFOp::create(b, loc, c960, z);      // -(64 + zero)
+      static constexpr int64_t lane0[] = {0, 0}, lane1[] = {1, 1};
+      lowG = vector::ShuffleOp::create(b, loc, z, z, lane0);
+      lowG8 = vector::ShuffleOp::create(b, loc, z, z, lane1);
+      highG = vector::ShuffleOp::create(b, loc, nz, nz, lane0);
+      highG8 = vector::ShuffleOp::create(b, loc, nz, nz, lane1);
+    }
+    SmallVector<Value> part(acc.size(), zeroAcc);
+    SmallVector<Value> &sum = grouped ? part : acc;
+    for (int64_t j = 0; j < 4; ++j) {
+      Value word = e.extract(d.codes, j);
+      // Register q holds nibbles q (low half) and q + 4 (high half).
+      Value top = e.shr(word, 8);
+      auto field = [&](Value w, int64_t mask) {
+        return e.bitcast(v2f16, e.bor(e.band(w, mask), 0x64006400));
+      };
+      auto low = [&](Value w, Value magic) -> Value {
+        return arith::SubFOp::create(b, loc, field(w, 0x000F000F), magic);
+      };
+      auto high = [&](Value w, Value negMagic) -> Value {
+        return LLVM::FMAOp::create(b, loc, field(w, 0x00F000F0), sixteenth, negMagic);
+      };
+      SmallVector<Value> a = {low(word, lowG), high(word, highG8), low(top, lowG),
+                              high(top, highG8)};
+      for (int64_t bt = 0; bt < NB; ++bt) {
+        ArrayRef<Value> xs = ArrayRef<Value>(d.x).slice(bt * xVecsPerChunk, xVecsPerChunk);
+        SmallVector<Value> c(sum.begin() + bt * 4, sum.begin() + bt * 4 + 4);
+        if (!plan.f32Input) {
+          // k-tile j reads halves 4j..4j+3 of the lane's 16: two f16x2 words.
+          Value vec = xs[j / 2];
+          SmallVector<Value> bFrag = {e.bitcast(v2f16, e.extract(vec, (j % 2) * 2)),
+                                      e.bitcast(v2f16, e.extract(vec, (j % 2) * 2 + 1))};
+          c = mma(a, bFrag, c);
+        } else {
+          // f32 activations as hi + lo f16 parts: two mmas keep ~22 bits.
+          Value vec = e.bitcast(v4f32, xs[j]);
+          SmallVector<Value> hi, lo;
+          for (int64_t h = 0; h < 2; ++h) {
+            Value pair = vector::ShuffleOp::create(b, loc, vec, vec,
+                                                   ArrayRef<int64_t>{2 * h, 2 * h + 1});
+            Value hv = arith::TruncFOp::create(b, loc, v2f16, pair);
+            Value rest = arith::SubFOp::create(b, loc, pair,
+                                               arith::ExtFOp::create(b, loc, v2f32, hv));
+            hi.push_back(hv);
+            lo.push_back(arith::TruncFOp::create(b, loc, v2f16, rest));
+          }
+          c = mma(a, hi, c);
+          c = mma(a, lo, c);
+        }
+        std::copy(c.begin(), c.end(), sum.begin() + bt * 4);
+      }
+    }
+    if (grouped) {
+      Value s = arith::ExtFOp::create(b, loc, v2f32, e.bitcast(v2f16, d.scale));
+      Value sG = e.extract(s, 0), sG8 = e.extract(s, 1);
+      for (int64_t bt = 0; bt < NB; ++bt)
+        for (int64_t i = 0; i < 4; ++i)
+          acc[bt * 4 + i] = e.fma(i < 2 ? sG : sG8, part[bt * 4 + i], acc[bt * 4 + i]);
+    }
+    return acc;
+  };
+
+  // Warp w takes chunks w, w + W, ...: neighbouring warps read neighbouring
+  // 512-byte segments. Each iteration handles U chunks; with prefetching,
+  // the next iteration's U weight loads are issued before this one's math,
+  // so every lane always has U 128-bit loads in flight.
+  const int64_t U = plan.unroll;
+  Value count = e.add(arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, e.c32(C - 1), warp),
+                                             e.c32(W)),
+                      e.c32(1));
+  Value mainIters = arith::DivUIOp::create(b, loc, count, e.c32(U));
+  auto chunkOf = [&](Value iter, int64_t u) {
+    Value c = e.add(warp, e.mul(e.add(e.mul(iter, e.c32(U)), e.c32(u)), e.c32(W)));
+    // Prefetches past the warp's last chunk read (and drop) chunk C - 1
+    // of the same tile rather than memory outside the weight.
+    return arith::MinUIOp::create(b, loc, c, e.c32(C - 1)).getResult();
+  };
+  // Weight words of U chunks, flattened for scf.for iter_args.
+  auto flatten = [&](ArrayRef<ChunkData> set) {
+    SmallVector<Value> v;
+    for (const ChunkData &d : set) {
+      v.push_back(d.codes);
+      if (d.scale)
+        v.push_back(d.scale);
+      if (d.zero)
+        v.push_back(d.zero);
+    }
+    return v;
+  };
+  const int64_t perChunk = 1 + (grouped ? 1 : 0) + (plan.symmetric ? 0 : 1);
+  auto unflatten = [&](ValueRange v) {
+    SmallVector<ChunkData> set(U);
+    for (int64_t u = 0; u < U; ++u) {
+      int64_t at = u * perChunk;
+      set[u].codes = v[at++];
+      if (grouped)
+        set[u].scale = v[at++];
+      if (!plan.symmetric)
+        set[u].zero = v[at++];
+    }
+    return set;
+  };
+  auto loadSet = [&](Value iter) {
+    SmallVector<ChunkData> set;
+    for (int64_t u = 0; u < U; ++u)
+      set.push_back(loadWeights(chunkOf(iter, u)));
+    return set;
+  };
+  auto computeSet = [&](SmallVector<ChunkData> set, Value iter, SmallVector<Value> acc) {
+    for (int64_t u = 0; u < U; ++u)
+      loadX(set[u], chunkOf(iter, u));
+    for (int64_t u = 0; u < U; ++u)
+      acc = computeChunk(set[u], acc);
+    return acc;
+  };
+  SmallVector<Value> init(NB * 4, zeroAcc);
+  int64_t numAcc = NB * 4;
+  SmallVector<Value> mainResults;
+  if (S > 0) {
+    // cp.async pipeline: S - 1 iterations' weights are in flight into
+    // shared memory while one is computed, without holding registers. Each
+    // thread reads back only its own slots, so cp.async.wait_group orders
+    // everything (no barrier).
+    auto sptr = LLVM::LLVMPointerType::get(ctx, 3);
+    Value codesRing = LLVM::AddressOfOp::create(b, loc, ringCodes);
+    Value scalesRing = grouped ? LLVM::AddressOfOp::create(b, loc, ringScales).getResult() : Value();
+    Value zerosRing = plan.symmetric ? Value() : LLVM::AddressOfOp::create(b, loc, ringZeros).getResult();
+    auto slotIndex = [&](Value slot, int64_t u) {
+      return e.add(e.mul(e.add(e.mul(slot, e.c32(U)), e.c32(u)), e.c32(threads)), tid);
+    };
+    auto issue = [&](Value iter) {
+      Value slot = arith::RemUIOp::create(b, loc, iter, e.c32(S));
+      for (int64_t u = 0; u < U; ++u) {
+        Value c = chunkOf(iter, u);
+        Value at = slotIndex(slot, u);
+        Value src = e.gep(codesBase, v4i32, e.add(codesLane, e.mul(c, e.c32(32))));
+        NVVM::CpAsyncOp::create(b, loc, e.gep(codesRing, v4i32, at), src, 16,
+                                NVVM::LoadCacheModifierKind::CG, Value());
+        if (grouped || !plan.symmetric) {
+          Value group = chunksPerGroup == 1
+                            ? c
+                            : arith::DivUIOp::create(b, loc, c, e.c32(chunksPerGroup)).getResult();
+          Value pat = e.add(paramLane, e.mul(group, e.c32(8)));
+          if (grouped)
+            NVVM::CpAsyncOp::create(b, loc, e.gep(scalesRing, i32, at),
+                                    e.gep(scalesBase, i32, pat), 4,
+                                    NVVM::LoadCacheModifierKind::CA, Value());
+          if (!plan.symmetric)
+            NVVM::CpAsyncOp::create(b, loc, e.gep(zerosRing, i32, at),
+                                    e.gep(zerosBase, i32, pat), 4,
+                                    NVVM::LoadCacheModifierKind::CA, Value());
+        }
+      }
+    };
+    // Only iterations that exist are fetched; every iteration still commits
+    // a (possibly empty) group so wait_group counts stay aligned.
+    auto issueIfValid = [&](Value iter) {
+      Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, iter, mainIters);
+      auto ifOp = scf::IfOp::create(b, loc, valid, /*withElseRegion=*/false);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        issue(iter);
+      }
+      NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    };
+    for (int64_t st = 0; st + 1 < S; ++st)
+      issueIfValid(e.c32(st));
+    auto mainLoop = scf::ForOp::create(
+        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
+        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+          Value iter = e.toI32(iv);
+          issueIfValid(e.add(iter, e.c32(S - 1)));
+          NVVM::CpAsyncWaitGroupOp::create(b, loc, S - 1);
+          Value slot = arith::RemUIOp::create(b, loc, iter, e.c32(S));
+          SmallVector<ChunkData> set(U);
+          for (int64_t u = 0; u < U; ++u) {
+            Value at = slotIndex(slot, u);
+            set[u].codes = e.load(v4i32, e.gep(codesRing, v4i32, at), 16);
+            if (grouped)
+              set[u].scale = e.load(i32, e.gep(scalesRing, i32, at), 4);
+            if (!plan.symmetric)
+              set[u].zero = e.load(i32, e.gep(zerosRing, i32, at), 4);
+          }
+          scf::YieldOp::create(b, l, computeSet(set, iter, SmallVector<Value>(args.begin(), args.end())));
+        });
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
+    (void)sptr;
+  } else if (plan.prefetch) {
+    SmallVector<Value> loopInit = init;
+    llvm::append_range(loopInit, flatten(loadSet(e.c32(0))));
+    auto mainLoop = scf::ForOp::create(
+        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), loopInit,
+        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+          Value iter = e.toI32(iv);
+          SmallVector<ChunkData> next = loadSet(e.add(iter, e.c32(1)));
+          SmallVector<Value> acc = computeSet(unflatten(args.drop_front(numAcc)), iter,
+                                              SmallVector<Value>(args.take_front(numAcc)));
+          llvm::append_range(acc, flatten(next));
+          scf::YieldOp::create(b, l, acc);
+        });
+    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().begin() + numAcc);
+  } else {
+    auto mainLoop = scf::ForOp::create(
+        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
+        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+          Value iter = e.toI32(iv);
+          scf::YieldOp::create(b, l, computeSet(loadSet(iter), iter,
+                                                SmallVector<Value>(args.begin(), args.end())));
+        });
+    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
+  }
+  auto tailLoop = scf::ForOp::create(
+      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value c = e.add(warp, e.mul(e.toI32(iv), e.c32(W)));
+        ChunkData d = loadWeights(c);
+        loadX(d, c);
+        scf::YieldOp::create(b, l, computeChunk(d, SmallVector<Value>(args.begin(), args.end())));
+      });
+  SmallVector<Value> acc(tailLoop.getResults().begin(), tailLoop.getResults().end());
+
+  // Output (row r, batch m) sits in lane (r % 8) * 4 + (m % 8) / 2,
+  // accumulator (r / 8) * 2 + m % 2 of batch tile m / 8.
+  Value rowBase = e.mul(tile, e.c32(16));
+  auto storeOutput = [&](Value r, Value m, Value v) {
+    if (!grouped) {
+      // Per-channel scale: once, at the end.
+      Value at = e.add(e.mul(tile, e.c32(16)),
+                       e.add(e.mul(e.band(r, 7), e.c32(2)), e.shr(r, 3)));
+      Value s = e.load(f16, e.gep(scalesBase, f16, at), 2);
+      v = arith::MulFOp::create(b, loc, v, arith::ExtFOp::create(b, loc, f32, s));
+    }
+    Value at = e.add(e.mul(m, e.c32(plan.rows)), e.add(rowBase, r));
+    LLVM::StoreOp::create(b, loc, v, e.gep(yg, f32, at), 4);
+  };
+
+  if (W == 1) {
+    // One warp holds the whole sum: lanes store their own outputs.
+    for (int64_t bt = 0; bt < NB; ++bt)
+      for (int64_t i = 0; i < 4; ++i) {
+        Value r = e.add(g, e.c32(8 * (i / 2)));
+        Value m = e.add(e.mul(t, e.c32(2)), e.c32(bt * 8 + i % 2));
+        Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, e.c32(plan.batch));
+        auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        storeOutput(r, m, acc[bt * 4 + i]);
+      }
+  } else {
+    Value smem = func.getWorkgroupAttributions().front();
+    for (int64_t bt = 0; bt < NB; ++bt) {
+      Value at = e.mul(e.add(e.mul(e.add(e.c32(bt * W), warp), e.c32(32)), lane), e.c32(4));
+      Value vec = vector::FromElementsOp::create(b, loc, v4f32,
+                                                 ArrayRef<Value>(acc).slice(bt * 4, 4));
+      vector::StoreOp::create(b, loc, vec, smem, ValueRange{e.toIndex(at)});
+    }
+    gpu::BarrierOp::create(b, loc);
+    // Thread s sums output s = m * 16 + r over the warps: consecutive
+    // threads write consecutive rows of y.
+    auto outLoop = scf::ForOp::create(b, loc, e.toIndex(tid), e.idx(16 * plan.batch), e.idx(threads));
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(outLoop.getBody());
+    Value s = e.toI32(outLoop.getInductionVar());
+    Value r = e.band(s, 15), m = e.shr(s, 4);
+    Value srcLane = e.add(e.mul(e.band(r, 7), e.c32(4)), e.shr(e.band(m, 7), 1));
+    Value reg = e.add(e.mul(e.shr(r, 3), e.c32(2)), e.band(m, 1));
+    Value bt = e.shr(m, 3);
+    Value sum = zeroAcc;
+    for (int64_t w = 0; w < W; ++w) {
+      Value at = e.add(e.mul(e.add(e.mul(e.add(e.mul(bt, e.c32(W)), e.c32(w)), e.c32(32)), srcLane),
+                             e.c32(4)),
+                       reg);
+      Value v = memref::LoadOp::create(b, loc, smem, ValueRange{e.toIndex(at)});
+      sum = arith::AddFOp::create(b, loc, sum, v);
+    }
+    storeOutput(r, m, sum);
+  }
+  b.setInsertionPointToEnd(&func.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+/// A host pointer value (!llvm.ptr) to the data of `memref`.
+Value pointerOf(OpBuilder &b, Location loc, Value memref) {
+  Value i = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i);
+  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()), i64);
+}
+
+struct LowerToNVPTXPass : public mlir::lq::impl::LQLowerToNVPTXBase<LowerToNVPTXPass> {
+  using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // The module this pass produces is meant to go through
+    // gpu-module-to-binary next; register what that serialization needs so
+    // quant-opt can run the whole pipeline.
+    registerBuiltinDialectTranslation(registry);
+    registerLLVMDialectTranslation(registry);
+    registerGPUDialectTranslation(registry);
+    registerNVVMDialectTranslation(registry);
+    NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  }
+
+  void runOnOperation() override;
+
+private:
+  FailureOr<W4Plan> plan(MatmulOp op, ConstantOp weight, Value &input);
+  gpu::GPUModuleOp kernelModule();
+  /// `func.func private @<name>_device() -> !llvm.ptr`: the device copy of
+  /// the packed weight, uploaded on first use and kept for the process.
+  func::FuncOp buildWeightUpload(Location loc, const W4Plan &plan);
+  void lowerMatmul(MatmulOp op, Value input, const W4Plan &plan, gpu::GPUFuncOp kernel,
+                   func::FuncOp upload);
+
+  gpu::GPUModuleOp kernels;
+  unsigned counter = 0;
+};
+
+gpu::GPUModuleOp LowerToNVPTXPass::kernelModule() {
+  if (kernels)
+    return kernels;
+  ModuleOp module = getOperation();
+  if ((kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModule)))
+    return kernels;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  // With an empty chip the module gets no target: nvvm-attach-target adds it.
+  ArrayAttr targets;
+  if (!chip.empty())
+    targets = b.getArrayAttr({NVVM::NVVMTargetAttr::get(&getContext(), /*optLevel=*/3,
+                                                        "nvptx64-nvidia-cuda", chip)});
+  kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModule, targets);
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), b.getUnitAttr());
+  return kernels;
+}
+
+FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &input) {
+  WeightType type = weight.getResult().getType();
+  ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
+  auto *uniform = std::get_if<::lq::UniformEncoding>(&enc);
+  if (!uniform)
+    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for ")
+           << type.getEncoding() << " weights yet (only 4-bit uniform codes)";
+  if (op.getActBits())
+    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for quantized activations (act(")
+           << *op.getActBits() << ")) yet";
+  if (std::optional<std::string> why =
+          ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols()))
+    return op.emitOpError("cannot be tiled for the GPU: ") << *why;
+
+  // f16 activations widened by arith.extf feed the kernel directly.
+  input = op.getInput();
+  bool f32Input = true;
+  if (auto ext = input.getDefiningOp<arith::ExtFOp>())
+    if (getElementTypeOrSelf(ext.getIn().getType()).isF16()) {
+      input = ext.getIn();
+      f32Input = false;
+    }
+  auto inputType = llvm::cast<RankedTensorType>(input.getType());
+  if (!inputType.hasStaticShape() || !op.getResult().getType().hasStaticShape())
+    return op.emitOpError("lq-lower-to-nvptx needs static shapes, got ") << inputType;
+
+  W4Plan p;
+  p.rows = type.getRows();
+  p.cols = type.getCols();
+  p.batch = inputType.getNumElements() / p.cols;
+  p.group = uniform->group;
+  p.groups = p.cols / p.group;
+  p.symmetric = uniform->symmetric;
+  p.f32Input = f32Input;
+  p.chunks = p.cols / ::lq::gpu::kChunkCols;
+  p.batchTiles = (p.batch + 7) / 8;
+  if (p.batch < 1 || p.batchTiles > maxBatchTiles)
+    return op.emitOpError("batch ") << p.batch << " is outside the GEMV kernel's 1.."
+                                    << 8 * maxBatchTiles << " rows";
+  // Few row tiles leave SMs short of warps: split K further (measured on
+  // H100: 16 warps per block win below ~3 tiles per SM, 8 above).
+  int64_t w = warps > 0 ? (int64_t)warps : (p.rows / 16 < 384 ? 16 : 8);
+  p.warps = std::min<int64_t>(w, p.chunks);
+  // The cross-warp reduction buffer must fit static shared memory (48 KB).
+  while (p.warps > 1 && p.warps * p.batchTiles * 32 * 4 * 4 > 48 * 1024)
+    p.warps = (p.warps + 1) / 2;
+  // Fewer chunks in flight when each also carries several batch tiles of
+  // activations, to stay within registers.
+  p.unroll = std::max<int64_t>(1, unroll / p.batchTiles / (f32Input ? 2 : 1));
+  p.prefetch = prefetch;
+  p.minBlocks = minBlocksPerSM;
+  p.stages = stages == 1 ? 2 : stages;
+  // The ring must fit static shared memory next to the reduction buffer.
+  auto ringBytes = [&] {
+    return p.stages * p.unroll * 32 * p.warps * (16 + (p.groups > 1 ? 4 : 0) + (p.symmetric ? 0 : 4));
+  };
+  while (p.stages > 2 && ringBytes() + p.warps * p.batchTiles * 512 > 48 * 1024)
+    --p.stages;
+  while (p.stages > 0 && p.unroll > 1 && ringBytes() + p.warps * p.batchTiles * 512 > 48 * 1024)
+    p.unroll /= 2;
+  if (p.stages > 0 && ringBytes() + p.warps * p.batchTiles * 512 > 48 * 1024)
+    p.stages = 0;
+  if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
+      p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
+    return op.emitOpError("is too large for the kernel's 32-bit addressing");
+  return p;
+}
+
+func::FuncOp LowerToNVPTXPass::buildWeightUpload(Location loc, const W4Plan &plan) {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = &getContext();
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  int64_t size = plan.blob.bytes.size();
+  auto bytesType = MemRefType::get({size}, b.getI8Type());
+
+  // Host copy: the packed bytes as a constant global.
+  auto tensorType = RankedTensorType::get({size}, b.getI8Type());
+  auto data = makeResource(tensorType, plan.weightName,
+                           ArrayRef<char>(reinterpret_cast<const char *>(plan.blob.bytes.data()),
+                                          plan.blob.bytes.size()));
+  memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"), bytesType, data,
+                           /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
+  // Device copy: a pointer cached in a global, null until the first call.
+  std::string cacheName = plan.weightName + "_device_ptr";
+  auto cache = LLVM::GlobalOp::create(b, loc, ptr, /*isConstant=*/false, LLVM::Linkage::Internal,
+                                      cacheName, Attribute());
+  {
+    Block *init = b.createBlock(&cache.getInitializerRegion());
+    OpBuilder ib = OpBuilder::atBlockBegin(init);
+    LLVM::ReturnOp::create(ib, loc, LLVM::ZeroOp::create(ib, loc, ptr).getResult());
+  }
+  b.setInsertionPointAfter(cache);
+  auto func = func::FuncOp::create(b, loc, plan.weightName + "_device", b.getFunctionType({}, {ptr}));
+  func.setPrivate();
+  OpBuilder fb = OpBuilder::atBlockBegin(func.addEntryBlock());
+  Value addr = LLVM::AddressOfOp::create(fb, loc, cache);
+  Value cached = LLVM::LoadOp::create(fb, loc, ptr, addr, 8);
+  Value null = LLVM::ZeroOp::create(fb, loc, ptr);
+  Value missing = LLVM::ICmpOp::create(fb, loc, LLVM::ICmpPredicate::eq, cached, null);
+  auto ifOp = scf::IfOp::create(
+      fb, loc, missing,
+      [&](OpBuilder &tb, Location l) {
+        Value host = memref::GetGlobalOp::create(tb, l, bytesType, plan.weightName);
+        auto tokenType = gpu::AsyncTokenType::get(ctx);
+        Value t0 = gpu::WaitOp::create(tb, l, tokenType, ValueRange{}).getAsyncToken();
+        auto alloc = gpu::AllocOp::create(tb, l, bytesType, tokenType, ValueRange{t0}, ValueRange{},
+                                          ValueRange{});
+        Value t1 = gpu::MemcpyOp::create(tb, l, tokenType, ValueRange{alloc.getAsyncToken()},
+                                         alloc.getMemref(), host)
+                       .getAsyncToken();
+        gpu::WaitOp::create(tb, l, Type(), ValueRange{t1});
+        Value device = pointerOf(tb, l, alloc.getMemref());
+        LLVM::StoreOp::create(tb, l, device, addr, 8);
+        scf::YieldOp::create(tb, l, device);
+      },
+      [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, cached); });
+  func::ReturnOp::create(fb, loc, ifOp.getResults());
+  return func;
+}
+
+void LowerToNVPTXPass::lowerMatmul(MatmulOp op, Value input, const W4Plan &plan,
+                                   gpu::GPUFuncOp kernel, func::FuncOp upload) {
+  MLIRContext *ctx = &getContext();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto tokenType = gpu::AsyncTokenType::get(ctx);
+  auto inputType = llvm::cast<RankedTensorType>(input.getType());
+  auto resultType = op.getResult().getType();
+  auto xType = MemRefType::get(inputType.getShape(), inputType.getElementType());
+  auto yType = MemRefType::get(resultType.getShape(), resultType.getElementType());
+
+  Value xHost = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
+  Value weight = func::CallOp::create(b, loc, upload).getResult(0);
+  Value t0 = gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
+  auto xDev = gpu::AllocOp::create(b, loc, xType, tokenType, ValueRange{t0}, ValueRange{},
+                                   ValueRange{});
+  Value t1 = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{xDev.getAsyncToken()},
+                                   xDev.getMemref(), xHost)
+                 .getAsyncToken();
+  auto yDev = gpu::AllocOp::create(b, loc, yType, tokenType, ValueRange{t1}, ValueRange{},
+                                   ValueRange{});
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  Value one = c(1);
+  auto launch = gpu::LaunchFuncOp::create(
+      b, loc, kernel, gpu::KernelDim3{c(plan.rows / 16), one, one},
+      gpu::KernelDim3{c(32 * plan.warps), one, one}, Value(),
+      ValueRange{pointerOf(b, loc, xDev.getMemref()), weight, pointerOf(b, loc, yDev.getMemref())},
+      tokenType, ValueRange{yDev.getAsyncToken()});
+  Value yHost = memref::AllocOp::create(b, loc, yType);
+  Value t2 = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{launch.getAsyncToken()}, yHost,
+                                   yDev.getMemref())
+                 .getAsyncToken();
+  Value t3 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t2}, xDev.getMemref())
+                 .getAsyncToken();
+  Value t4 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t3}, yDev.getMemref())
+                 .getAsyncToken();
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{t4});
+  Value y = bufferization::ToTensorOp::create(b, loc, resultType, yHost, /*restrict=*/true,
+                                              /*writable=*/true);
+  op.replaceAllUsesWith(y);
+  Value oldInput = op.getInput();
+  op.erase();
+  // The f16 -> f32 widening the kernel looked through is dead now.
+  if (Operation *def = oldInput.getDefiningOp(); def && def->use_empty() && isPure(def))
+    def->erase();
+}
+
+void LowerToNVPTXPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  kernels = nullptr;
+  counter = 0;
+  FailureOr<int> sm = chip.empty() ? FailureOr<int>(80) : parseChip(chip);
+  if (failed(sm)) {
+    emitError(module.getLoc()) << "lq-lower-to-nvptx: cannot parse chip '" << chip
+                               << "' (expected sm_<major><minor>, e.g. sm_90a)";
+    return signalPassFailure();
+  }
+  if (*sm < 80) {
+    emitError(module.getLoc()) << "lq-lower-to-nvptx: chip '" << chip
+                               << "' is not supported: the kernels use mma.sync.m16n8k16 with "
+                                  "f32 accumulation, which needs sm_80 or newer";
+    return signalPassFailure();
+  }
+  if (warps < 0 || warps > 32 || unroll < 1 || maxBatchTiles < 1 || stages < 0 ||
+      minBlocksPerSM < 0) {
+    emitError(module.getLoc()) << "lq-lower-to-nvptx: warps must be in 0..32 (0: automatic), "
+                                  "unroll and max-batch-tiles at least 1, stages and "
+                                  "min-blocks-per-sm not negative";
+    return signalPassFailure();
+  }
+
+  SmallVector<MatmulOp> matmuls;
+  module.walk([&](MatmulOp op) { matmuls.push_back(op); });
+  bool failedAny = false;
+  SymbolTable symbols(module);
+  DenseMap<Operation *, std::pair<func::FuncOp, ::lq::gpu::W4Blob>> uploads;
+  for (MatmulOp op : matmuls) {
+    auto weight = op.getWeight().getDefiningOp<ConstantOp>();
+    if (!weight) {
+      op.emitOpError("lq-lower-to-nvptx needs the weight as an lq.constant, to re-pack it at "
+                     "compile time");
+      failedAny = true;
+      continue;
+    }
+    Value input;
+    FailureOr<W4Plan> p = plan(op, weight, input);
+    if (failed(p)) {
+      failedAny = true;
+      continue;
+    }
+    unsigned id = counter++;
+    p->kernelName = "lq_w4_gemv_" + std::to_string(id);
+    while (kernelModule().lookupSymbol(p->kernelName))
+      p->kernelName += "_";
+    func::FuncOp upload;
+    if (auto it = uploads.find(weight); it != uploads.end()) {
+      upload = it->second.first;
+      p->blob = it->second.second;
+    } else {
+      FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
+      if (failed(storage)) {
+        failedAny = true;
+        continue;
+      }
+      ::lq::Encoding enc = weight.getResult().getType().getEncoding().getNumericEncoding();
+      p->blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), *storage);
+      p->weightName = "__lq_gpu_weight_" + std::to_string(id);
+      while (symbols.lookup(p->weightName))
+        p->weightName += "_";
+      upload = buildWeightUpload(weight.getLoc(), *p);
+      uploads[weight] = {upload, p->blob};
+    }
+    OpBuilder kb(&getContext());
+    gpu::GPUFuncOp kernel = buildW4Kernel(kb, op.getLoc(), kernelModule(), *p);
+    // Hosts that launch the kernel themselves (quant-bench) read its
+    // contract here; docs/GPULayout.md describes the fields.
+    auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
+    uint64_t print = ::lq::gpu::fingerprint(p->blob.bytes.data(), p->blob.bytes.size());
+    kernel->setAttr("lq.gpu_abi",
+                    kb.getDictionaryAttr({
+                        kb.getNamedAttr("batch", i64(p->batch)),
+                        kb.getNamedAttr("grid", i64(p->rows / 16)),
+                        kb.getNamedAttr("threads", i64(32 * p->warps)),
+                        kb.getNamedAttr("weight_bytes", i64(p->blob.bytes.size())),
+                        kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
+                        kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
+                    }));
+    lowerMatmul(op, input, *p, kernel, upload);
+  }
+  if (failedAny)
+    return signalPassFailure();
+  if (kernels) {
+    // Structured control flow is gone before convert-gpu-to-nvvm (which
+    // does not lower scf), so the usual three-pass pipeline suffices.
+    OpPassManager pm(gpu::GPUModuleOp::getOperationName());
+    pm.addPass(createSCFToControlFlowPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    if (failed(runPipeline(pm, kernels)))
+      return signalPassFailure();
+  }
+  // Encoded weights now live in the packed globals.
+  module.walk([](ConstantOp op) {
+    if (op->use_empty())
+      op->erase();
+  });
+}
+
+} // namespace

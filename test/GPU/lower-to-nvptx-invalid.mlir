@@ -1,0 +1,88 @@
+// Shapes, encodings and chips the NVPTX kernels cannot handle are located
+// errors, never a silently wrong kernel.
+// RUN: quant-opt %s -split-input-file -verify-diagnostics --lq-lower-to-nvptx
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="chip=sm_70" 2>&1 | FileCheck %s --check-prefix=OLD
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="chip=gfx90a" 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="warps=33" 2>&1 | FileCheck %s --check-prefix=OPTION
+
+// OLD: error: lq-lower-to-nvptx: chip 'sm_70' is not supported: the kernels use mma.sync.m16n8k16 with f32 accumulation, which needs sm_80 or newer
+// PARSE: error: lq-lower-to-nvptx: cannot parse chip 'gfx90a' (expected sm_<major><minor>, e.g. sm_90a)
+// OPTION: error: lq-lower-to-nvptx: warps must be in 0..32
+
+func.func @rows(%x: tensor<1x64xf32>) -> tensor<1x24xf32> {
+  %w = lq.constant codes(dense<0> : tensor<24x32xi8>) scales(dense<1.0> : tensor<24x1xf16>) : !lq.weight<24x64, #lq.uniform<bits = 4, group = 64>>
+  // expected-error @+1 {{cannot be tiled for the GPU: N = 24 is not a multiple of the 16-row mma tile}}
+  %y = lq.matmul %x, %w : tensor<1x64xf32>, !lq.weight<24x64, #lq.uniform<bits = 4, group = 64>> -> tensor<1x24xf32>
+  return %y : tensor<1x24xf32>
+}
+
+// -----
+
+func.func @cols(%x: tensor<1x96xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x48xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x96, #lq.uniform<bits = 4, group = 96>>
+  // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 64-column load chunk}}
+  %y = lq.matmul %x, %w : tensor<1x96xf32>, !lq.weight<16x96, #lq.uniform<bits = 4, group = 96>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @group(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x4xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 32>>
+  // expected-error @+1 {{cannot be tiled for the GPU: group 32 is not a multiple of the 64-column load chunk}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 32>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @bits(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x48xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 3, group = 128>>
+  // expected-error @+1 {{cannot be tiled for the GPU: the GPU kernels take 4-bit uniform codes, not 3-bit}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 3, group = 128>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @batch(%x: tensor<72x128xf32>) -> tensor<72x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>
+  // expected-error @+1 {{batch 72 is outside the GEMV kernel's 1..64 rows}}
+  %y = lq.matmul %x, %w : tensor<72x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<72x16xf32>
+  return %y : tensor<72x16xf32>
+}
+
+// -----
+
+func.func @dynamic(%x: tensor<?x128xf32>) -> tensor<?x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>
+  // expected-error @+1 {{lq-lower-to-nvptx needs static shapes, got 'tensor<?x128xf32>'}}
+  %y = lq.matmul %x, %w : tensor<?x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @activations(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for quantized activations (act(8)) yet}}
+  %y = lq.matmul %x, %w act(8) : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @binary(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<2x16x16xi8>) scales(dense<1.0> : tensor<16x1x2xf16>) offsets(dense<0.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.binary<planes = 2, group = 128>>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for #lq.binary<planes = 2, group = 128> weights yet (only 4-bit uniform codes)}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.binary<planes = 2, group = 128>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @not_constant(%x: tensor<1x128xf32>, %w: !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{lq-lower-to-nvptx needs the weight as an lq.constant, to re-pack it at compile time}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}

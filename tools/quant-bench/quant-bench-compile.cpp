@@ -1,0 +1,243 @@
+//===- quant-bench-compile.cpp - Build quant-bench's GPU kernels ------------===//
+//
+// The compile half of the GPU benchmark: for each weight shape and kernel
+// kind it builds the same `lq` IR the CPU path uses (an lq.constant holding a
+// seeded random weight, lq.matmul per batch size), runs lq-lower-to-nvptx,
+// convert-gpu-to-nvvm and gpu-module-to-binary in process, and writes the
+// PTX plus a manifest (kernel name, launch geometry, weight seed and the
+// fingerprint of the bytes the compiler packed). quant-bench then runs it on
+// the GPU machine, which has no LLVM.
+//
+//===----------------------------------------------------------------------===//
+#include "BenchData.h"
+
+#include "LQ/LQDialect.h"
+#include "passes/ElementsData.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> outDir("out", cl::desc("Output directory"), cl::Required);
+static cl::opt<std::string> shapesOpt("shapes", cl::desc("Weight shapes NxK, comma separated"),
+                                      cl::init("4096x4096,11008x4096,4096x11008,8192x8192,28672x8192"));
+static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma separated"),
+                                       cl::init("1,4"));
+static cl::opt<std::string> kernelsOpt(
+    "kernels",
+    cl::desc("Kernel kinds: w4g128 (4-bit, group 128), w4pc (per-channel), w4g128a "
+             "(asymmetric); comma separated"),
+    cl::init("w4g128,w4pc"));
+static cl::opt<std::string> variantsOpt(
+    "variants",
+    cl::desc("lq-lower-to-nvptx option sets, ';' separated (e.g. 'warps=8 unroll=4;warps=4')"),
+    cl::init(""));
+static cl::opt<std::string> chipOpt("chip", cl::desc("Target chip"), cl::init("sm_90a"));
+static cl::opt<bool> printIR("print-ir", cl::desc("Print each module after lowering"),
+                             cl::init(false));
+static cl::opt<bool> f32Opt("f32-input", cl::desc("Feed f32 activations (no arith.extf)"),
+                            cl::init(false));
+
+namespace {
+
+struct Kind {
+  std::string name;
+  ::lq::UniformEncoding enc;
+};
+
+std::optional<Kind> parseKind(StringRef name, int64_t cols) {
+  if (name == "w4g128")
+    return Kind{name.str(), {4, 128, true}};
+  if (name == "w4g128a")
+    return Kind{name.str(), {4, 128, false}};
+  if (name == "w4pc")
+    return Kind{name.str(), {4, cols, true}};
+  return std::nullopt;
+}
+
+/// `func @bench(%x_b: tensor<b x K x f16>, ...)` with one lq.matmul per batch
+/// size, all on one lq.constant (packed once).
+OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t rows, int64_t cols,
+                                  ArrayRef<int64_t> batches, const ::lq::EncodedWeight &w) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f16 = b.getF16Type(), f32 = b.getF32Type();
+  SmallVector<Type> inputs, results;
+  for (int64_t m : batches) {
+    inputs.push_back(RankedTensorType::get({m, cols}, f32Opt ? f32 : f16));
+    results.push_back(RankedTensorType::get({m, rows}, f32));
+  }
+  auto func = func::FuncOp::create(b, loc, "bench", b.getFunctionType(inputs, results));
+  b.setInsertionPointToStart(func.addEntryBlock());
+  auto enc = mlir::lq::UniformEncodingAttr::get(&ctx, kind.enc.bits, kind.enc.group, kind.enc.symmetric);
+  auto type = mlir::lq::WeightType::get(&ctx, rows, cols, enc);
+  int64_t groups = cols / kind.enc.group;
+  auto codes = mlir::lq::makeResource(RankedTensorType::get({rows, cols / 2}, b.getI8Type()), "codes",
+                                ArrayRef<uint8_t>(w.codes));
+  auto scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "scales",
+                                 ArrayRef<uint16_t>(w.scales));
+  ElementsAttr zeros;
+  if (!kind.enc.symmetric)
+    zeros = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, b.getI8Type()), "zeros",
+                             ArrayRef<uint8_t>(w.zeroPoints));
+  Value weight = mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, nullptr, nullptr);
+  SmallVector<Value> ys;
+  for (auto [i, m] : llvm::enumerate(batches)) {
+    Value x = func.getArgument(i);
+    if (!f32Opt)
+      x = arith::ExtFOp::create(b, loc, RankedTensorType::get({m, cols}, f32), x);
+    ys.push_back(mlir::lq::MatmulOp::create(b, loc, results[i], x, weight, nullptr));
+  }
+  func::ReturnOp::create(b, loc, ys);
+  return module;
+}
+
+SmallVector<int64_t> parseList(StringRef s) {
+  SmallVector<int64_t> out;
+  SmallVector<StringRef> parts;
+  s.split(parts, ',', -1, false);
+  for (StringRef p : parts) {
+    int64_t v;
+    if (p.trim().getAsInteger(10, v))
+      llvm::report_fatal_error(llvm::Twine("bad number '") + p + "'");
+    out.push_back(v);
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  cl::ParseCommandLineOptions(argc, argv, "quant-bench-compile: GPU kernels for quant-bench\n");
+  registerAllPasses();
+  mlir::lq::registerLQPasses();
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<mlir::lq::LQDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ctx.disableMultithreading(false);
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
+    llvm::errs() << "cannot create " << outDir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream manifest(outDir + "/manifest.txt", ec);
+  if (ec) {
+    llvm::errs() << "cannot write the manifest: " << ec.message() << "\n";
+    return 1;
+  }
+  SmallVector<int64_t> batches = parseList(batchesOpt);
+  SmallVector<StringRef> shapes, kinds, variants;
+  StringRef(shapesOpt).split(shapes, ',', -1, false);
+  StringRef(kernelsOpt).split(kinds, ',', -1, false);
+  StringRef(variantsOpt).split(variants, ';', -1, true);
+  if (variants.empty())
+    variants.push_back("");
+
+  int failures = 0;
+  for (StringRef shape : shapes) {
+    auto [n, k] = shape.split('x');
+    int64_t rows, cols;
+    if (n.getAsInteger(10, rows) || k.getAsInteger(10, cols)) {
+      llvm::errs() << "bad shape '" << shape << "' (expected NxK)\n";
+      return 1;
+    }
+    for (StringRef kindName : kinds) {
+      std::optional<Kind> kind = parseKind(kindName, cols);
+      if (!kind) {
+        llvm::errs() << "unknown kernel kind '" << kindName << "'\n";
+        return 1;
+      }
+      uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
+      ::lq::EncodedWeight w = quant_bench::makeUniformWeight(kind->enc, rows, cols, seed);
+      OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
+      for (auto [vi, variant] : llvm::enumerate(variants)) {
+        OwningOpRef<ModuleOp> module = base->clone();
+        std::string options = ("chip=" + chipOpt + " " + variant).str();
+        PassManager lower(&ctx, ModuleOp::getOperationName());
+        if (failed(parsePassPipeline("lq-lower-to-nvptx{" + options + "}", lower)) ||
+            failed(lower.run(*module))) {
+          llvm::errs() << "lowering " << shape << " " << kind->name << " {" << options
+                       << "} failed\n";
+          ++failures;
+          continue;
+        }
+        if (printIR) {
+          lower.printAsTextualPipeline(llvm::outs());
+          llvm::outs() << "\n";
+        }
+        if (printIR)
+          module->print(llvm::outs(), OpPrintingFlags().elideLargeElementsAttrs());
+        // The kernels' contracts, before serialization replaces the functions.
+        SmallVector<std::pair<std::string, DictionaryAttr>> kernels;
+        module->walk([&](gpu::GPUFuncOp f) {
+          if (auto abi = f->getAttrOfType<DictionaryAttr>("lq.gpu_abi"))
+            kernels.push_back({f.getName().str(), abi});
+        });
+        PassManager serialize(&ctx, ModuleOp::getOperationName());
+        if (failed(parsePassPipeline(
+                "gpu.module(convert-gpu-to-nvvm),gpu-module-to-binary{format=isa}",
+                serialize)) ||
+            failed(serialize.run(*module))) {
+          llvm::errs() << "serializing " << shape << " " << kind->name << " failed\n";
+          ++failures;
+          continue;
+        }
+        std::string ptx;
+        module->walk([&](gpu::BinaryOp bin) {
+          auto object = llvm::cast<gpu::ObjectAttr>(bin.getObjects()[0]);
+          ptx = object.getObject().str();
+        });
+        std::string file = (shape + "_" + kind->name + "_v" + std::to_string(vi) + ".ptx").str();
+        {
+          llvm::raw_fd_ostream out(outDir + "/" + file, ec);
+          if (ec) {
+            llvm::errs() << "cannot write " << file << ": " << ec.message() << "\n";
+            return 1;
+          }
+          out << ptx;
+        }
+        for (auto &[name, abi] : kernels) {
+          auto get = [&](StringRef key) {
+            return llvm::cast<IntegerAttr>(abi.get(key)).getInt();
+          };
+          manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name
+                   << " bits=" << kind->enc.bits << " group=" << kind->enc.group
+                   << " symmetric=" << (kind->enc.symmetric ? 1 : 0) << " rows=" << rows
+                   << " cols=" << cols << " batch=" << get("batch") << " grid=" << get("grid")
+                   << " threads=" << get("threads") << " weight_bytes=" << get("weight_bytes")
+                   << " fingerprint="
+                   << llvm::cast<StringAttr>(abi.get("weight_fingerprint")).getValue()
+                   << " f32_input="
+                   << (llvm::cast<BoolAttr>(abi.get("f32_input")).getValue() ? 1 : 0)
+                   << " seed=" << seed << " variant=\"" << options << "\"\n";
+        }
+        llvm::outs() << "built " << shape << " " << kind->name << " {" << options << "}: "
+                     << kernels.size() << " kernels, " << ptx.size() << " bytes of PTX\n";
+        llvm::outs().flush();
+      }
+    }
+  }
+  return failures ? 1 : 0;
+}
