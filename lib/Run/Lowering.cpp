@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
@@ -114,18 +115,25 @@ static void copiesToLinalg(ModuleOp module) {
   }
 }
 
-/// Rewrites transposed-B matmuls with a constant weight [N, K] into plain
-/// matmuls on the transposed constant [K, N], so the vectorized kernel reads
-/// contiguous rows of the weight (see Vectorize.cpp).
-static llvm::Error transposeConstantWeights(ModuleOp module) {
+/// Repacks the constant weight of every linear layer at compile time so the
+/// vectorized kernel (Vectorize.cpp) streams it contiguously: W [N, K] (or
+/// [K, N] for a plain matmul) becomes panels P [N/16, K, 16] with
+/// P[b, k, j] = W[16b + j, k], and the matmul a contraction over them. One
+/// panel is K x 64 contiguous bytes, read once per row tile; in the [K, N]
+/// layout the same panel spans K pages and thrashes the TLB.
+static llvm::Error packConstantWeights(ModuleOp module, int64_t panel) {
   MLIRContext *ctx = module.getContext();
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
-  SmallVector<AffineMap> transposedB =
-      AffineMap::inferFromExprList(ArrayRef<ArrayRef<AffineExpr>>{{m, k}, {n, k}, {m, n}}, ctx);
+  auto maps = [&](ArrayRef<ArrayRef<AffineExpr>> exprs) {
+    return AffineMap::inferFromExprList(exprs, ctx);
+  };
+  SmallVector<AffineMap> transposedB = maps({{m, k}, {n, k}, {m, n}});
+  SmallVector<AffineMap> plainB = maps({{m, k}, {k, n}, {m, n}});
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) {
-    if (op.hasPureTensorSemantics() && op.getIndexingMapsArray() == transposedB &&
+    auto indexing = op.getIndexingMapsArray();
+    if (op.hasPureTensorSemantics() && (indexing == transposedB || indexing == plainB) &&
         op.getInputs()[1].getDefiningOp<arith::ConstantOp>())
       matmuls.push_back(op);
   });
@@ -134,29 +142,59 @@ static llvm::Error transposeConstantWeights(ModuleOp module) {
     auto cst = op.getInputs()[1].getDefiningOp<arith::ConstantOp>();
     auto attr = dyn_cast<ElementsAttr>(cst.getValue());
     auto type = cast<RankedTensorType>(cst.getType());
-    if (!attr || !type.getElementType().isF32() || !type.hasStaticShape())
+    auto outType = cast<RankedTensorType>(op.getOutputs()[0].getType());
+    if (!attr || !type.getElementType().isF32() || !type.hasStaticShape() ||
+        !outType.getElementType().isF32())
       continue;
+    bool transposed = op.getIndexingMapsArray() == transposedB;
+    int64_t N = type.getDimSize(transposed ? 0 : 1), K = type.getDimSize(transposed ? 1 : 0);
+    if (N % panel != 0)
+      continue; // stays a matmul; the kernel then reads the weight as it is
     FailureOr<std::vector<float>> values = mlir::lq::readFloats(attr);
     if (failed(values))
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           "cannot read the weight of a linear layer (is its blob missing?)");
-    int64_t N = type.getDimSize(0), K = type.getDimSize(1);
-    std::vector<float> transposed(values->size());
-    for (int64_t i = 0; i < N; ++i)
-      for (int64_t j = 0; j < K; ++j)
-        transposed[j * N + i] = (*values)[i * K + j];
+    const std::vector<float> &w = *values;
+    std::vector<float> packed(w.size());
+    for (int64_t nb = 0; nb < N / panel; ++nb)
+      for (int64_t kk = 0; kk < K; ++kk)
+        for (int64_t j = 0; j < panel; ++j) {
+          int64_t row = nb * panel + j;
+          packed[(nb * K + kk) * panel + j] = transposed ? w[row * K + kk] : w[kk * N + row];
+        }
+
     OpBuilder b(op);
-    auto newType = RankedTensorType::get({K, N}, type.getElementType());
-    auto blob = mlir::lq::makeResource(newType, llvm::formatv("lq_run_wt{0}", counter++).str(),
-                                 ArrayRef<float>(transposed));
-    Value weight = arith::ConstantOp::create(b, cst.getLoc(), newType, blob);
-    auto plain = linalg::MatmulOp::create(b, op.getLoc(), op.getResultTypes(),
-                                          ValueRange{op.getInputs()[0], weight},
-                                          op.getOutputs());
+    Location loc = op.getLoc();
+    auto packedType = RankedTensorType::get({N / panel, K, panel}, b.getF32Type());
+    auto blob = mlir::lq::makeResource(packedType, llvm::formatv("lq_run_w{0}", counter++).str(),
+                                       ArrayRef<float>(packed));
+    Value weight = arith::ConstantOp::create(b, loc, packedType, blob);
+    SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+    auto out3Type = RankedTensorType::get({outType.getDimSize(0), N / panel, panel},
+                                          b.getF32Type());
+    Value out3 = tensor::ExpandShapeOp::create(b, loc, out3Type, op.getOutputs()[0], split);
+    // Dims (m, b, j, k): y[m, b, j] += x[m, k] * P[b, k, j].
+    AffineExpr dm, db, dj, dk;
+    bindDims(ctx, dm, db, dj, dk);
+    SmallVector<AffineMap> genericMaps =
+        AffineMap::inferFromExprList(ArrayRef<ArrayRef<AffineExpr>>{{dm, dk}, {db, dk, dj},
+                                                                    {dm, db, dj}},
+                                     ctx);
+    SmallVector<utils::IteratorType> iterators = {
+        utils::IteratorType::parallel, utils::IteratorType::parallel,
+        utils::IteratorType::parallel, utils::IteratorType::reduction};
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{out3Type}, ValueRange{op.getInputs()[0], weight}, ValueRange{out3},
+        genericMaps, iterators, [](OpBuilder &nb, Location l, ValueRange args) {
+          Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+          linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], p)});
+        });
     for (NamedAttribute a : op->getDiscardableAttrs())
-      plain->setAttr(a.getName(), a.getValue());
-    op->replaceAllUsesWith(plain);
+      generic->setAttr(a.getName(), a.getValue());
+    Value result =
+        tensor::CollapseShapeOp::create(b, loc, outType, generic.getResult(0), split);
+    op->replaceAllUsesWith(ValueRange{result});
     op.erase();
     if (cst->use_empty())
       cst.erase();
@@ -181,7 +219,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
 
   const bool fast = options.strategy == LoweringStrategy::Fast;
   if (fast)
-    if (llvm::Error e = transposeConstantWeights(module))
+    if (llvm::Error e = packConstantWeights(module, options.tileN))
       return e;
   if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
     return e;

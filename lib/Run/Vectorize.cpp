@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -90,6 +91,13 @@ static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
   plan.vectorSizes.assign(n, 1);
   std::optional<unsigned> m = pickDim(dims->m, ranges), nn = pickDim(dims->n, ranges),
                           k = pickDim(dims->k, ranges);
+  // Vectorize the output's contiguous dim when it is a column dim (packed
+  // weight panels, attention scores' keys).
+  AffineMap outMap = op.getIndexingMapsArray().back();
+  if (outMap.getNumResults() > 0)
+    if (auto last = dyn_cast<AffineDimExpr>(outMap.getResults().back()))
+      if (llvm::is_contained(dims->n, last.getPosition()))
+        nn = last.getPosition();
   if (m)
     setTile(plan, ranges, *m, options.tileM);
   if (nn)
@@ -151,6 +159,64 @@ static std::optional<TilePlan> planElementwise(linalg::LinalgOp op,
   for (unsigned d = 0; d < n; ++d)
     plan.order.push_back(d);
   return plan;
+}
+
+/// Drops the unit-extent loops of a generic on buffers: operands are viewed
+/// through rank-reducing subviews and the maps lose those dims. (Upstream's
+/// linalg::dropUnitDims handles tensors only.) Fails, leaving `op` as it is,
+/// for bodies that read loop indices or maps that do not select unit dims
+/// plainly.
+static LogicalResult dropUnitLoops(RewriterBase &rewriter, linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || !op.getBody()->getOps<linalg::IndexOp>().empty())
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned n = ranges.size();
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineExpr> remap(n);
+  unsigned kept = 0;
+  for (unsigned d = 0; d < n; ++d)
+    remap[d] = ranges[d] == 1 ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(kept++, ctx);
+  if (kept == n || kept == 0)
+    return failure();
+
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  rewriter.setInsertionPoint(op);
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      return failure();
+    SmallVector<AffineExpr> results;
+    SmallVector<int64_t> shape;
+    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (!dim)
+        return failure();
+      if (ranges[dim.getPosition()] == 1)
+        continue; // a unit dim of the operand, dropped by the subview
+      results.push_back(remap[dim.getPosition()]);
+      shape.push_back(type.getDimSize(i));
+    }
+    maps.push_back(AffineMap::get(kept, 0, results, ctx));
+    operands.push_back(shape.size() == (size_t)type.getRank()
+                           ? operand.get()
+                           : memref::createCanonicalRankReducingSubViewOp(
+                                 rewriter, op.getLoc(), operand.get(), shape));
+  }
+  SmallVector<utils::IteratorType> iterators;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (ranges[d] != 1)
+      iterators.push_back(it);
+  unsigned numInputs = op.getNumDpsInputs();
+  auto newOp = linalg::GenericOp::create(
+      rewriter, op.getLoc(), TypeRange{}, ArrayRef<Value>(operands).take_front(numInputs),
+      ArrayRef<Value>(operands).drop_front(numInputs), maps, iterators);
+  rewriter.inlineRegionBefore(op.getRegion(), newOp.getRegion(), newOp.getRegion().begin());
+  for (NamedAttribute a : op->getDiscardableAttrs())
+    newOp->setAttr(a.getName(), a.getValue());
+  rewriter.eraseOp(op);
+  return success();
 }
 
 /// Tiles `op` per `plan`, peels the loops over dynamic extents, and tags the
@@ -323,6 +389,19 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "cannot tile a remainder tile for vectorization");
   }
+  canonicalize(module);
+
+  // Unit dims (a tile's single head, a decode step's single row) would make
+  // contractions lower to per-element dot products; dropped, a tile is a
+  // plain 2-D contraction that lowers to outer products.
+  SmallVector<linalg::GenericOp> withUnitDims;
+  module.walk([&](linalg::GenericOp op) {
+    if (op->hasAttr(kVectorSizes) && !op.hasDynamicShape() &&
+        llvm::is_contained(op.getStaticLoopRanges(), 1))
+      withUnitDims.push_back(op);
+  });
+  for (linalg::GenericOp op : withUnitDims)
+    (void)dropUnitLoops(rewriter, op);
   canonicalize(module);
 
   SmallVector<linalg::LinalgOp> tagged;

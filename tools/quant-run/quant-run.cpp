@@ -8,13 +8,17 @@
 //   quant-run calibrate  <model> (--tokenizer <file|dir> --text <file> | --ids <file>)
 //                        [--windows N] [--window N] -o <out.mlirbc> [--emit-text]
 //   quant-run compile    <model> -o <model.o> [--header <model.h>]
+//   quant-run bench      <model> [--reference <checkpoint>] [--tokens N]
+//                        [--iters N] [--steps N] [--threads N]
 //
 // Every sub-command lowers the module (lq-expand first when it holds lq
 // ops) to LLVM and JIT-compiles it, except compile, which writes an object.
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Model/Readers.h"
 #include "lq/Model/Tokenizer.h"
+#include "lq/Model/Transformer.h"
 #include "lq/Run/Calibration.h"
 #include "lq/Run/Engine.h"
 #include "lq/Run/Evaluate.h"
@@ -30,12 +34,15 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <mutex>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -49,13 +56,17 @@ static cl::SubCommand GenerateCmd("generate", "Generate text from a prompt with 
 static cl::SubCommand CalibrateCmd(
     "calibrate", "Attach calibration statistics (docs/ModelIR.md) to the linear layers");
 static cl::SubCommand CompileCmd("compile", "Write an object file and a C header");
+static cl::SubCommand BenchCmd("bench",
+                               "Tokens/s of @forward and @decode (and of the reference "
+                               "transformer on the checkpoint)");
 
 static cl::OptionCategory Cat("quant-run options");
 
 static cl::opt<std::string> ModelPath(cl::Positional, cl::Required,
                                       cl::desc("<model module (.mlir or .mlirbc)>"),
                                       cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
-                                      cl::sub(CalibrateCmd), cl::sub(CompileCmd));
+                                      cl::sub(CalibrateCmd), cl::sub(CompileCmd),
+                                      cl::sub(BenchCmd));
 static cl::opt<std::string> TokenizerPath("tokenizer",
                                           cl::desc("tokenizer.json, or a folder holding one"),
                                           cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
@@ -81,7 +92,18 @@ static cl::opt<int64_t> CalibWindows("windows",
 static cl::opt<unsigned> Threads("threads",
                                  cl::desc("Windows run concurrently (0: one per core)"),
                                  cl::init(0), cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
-                                 cl::cat(Cat));
+                                 cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<std::string> ReferencePath("reference",
+                                          cl::desc("Checkpoint to time the reference "
+                                                   "transformer on"),
+                                          cl::value_desc("dir|file"), cl::sub(BenchCmd),
+                                          cl::cat(Cat));
+static cl::opt<int64_t> BenchTokens("tokens", cl::desc("@forward sequence length"),
+                                    cl::init(512), cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<int64_t> BenchIters("iters", cl::desc("@forward calls timed"), cl::init(8),
+                                   cl::sub(BenchCmd), cl::cat(Cat));
+static cl::opt<int64_t> BenchSteps("steps", cl::desc("@decode steps timed"), cl::init(128),
+                                   cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<std::string> Prompt("prompt", cl::desc("Prompt text"), cl::sub(GenerateCmd),
                                    cl::cat(Cat));
 static cl::opt<int64_t> MaxTokens("max-tokens", cl::desc("Tokens to generate"),
@@ -114,7 +136,7 @@ static cl::opt<std::string> Strategy("strategy",
                                               "reference (plain loops)"),
                                      cl::init("fast"), cl::sub(PerplexityCmd),
                                      cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
-                                     cl::sub(CompileCmd), cl::cat(Cat));
+                                     cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::list<int64_t> Tile("tile",
                              cl::desc("Fast strategy register tile: rows,columns,reduction"),
                              cl::CommaSeparated, cl::Hidden, cl::sub(PerplexityCmd),
@@ -131,10 +153,10 @@ static cl::opt<bool> RuntimeDecode("runtime-decode",
 static cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"),
                                   cl::init(3), cl::Prefix, cl::sub(PerplexityCmd),
                                   cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
-                                  cl::sub(CompileCmd), cl::cat(Cat));
+                                  cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<bool> Verbose("v", cl::desc("Print lowering stage timings"),
                              cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
-                             cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::cat(Cat));
+                             cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 
 static int fail(Error e) {
   WithColor::error(errs(), "quant-run") << toString(std::move(e)) << "\n";
@@ -487,6 +509,127 @@ static int runCalibrate() {
   return 0;
 }
 
+/// Deterministic pseudo-random ids, so both implementations see the same.
+static std::vector<int32_t> benchIds(int64_t n, int64_t vocab) {
+  std::vector<int32_t> ids(n);
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (int64_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ids[i] = x % vocab;
+  }
+  return ids;
+}
+
+static int runBench() {
+  if (BenchTokens < 1 || BenchIters < 1 || BenchSteps < 1)
+    return fail(usage("--tokens, --iters and --steps must be positive"));
+  unsigned threads = threadCount();
+  // The reference's thread pool is sized on first use.
+  llvm::parallel::strategy = llvm::hardware_concurrency(threads);
+  auto m = loadModel();
+  if (!m)
+    return fail(m.takeError());
+  if (Error e = compileModel(*m))
+    return fail(std::move(e));
+  const ModelInfo &info = m->info;
+  int64_t T = std::min(BenchTokens.getValue(), info.context);
+  int64_t steps = std::min(BenchSteps.getValue(), info.context);
+  std::vector<int32_t> ids = benchIds(std::max(T, steps), info.vocab);
+  ArrayRef<int32_t> window = ArrayRef<int32_t>(ids).take_front(T);
+
+  auto timeIt = [](auto &&fn) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    return secondsSince(t0);
+  };
+  if (info.hasForward) {
+    // One call to warm up (page in weights), then `threads` callers at once.
+    std::vector<float> logits;
+    if (Error e = m->runner->forward(window, logits))
+      return fail(std::move(e));
+    Error firstError = Error::success();
+    std::mutex mutex;
+    double secs = timeIt([&] {
+      llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
+      for (int64_t i = 0; i < BenchIters; ++i)
+        pool.async([&] {
+          std::vector<float> out;
+          Error e = m->runner->forward(window, out);
+          std::lock_guard<std::mutex> lock(mutex);
+          if (e && !firstError)
+            firstError = std::move(e);
+          else
+            consumeError(std::move(e));
+        });
+      pool.wait();
+    });
+    if (firstError)
+      return fail(std::move(firstError));
+    outs() << formatv("forward  compiled : {0} x {1} tokens, {2} concurrent calls: {3:f2} s, "
+                      "{4:f0} tokens/s\n",
+                      BenchIters, T, threads, secs, BenchIters * T / secs);
+  }
+  if (info.hasDecode) {
+    auto state = m->runner->newDecodeState();
+    if (!state)
+      return fail(state.takeError());
+    std::vector<float> logits;
+    Error err = Error::success();
+    double secs = timeIt([&] {
+      for (int64_t i = 0; i < steps && !err; ++i)
+        err = m->runner->decode(*state, ids[i], logits);
+    });
+    if (err)
+      return fail(std::move(err));
+    outs() << formatv("decode   compiled : {0} steps from position 0: {1:f2} s, {2:f1} tokens/s\n",
+                      steps, secs, steps / secs);
+  }
+  if (ReferencePath.empty())
+    return 0;
+  auto model = lq::loadModel(ReferencePath);
+  if (!model)
+    return fail(model.takeError());
+  lq::Transformer ref(*model);
+  if (ref.config().vocabSize != info.vocab)
+    return fail(usage("the reference checkpoint's vocabulary differs from the module's"));
+  {
+    auto warm = ref.forward(window);
+    if (!warm)
+      return fail(warm.takeError());
+    Error err = Error::success();
+    double secs = timeIt([&] {
+      for (int64_t i = 0; i < BenchIters && !err; ++i) {
+        auto out = ref.forward(window);
+        if (!out)
+          err = out.takeError();
+      }
+    });
+    if (err)
+      return fail(std::move(err));
+    outs() << formatv("forward  reference: {0} x {1} tokens, {2} threads per call: {3:f2} s, "
+                      "{4:f0} tokens/s\n",
+                      BenchIters, T, threads, secs, BenchIters * T / secs);
+  }
+  {
+    Error err = Error::success();
+    double secs = timeIt([&] {
+      for (int64_t i = 0; i < steps && !err; ++i) {
+        auto out = ref.decode(ids[i], i);
+        if (!out)
+          err = out.takeError();
+      }
+    });
+    if (err)
+      return fail(std::move(err));
+    outs() << formatv("decode   reference: {0} steps from position 0, {1} threads: {2:f2} s, "
+                      "{3:f1} tokens/s\n",
+                      steps, threads, secs, steps / secs);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM x(argc, argv);
 #ifdef __GLIBC__
@@ -505,7 +648,9 @@ int main(int argc, char **argv) {
     return runCalibrate();
   if (CompileCmd)
     return runCompile();
-  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile); "
+  if (BenchCmd)
+    return runBench();
+  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile, bench); "
             "see --help\n";
   return 1;
 }
