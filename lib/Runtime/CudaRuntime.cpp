@@ -196,7 +196,13 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
   return module;
 }
 
-void mgpuModuleUnload(CUmodule module) { check(driver().cuModuleUnload(module), "cuModuleUnload"); }
+void mgpuModuleUnload(CUmodule module) {
+  // Runs from a global destructor; at process exit the driver may already
+  // be shut down, which frees the module anyway.
+  CUresult result = driver().cuModuleUnload(module);
+  if (result != CUDA_ERROR_DEINITIALIZED)
+    check(result, "cuModuleUnload");
+}
 
 CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   CUfunction function = nullptr;
