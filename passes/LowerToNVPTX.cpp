@@ -74,7 +74,13 @@ struct W4Plan {
   bool prefetch;
   int64_t minBlocks, stages;
   ::lq::gpu::W4Blob blob;
+  // GPTQT binary codes: `planes` sign planes; then `chunks` counts 256-column
+  // superchunks and `bblob` holds the packed weight.
+  bool binary = false;
+  int64_t planes = 0;
+  ::lq::gpu::BinaryBlob bblob;
   std::string kernelName, weightName;
+  const std::vector<uint8_t> &bytes() const { return binary ? bblob.bytes : blob.bytes; }
 };
 
 /// Terse arithmetic for the kernel body.
@@ -115,8 +121,8 @@ struct Emit {
   Value extract(Value vec, int64_t i) { return vector::ExtractOp::create(b, loc, vec, i); }
 };
 
-/// Builds the W4 kernel of `plan` inside `kernels`.
-gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
+/// Builds the GEMV kernel of `plan` (W4 or binary codes) inside `kernels`.
+gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                              const W4Plan &plan) {
   MLIRContext *ctx = outer.getContext();
   OpBuilder::InsertionGuard guard(outer);
@@ -130,7 +136,9 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
   // cp.async staging ring (per-thread slots): codes, and the 4-byte group
   // parameters. Plain shared-memory globals give !llvm.ptr<3> directly.
   const int64_t S = plan.stages;
-  const bool grouped = plan.groups > 1;
+  // Binary codes apply their per-group parameters chunk by chunk, as grouped
+  // uniform codes do.
+  const bool grouped = plan.groups > 1 || plan.binary;
   LLVM::GlobalOp ringCodes, ringScales, ringZeros;
   if (S > 0) {
     auto global = [&](StringRef suffix, int64_t words) {
@@ -216,10 +224,38 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
     Value codes;               // vector<4xi32>
     SmallVector<Value> x;      // per batch tile: xVecsPerChunk vectors
     Value scale, zero;         // i32 words (f16 pairs for rows g, g + 8)
+    // Binary codes: P vector<4xi32> (4 chunks x P planes, plane-minor) and
+    // per parameter set, P alphas then the offset (f16 pairs, rows g, g + 8).
+    SmallVector<Value> planes, params;
   };
+  // Binary codes: a unit is a 256-column superchunk; parameter sets per
+  // unit (one per group inside it, at least one).
+  const int64_t P = plan.planes;
+  const int64_t paramSets = plan.binary ? std::max<int64_t>(1, 256 / plan.group) : 0;
+  Value bCodesLane, bParamsBase, bParamLane;
+  if (plan.binary) {
+    bCodesLane = e.add(e.mul(tile, e.c32(C * P * 32)), lane);
+    bParamsBase = e.gep(wg, b.getI8Type(), e.c32(plan.bblob.paramsOffset));
+    bParamLane = e.mul(e.add(e.mul(tile, e.c32(plan.groups * 8)), g), e.c32(P + 1));
+  }
   // The streamed part of a chunk: codes and group parameters.
   auto loadWeights = [&](Value c) {
     ChunkData d;
+    if (plan.binary) {
+      for (int64_t m = 0; m < P; ++m) {
+        Value at = e.add(bCodesLane, e.mul(e.add(e.mul(c, e.c32(P)), e.c32(m)), e.c32(32)));
+        d.planes.push_back(e.load(v4i32, e.gep(codesBase, v4i32, at), 16));
+      }
+      for (int64_t ps = 0; ps < paramSets; ++ps) {
+        Value group = plan.group <= 256
+                          ? e.add(e.mul(c, e.c32(paramSets)), e.c32(ps))
+                          : arith::DivUIOp::create(b, loc, c, e.c32(plan.group / 256)).getResult();
+        Value first = e.add(bParamLane, e.mul(group, e.c32(8 * (P + 1))));
+        for (int64_t q = 0; q <= P; ++q)
+          d.params.push_back(e.load(i32, e.gep(bParamsBase, i32, e.add(first, e.c32(q))), 4));
+      }
+      return d;
+    }
     Value at = e.add(codesLane, e.mul(c, e.c32(32)));
     d.codes = e.load(v4i32, e.gep(codesBase, v4i32, at), 16);
     if (grouped || !plan.symmetric) {
@@ -235,6 +271,17 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
   // The activations of a chunk: small and shared by every block, so they
   // come from L1/L2 and are loaded just before use.
   auto loadX = [&](ChunkData &d, Value c) {
+    if (plan.binary) {
+      // 4 chunks, each 2 vectors of the lane's 16 f16 activations.
+      for (int64_t bt = 0; bt < NB; ++bt)
+        for (int64_t cc = 0; cc < 4; ++cc) {
+          Value slice = e.add(xRowBase[bt], e.mul(e.add(e.mul(c, e.c32(4)), e.c32(cc)), e.c32(4)));
+          Value first = e.mul(slice, e.c32(2));
+          for (int64_t v = 0; v < 2; ++v)
+            d.x.push_back(e.load(v4i32, e.gep(xg, v4i32, e.add(first, e.c32(v))), 16));
+        }
+      return;
+    }
     for (int64_t bt = 0; bt < NB; ++bt) {
       // The chunk's 64 columns are 4 lane slices of 16; this lane's slice
       // is 16 contiguous elements (the layout permutes W's columns to match).
@@ -259,8 +306,60 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
     return out;
   };
 
+  // Binary codes: w = sum_i alpha_i b_i + offset, b in {-1, +1}. Each plane
+  // is an mma on +-1 f16 values (one shift and one LOP3 give the sign bits
+  // of two halves: bit 1 -> +1.0, 0 -> -1.0); an mma with an all-ones A
+  // gives the activation sums the offset multiplies. Alphas and offsets
+  // scale the per-chunk f32 partial sums.
+  Value onesA = plan.binary ? arith::ConstantOp::create(
+                                  b, loc, DenseElementsAttr::get(v2f16, APFloat(APFloat::IEEEhalf(), "1")))
+                                  .getResult()
+                            : Value();
+  auto computeBinary = [&](const ChunkData &d, SmallVector<Value> acc) {
+    for (int64_t cc = 0; cc < 4; ++cc) {
+      int64_t ps = cc * paramSets / 4;
+      SmallVector<SmallVector<Value>> part(P + 1, SmallVector<Value>(NB * 4, zeroAcc));
+      for (int64_t j = 0; j < 4; ++j) {
+        SmallVector<SmallVector<Value>> a(P + 1);
+        a[P] = {onesA, onesA, onesA, onesA};
+        for (int64_t i = 0; i < P; ++i) {
+          int64_t k = cc * P + i;
+          Value word = e.extract(d.planes[k / 4], k % 4);
+          for (int64_t q = 0; q < 4; ++q) {
+            Value shifted = 4 * j + q ? arith::ShLIOp::create(b, loc, word, e.c32(4 * j + q)).getResult()
+                                      : word;
+            Value bits = arith::XOrIOp::create(b, loc, e.band(shifted, (int64_t)0x80008000),
+                                               e.c32((int64_t)0xBC00BC00));
+            a[i].push_back(e.bitcast(v2f16, bits));
+          }
+        }
+        for (int64_t bt = 0; bt < NB; ++bt) {
+          Value vec = d.x[(bt * 4 + cc) * 2 + j / 2];
+          SmallVector<Value> bFrag = {e.bitcast(v2f16, e.extract(vec, (j % 2) * 2)),
+                                      e.bitcast(v2f16, e.extract(vec, (j % 2) * 2 + 1))};
+          for (int64_t i = 0; i <= P; ++i) {
+            SmallVector<Value> c(part[i].begin() + bt * 4, part[i].begin() + bt * 4 + 4);
+            c = mma(a[i], bFrag, c);
+            std::copy(c.begin(), c.end(), part[i].begin() + bt * 4);
+          }
+        }
+      }
+      for (int64_t i = 0; i <= P; ++i) {
+        Value s = arith::ExtFOp::create(b, loc, v2f32,
+                                        e.bitcast(v2f16, d.params[ps * (P + 1) + i]));
+        Value sG = e.extract(s, 0), sG8 = e.extract(s, 1);
+        for (int64_t bt = 0; bt < NB; ++bt)
+          for (int64_t r = 0; r < 4; ++r)
+            acc[bt * 4 + r] = e.fma(r < 2 ? sG : sG8, part[i][bt * 4 + r], acc[bt * 4 + r]);
+      }
+    }
+    return acc;
+  };
+
   // acc[bt * 4 + i]: mma accumulator i of batch tile bt.
   auto computeChunk = [&](const ChunkData &d, SmallVector<Value> acc) {
+    if (plan.binary)
+      return computeBinary(d, acc);
     // Rows g (registers 0, 2) and g + 8 (registers 1, 3) of the A fragment.
     Value lowG = magicLow, lowG8 = magicLow, highG = magicHigh, highG8 = magicHigh;
     if (!plan.symmetric) {
@@ -346,6 +445,11 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
   auto flatten = [&](ArrayRef<ChunkData> set) {
     SmallVector<Value> v;
     for (const ChunkData &d : set) {
+      if (plan.binary) {
+        llvm::append_range(v, d.planes);
+        llvm::append_range(v, d.params);
+        continue;
+      }
       v.push_back(d.codes);
       if (d.scale)
         v.push_back(d.scale);
@@ -354,10 +458,17 @@ gpu::GPUFuncOp buildW4Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp ke
     }
     return v;
   };
-  const int64_t perChunk = 1 + (grouped ? 1 : 0) + (plan.symmetric ? 0 : 1);
+  const int64_t perChunk = plan.binary ? P + paramSets * (P + 1)
+                                       : 1 + (grouped ? 1 : 0) + (plan.symmetric ? 0 : 1);
   auto unflatten = [&](ValueRange v) {
     SmallVector<ChunkData> set(U);
     for (int64_t u = 0; u < U; ++u) {
+      if (plan.binary) {
+        ValueRange unit = v.slice(u * perChunk, perChunk);
+        set[u].planes.assign(unit.begin(), unit.begin() + P);
+        set[u].params.assign(unit.begin() + P, unit.end());
+        continue;
+      }
       int64_t at = u * perChunk;
       set[u].codes = v[at++];
       if (grouped)
@@ -615,14 +726,17 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   WeightType type = weight.getResult().getType();
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *uniform = std::get_if<::lq::UniformEncoding>(&enc);
-  if (!uniform)
+  auto *binary = std::get_if<::lq::BinaryEncoding>(&enc);
+  if (!uniform && !binary)
     return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for ")
-           << type.getEncoding() << " weights yet (only 4-bit uniform codes)";
+           << type.getEncoding() << " weights yet (only 4-bit uniform and binary codes)";
   if (op.getActBits())
     return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for quantized activations (act(")
            << *op.getActBits() << ")) yet";
-  if (std::optional<std::string> why =
-          ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols()))
+  std::optional<std::string> why =
+      uniform ? ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols())
+              : ::lq::gpu::checkBinaryTiling(*binary, type.getRows(), type.getCols());
+  if (why)
     return op.emitOpError("cannot be tiled for the GPU: ") << *why;
 
   // f16 activations widened by arith.extf feed the kernel directly.
@@ -636,16 +750,21 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   auto inputType = llvm::cast<RankedTensorType>(input.getType());
   if (!inputType.hasStaticShape() || !op.getResult().getType().hasStaticShape())
     return op.emitOpError("lq-lower-to-nvptx needs static shapes, got ") << inputType;
+  if (binary && f32Input)
+    return op.emitOpError("the binary-code GPU kernel takes f16 activations (an arith.extf "
+                          "from f16 feeding the matmul)");
 
   W4Plan p;
   p.rows = type.getRows();
   p.cols = type.getCols();
   p.batch = inputType.getNumElements() / p.cols;
-  p.group = uniform->group;
+  p.binary = binary != nullptr;
+  p.planes = binary ? binary->planes : 0;
+  p.group = uniform ? uniform->group : binary->group;
   p.groups = p.cols / p.group;
-  p.symmetric = uniform->symmetric;
+  p.symmetric = uniform ? uniform->symmetric : true;
   p.f32Input = f32Input;
-  p.chunks = p.cols / ::lq::gpu::kChunkCols;
+  p.chunks = p.cols / (binary ? ::lq::gpu::kSuperChunkCols : ::lq::gpu::kChunkCols);
   p.batchTiles = (p.batch + 7) / 8;
   if (p.batch < 1 || p.batchTiles > maxBatchTiles)
     return op.emitOpError("batch ") << p.batch << " is outside the GEMV kernel's 1.."
@@ -659,10 +778,11 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
     p.warps = (p.warps + 1) / 2;
   // Fewer chunks in flight when each also carries several batch tiles of
   // activations, to stay within registers.
-  p.unroll = std::max<int64_t>(1, unroll / p.batchTiles / (f32Input ? 2 : 1));
+  p.unroll = std::max<int64_t>(1, unroll / p.batchTiles / (f32Input ? 2 : 1) /
+                                       (p.planes >= 3 ? 2 : 1));
   p.prefetch = prefetch;
   p.minBlocks = minBlocksPerSM;
-  p.stages = stages == 1 ? 2 : stages;
+  p.stages = binary ? 0 : stages == 1 ? 2 : stages; // the ring holds W4 chunks
   // The ring must fit static shared memory next to the reduction buffer.
   auto ringBytes = [&] {
     return p.stages * p.unroll * 32 * p.warps * (16 + (p.groups > 1 ? 4 : 0) + (p.symmetric ? 0 : 4));
@@ -684,14 +804,15 @@ func::FuncOp LowerToNVPTXPass::buildWeightUpload(Location loc, const W4Plan &pla
   MLIRContext *ctx = &getContext();
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  int64_t size = plan.blob.bytes.size();
+  const std::vector<uint8_t> &blob = plan.bytes();
+  int64_t size = blob.size();
   auto bytesType = MemRefType::get({size}, b.getI8Type());
 
   // Host copy: the packed bytes as a constant global.
   auto tensorType = RankedTensorType::get({size}, b.getI8Type());
   auto data = makeResource(tensorType, plan.weightName,
-                           ArrayRef<char>(reinterpret_cast<const char *>(plan.blob.bytes.data()),
-                                          plan.blob.bytes.size()));
+                           ArrayRef<char>(reinterpret_cast<const char *>(blob.data()),
+                                          blob.size()));
   memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"), bytesType, data,
                            /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
   // Device copy: a pointer cached in a global, null until the first call.
@@ -808,7 +929,12 @@ void LowerToNVPTXPass::runOnOperation() {
   module.walk([&](MatmulOp op) { matmuls.push_back(op); });
   bool failedAny = false;
   SymbolTable symbols(module);
-  DenseMap<Operation *, std::pair<func::FuncOp, ::lq::gpu::W4Blob>> uploads;
+  struct Upload {
+    func::FuncOp func;
+    ::lq::gpu::W4Blob blob;
+    ::lq::gpu::BinaryBlob bblob;
+  };
+  DenseMap<Operation *, Upload> uploads; // packed once per lq.constant
   for (MatmulOp op : matmuls) {
     auto weight = op.getWeight().getDefiningOp<ConstantOp>();
     if (!weight) {
@@ -824,13 +950,14 @@ void LowerToNVPTXPass::runOnOperation() {
       continue;
     }
     unsigned id = counter++;
-    p->kernelName = "lq_w4_gemv_" + std::to_string(id);
+    p->kernelName = (p->binary ? "lq_bin_gemv_" : "lq_w4_gemv_") + std::to_string(id);
     while (kernelModule().lookupSymbol(p->kernelName))
       p->kernelName += "_";
     func::FuncOp upload;
     if (auto it = uploads.find(weight); it != uploads.end()) {
-      upload = it->second.first;
-      p->blob = it->second.second;
+      upload = it->second.func;
+      p->blob = it->second.blob;
+      p->bblob = it->second.bblob;
     } else {
       FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
       if (failed(storage)) {
@@ -838,25 +965,28 @@ void LowerToNVPTXPass::runOnOperation() {
         continue;
       }
       ::lq::Encoding enc = weight.getResult().getType().getEncoding().getNumericEncoding();
-      p->blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), *storage);
+      if (p->binary)
+        p->bblob = ::lq::gpu::packBinary(std::get<::lq::BinaryEncoding>(enc), *storage);
+      else
+        p->blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), *storage);
       p->weightName = "__lq_gpu_weight_" + std::to_string(id);
       while (symbols.lookup(p->weightName))
         p->weightName += "_";
       upload = buildWeightUpload(weight.getLoc(), *p);
-      uploads[weight] = {upload, p->blob};
+      uploads[weight] = {upload, p->blob, p->bblob};
     }
     OpBuilder kb(&getContext());
-    gpu::GPUFuncOp kernel = buildW4Kernel(kb, op.getLoc(), kernelModule(), *p);
+    gpu::GPUFuncOp kernel = buildKernel(kb, op.getLoc(), kernelModule(), *p);
     // Hosts that launch the kernel themselves (quant-bench) read its
     // contract here; docs/GPULayout.md describes the fields.
     auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
-    uint64_t print = ::lq::gpu::fingerprint(p->blob.bytes.data(), p->blob.bytes.size());
+    uint64_t print = ::lq::gpu::fingerprint(p->bytes().data(), p->bytes().size());
     kernel->setAttr("lq.gpu_abi",
                     kb.getDictionaryAttr({
                         kb.getNamedAttr("batch", i64(p->batch)),
                         kb.getNamedAttr("grid", i64(p->rows / 16)),
                         kb.getNamedAttr("threads", i64(32 * p->warps)),
-                        kb.getNamedAttr("weight_bytes", i64(p->blob.bytes.size())),
+                        kb.getNamedAttr("weight_bytes", i64(p->bytes().size())),
                         kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
                         kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
                     }));

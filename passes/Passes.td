@@ -335,12 +335,14 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     docs/GPULayout.md (coalesced 128-bit loads) and uploaded to the device
     once, on first use.
 
-    Kernels: 4-bit uniform codes (symmetric or not, per-channel or groups
-    that are multiples of 64), activations f16 (an `arith.extf` from f16
-    feeding the matmul is looked through) or f32 (split into two f16 parts),
-    f32 accumulation on mma.sync tensor cores, batch up to
-    8 * max-batch-tiles rows. Shapes the kernel cannot tile, other
-    encodings and unsupported chips are errors.
+    Kernels (GEMV, batch up to 8 * max-batch-tiles rows, mma.sync tensor
+    cores with f32 accumulation): 4-bit uniform codes (symmetric or not,
+    per-channel or groups that are multiples of 64) with f16 activations (an
+    `arith.extf` from f16 feeding the matmul is looked through) or f32
+    (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
+    multiple of 256) with f16 activations. Shapes the kernels cannot tile,
+    other encodings (PVQ), quantized activations and unsupported chips are
+    errors.
 
     Follow with `--convert-gpu-to-nvvm --gpu-module-to-binary` for PTX or
     a cubin, and with `gpu-to-llvm` for the host side.

@@ -87,6 +87,77 @@ W4Blob packW4(const UniformEncoding &enc, const EncodedWeight &w) {
   return blob;
 }
 
+std::optional<std::string> checkBinaryTiling(const BinaryEncoding &enc, int64_t rows,
+                                             int64_t cols) {
+  if (enc.planes < 1 || enc.planes > 8)
+    return "the GPU kernels take 1 to 8 binary planes, not " + std::to_string(enc.planes);
+  if (rows % kTileRows != 0)
+    return "N = " + std::to_string(rows) + " is not a multiple of the 16-row mma tile";
+  if (cols % kSuperChunkCols != 0)
+    return "K = " + std::to_string(cols) +
+           " is not a multiple of the 256 columns a lane's 128-bit load of one plane covers";
+  if (enc.group % kChunkCols != 0)
+    return "group " + std::to_string(enc.group) +
+           " is not a multiple of the 64-column load chunk";
+  if (cols % enc.group != 0)
+    return "group " + std::to_string(enc.group) + " does not divide K = " + std::to_string(cols);
+  if (enc.group % kSuperChunkCols != 0 && kSuperChunkCols % enc.group != 0)
+    return "group " + std::to_string(enc.group) +
+           " neither divides nor is a multiple of the 256-column superchunk";
+  return std::nullopt;
+}
+
+BinaryBlob packBinary(const BinaryEncoding &enc, const EncodedWeight &w) {
+  BinaryBlob blob;
+  const int64_t rows = w.rows, cols = w.cols, P = enc.planes;
+  const int64_t tiles = rows / kTileRows, chunks = cols / kChunkCols;
+  const int64_t rowBytes = (cols + 7) / 8;
+  blob.groups = cols / enc.group;
+  blob.planes = enc.planes;
+  int64_t codeBytes = P * rows * cols / 8;
+  blob.paramsOffset = alignUp(codeBytes, kBlobAlign);
+  int64_t paramBytes = tiles * blob.groups * 8 * (P + 1) * 4;
+  blob.bytes.assign(alignUp(blob.paramsOffset + paramBytes, kBlobAlign), 0);
+
+  auto bit = [&](int64_t plane, int64_t r, int64_t c) -> uint32_t {
+    return (w.codes[(plane * rows + r) * rowBytes + c / 8] >> (c % 8)) & 1;
+  };
+  uint8_t *codes = blob.bytes.data() + blob.codesOffset;
+  for (int64_t tile = 0; tile < tiles; ++tile)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      int64_t super = chunk / 4, cc = chunk % 4;
+      for (int lane = 0; lane < 32; ++lane)
+        for (int64_t plane = 0; plane < P; ++plane) {
+          // Bits of k-tile j, register q sit at 15 - (4j + q) (element
+          // a_2q) and 31 - (4j + q) (element a_2q+1): `word << (4j + q)`
+          // brings them to the f16 sign bits.
+          uint32_t word = 0;
+          for (int j = 0; j < 4; ++j)
+            for (int q = 0; q < 4; ++q)
+              for (int odd = 0; odd < 2; ++odd) {
+                int p = odd ? 4 + q : q; // w4Source's nibble numbering
+                int64_t r, c;
+                w4Source(tile, chunk, lane, j, p, r, c);
+                word |= bit(plane, r, c) << ((odd ? 31 : 15) - (4 * j + q));
+              }
+          // Word k = cc * P + plane of the lane's 4P words; each of the lane's
+          // P 128-bit loads is contiguous across the warp (512 bytes).
+          int64_t k = cc * P + plane;
+          int64_t index = (((tile * (chunks / 4) + super) * P + k / 4) * 32 + lane) * 4 + k % 4;
+          std::memcpy(codes + 4 * index, &word, 4);
+        }
+    }
+  auto *params = reinterpret_cast<uint16_t *>(blob.bytes.data() + blob.paramsOffset);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < blob.groups; ++g)
+      for (int64_t p = 0; p <= P; ++p) {
+        int64_t word = binaryParamWord(r / kTileRows, g, r % 8, p, blob.groups, enc.planes);
+        uint16_t v = p < P ? w.scales[(r * blob.groups + g) * P + p] : w.offsets[r * blob.groups + g];
+        params[2 * word + (r % kTileRows) / 8] = v;
+      }
+  return blob;
+}
+
 uint64_t fingerprint(const uint8_t *data, size_t size) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < size; ++i)

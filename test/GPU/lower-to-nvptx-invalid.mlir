@@ -72,10 +72,30 @@ func.func @activations(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
 
 // -----
 
-func.func @binary(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+func.func @pvq(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x24xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8> weights yet (only 4-bit uniform and binary codes)}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// Binary codes: a lane's 128-bit load of one plane covers 256 columns.
+func.func @binary_cols(%x16: tensor<1x128xf16>) -> tensor<1x16xf32> {
+  %x = arith.extf %x16 : tensor<1x128xf16> to tensor<1x128xf32>
   %w = lq.constant codes(dense<0> : tensor<2x16x16xi8>) scales(dense<1.0> : tensor<16x1x2xf16>) offsets(dense<0.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.binary<planes = 2, group = 128>>
-  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for #lq.binary<planes = 2, group = 128> weights yet (only 4-bit uniform codes)}}
+  // expected-error @+1 {{cannot be tiled for the GPU: K = 128 is not a multiple of the 256 columns a lane's 128-bit load of one plane covers}}
   %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.binary<planes = 2, group = 128>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @binary_f32(%x: tensor<1x256xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<2x16x32xi8>) scales(dense<1.0> : tensor<16x2x2xf16>) offsets(dense<0.0> : tensor<16x2xf16>) : !lq.weight<16x256, #lq.binary<planes = 2, group = 128>>
+  // expected-error @+1 {{the binary-code GPU kernel takes f16 activations (an arith.extf from f16 feeding the matmul)}}
+  %y = lq.matmul %x, %w : tensor<1x256xf32>, !lq.weight<16x256, #lq.binary<planes = 2, group = 128>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 

@@ -5,6 +5,7 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="stages=3 warps=1 unroll=1" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=ASYNC
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="chip=sm_80 warps=2" 2>/dev/null | FileCheck %s --check-prefix=ASYM
+// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=BINARY
 // Without a chip the module gets no target, and nvvm-attach-target (the
 // usual upstream pipeline) supplies it.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="chip=" --nvvm-attach-target="chip=sm_90a" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
@@ -69,6 +70,18 @@
 // ASYM: known_block_size = array<i32: 64, 1, 1>
 // ASYM: vector.shuffle
 // ASYM: nvvm.mma.sync
+
+// GPTQT binary codes: each sign plane is an mma on +-1 f16 values made with
+// one shift and one AND/XOR per register, plus an all-ones mma for the
+// activation sums the offsets multiply.
+// BINARY: gpu.func @lq_bin_gemv_0(
+// BINARY-DAG: arith.constant -2147450880 : i32
+// BINARY-DAG: arith.constant -1140802560 : i32
+// BINARY-DAG: %[[ONES:.*]] = arith.constant dense<1.000000e+00> : vector<2xf16>
+// BINARY: llvm.load %{{.*}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// BINARY: nvvm.mma.sync A[%[[ONES]], %[[ONES]], %[[ONES]], %[[ONES]]]
+// BINARY: arith.xori
+// BINARY: nvvm.mma.sync
 
 func.func @forward(%x16: tensor<4x256xf16>) -> tensor<4x32xf32> {
   %x = arith.extf %x16 : tensor<4x256xf16> to tensor<4x256xf32>

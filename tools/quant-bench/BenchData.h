@@ -85,6 +85,30 @@ inline lq::EncodedWeight makeUniformWeight(const lq::UniformEncoding &enc, int64
   return w;
 }
 
+/// Random GPTQT binary codes: random sign planes, alphas halving from plane
+/// to plane (about 0.01, 0.005, ...), offsets in [-0.01, 0.01).
+inline lq::EncodedWeight makeBinaryWeight(const lq::BinaryEncoding &enc, int64_t rows,
+                                          int64_t cols, uint64_t seed) {
+  lq::EncodedWeight w;
+  w.rows = rows;
+  w.cols = cols;
+  Rng rng(seed);
+  int64_t rowBytes = (cols + 7) / 8, groups = cols / enc.group;
+  w.codes.resize(enc.planes * rows * rowBytes);
+  for (size_t i = 0; i < w.codes.size(); i += 8) {
+    uint64_t r = rng.next();
+    for (size_t j = 0; j < 8 && i + j < w.codes.size(); ++j)
+      w.codes[i + j] = (uint8_t)(r >> (8 * j));
+  }
+  w.scales.resize(rows * groups * enc.planes);
+  for (size_t i = 0; i < w.scales.size(); ++i)
+    w.scales[i] = toHalf((float)(std::ldexp(0.01, -(int)(i % enc.planes)) * (0.5 + rng.uniform())));
+  w.offsets.resize(rows * groups);
+  for (auto &o : w.offsets)
+    o = toHalf((float)(0.02 * rng.uniform() - 0.01));
+  return w;
+}
+
 /// Activations: fp16 bits, uniform in [-1, 1).
 inline std::vector<uint16_t> makeActivations(int64_t count, uint64_t seed) {
   Rng rng(seed ^ 0xA5A5A5A5ull);

@@ -42,7 +42,7 @@ static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma s
 static cl::opt<std::string> kernelsOpt(
     "kernels",
     cl::desc("Kernel kinds: w4g128 (4-bit, group 128), w4pc (per-channel), w4g128a "
-             "(asymmetric); comma separated"),
+             "(asymmetric), b<P>g<G> (GPTQT binary codes, P planes, group G); comma separated"),
     cl::init("w4g128,w4pc"));
 static cl::opt<std::string> variantsOpt(
     "variants",
@@ -58,16 +58,24 @@ namespace {
 
 struct Kind {
   std::string name;
-  ::lq::UniformEncoding enc;
+  ::lq::Encoding enc;
 };
 
 std::optional<Kind> parseKind(StringRef name, int64_t cols) {
   if (name == "w4g128")
-    return Kind{name.str(), {4, 128, true}};
+    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}};
   if (name == "w4g128a")
-    return Kind{name.str(), {4, 128, false}};
+    return Kind{name.str(), ::lq::UniformEncoding{4, 128, false}};
   if (name == "w4pc")
-    return Kind{name.str(), {4, cols, true}};
+    return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}};
+  unsigned planes;
+  int64_t group;
+  StringRef rest = name;
+  if (rest.consume_front("b")) {
+    auto [p, g] = rest.split('g');
+    if (!p.getAsInteger(10, planes) && !g.getAsInteger(10, group))
+      return Kind{name.str(), ::lq::BinaryEncoding{planes, group}};
+  }
   return std::nullopt;
 }
 
@@ -87,18 +95,30 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t ro
   }
   auto func = func::FuncOp::create(b, loc, "bench", b.getFunctionType(inputs, results));
   b.setInsertionPointToStart(func.addEntryBlock());
-  auto enc = mlir::lq::UniformEncodingAttr::get(&ctx, kind.enc.bits, kind.enc.group, kind.enc.symmetric);
-  auto type = mlir::lq::WeightType::get(&ctx, rows, cols, enc);
-  int64_t groups = cols / kind.enc.group;
-  auto codes = mlir::lq::makeResource(RankedTensorType::get({rows, cols / 2}, b.getI8Type()), "codes",
-                                ArrayRef<uint8_t>(w.codes));
-  auto scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "scales",
-                                 ArrayRef<uint16_t>(w.scales));
-  ElementsAttr zeros;
-  if (!kind.enc.symmetric)
-    zeros = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, b.getI8Type()), "zeros",
-                             ArrayRef<uint8_t>(w.zeroPoints));
-  Value weight = mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, nullptr, nullptr);
+  auto encAttr = mlir::lq::getEncodingAttr(&ctx, kind.enc, [&] { return emitError(loc); });
+  auto type = mlir::lq::WeightType::get(&ctx, rows, cols, encAttr);
+  ElementsAttr codes, scales, zeros, offsets;
+  if (auto *u = std::get_if<::lq::UniformEncoding>(&kind.enc)) {
+    int64_t groups = cols / u->group;
+    codes = mlir::lq::makeResource(RankedTensorType::get({rows, cols / 2}, b.getI8Type()), "codes",
+                                   ArrayRef<uint8_t>(w.codes));
+    scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "scales",
+                                    ArrayRef<uint16_t>(w.scales));
+    if (!u->symmetric)
+      zeros = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, b.getI8Type()),
+                                     "zeros", ArrayRef<uint8_t>(w.zeroPoints));
+  } else {
+    const auto &bin = std::get<::lq::BinaryEncoding>(kind.enc);
+    int64_t groups = cols / bin.group, planes = bin.planes;
+    codes = mlir::lq::makeResource(
+        RankedTensorType::get({planes, rows, (cols + 7) / 8}, b.getI8Type()), "codes",
+        ArrayRef<uint8_t>(w.codes));
+    scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups, planes}, f16), "scales",
+                                    ArrayRef<uint16_t>(w.scales));
+    offsets = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "offsets",
+                                     ArrayRef<uint16_t>(w.offsets));
+  }
+  Value weight = mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, nullptr, offsets);
   SmallVector<Value> ys;
   for (auto [i, m] : llvm::enumerate(batches)) {
     Value x = func.getArgument(i);
@@ -170,7 +190,12 @@ int main(int argc, char **argv) {
         return 1;
       }
       uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
-      ::lq::EncodedWeight w = quant_bench::makeUniformWeight(kind->enc, rows, cols, seed);
+      ::lq::EncodedWeight w =
+          std::holds_alternative<::lq::UniformEncoding>(kind->enc)
+              ? quant_bench::makeUniformWeight(std::get<::lq::UniformEncoding>(kind->enc), rows,
+                                               cols, seed)
+              : quant_bench::makeBinaryWeight(std::get<::lq::BinaryEncoding>(kind->enc), rows,
+                                              cols, seed);
       OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
       for (auto [vi, variant] : llvm::enumerate(variants)) {
         OwningOpRef<ModuleOp> module = base->clone();
@@ -222,9 +247,14 @@ int main(int argc, char **argv) {
           auto get = [&](StringRef key) {
             return llvm::cast<IntegerAttr>(abi.get(key)).getInt();
           };
-          manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name
-                   << " bits=" << kind->enc.bits << " group=" << kind->enc.group
-                   << " symmetric=" << (kind->enc.symmetric ? 1 : 0) << " rows=" << rows
+          manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name;
+          if (auto *u = std::get_if<::lq::UniformEncoding>(&kind->enc))
+            manifest << " encoding=uniform bits=" << u->bits << " group=" << u->group
+                     << " symmetric=" << (u->symmetric ? 1 : 0);
+          else
+            manifest << " encoding=binary planes=" << std::get<::lq::BinaryEncoding>(kind->enc).planes
+                     << " group=" << std::get<::lq::BinaryEncoding>(kind->enc).group;
+          manifest << " rows=" << rows
                    << " cols=" << cols << " batch=" << get("batch") << " grid=" << get("grid")
                    << " threads=" << get("threads") << " weight_bytes=" << get("weight_bytes")
                    << " fingerprint="

@@ -283,10 +283,25 @@ int main(int argc, char **argv) {
            entries[last].get("rows") == e0.get("rows") && entries[last].get("cols") == e0.get("cols"))
       ++last;
     int64_t rows = e0.num("rows"), cols = e0.num("cols");
-    lq::UniformEncoding enc{(unsigned)e0.num("bits"), e0.num("group"), e0.num("symmetric") != 0};
     uint64_t seed = std::stoull(e0.get("seed"));
-    lq::EncodedWeight w = quant_bench::makeUniformWeight(enc, rows, cols, seed);
-    lq::gpu::W4Blob blob = lq::gpu::packW4(enc, w);
+    // The weight, packed with the compiler's own code.
+    lq::Encoding enc;
+    lq::EncodedWeight w;
+    std::vector<uint8_t> blobBytesV;
+    if (e0.get("encoding") == "binary") {
+      lq::BinaryEncoding b{(unsigned)e0.num("planes"), e0.num("group")};
+      enc = b;
+      w = quant_bench::makeBinaryWeight(b, rows, cols, seed);
+      blobBytesV = lq::gpu::packBinary(b, w).bytes;
+    } else {
+      lq::UniformEncoding u{(unsigned)e0.num("bits"), e0.num("group"), e0.num("symmetric") != 0};
+      enc = u;
+      w = quant_bench::makeUniformWeight(u, rows, cols, seed);
+      blobBytesV = lq::gpu::packW4(u, w).bytes;
+    }
+    struct {
+      std::vector<uint8_t> &bytes;
+    } blob{blobBytesV};
     std::vector<float> decoded = lq::decodeWeight(enc, w);
 
     // Enough copies of the weight to exceed the L2 several times over, so

@@ -53,6 +53,37 @@ inline int64_t w4ParamIndex(int64_t row, int64_t group, int64_t groups) {
   return ((row / kTileRows) * groups + group) * kTileRows + 2 * (r % 8) + r / 8;
 }
 
+/// GPTQT binary codes: planes of sign bits, one 32-bit word per lane, plane
+/// and chunk. A lane's 128-bit load covers a *superchunk* of 4 chunks (256
+/// columns) in plane-minor order, so its P loads per superchunk hold 4 * P
+/// words: word `cc * P + i` is plane i of chunk cc.
+constexpr int64_t kSuperChunkCols = 4 * kChunkCols;
+
+struct BinaryBlob {
+  std::vector<uint8_t> bytes;
+  int64_t codesOffset = 0;  ///< uint32 words, see docs/GPULayout.md
+  int64_t paramsOffset = 0; ///< fp16 pairs: alphas then the offset, per group
+  int64_t groups = 1;
+  unsigned planes = 1;
+};
+
+/// Why a `rows` x `cols` weight in `enc` has no binary kernel tiling, or
+/// nullopt.
+std::optional<std::string> checkBinaryTiling(const BinaryEncoding &enc, int64_t rows,
+                                             int64_t cols);
+
+/// Re-packs GPTQT binary codes (checked with checkBinaryTiling).
+BinaryBlob packBinary(const BinaryEncoding &enc, const EncodedWeight &w);
+
+/// Index, in 32-bit words from the params offset, of the (row g, row g + 8)
+/// pair of parameter `p` (plane p's alpha for p < planes, the offset for
+/// p == planes) of group `group` of the rows of tile `tile` seen by lane
+/// group `g`.
+inline int64_t binaryParamWord(int64_t tile, int64_t group, int64_t g, int64_t p,
+                               int64_t groups, unsigned planes) {
+  return ((tile * groups + group) * 8 + g) * (planes + 1) + p;
+}
+
 /// FNV-1a 64 of a byte range: lets a host check that the bytes it packed are
 /// the ones the compiler packed.
 uint64_t fingerprint(const uint8_t *data, size_t size);
