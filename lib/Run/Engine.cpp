@@ -269,8 +269,9 @@ void writeCHeader(llvm::raw_ostream &os, const ModelInfo &info,
                   llvm::StringRef guard) {
   os << "/* Entry points of a model module compiled by quant-run (see\n"
         "   docs/ModelIR.md). Memref results are heap buffers owned by the\n"
-        "   caller: free(result.allocated) when done. Caches passed to decode\n"
-        "   may be updated in place; use the returned ones. */\n";
+        "   caller: free(result.allocated) when done, except that decode updates\n"
+        "   the caches passed to it in place and returns those same buffers\n"
+        "   (compare the allocated pointers before freeing). */\n";
   os << "#ifndef " << guard << "\n#define " << guard << "\n\n#include <stdint.h>\n\n";
   os << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   os << llvm::formatv("#define LQ_MODEL_DIM {0}\n#define LQ_MODEL_HIDDEN_DIM {1}\n"

@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -93,7 +94,28 @@ static constexpr const char *kBufferize =
 /// few pointer comparisons at run time.
 static constexpr const char *kDealloc =
     "expand-realloc,ownership-based-buffer-deallocation,canonicalize,"
-    "bufferization-lower-deallocations,cse,canonicalize,convert-bufferization-to-memref";
+    "bufferization-lower-deallocations,cse,canonicalize";
+
+/// Deallocation makes every result a fresh buffer, so @decode would copy both
+/// KV caches (updated in place in the argument buffers) on every step. A
+/// result that is a clone of an argument returns the argument itself: the
+/// caller then gets back the buffer it passed (see writeCHeader and
+/// ModelRunner::decode, which check for that).
+static void returnArgumentsInPlace(ModuleOp module) {
+  module.walk([](func::ReturnOp ret) {
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto clone = operand.get().getDefiningOp<bufferization::CloneOp>();
+      if (!clone || !clone->hasOneUse())
+        continue;
+      auto arg = dyn_cast<BlockArgument>(clone.getInput());
+      if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) ||
+          arg.getType() != clone.getType())
+        continue;
+      operand.set(arg);
+      clone->erase();
+    }
+  });
+}
 
 /// From loops, vectors and memrefs down to the LLVM dialect.
 static constexpr const char *kToLLVM =
@@ -224,6 +246,9 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   if (llvm::Error e = runPipeline(module, "bufferize", kBufferize, options))
     return e;
   if (llvm::Error e = runPipeline(module, "dealloc", kDealloc, options))
+    return e;
+  returnArgumentsInPlace(module);
+  if (llvm::Error e = runPipeline(module, "clones", "convert-bufferization-to-memref", options))
     return e;
   // Tiling after bufferization keeps one-shot-bufferize's analysis on the
   // small untiled IR; linalg tiles and vectorizes buffers as well.
