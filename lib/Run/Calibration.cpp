@@ -288,15 +288,25 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
                                   llvm::ArrayRef<float>(v));
   };
   llvm::StringMap<NamedAttrList> attrs;
+  // Linears reading one activation (q/k/v, gate/up) share one Hessian blob,
+  // named after the first of them.
+  llvm::DenseMap<int64_t, Attribute> hessians;
+  std::vector<std::string> roles(slots.keys().begin(), slots.keys().end());
+  llvm::sort(roles);
+  for (const std::string &role : roles) {
+    const LinearSlot &s = slots[role];
+    if (hessians.count(s.input))
+      continue;
+    std::vector<float> gram = recorder.inputs[s.input]->gram();
+    auto gramType = RankedTensorType::get({s.inDim, s.inDim}, b.getF32Type());
+    hessians[s.input] = mlir::lq::makeResource(gramType, "calib." + role + ".hessian",
+                                               llvm::ArrayRef<float>(gram));
+  }
   for (auto &entry : slots) {
     const LinearSlot &s = entry.second;
     const ActivationStats &in = *recorder.inputs[s.input];
     NamedAttrList list;
-    std::vector<float> gram = in.gram();
-    auto gramType = RankedTensorType::get({s.inDim, s.inDim}, b.getF32Type());
-    list.set("lq.hessian",
-             mlir::lq::makeResource(gramType, ("calib." + entry.getKey() + ".hessian").str(),
-                                    llvm::ArrayRef<float>(gram)));
+    list.set("lq.hessian", hessians[s.input]);
     list.set("lq.act_absmax", f32Vector(in.absMax()));
     list.set("lq.tokens", b.getI64IntegerAttr(tokens));
     if (s.output >= 0) {
