@@ -6,9 +6,11 @@
 // one panel of the right operand stays in cache while all rows stream past.
 // Loops over dynamic extents (the token count) are peeled, so the main loop
 // has static tiles; remainders are cut into unit slices, so no tile needs
-// masks. Element-wise and
-// reduction ops that are not contractions get their innermost parallel
-// dimension vectorized the same way.
+// masks. Unit loops are dropped so every tile is a 2-D contraction that
+// lowers to outer products (FMAs on broadcast rows), and accumulators stay in
+// registers across the reduction loop. Element-wise ops get their innermost
+// parallel dimension vectorized the same way. Everything runs on buffers,
+// after bufferization.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -37,8 +40,9 @@ using namespace mlir;
 
 namespace lq::run {
 
-/// Marks a tiled op with the vector sizes to vectorize it with; survives
-/// peeling (clones keep attributes) and canonicalization.
+/// Marks the tiles to vectorize (with the register-block sizes they were cut
+/// to, for reading dumps); survives peeling (clones keep attributes) and
+/// canonicalization. Only tiles that end up static are vectorized.
 static constexpr llvm::StringLiteral kVectorSizes = "lq_run.vector_sizes";
 
 namespace {
@@ -425,8 +429,8 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
     rewriter.eraseOp(op); // on buffers there are no results to replace
   }
 
-  // Staged like upstream's transform-dialect recipes: masks and transfer
-  // layouts first, then contractions to outer products to FMAs.
+  // Staged like upstream's CPU recipes: transfer layouts first, then
+  // contractions to outer products to FMAs, then what reductions remain.
   auto stage = [&](llvm::function_ref<void(RewritePatternSet &)> populate) {
     RewritePatternSet patterns(ctx);
     populate(patterns);
@@ -452,6 +456,16 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
       })))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "vector lowering patterns did not converge");
+  // exp (softmax, SiLU) as a polynomial on vectors: LLVM would otherwise
+  // scalarize each vector exp into libm calls.
+  if (failed(stage([](RewritePatternSet &p) {
+        populateMathPolynomialApproximationPatterns(p, [](StringRef name) {
+          name.consume_front("math.");
+          return name == "exp";
+        });
+      })))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "math approximation patterns did not converge");
   module.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
   hoistAccumulators(module);
   return llvm::Error::success();

@@ -140,16 +140,16 @@ static cl::opt<std::string> Strategy("strategy",
 static cl::list<int64_t> Tile("tile",
                              cl::desc("Fast strategy register tile: rows,columns,reduction"),
                              cl::CommaSeparated, cl::Hidden, cl::sub(PerplexityCmd),
-                             cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd));
+                             cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd));
 static cl::opt<std::string> DumpVectorized(
     "dump-vectorized", cl::desc("Print the module after tiling and vectorization"),
     cl::value_desc("file"), cl::Hidden, cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
-    cl::sub(CalibrateCmd), cl::sub(CompileCmd));
+    cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd));
 static cl::opt<bool> RuntimeDecode("runtime-decode",
                                    cl::desc("Decode quantized weights in the compiled "
                                             "code instead of at compile time"),
                                    cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
-                                   cl::sub(CompileCmd), cl::cat(Cat));
+                                   cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 static cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"),
                                   cl::init(3), cl::Prefix, cl::sub(PerplexityCmd),
                                   cl::sub(GenerateCmd), cl::sub(CalibrateCmd),

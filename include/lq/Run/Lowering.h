@@ -17,7 +17,8 @@
 namespace lq::run {
 
 enum class LoweringStrategy {
-  /// Tiled and vectorized contractions (transform dialect), loops elsewhere.
+  /// Weights packed into panels; contractions and element-wise ops tiled
+  /// to register blocks and vectorized (Vectorize.cpp); loops elsewhere.
   Fast,
   /// Plain loops for every linalg op: slow, the cross-check for Fast.
   Reference,
