@@ -225,6 +225,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
   auto runner = ModelRunner::create(*copy, copyInfo, engineOptions);
   if (!runner)
     return runner.takeError();
+  copy = nullptr; // compiled; only the original module receives attributes
   if (options.progress)
     *options.progress << llvm::formatv("calibration: {0} linears, {1} recorded inputs; "
                                        "compiled in {2:f2} s\n",

@@ -293,6 +293,8 @@ static Error compileModel(LoadedModel &m, EngineOptions engineOptions = {}) {
   if (!runner)
     return runner.takeError();
   m.runner = std::move(*runner);
+  // The JIT holds its own copy of the code and weights now.
+  m.module = nullptr;
   errs() << formatv("compiled ({0} strategy): lowering {1:f2} s, LLVM {2:f2} s\n",
                     Strategy, lowerSecs, secondsSince(t0));
   return Error::success();
