@@ -384,6 +384,17 @@ static int runGenerate() {
                     /*keepLogits=*/VerifyDecode);
   if (!r)
     return fail(r.takeError());
+  auto text = tok->decode(r->tokens);
+  if (text && StringRef(*text).starts_with(printed))
+    outs() << StringRef(*text).drop_front(printed.size());
+  outs() << "\n";
+  if (PrintIds) {
+    outs() << "ids:";
+    for (int32_t id : r->tokens)
+      outs() << " " << id;
+    outs() << "\n";
+  }
+  outs().flush();
   if (VerifyDecode) {
     if (!m->info.hasForward)
       return fail(usage(formatv("{0}: --verify needs @forward", ModelPath)));
@@ -404,16 +415,6 @@ static int runGenerate() {
                       fed.size(), maxDiff, maxRef, ok ? "ok" : "MISMATCH");
     if (!ok)
       return 1;
-  }
-  auto text = tok->decode(r->tokens);
-  if (text && StringRef(*text).starts_with(printed))
-    outs() << StringRef(*text).drop_front(printed.size());
-  outs() << "\n";
-  if (PrintIds) {
-    outs() << "ids:";
-    for (int32_t id : r->tokens)
-      outs() << " " << id;
-    outs() << "\n";
   }
   errs() << formatv("prompt {0} tokens in {1:f3} s ({2:f1} tokens/s); generated {3} "
                     "tokens in {4:f3} s ({5:f1} tokens/s)\n",
