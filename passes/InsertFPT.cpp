@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/LinearModel.h"
+#include "passes/ElementsData.h"
 #include "passes/Passes.h"
 
 #include "lq/Transforms/FPT.h"
@@ -13,6 +14,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQINSERTFPT
@@ -64,6 +66,27 @@ bool feedsRope(linalg::MatmulOp op) {
   return true;
 }
 
+/// Walks back from a value through the lq.fpt ops already placed there.
+Value skipTransformsBack(Value v) {
+  while (auto fpt = v.getDefiningOp<FunctionPreservingTransformOpInterface>())
+    v = fpt.getInput();
+  return v;
+}
+
+/// An RMSNorm and the linears reading it (residual rotation).
+struct NormSite {
+  Value out;
+  DenseElementsAttr weight;
+  SmallVector<linalg::MatmulOp> consumers;
+};
+
+/// Where the residual rotation goes in one function.
+struct ResidualPlan {
+  Value embedding;                      ///< the looked-up rows, x_0
+  SmallVector<NormSite> norms;          ///< every norm feeding linears
+  SmallVector<linalg::MatmulOp> writers; ///< o and down: their outputs join the stream
+};
+
 struct InsertFPTPass : public mlir::lq::impl::LQInsertFPTBase<InsertFPTPass> {
   using Base::Base;
   void runOnOperation() override;
@@ -82,7 +105,84 @@ private:
   LogicalResult fitValue(ModuleOp module, const ModelShape &shape, int64_t layer,
                          LayerLinears l, LayerFit &fit);
   LogicalResult fitMLP(ModuleOp module, int64_t layer, LayerLinears l, LayerFit &fit);
+  FailureOr<ResidualPlan> planResidual(FunctionLinears &fl);
 };
+
+FailureOr<ResidualPlan> InsertFPTPass::planResidual(FunctionLinears &fl) {
+  ResidualPlan plan;
+  auto site = [&](ArrayRef<linalg::MatmulOp> consumers) -> LogicalResult {
+    NormSite s;
+    linalg::MatmulOp front = consumers.front();
+    for (linalg::MatmulOp op : consumers)
+      if (auto fpt = op.getDpsInputOperand(0)->get()
+                         .getDefiningOp<FunctionPreservingTransformOpInterface>())
+        return fpt.emitError() << kPass << ": a transform is still in place before '"
+                               << roleOf(op)
+                               << "' (run lq-merge-fpt before the residual rotation)";
+    s.out = skipTransformsBack(front.getDpsInputOperand(0)->get());
+    for (linalg::MatmulOp op : consumers)
+      if (skipTransformsBack(op.getDpsInputOperand(0)->get()) != s.out)
+        return op.emitError() << kPass << ": '" << roleOf(op) << "' and '"
+                              << roleOf(front) << "' do not read the same normalised activation";
+    auto norm = s.out.getDefiningOp<linalg::GenericOp>();
+    OpOperand *w = norm ? normWeightOperand(norm) : nullptr;
+    if (!w)
+      return front.emitError()
+             << kPass << ": the input of '" << roleOf(front)
+             << "' is not an RMSNorm, so the residual rotation cannot pass it";
+    for (Operation *user : s.out.getUsers())
+      if (!llvm::isa<FunctionPreservingTransformOpInterface>(user) &&
+          !llvm::is_contained(consumers, llvm::dyn_cast<linalg::MatmulOp>(user)))
+        return user->emitError() << kPass << ": the normalised input of '"
+                                 << roleOf(front)
+                                 << "' is also read here, which the rotation would change";
+    auto attr = llvm::dyn_cast<ElementsAttr>(
+        w->get().getDefiningOp<arith::ConstantOp>().getValue());
+    FailureOr<std::vector<float>> g = attr ? readFloats(attr) : FailureOr<std::vector<float>>();
+    if (failed(g))
+      return norm.emitError() << kPass << ": the norm weight is not readable";
+    for (float v : *g)
+      if (v == 0.0f || !std::isfinite(v))
+        return norm.emitError() << kPass
+                                << ": a zero norm weight cannot be folded into the next linears";
+    std::vector<double> gd(g->begin(), g->end());
+    s.weight = f32Attr(&getContext(), {(int64_t)gd.size()}, gd);
+    s.consumers.assign(consumers.begin(), consumers.end());
+    plan.norms.push_back(std::move(s));
+    return success();
+  };
+  for (auto [index, l] : fl.layers) {
+    if (!l.q || !l.k || !l.v || !l.o || !l.gate || !l.up || !l.down)
+      return fl.func.emitError() << kPass << ": the residual rotation needs every linear of layer "
+                                 << index << " tagged";
+    if (failed(site({l.q, l.k, l.v})) || failed(site({l.gate, l.up})))
+      return failure();
+    plan.writers.append({l.o, l.down});
+  }
+  linalg::MatmulOp head;
+  fl.func.walk([&](linalg::MatmulOp op) {
+    if (roleOf(op) == "lm_head")
+      head = op;
+  });
+  if (!head)
+    return fl.func.emitError() << kPass << ": the residual rotation needs the 'lm_head' linear";
+  if (failed(site({head})))
+    return failure();
+  // x_0: the rows the first norm reads, an embedding lookup.
+  auto first = plan.norms.front().out.getDefiningOp<linalg::GenericOp>();
+  Value x0 = first.getDpsInputOperand(0)->get();
+  auto lookup = x0.getDefiningOp<linalg::GenericOp>();
+  if (!lookup || !embeddingLookup(lookup))
+    return first.emitError() << kPass
+                             << ": the first norm does not read an embedding lookup, so the "
+                                "residual stream's start cannot be rotated";
+  plan.embedding = x0;
+  int64_t d = llvm::cast<RankedTensorType>(x0.getType()).getShape().back();
+  if (!llvm::isPowerOf2_64(d))
+    return first.emitError() << kPass << ": the residual rotation is a Hadamard matrix, which "
+                             << "needs a power-of-two width, got " << d;
+  return plan;
+}
 
 LogicalResult InsertFPTPass::fitQK(ModuleOp module, const ModelShape &shape, int64_t layer,
                                    LayerLinears l, LayerFit &fit) {
@@ -262,6 +362,15 @@ void InsertFPTPass::runOnOperation() {
             return signalPassFailure();
           }
 
+  std::vector<ResidualPlan> plans;
+  if (residual)
+    for (FunctionLinears &fl : *functions) {
+      FailureOr<ResidualPlan> plan = planResidual(fl);
+      if (failed(plan))
+        return signalPassFailure();
+      plans.push_back(std::move(*plan));
+    }
+
   std::map<int64_t, LayerFit> fits;
   OpBuilder b(&getContext());
   for (FunctionLinears &fl : *functions)
@@ -302,6 +411,32 @@ void InsertFPTPass::runOnOperation() {
         });
       }
     }
+
+  // Residual rotation: RMSNorm(x R) = RMSNorm(x) R once its weight g is
+  // moved into the next linears, so the whole stream can carry x R: the
+  // embedding rows and the o / down outputs get R, every norm reader R^T
+  // (then g) before its linear.
+  for (ResidualPlan &plan : plans) {
+    auto rotate = [](bool inverse) {
+      return [=](OpBuilder &ob, Value x) -> Value {
+        return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), inverse);
+      };
+    };
+    for (NormSite &site : plan.norms) {
+      insertAfter(b, site.out, [&](OpBuilder &ob, Value x) -> Value {
+        return FPTScaleOp::create(ob, x.getLoc(), x.getType(), x, site.weight, true);
+      });
+      for (linalg::MatmulOp op : site.consumers) {
+        insertBeforeInput(b, op, rotate(true));
+        insertBeforeInput(b, op, [&](OpBuilder &ob, Value x) -> Value {
+          return FPTScaleOp::create(ob, x.getLoc(), x.getType(), x, site.weight, false);
+        });
+      }
+    }
+    insertAfter(b, plan.embedding, rotate(false));
+    for (linalg::MatmulOp op : plan.writers)
+      insertAfter(b, op.getResult(0), rotate(false));
+  }
 }
 
 } // namespace

@@ -294,3 +294,20 @@ OpOperand *mlir::lq::normWeightOperand(linalg::GenericOp g) {
       return nullptr;
   return w;
 }
+
+tensor::ExtractOp mlir::lq::embeddingLookup(linalg::GenericOp g) {
+  if (g.getNumDpsInits() != 1 || g.getNumLoops() != 2 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return nullptr;
+  auto yield = llvm::cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  auto extract = yield.getOperand(0).getDefiningOp<tensor::ExtractOp>();
+  if (!extract || extract->getParentOp() != g.getOperation() || extract.getIndices().size() != 2)
+    return nullptr;
+  auto table = extract.getTensor().getDefiningOp<arith::ConstantOp>();
+  if (!table || g->isAncestor(table))
+    return nullptr;
+  auto column = extract.getIndices()[1].getDefiningOp<linalg::IndexOp>();
+  if (!column || column.getDim() != 1)
+    return nullptr;
+  return extract;
+}

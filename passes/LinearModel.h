@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <map>
@@ -109,6 +110,11 @@ void insertBeforeInput(OpBuilder &b, linalg::MatmulOp op,
 /// constant indexed by the channel (so a per-channel factor on the output
 /// folds into that weight). Returns that input's operand, or null.
 OpOperand *normWeightOperand(linalg::GenericOp g);
+
+/// An embedding lookup as the importer emits it: an all-parallel generic
+/// over [tokens, D] yielding `tensor.extract %table[%row, %d]` of a constant
+/// 2-D table, %d the last loop index. Returns that extract, or null.
+tensor::ExtractOp embeddingLookup(linalg::GenericOp g);
 
 /// A float tensor attribute of `shape` holding `values` (as f32).
 DenseElementsAttr f32Attr(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<double> values);

@@ -110,6 +110,8 @@ private:
                               const Transform &t);
   LogicalResult mergeIntoNorm(FunctionPreservingTransformOpInterface op, OpOperand *weight,
                               const Transform &t);
+  LogicalResult mergeIntoEmbedding(FunctionPreservingTransformOpInterface op,
+                                   tensor::ExtractOp lookup, const Transform &t);
   /// Rewrites statistic `name` of `mm` (when present) with `update`.
   LogicalResult updateStatistic(linalg::MatmulOp mm, StringRef name, const Transform &t,
                                 function_ref<std::vector<float>(const std::vector<float> &)> update);
@@ -297,6 +299,43 @@ LogicalResult MergeFPTPass::mergeIntoNorm(FunctionPreservingTransformOpInterface
   return success();
 }
 
+LogicalResult MergeFPTPass::mergeIntoEmbedding(FunctionPreservingTransformOpInterface op,
+                                               tensor::ExtractOp lookup, const Transform &t) {
+  auto constant = lookup.getTensor().getDefiningOp<arith::ConstantOp>();
+  auto attr = llvm::dyn_cast<ElementsAttr>(constant.getValue());
+  auto type = attr ? llvm::dyn_cast<ShapedType>(attr.getType()) : ShapedType();
+  FailureOr<std::vector<float>> table =
+      attr ? readFloats(attr) : FailureOr<std::vector<float>>();
+  if (failed(table) || !type.getElementType().isF32() || type.getDimSize(1) != t.channels)
+    return op.emitError() << kPass << ": the embedding table is not a readable f32 [vocab, "
+                          << t.channels << "] constant";
+  int64_t rows = type.getDimSize(0), d = t.channels;
+  ElementsAttr merged = remember(attr, /*side=*/8, t, [&] {
+    // Every looked-up row is x M: E'[v, c] = sum_j E[v, j] M[j, c].
+    std::vector<float> out(rows * d);
+    for (int64_t v = 0; v < rows; ++v)
+      for (int64_t c = 0; c < d; ++c) {
+        double acc = 0;
+        for (int64_t j = t.blockStart(c); j < t.blockStart(c) + t.block; ++j)
+          acc += (double)(*table)[v * d + j] * t.at(j, c);
+        out[v * d + c] = (float)acc;
+      }
+    std::string name = "embedding.fpt";
+    if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(attr))
+      name = (resource.getRawHandle().getKey() + ".fpt").str();
+    return makeElementsLike(attr, type, out, name);
+  });
+  auto g = lookup->getParentOfType<linalg::GenericOp>();
+  OpBuilder b(g);
+  lookup.getTensorMutable().set(
+      arith::ConstantOp::create(b, constant.getLoc(), llvm::cast<TypedAttr>(merged)));
+  if (constant->use_empty())
+    constant->erase();
+  op->getResult(0).replaceAllUsesWith(op.getInput());
+  op->erase();
+  return success();
+}
+
 void MergeFPTPass::runOnOperation() {
   ModuleOp module = getOperation();
   bool progress = true, failedAny = false;
@@ -333,10 +372,14 @@ void MergeFPTPass::runOnOperation() {
             mm && weightAttr(mm) && hasZeroInit(mm)) {
           tried = true;
           merged = mergeBackward(op, mm, *t);
-        } else if (auto g = input.getDefiningOp<linalg::GenericOp>(); g && t->isDiagonal()) {
-          if (OpOperand *w = normWeightOperand(g)) {
+        } else if (auto g = input.getDefiningOp<linalg::GenericOp>()) {
+          OpOperand *w = t->isDiagonal() ? normWeightOperand(g) : nullptr;
+          if (w) {
             tried = true;
             merged = mergeIntoNorm(op, w, *t);
+          } else if (tensor::ExtractOp lookup = embeddingLookup(g)) {
+            tried = true;
+            merged = mergeIntoEmbedding(op, lookup, *t);
           }
         }
       }

@@ -160,6 +160,14 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
       weight's quantization steps, `max_j(a_j t_j) * max_j(w_j / t_j)`,
       reaching its lower bound `max_j a_j w_j`.
 
+    With `residual`, the residual stream itself is rotated by the normalised
+    Hadamard matrix `R` (QuaRot's rotation; no fitting, spreads channel
+    outliers over all channels): RMSNorm commutes with `R` once its weight
+    `g` is moved into the following linears (`x / g` after the norm, `* g`
+    before each reader), so `R` goes on the embedding rows and on the o and
+    down outputs, `R^T` before every reader of a norm (q, k, v, gate, up,
+    lm_head). Needs a power-of-two model width.
+
     Every fitted transform's 2-norm condition number is checked against
     `max-condition`; a larger one is an error, as are missing roles, RoPE or
     statistics.
@@ -169,6 +177,9 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     Option<"qk", "qk", "bool", "true", "Insert the pre-RoPE transform on q/k">,
     Option<"value", "value", "bool", "true", "Insert the value transform on v/o">,
     Option<"mlp", "mlp", "bool", "true", "Insert the MLP scaling on up/down">,
+    Option<"residual", "residual", "bool", "false",
+           "Rotate the residual stream by a Hadamard matrix (RMSNorm weights folded "
+           "into the next linears first)">,
     Option<"maxCondition", "max-condition", "double", "1e4",
            "Largest accepted condition number of a fitted transform">,
   ];
@@ -186,7 +197,9 @@ def LQMergeFPT : Pass<"lq-merge-fpt", "::mlir::ModuleOp"> {
       `W' = W M^T` (columns);
     - on an RMSNorm's output (a parallel `linalg.generic` whose result is
       `... * w[j]` with `w` its last, 1-D constant input) when `M` is
-      diagonal: `w' = w * diag(M)` — where QQQ's `x / s` goes.
+      diagonal: `w' = w * diag(M)` — where QQQ's `x / s` goes;
+    - on an embedding lookup's output (a generic yielding
+      `tensor.extract %table[%row, %d]` of a constant table): `E' = E M`.
 
     A transform whose result feeds a linear merges forward, otherwise
     backward; chains are folded from the linear outwards until none is left.
@@ -288,6 +301,8 @@ def LQQuantizeActivations : Pass<"lq-quantize-activations", "::mlir::ModuleOp"> 
   let options = [
     Option<"bits", "bits", "unsigned", "8", "Activation bits (2-8)">,
     Option<"lmHead", "lm-head", "bool", "false", "Quantize lm_head's input too">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Roles (or role suffixes such as mlp.down) whose inputs stay float">,
   ];
 }
 

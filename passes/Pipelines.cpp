@@ -52,6 +52,9 @@ struct FPTOptions : public PassPipelineOptions<FPTOptions> {
   Option<bool> transforms{*this, "transforms",
                           llvm::cl::desc("Insert and merge FPTQuant's transforms first"),
                           llvm::cl::init(true)};
+  Option<bool> residual{*this, "residual",
+                        llvm::cl::desc("Also rotate the residual stream (Hadamard)"),
+                        llvm::cl::init(false)};
   Option<bool> lmHead{*this, "lm-head", llvm::cl::desc("Quantize lm_head too"),
                       llvm::cl::init(false)};
 };
@@ -115,8 +118,11 @@ void mlir::lq::registerLQPipelines() {
       "FPTQuant W4A4KV4: pre-RoPE, value and MLP transforms fitted and merged, then "
       "4-bit KV cache (past-only, 2-D), GPTQ 4-bit weights and per-token 4-bit activations",
       [](OpPassManager &pm, const FPTOptions &o) {
-        if (o.transforms) {
-          pm.addPass(createLQInsertFPT());
+        if (o.transforms || o.residual) {
+          LQInsertFPTOptions f;
+          f.qk = f.value = f.mlp = o.transforms;
+          f.residual = o.residual;
+          pm.addPass(createLQInsertFPT(f));
           pm.addPass(createLQMergeFPT());
         }
         addKV(pm, /*pastOnly=*/true, /*smooth=*/true);

@@ -31,14 +31,17 @@ struct QuantizeActivationsPass
       return signalPassFailure();
     }
     SmallVector<Operation *> linears;
+    bool tagged = false;
     module.walk([&](Operation *op) {
       StringRef role = roleOf(op);
-      if (role.empty() || (role == "lm_head" && !lmHead))
+      tagged |= !role.empty();
+      if (role.empty() || (role == "lm_head" && !lmHead) ||
+          llvm::any_of(exclude, [&](const std::string &e) { return role.ends_with(e); }))
         return;
       if (llvm::isa<MatmulOp, linalg::MatmulOp>(op))
         linears.push_back(op);
     });
-    if (linears.empty()) {
+    if (!tagged) {
       module.emitError() << kPass
                          << " needs the linear layers tagged: no matmul carries an lq.role";
       return signalPassFailure();

@@ -56,9 +56,16 @@ double lq::smoothingLoss(const SmoothProblem &p, const std::vector<double> &s) {
       weightErr += d[i] * dot;
     }
   }
+  // A typical token's range: each channel at the expected maximum of k
+  // Gaussian draws, sqrt(2 ln k) standard deviations (RMS from diag(H)),
+  // capped by its largest observed value. The largest observed values alone
+  // are rare spikes and would overstate the step of almost every token.
+  double spread = std::sqrt(2.0 * std::log(std::max<double>(k, 2)));
   double range = 0;
-  for (int64_t c = 0; c < k; ++c)
-    range = std::max(range, p.actAbsMax[c] / s[c]);
+  for (int64_t c = 0; c < k; ++c) {
+    double rms = p.tokens > 0 ? std::sqrt(std::max(0.0f, p.hessian[c * k + c]) / p.tokens) : 0.0;
+    range = std::max(range, std::min(p.actAbsMax[c], spread * rms) / s[c]);
+  }
   double step = range / double((int64_t(1) << (p.actBits - 1)) - 1);
   double actErr = p.tokens * step * step / 12.0 * frob;
   return weightErr + actErr;

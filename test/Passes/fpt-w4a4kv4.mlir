@@ -1,6 +1,7 @@
 // The fpt-w4a4kv4 pipeline on the tiny model of lq-merge-fpt-preserve.mlir.
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0})" | FileCheck %s
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 transforms=false})" | FileCheck %s --check-prefix=PLAIN
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 residual=true})" | FileCheck %s --check-prefix=ROT
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
 // RUN: %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 2 --atol 2 | FileCheck %s --check-prefix=RAN
@@ -14,5 +15,9 @@
 // CHECK: lq.matmul {{.*}} act(4) {lq.role = "layers.0.attn.o"}
 // CHECK-LABEL: func.func @decode
 // CHECK: lq.matmul {{.*}} act(4) {lq.role = "layers.1.mlp.down"}
+// With the residual rotation the embedding table and norms are merged too.
+// ROT: dense_resource<model.embed_tokens.weight.fpt>
+// ROT-NOT: lq.fpt
+// ROT: act(4)
 // PLAIN-LABEL: func.func @forward
 // PLAIN: lq.matmul {{.*}} act(4) {lq.role = "layers.0.attn.q"}

@@ -1,5 +1,29 @@
 // RUN: quant-opt %s -split-input-file --lq-insert-fpt | FileCheck %s
 // RUN: quant-opt %s -split-input-file --lq-insert-fpt="qk=false value=false" | FileCheck %s --check-prefix=MLP
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-insert-fpt="residual=true qk=false value=false mlp=false" | FileCheck %s --check-prefix=RES
+// RUN: not quant-opt %s -split-input-file --lq-insert-fpt="residual=true qk=false value=false mlp=false" 2>&1 | FileCheck %s --check-prefix=RES-ERR
+
+// The residual rotation on a whole model (lq-merge-fpt-preserve.mlir): the
+// embedding rows get R; each norm's weight g moves out (x / g after it,
+// * g before each reader, after R^T); the o and down outputs get R.
+// RES-LABEL: func.func @forward
+// RES: tensor.extract %[[TABLE:.*]][
+// RES: %[[X0:.*]] = lq.fpt.rotate %{{.*}} : tensor<?x8xf32>
+// RES: %[[N:.*]] = lq.fpt.scale %{{.*}} {inverse, scale = dense<[[G:.*]]> : tensor<8xf32>} : tensor<?x8xf32>
+// RES: %[[RQ:.*]] = lq.fpt.rotate %[[N]] {inverse} : tensor<?x8xf32>
+// RES-NEXT: %[[SQ:.*]] = lq.fpt.scale %[[RQ]] {scale = dense<[[G]]> : tensor<8xf32>}
+// RES-NEXT: linalg.matmul {{.*}}lq.role = "layers.0.attn.q"{{.*}} ins(%[[SQ]],
+// RES: %[[O:.*]] = linalg.matmul {{.*}}lq.role = "layers.0.attn.o"
+// RES-NEXT: lq.fpt.rotate %[[O]] : tensor<?x8xf32>
+// RES: %[[D:.*]] = linalg.matmul {{.*}}lq.role = "layers.0.mlp.down"
+// RES-NEXT: lq.fpt.rotate %[[D]] : tensor<?x8xf32>
+// RES: lq.fpt.rotate %{{.*}} {inverse} : tensor<?x8xf32>
+// RES-NEXT: lq.fpt.scale
+// RES: linalg.matmul {{.*}}lq.role = "lm_head"
+// RES-LABEL: func.func @decode
+// RES: lq.fpt.rotate %{{.*}} : tensor<1x8xf32>
+// The one-layer module here has no gate, norm or embedding to rotate through.
+// RES-ERR: the residual rotation needs every linear of layer 0 tagged
 
 // One layer in the importer's form (q/k reshaped to heads and rotated by an
 // elementwise generic standing in for RoPE), 2 query heads sharing 1 KV

@@ -9,13 +9,24 @@
 // RUN: %python %S/../Inputs/compare-floats.py %t.smoothed %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: quant-opt %s --lq-insert-fpt --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.both
 // RUN: %python %S/../Inputs/compare-floats.py %t.both %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: quant-opt %s --lq-insert-fpt=residual=true --lq-merge-fpt -o %t.rotated.mlir
+// RUN: FileCheck %s --check-prefix=MERGED < %t.rotated.mlir
+// RUN: quant-opt %t.rotated.mlir %lower-to-llvm | %run-main > %t.rotated
+// RUN: %python %S/../Inputs/compare-floats.py %t.rotated %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: quant-opt %t.rotated.mlir --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.rotated-smoothed
+// RUN: %python %S/../Inputs/compare-floats.py %t.rotated-smoothed %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: not quant-opt %s --lq-insert-fpt=residual=true --lq-smooth 2>&1 | FileCheck %s --check-prefix=ORDER
+// ORDER: run lq-merge-fpt before lq-smooth
 
 // Function preservation of lq-insert-fpt and lq-merge-fpt on a whole model
 // (rope_style "interleaved", 2 layers, 2 query heads sharing 1 KV head): the logits
 // of @forward on 6 tokens and of 3 @decode steps (caches threaded) agree
 // with the original to 1e-4 relative, with the transform pairs in place
-// (expanded), once merged into the weights, and with QQQ's smoothing pairs
-// (alone and on top of the FPTs) merged.
+// (expanded), once merged into the weights, with QQQ's smoothing pairs
+// (alone and on top of the FPTs) merged, and with the residual stream
+// rotated (embedding table, norms and every linear merged), and smoothed
+// on top of the merged rotation (smoothing over an unmerged rotation is
+// refused: the pair would not commute with it).
 // CHECK: MATCH 144 values
 
 // Nothing mergeable is left, and @forward and @decode share every merged

@@ -141,6 +141,32 @@ func.func @residual_stays(%x: tensor<4x2xf32>, %r: tensor<4x1xf32>) -> tensor<4x
 
 // -----
 
+// A transform on an embedding lookup's rows folds into the table: E' = E M.
+// CHECK-LABEL: func.func @embedding
+// CHECK: %[[E:.*]] = arith.constant dense<{{\[}}[3.000000e+00, -1.000000e+00], [1.000000e+00, 1.000000e+00]]> : tensor<2x2xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.extract %[[E]]
+// CHECK-NOT: lq.fpt
+func.func @embedding(%tok: tensor<3xi64>) -> tensor<3x2xf32> {
+  %table = arith.constant dense<[[1.0, 2.0], [1.0, 0.0]]> : tensor<2x2xf32>
+  %e = tensor.empty() : tensor<3x2xf32>
+  %x = linalg.generic {indexing_maps = [affine_map<(t, c) -> (t)>, affine_map<(t, c) -> (t, c)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%tok : tensor<3xi64>) outs(%e : tensor<3x2xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %row = arith.index_cast %id : i64 to index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %table[%row, %col] : tensor<2x2xf32>
+    linalg.yield %v : f32
+  } -> tensor<3x2xf32>
+  // x M with M = [[1, 1], [1, -1]]: rows (1, 2) -> (3, -1), (1, 0) -> (1, 1).
+  %r = lq.fpt.linear %x {matrix = dense<[[[1.0, 1.0], [1.0, -1.0]]]> : tensor<1x2x2xf32>,
+                         inverse_matrix = dense<[[[0.5, 0.5], [0.5, -0.5]]]> : tensor<1x2x2xf32>} : tensor<3x2xf32>
+  return %r : tensor<3x2xf32>
+}
+
+// -----
+
 // Functions reading one weight blob keep sharing one merged blob.
 // CHECK-LABEL: func.func @first
 // CHECK: arith.constant dense_resource<w.fpt> : tensor<2x2xf32>

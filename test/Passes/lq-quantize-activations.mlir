@@ -1,5 +1,6 @@
 // RUN: quant-opt %s -split-input-file --lq-quantize-activations | FileCheck %s
 // RUN: quant-opt %s -split-input-file --lq-quantize-activations="bits=4 lm-head=true" | FileCheck %s --check-prefix=A4
+// RUN: quant-opt %s -split-input-file --lq-quantize-activations="exclude=mlp.up,attn.q" | FileCheck %s --check-prefix=EXCL
 
 // On the tiny model of lq-merge-fpt-preserve.mlir: 8-bit activations move
 // the logits a little, 4-bit ones more; neither leaves them unchanged.
@@ -28,6 +29,11 @@
 // A4: %[[X:.*]] = lq.dequantize %[[C]], %[[S]]
 // A4: linalg.matmul {{.*}}{lq.role = "lm_head"} ins(%[[X]],
 // A4: linalg.matmul ins(%arg0, %arg1
+// Excluded roles (by suffix) keep float inputs.
+// EXCL-LABEL: func.func @linears
+// EXCL-NOT: lq.quantize
+// EXCL-NOT: act(
+// EXCL: return
 func.func @linears(%x: tensor<?x4xf32>, %a: tensor<4x4xf32>, %i: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>) {
   %w = arith.constant dense<0.5> : tensor<4x4xf32>
   %q = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]

@@ -43,8 +43,10 @@ struct SmoothResult {
 /// where dW = Q(W diag(s)) diag(s)^-1 - W is the round-to-nearest weight
 /// error mapped back to x's space (exact given H = X^T X), and the second
 /// term is uniform rounding noise of the per-token activation step
-/// D(s) = max_j (a_j / s_j) / (2^(actBits-1) - 1), taken at the largest
-/// observed range (an upper bound for every token).
+/// D(s) = max_j (r_j / s_j) / (2^(actBits-1) - 1) at a typical token's
+/// channel ranges r_j = min(a_j, sqrt(2 ln cols) * rms_j), rms_j =
+/// sqrt(H_jj / tokens): the expected maximum of cols Gaussian draws, capped
+/// by the observed maximum (which alone is set by rare spikes).
 double smoothingLoss(const SmoothProblem &p, const std::vector<double> &s);
 
 /// Evaluates E for s = 1 and for migrationScales(a, colmax|W|, alpha) at
