@@ -324,18 +324,31 @@ def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
       cache keeps the quantized token while this step's attention sees it
       unquantized. Without it every key and value is quantized (naive).
 
-    The caches `@decode` carries stay f32 tensors holding the dequantized
-    values (the runner's interface); run after `lq-merge-fpt` and before
-    `lq-quantize-weights`, which drops the statistics.
+    `@decode` then carries the caches packed (`pack-cache`): each f32 cache
+    argument and result `[layers, KV, context, hd]` becomes two, the codes
+    `[layers, context, KV * hd * bits / 8]` (i8, two 4-bit codes per byte,
+    low nibble first) and each position's scale and zero `[layers, context,
+    2]` (f32), so the function signature is
+    `(token, pos, k_codes, k_params, v_codes, v_params) -> (logits, k_codes,
+    k_params, v_codes, v_params)` (docs/ModelIR.md). A step quantizes the
+    new token into them and dequantizes the window its attention reads.
+    With `pack-cache=false` the caches stay f32 tensors holding dequantized
+    values (the same arithmetic; the form used by tests that call `@decode`
+    from inside the module).
+
+    Run after `lq-merge-fpt` and before `lq-quantize-weights`, which drops
+    the statistics.
   }];
   let dependentDialects = ["::mlir::lq::LQDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::tensor::TensorDialect"];
+                           "::mlir::tensor::TensorDialect", "::mlir::linalg::LinalgDialect"];
   let options = [
     Option<"bits", "bits", "unsigned", "4", "KV cache bits (2, 4 or 8)">,
     Option<"pastOnly", "past-only", "bool", "true",
            "The current token's K/V enter attention unquantized">,
     Option<"smooth", "smooth", "bool", "true",
            "Static per-channel smoothing before per-token quantization (2-D)">,
+    Option<"packCache", "pack-cache", "bool", "true",
+           "@decode carries packed codes and per-token scales (false: f32 caches)">,
   ];
 }
 

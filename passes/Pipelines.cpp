@@ -22,6 +22,9 @@ struct CommonOptions {
   /// Weights per scale along K for the 4-bit GPTQ weights.
   static constexpr const char *groupDesc =
       "4-bit GPTQ weights: weights per scale along K (0: one per output channel)";
+  static constexpr const char *packDesc =
+      "@decode carries packed 4-bit KV caches (false: f32 caches, for modules that call "
+      "@decode themselves)";
 };
 
 struct QQQOptions : public PassPipelineOptions<QQQOptions> {
@@ -36,6 +39,8 @@ struct QQQOptions : public PassPipelineOptions<QQQOptions> {
 struct WKVOptions : public PassPipelineOptions<WKVOptions> {
   Option<int64_t> group{*this, "group", llvm::cl::desc(CommonOptions::groupDesc),
                         llvm::cl::init(128)};
+  Option<bool> packCache{*this, "pack-cache", llvm::cl::desc(CommonOptions::packDesc),
+                         llvm::cl::init(true)};
   Option<bool> pastOnly{*this, "past-only",
                         llvm::cl::desc("The current token's K/V stay in full precision"),
                         llvm::cl::init(true)};
@@ -49,6 +54,8 @@ struct WKVOptions : public PassPipelineOptions<WKVOptions> {
 struct FPTOptions : public PassPipelineOptions<FPTOptions> {
   Option<int64_t> group{*this, "group", llvm::cl::desc(CommonOptions::groupDesc),
                         llvm::cl::init(128)};
+  Option<bool> packCache{*this, "pack-cache", llvm::cl::desc(CommonOptions::packDesc),
+                         llvm::cl::init(true)};
   Option<bool> transforms{*this, "transforms",
                           llvm::cl::desc("Insert and merge FPTQuant's transforms first"),
                           llvm::cl::init(true)};
@@ -70,8 +77,9 @@ void addWeights(OpPassManager &pm, int64_t group, bool lmHead) {
   pm.addPass(createLQQuantizeWeights(w));
 }
 
-void addKV(OpPassManager &pm, bool pastOnly, bool smooth) {
+void addKV(OpPassManager &pm, bool pastOnly, bool smooth, bool packCache) {
   LQQuantizeKVOptions kv;
+  kv.packCache = packCache;
   kv.bits = 4;
   kv.pastOnly = pastOnly;
   kv.smooth = smooth;
@@ -110,7 +118,7 @@ void mlir::lq::registerLQPipelines() {
       "WKVQuant W4KV4: 4-bit KV cache (past-only, 2-D: static channel smoothing then "
       "per-token asymmetric) and GPTQ 4-bit weights; other activations stay float",
       [](OpPassManager &pm, const WKVOptions &o) {
-        addKV(pm, o.pastOnly, o.smooth);
+        addKV(pm, o.pastOnly, o.smooth, o.packCache);
         addWeights(pm, o.group, o.lmHead);
       });
   PassPipelineRegistration<FPTOptions>(
@@ -125,7 +133,7 @@ void mlir::lq::registerLQPipelines() {
           pm.addPass(createLQInsertFPT(f));
           pm.addPass(createLQMergeFPT());
         }
-        addKV(pm, /*pastOnly=*/true, /*smooth=*/true);
+        addKV(pm, /*pastOnly=*/true, /*smooth=*/true, o.packCache);
         addWeights(pm, o.group, o.lmHead);
         addActivations(pm, 4, o.lmHead);
       });

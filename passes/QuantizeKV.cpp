@@ -12,7 +12,10 @@
 
 #include "lq/Transforms/FPT.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQQUANTIZEKV
@@ -42,6 +45,13 @@ private:
   LogicalResult rewriteAttention(linalg::GenericOp g, unsigned operand, DenseElementsAttr cs);
   LogicalResult rewriteCacheWrite(tensor::InsertSliceOp insert, DenseElementsAttr cs);
   LogicalResult rewriteUses(Value kv, Operation *linear, DenseElementsAttr cs);
+  /// @decode's cache writes found by rewriteUses, with their layer's channel
+  /// scale: packCaches turns their caches into packed codes.
+  llvm::MapVector<Operation *, DenseElementsAttr> cacheWrites;
+  LogicalResult packCaches(func::FuncOp fn);
+  LogicalResult checkCacheWrite(tensor::InsertSliceOp insert);
+  /// [1, KV * hd] of one token written as `row` (any unit-dim shape).
+  Value tokenRow(OpBuilder &b, Location loc, Value row);
 };
 
 FailureOr<DenseElementsAttr> QuantizeKVPass::channelScale(ModuleOp module, Operation *linear,
@@ -169,12 +179,8 @@ LogicalResult QuantizeKVPass::rewriteAttention(linalg::GenericOp g, unsigned ope
   return success();
 }
 
-/// @decode's cache write: the cache keeps the quantized token; the attention
-/// read of this step sees the token itself in full precision.
-LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
-                                                DenseElementsAttr cs) {
-  Value row = insert.getSource();
-  auto type = llvm::cast<RankedTensorType>(row.getType());
+LogicalResult QuantizeKVPass::checkCacheWrite(tensor::InsertSliceOp insert) {
+  auto type = llvm::cast<RankedTensorType>(insert.getSource().getType());
   int64_t c = shape.kvHeads * shape.headDim;
   SmallVector<int64_t> nonUnit;
   for (int64_t d : type.getShape())
@@ -187,16 +193,35 @@ LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
     return insert.emitError() << kPass << ": cache write of " << type
                               << " is not one token of [" << shape.kvHeads << ", "
                               << shape.headDim << "]";
-  OpBuilder b(insert);
-  Location loc = insert.getLoc();
-  // The token as [1, KV * hd] (row-major order is (kv, d) whatever unit dims).
+  return success();
+}
+
+Value QuantizeKVPass::tokenRow(OpBuilder &b, Location loc, Value row) {
+  auto type = llvm::cast<RankedTensorType>(row.getType());
+  int64_t c = shape.kvHeads * shape.headDim;
+  // Row-major order is (kv, d) whatever the unit dims.
   SmallVector<ReassociationIndices> all(1);
   for (int64_t d = 0; d < type.getRank(); ++d)
     all[0].push_back(d);
   Value flat = tensor::CollapseShapeOp::create(b, loc, row, all);
-  Value asRow = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1, c}, type.getElementType()),
-                                              flat, SmallVector<ReassociationIndices>{{0, 1}});
-  Value deq = fakeQuantize(b, loc, asRow, cs);
+  return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1, c}, type.getElementType()),
+                                       flat, SmallVector<ReassociationIndices>{{0, 1}});
+}
+
+/// @decode's cache write: the cache keeps the quantized token; the attention
+/// read of this step sees the token itself in full precision.
+LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
+                                                DenseElementsAttr cs) {
+  if (failed(checkCacheWrite(insert)))
+    return failure();
+  Value row = insert.getSource();
+  auto type = llvm::cast<RankedTensorType>(row.getType());
+  OpBuilder b(insert);
+  Location loc = insert.getLoc();
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all[0].push_back(d);
+  Value deq = fakeQuantize(b, loc, tokenRow(b, loc, row), cs);
   Value back = tensor::ExpandShapeOp::create(
       b, loc, type,
       tensor::CollapseShapeOp::create(b, loc, deq, SmallVector<ReassociationIndices>{{0, 1}}), all);
@@ -230,6 +255,10 @@ LogicalResult QuantizeKVPass::rewriteUses(Value kv, Operation *linear, DenseElem
     }
     if (auto insert = llvm::dyn_cast<tensor::InsertSliceOp>(user);
         insert && use->get() == insert.getSource()) {
+      if (packCache) {
+        cacheWrites[insert] = cs;
+        continue;
+      }
       if (failed(rewriteCacheWrite(insert, cs)))
         return failure();
       continue;
@@ -244,6 +273,242 @@ LogicalResult QuantizeKVPass::rewriteUses(Value kv, Operation *linear, DenseElem
                              << (roleOf(linear).ends_with(".k") ? "keys" : "values") << " of '"
                              << roleOf(linear) << "' (expected attention or a cache write)";
   }
+  return success();
+}
+
+/// The constant value of `ofr`, if it is one.
+static std::optional<int64_t> constantOf(OpFoldResult ofr) { return getConstantIntValue(ofr); }
+
+/// @decode's f32 caches [L, KV, C, hd] become what the method stores: per
+/// layer and position, one token's codes ([L, C, R] i8, R = KV*hd*bits/8
+/// bytes) and its scale and zero ([L, C, 2] f32). Cache writes quantize the
+/// token into them; reads (attention windows, transpose destinations)
+/// dequantize the positions they cover, and past-only, a window of the layer
+/// written at this step sees the token in full precision.
+LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
+  MLIRContext *ctx = &getContext();
+  SmallVector<BlockArgument> caches;
+  for (auto &[op, cs] : cacheWrites) {
+    if (op->getParentOfType<func::FuncOp>() != fn)
+      continue;
+    Value v = llvm::cast<tensor::InsertSliceOp>(op).getDest();
+    while (auto ins = v.getDefiningOp<tensor::InsertSliceOp>())
+      v = ins.getDest();
+    auto arg = llvm::dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner() != &fn.getBody().front())
+      return op->emitError() << kPass << ": the KV cache written here is not an argument of @"
+                             << fn.getName();
+    if (!llvm::is_contained(caches, arg))
+      caches.push_back(arg);
+  }
+  if (caches.empty())
+    return success();
+  llvm::sort(caches, [](BlockArgument a, BlockArgument b) {
+    return a.getArgNumber() < b.getArgNumber();
+  });
+  if (std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(fn, fn->getParentOp());
+      uses && !uses.value().empty())
+    return fn.emitError() << kPass << ": @" << fn.getName()
+                          << " is called in the module, and packing its KV caches changes its "
+                             "signature (pack-cache=false keeps f32 caches)";
+
+  auto ret = llvm::cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  int64_t c = shape.kvHeads * shape.headDim, rowBytes = (c * (int64_t)bits + 7) / 8;
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
+  IntegerAttr bitsAttr = IntegerAttr::get(IntegerType::get(ctx, 64), bits);
+  DenseMap<Value, std::pair<Value, Value>> returned; // chain value -> (codes, params)
+  SmallVector<Operation *> dead;
+  llvm::BitVector oldArgs(fn.getNumArguments());
+
+  for (BlockArgument cache : caches) {
+    auto type = llvm::cast<RankedTensorType>(cache.getType());
+    if (type.getRank() != 4 || !type.hasStaticShape() || type.getDimSize(1) != shape.kvHeads ||
+        type.getDimSize(3) != shape.headDim || !type.getElementType().isF32())
+      return fn.emitError() << kPass << ": KV cache argument " << cache.getArgNumber() << " of @"
+                            << fn.getName() << " has type " << type
+                            << ", expected f32 [layers, " << shape.kvHeads << ", context, "
+                            << shape.headDim << "]";
+    int64_t layers = type.getDimSize(0), context = type.getDimSize(2);
+    auto codesType = RankedTensorType::get({layers, context, rowBytes}, i8);
+    auto paramsType = RankedTensorType::get({layers, context, 2}, f32);
+    unsigned at = fn.getNumArguments();
+    if (failed(fn.insertArguments({at, at}, {codesType, paramsType}, {}, {cache.getLoc(), cache.getLoc()})))
+      return fn.emitError() << kPass << ": cannot add the packed cache arguments";
+    oldArgs.resize(fn.getNumArguments());
+    oldArgs.set(cache.getArgNumber());
+    Value codes = fn.getArgument(at), params = fn.getArgument(at + 1);
+
+    // The writes, in chain order, each at a static layer and a whole token.
+    SmallVector<tensor::InsertSliceOp> writes;
+    std::map<int64_t, DenseElementsAttr> layerScale;
+    auto layerOf = [&](Operation *op, ArrayRef<OpFoldResult> offsets,
+                       ArrayRef<OpFoldResult> sizes,
+                       ArrayRef<OpFoldResult> strides) -> FailureOr<int64_t> {
+      std::optional<int64_t> l = constantOf(offsets[0]);
+      bool ok = l && *l >= 0 && *l < layers && constantOf(sizes[0]) == 1 &&
+                constantOf(offsets[1]) == 0 && constantOf(sizes[1]) == shape.kvHeads &&
+                constantOf(offsets[3]) == 0 && constantOf(sizes[3]) == shape.headDim &&
+                llvm::all_of(strides, [](OpFoldResult s) { return constantOf(s) == 1; });
+      if (!ok)
+        return op->emitError() << kPass
+                               << ": KV cache access is not [one layer, all KV heads, positions, "
+                                  "head_dim] with unit strides";
+      return *l;
+    };
+    for (Value v = cache;;) {
+      tensor::InsertSliceOp next;
+      for (Operation *user : v.getUsers())
+        if (auto ins = llvm::dyn_cast<tensor::InsertSliceOp>(user); ins && ins.getDest() == v) {
+          if (next)
+            return ins.emitError() << kPass << ": the KV cache is written twice from one value";
+          next = ins;
+        }
+      if (!next)
+        break;
+      auto it = cacheWrites.find(next);
+      if (it == cacheWrites.end())
+        return next.emitError() << kPass
+                                << ": KV cache write of something other than a layer's keys or values";
+      if (failed(checkCacheWrite(next)))
+        return failure();
+      FailureOr<int64_t> l = layerOf(next, next.getMixedOffsets(), next.getMixedSizes(),
+                                     next.getMixedStrides());
+      if (failed(l))
+        return failure();
+      layerScale[*l] = it->second;
+      writes.push_back(next);
+      v = next.getResult();
+    }
+
+    auto indexAttr = [&](int64_t i) -> OpFoldResult {
+      return IntegerAttr::get(IndexType::get(ctx), i);
+    };
+    OpFoldResult zero = indexAttr(0), one = indexAttr(1);
+    std::map<int64_t, tensor::InsertSliceOp> written;
+    Value cur = cache;
+    for (size_t i = 0;; ++i) {
+      for (Operation *user : llvm::to_vector(cur.getUsers())) {
+        if (auto ins = llvm::dyn_cast<tensor::InsertSliceOp>(user); ins && ins.getDest() == cur)
+          continue; // the next write, below
+        if (llvm::isa<func::ReturnOp>(user)) {
+          returned[cur] = {codes, params};
+          continue;
+        }
+        auto read = llvm::dyn_cast<tensor::ExtractSliceOp>(user);
+        if (!read)
+          return user->emitError() << kPass
+                                   << ": unrecognized use of the KV cache (expected slices of it)";
+        SmallVector<OpFoldResult> offsets = read.getMixedOffsets(), sizes = read.getMixedSizes();
+        FailureOr<int64_t> l = layerOf(read, offsets, sizes, read.getMixedStrides());
+        if (failed(l))
+          return failure();
+        OpBuilder b(read);
+        Location loc = read.getLoc();
+        // Only a destination of transposes (which never read it): no values.
+        if (llvm::all_of(read->getUses(), [](OpOperand &use) {
+              auto t = llvm::dyn_cast<linalg::TransposeOp>(use.getOwner());
+              return t && t.isDpsInit(&use);
+            })) {
+          SmallVector<OpFoldResult> dynamicSizes;
+          for (OpFoldResult size : read.getMixedSizes())
+            if (!constantOf(size))
+              dynamicSizes.push_back(size);
+          auto type = llvm::cast<RankedTensorType>(read.getType());
+          SmallVector<OpFoldResult> resultSizes;
+          for (int64_t i = 0, k = 0; i < type.getRank(); ++i)
+            resultSizes.push_back(type.isDynamicDim(i) ? dynamicSizes[k++]
+                                                       : indexAttr(type.getDimSize(i)));
+          read.getResult().replaceAllUsesWith(
+              tensor::EmptyOp::create(b, loc, resultSizes, type.getElementType()));
+          dead.push_back(read);
+          continue;
+        }
+        OpFoldResult p0 = offsets[2], n = sizes[2];
+        int64_t nStatic = constantOf(n).value_or(ShapedType::kDynamic);
+        auto window = [&](Value from, Type elem, int64_t width, int64_t first) -> Value {
+          return tensor::ExtractSliceOp::create(
+              b, loc, RankedTensorType::get({nStatic, width}, elem), from,
+              ArrayRef<OpFoldResult>{indexAttr(*l), p0, indexAttr(first)},
+              ArrayRef<OpFoldResult>{one, n, indexAttr(width)},
+              ArrayRef<OpFoldResult>{one, one, one});
+        };
+        Value channel;
+        if (DenseElementsAttr cs = layerScale[*l])
+          channel = arith::ConstantOp::create(b, loc, cs);
+        Value deq = KVDequantizeOp::create(
+            b, loc, RankedTensorType::get({nStatic, c}, f32), window(codes, i8, rowBytes, 0),
+            window(params, f32, 1, 0), window(params, f32, 1, 1), channel, bitsAttr);
+        // [n, KV * hd] -> [1, n, KV, hd] -> the cache's [1, KV, n, hd].
+        OpFoldResult kvSize = indexAttr(shape.kvHeads), hdSize = indexAttr(shape.headDim);
+        Value rows = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get({1, nStatic, shape.kvHeads, shape.headDim}, f32), deq,
+            SmallVector<ReassociationIndices>{{0, 1}, {2, 3}},
+            ArrayRef<OpFoldResult>{one, n, kvSize, hdSize});
+        SmallVector<OpFoldResult> cacheSizes = {one, kvSize, n, hdSize};
+        Value empty = tensor::EmptyOp::create(b, loc, cacheSizes, f32);
+        Value slice =
+            linalg::TransposeOp::create(b, loc, rows, empty, ArrayRef<int64_t>{0, 2, 1, 3})
+                ->getResult(0);
+        auto w = written.find(*l);
+        if (pastOnly && w != written.end() && constantOf(p0) == 0) {
+          tensor::InsertSliceOp token = w->second;
+          SmallVector<OpFoldResult> at = {zero, zero, token.getMixedOffsets()[2], zero};
+          slice = tensor::InsertSliceOp::create(b, loc, token.getSource(), slice, at,
+                                                token.getMixedSizes(), token.getMixedStrides());
+        }
+        Value result = tensor::ExtractSliceOp::create(
+            b, loc, read.getType(), slice, ArrayRef<OpFoldResult>{zero, zero, zero, zero},
+            cacheSizes, ArrayRef<OpFoldResult>{one, one, one, one});
+        read.getResult().replaceAllUsesWith(result);
+        dead.push_back(read);
+      }
+      if (i == writes.size())
+        break;
+      tensor::InsertSliceOp write = writes[i];
+      int64_t l = *constantOf(write.getMixedOffsets()[0]);
+      OpBuilder b(write);
+      Location loc = write.getLoc();
+      Value channel;
+      if (DenseElementsAttr cs = layerScale[l])
+        channel = arith::ConstantOp::create(b, loc, cs);
+      auto perToken = RankedTensorType::get({1, 1}, f32);
+      auto q = KVQuantizeOp::create(
+          b, loc, TypeRange{RankedTensorType::get({1, rowBytes}, i8), perToken, perToken},
+          tokenRow(b, loc, write.getSource()), channel, bitsAttr);
+      OpFoldResult pos = write.getMixedOffsets()[2];
+      auto store = [&](Value what, Value into, int64_t first, int64_t width) -> Value {
+        return tensor::InsertSliceOp::create(
+            b, loc, what, into, ArrayRef<OpFoldResult>{indexAttr(l), pos, indexAttr(first)},
+            ArrayRef<OpFoldResult>{one, one, indexAttr(width)},
+            ArrayRef<OpFoldResult>{one, one, one});
+      };
+      codes = store(q.getCodes(), codes, 0, rowBytes);
+      params = store(q.getZeros(), store(q.getScales(), params, 0, 1), 1, 1);
+      written[l] = write;
+      dead.push_back(write);
+      cur = write.getResult();
+    }
+  }
+
+  SmallVector<Value> results;
+  for (Value v : ret.getOperands()) {
+    auto it = returned.find(v);
+    if (it == returned.end()) {
+      results.push_back(v);
+      continue;
+    }
+    results.push_back(it->second.first);
+    results.push_back(it->second.second);
+  }
+  OpBuilder(ret).create<func::ReturnOp>(ret.getLoc(), results);
+  ret.erase();
+  for (Operation *op : llvm::reverse(dead))
+    op->erase();
+  if (failed(fn.eraseArguments(oldArgs)))
+    return fn.emitError() << kPass << ": cannot drop the f32 cache arguments";
+  fn.removeResAttrsAttr();
+  fn.setFunctionType(FunctionType::get(ctx, fn.getArgumentTypes(), TypeRange(ValueRange(results))));
   return success();
 }
 
@@ -318,6 +583,9 @@ void QuantizeKVPass::runOnOperation() {
     if (failed(cs) || failed(rewriteUses(kv, linear, *cs)))
       return signalPassFailure();
   }
+  for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>()))
+    if (failed(packCaches(fn)))
+      return signalPassFailure();
 }
 
 } // namespace

@@ -48,6 +48,18 @@ struct DecodeResults {
 using DecodeFn = void (*)(DecodeResults *, MemRef<int64_t, 1> *,
                           MemRef<int64_t, 1> *, MemRef<float, 4> *,
                           MemRef<float, 4> *);
+// With packed caches (lq-quantize-kv): codes and (scale, zero) per position.
+struct PackedDecodeResults {
+  MemRef<float, 2> logits;
+  MemRef<uint8_t, 3> keyCodes;
+  MemRef<float, 3> keyParams;
+  MemRef<uint8_t, 3> valueCodes;
+  MemRef<float, 3> valueParams;
+};
+using PackedDecodeFn = void (*)(PackedDecodeResults *, MemRef<int64_t, 1> *,
+                                MemRef<int64_t, 1> *, MemRef<uint8_t, 3> *,
+                                MemRef<float, 3> *, MemRef<uint8_t, 3> *,
+                                MemRef<float, 3> *);
 
 static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
   switch (optLevel) {
@@ -149,48 +161,75 @@ llvm::Error ModelRunner::forward(llvm::ArrayRef<int32_t> tokens,
   return llvm::Error::success();
 }
 
-ModelRunner::DecodeState::DecodeState(DecodeState &&o) noexcept
-    : keys(o.keys), values(o.values), pos(o.pos) {
-  o.keys = o.values = nullptr;
+ModelRunner::DecodeState::DecodeState(DecodeState &&o) noexcept : pos(o.pos) {
+  std::swap(caches, o.caches);
 }
 ModelRunner::DecodeState &ModelRunner::DecodeState::operator=(DecodeState &&o) noexcept {
-  std::swap(keys, o.keys);
-  std::swap(values, o.values);
+  std::swap(caches, o.caches);
   pos = o.pos;
   return *this;
 }
 ModelRunner::DecodeState::~DecodeState() {
-  std::free(keys);
-  std::free(values);
+  for (void *c : caches)
+    std::free(c);
+}
+
+/// The shapes of @decode's caches, in argument order, and their element size.
+struct CacheShape {
+  int64_t sizes[4];
+  int rank;
+  size_t elementBytes;
+  size_t bytes() const {
+    size_t n = elementBytes;
+    for (int i = 0; i < rank; ++i)
+      n *= sizes[i];
+    return n;
+  }
+};
+static llvm::SmallVector<CacheShape, 4> cacheShapes(const ModelInfo &info) {
+  if (!info.kvBits) {
+    CacheShape f32 = {{info.layers, info.kvHeads, info.context, info.headDim}, 4, sizeof(float)};
+    return {f32, f32};
+  }
+  CacheShape codes = {{info.layers, info.context, info.packedRowBytes(), 0}, 3, 1};
+  CacheShape params = {{info.layers, info.context, 2, 0}, 3, sizeof(float)};
+  return {codes, params, codes, params};
 }
 
 llvm::Expected<ModelRunner::DecodeState> ModelRunner::newDecodeState() const {
   if (!decodeFn)
     return err("the model module has no @decode");
   DecodeState state;
-  size_t bytes = sizeof(float) * modelInfo.cacheElements();
-  // Zeroed: positions past the current one are masked but still read.
-  state.keys = static_cast<float *>(std::calloc(1, bytes));
-  state.values = static_cast<float *>(std::calloc(1, bytes));
-  if (!state.keys || !state.values)
-    return err(llvm::formatv("cannot allocate two KV caches of {0} bytes", bytes));
+  auto shapes = cacheShapes(modelInfo);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    // Zeroed: positions past the current one are masked but still read.
+    state.caches[i] = std::calloc(1, shapes[i].bytes());
+    if (!state.caches[i])
+      return err(llvm::formatv("cannot allocate a KV cache of {0} bytes", shapes[i].bytes()));
+  }
   return std::move(state);
 }
 
 /// Takes ownership of a returned cache: copies it into `dst` unless the code
 /// updated `dst` in place, then frees the returned buffer.
-static llvm::Error adoptCache(const MemRef<float, 4> &returned, float *dst,
-                             const ModelInfo &info) {
-  const int64_t expected[4] = {info.layers, info.kvHeads, info.context, info.headDim};
-  for (int i = 0; i < 4; ++i)
-    if (returned.sizes[i] != expected[i])
+template <typename T, int N>
+static llvm::Error adoptCache(const MemRef<T, N> &returned, void *dst, const CacheShape &shape) {
+  for (int i = 0; i < N; ++i)
+    if (returned.sizes[i] != shape.sizes[i])
       return err("@decode returned a KV cache of the wrong shape");
-  const float *src = returned.aligned + returned.offset;
+  const T *src = returned.aligned + returned.offset;
   if (src != dst)
-    std::memcpy(dst, src, sizeof(float) * info.cacheElements());
+    std::memcpy(dst, src, shape.bytes());
   if (isHeapBuffer(returned.allocated) && returned.allocated != dst)
     std::free(returned.allocated);
   return llvm::Error::success();
+}
+
+template <typename T, int N>
+static MemRef<T, N> cacheView(void *data, const CacheShape &shape) {
+  int64_t sizes[N];
+  std::copy(shape.sizes, shape.sizes + N, sizes);
+  return viewOf(static_cast<T *>(data), sizes);
 }
 
 llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
@@ -204,26 +243,43 @@ llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
                              token, modelInfo.vocab));
   int64_t tok = token, pos = state.pos;
   MemRef<int64_t, 1> tokRef = viewOf(&tok, {1}), posRef = viewOf(&pos, {1});
-  const int64_t cacheSizes[4] = {modelInfo.layers, modelInfo.kvHeads, modelInfo.context,
-                                 modelInfo.headDim};
-  MemRef<float, 4> k = viewOf(state.keys, cacheSizes), v = viewOf(state.values, cacheSizes);
-  DecodeResults results;
-  reinterpret_cast<DecodeFn>(decodeFn)(&results, &tokRef, &posRef, &k, &v);
-
-  llvm::Error e = adoptCache(results.keys, state.keys, modelInfo);
-  e = llvm::joinErrors(std::move(e), adoptCache(results.values, state.values, modelInfo));
+  auto shapes = cacheShapes(modelInfo);
+  MemRef<float, 2> logitsRef;
+  llvm::Error e = llvm::Error::success();
+  if (!modelInfo.kvBits) {
+    auto k = cacheView<float, 4>(state.caches[0], shapes[0]);
+    auto v = cacheView<float, 4>(state.caches[1], shapes[1]);
+    DecodeResults results;
+    reinterpret_cast<DecodeFn>(decodeFn)(&results, &tokRef, &posRef, &k, &v);
+    e = adoptCache(results.keys, state.caches[0], shapes[0]);
+    e = llvm::joinErrors(std::move(e), adoptCache(results.values, state.caches[1], shapes[1]));
+    logitsRef = results.logits;
+  } else {
+    auto kc = cacheView<uint8_t, 3>(state.caches[0], shapes[0]);
+    auto kp = cacheView<float, 3>(state.caches[1], shapes[1]);
+    auto vc = cacheView<uint8_t, 3>(state.caches[2], shapes[2]);
+    auto vp = cacheView<float, 3>(state.caches[3], shapes[3]);
+    PackedDecodeResults results;
+    reinterpret_cast<PackedDecodeFn>(decodeFn)(&results, &tokRef, &posRef, &kc, &kp, &vc, &vp);
+    e = adoptCache(results.keyCodes, state.caches[0], shapes[0]);
+    e = llvm::joinErrors(std::move(e), adoptCache(results.keyParams, state.caches[1], shapes[1]));
+    e = llvm::joinErrors(std::move(e), adoptCache(results.valueCodes, state.caches[2], shapes[2]));
+    e = llvm::joinErrors(std::move(e),
+                         adoptCache(results.valueParams, state.caches[3], shapes[3]));
+    logitsRef = results.logits;
+  }
   const int64_t V = modelInfo.vocab;
-  if (results.logits.sizes[0] != 1 || results.logits.sizes[1] != V)
+  if (logitsRef.sizes[0] != 1 || logitsRef.sizes[1] != V)
     e = llvm::joinErrors(std::move(e), err("@decode returned logits of the wrong shape"));
   if (!e) {
     logits.resize(V);
-    const float *base = results.logits.aligned + results.logits.offset;
+    const float *base = logitsRef.aligned + logitsRef.offset;
     for (int64_t i = 0; i < V; ++i)
-      logits[i] = base[i * results.logits.strides[1]];
+      logits[i] = base[i * logitsRef.strides[1]];
     ++state.pos;
   }
-  if (isHeapBuffer(results.logits.allocated))
-    std::free(results.logits.allocated);
+  if (isHeapBuffer(logitsRef.allocated))
+    std::free(logitsRef.allocated);
   return e;
 }
 
@@ -291,11 +347,29 @@ void writeCHeader(llvm::raw_ostream &os, const ModelInfo &info,
   memref("lq_memref_f32_2d", "float", 2);
   memref("lq_memref_f32_3d", "float", 3);
   memref("lq_memref_f32_4d", "float", 4);
+  if (info.kvBits)
+    memref("lq_memref_u8_3d", "uint8_t", 3);
   if (info.hasForward)
     os << "/* tokens [1, T] (1 <= T <= LQ_MODEL_CONTEXT) -> logits [1, T, vocab]. */\n"
           "void _mlir_ciface_forward(lq_memref_f32_3d *logits,\n"
           "                          lq_memref_i64_2d *tokens);\n\n";
-  if (info.hasDecode)
+  if (info.hasDecode && info.kvBits)
+    os << llvm::formatv(
+        "#define LQ_MODEL_KV_BITS {0}\n#define LQ_MODEL_KV_ROW_BYTES {1}\n\n"
+        "typedef struct {{\n  lq_memref_f32_2d logits;      /* [1, vocab] */\n"
+        "  lq_memref_u8_3d k_codes;      /* [layers, context, LQ_MODEL_KV_ROW_BYTES] */\n"
+        "  lq_memref_f32_3d k_params;    /* [layers, context, 2]: scale, zero */\n"
+        "  lq_memref_u8_3d v_codes;\n  lq_memref_f32_3d v_params;\n} lq_decode_results;\n\n"
+        "/* One step at position pos[0] with the packed {0}-bit KV caches: a\n"
+        "   position's codes hold all KV heads (kv-major, then head_dim), two\n"
+        "   codes per byte low nibble first for 4 bits; value = (code - zero) *\n"
+        "   scale (times the channel's static scale, compiled in). */\n"
+        "void _mlir_ciface_decode(lq_decode_results *results,\n"
+        "                         lq_memref_i64_1d *token, lq_memref_i64_1d *pos,\n"
+        "                         lq_memref_u8_3d *k_codes, lq_memref_f32_3d *k_params,\n"
+        "                         lq_memref_u8_3d *v_codes, lq_memref_f32_3d *v_params);\n\n",
+        info.kvBits, info.packedRowBytes());
+  else if (info.hasDecode)
     os << "typedef struct {\n  lq_memref_f32_2d logits;    /* [1, vocab] */\n"
           "  lq_memref_f32_4d k_cache;   /* [layers, kv_heads, context, head_dim] */\n"
           "  lq_memref_f32_4d v_cache;\n} lq_decode_results;\n\n"

@@ -123,6 +123,37 @@ llvm::Expected<ModelInfo> readModelInfo(ModuleOp module, llvm::StringRef source)
     FunctionType t = fn.getFunctionType();
     SmallVector<int64_t> cache = {info.layers, info.kvHeads, info.context,
                                   info.headDim};
+    if (t.getNumInputs() == 6) {
+      // Packed caches: codes [L, C, R] i8 and per-position (scale, zero).
+      auto codes = llvm::dyn_cast<RankedTensorType>(t.getInput(2));
+      int64_t channels = info.kvHeads * info.headDim;
+      if (codes && codes.getRank() == 3 && codes.getDimSize(2) > 0 &&
+          (codes.getDimSize(2) * 8) % channels == 0)
+        info.kvBits = codes.getDimSize(2) * 8 / channels;
+      Type i8 = b.getIntegerType(8);
+      SmallVector<int64_t> codeShape = {info.layers, info.context, info.packedRowBytes()};
+      SmallVector<int64_t> paramShape = {info.layers, info.context, 2};
+      bool ok = !fn.isExternal() && t.getNumResults() == 5 &&
+                (info.kvBits == 2 || info.kvBits == 4 || info.kvBits == 8) &&
+                isTensor(t.getInput(0), {1}, i64) && isTensor(t.getInput(1), {1}, i64) &&
+                isTensor(t.getResult(0), {1, info.vocab}, f32);
+      for (int i = 0; ok && i < 4; ++i) {
+        bool isCodes = i % 2 == 0;
+        ArrayRef<int64_t> s = isCodes ? codeShape : paramShape;
+        ok = isTensor(t.getInput(2 + i), s, isCodes ? i8 : f32) &&
+             isTensor(t.getResult(1 + i), s, isCodes ? i8 : f32);
+      }
+      if (!ok)
+        return err(llvm::formatv(
+            "{0}: @decode with packed KV caches must be (tensor<1xi64>, tensor<1xi64>, "
+            "codes, params, codes, params) -> (tensor<1x{1}xf32>, codes, params, codes, "
+            "params) with codes tensor<{2}x{3}xRxi8> (R = {4} * bits / 8, bits 2, 4 or 8) "
+            "and params tensor<{2}x{3}x2xf32>, got {5} -> {6}",
+            source, info.vocab, info.layers, info.context, channels,
+            str(t.getInputs()), str(t.getResults())));
+      info.hasDecode = true;
+      return info;
+    }
     if (fn.isExternal() || t.getNumInputs() != 4 || t.getNumResults() != 3 ||
         !isTensor(t.getInput(0), {1}, i64) || !isTensor(t.getInput(1), {1}, i64) ||
         !isTensor(t.getInput(2), cache, f32) || !isTensor(t.getInput(3), cache, f32) ||

@@ -1,8 +1,8 @@
 // The fpt-w4a4kv4 pipeline on the tiny model of lq-merge-fpt-preserve.mlir.
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0})" | FileCheck %s
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 transforms=false})" | FileCheck %s --check-prefix=PLAIN
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 residual=true})" | FileCheck %s --check-prefix=ROT
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false})" | FileCheck %s
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false transforms=false})" | FileCheck %s --check-prefix=PLAIN
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false residual=true})" | FileCheck %s --check-prefix=ROT
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
 // RUN: %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 2 --atol 2 | FileCheck %s --check-prefix=RAN
 // RAN: MATCH 144 values

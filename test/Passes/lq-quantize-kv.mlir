@@ -1,11 +1,11 @@
 // The model: the tiny 2-layer Llama of lq-merge-fpt-preserve.mlir (GQA, 2
 // query heads on 1 KV head of 4 channels), whose @main prints @forward's
 // logits on 6 tokens, then 3 @decode steps on the first 3 of them.
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv | FileCheck %s
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv=pack-cache=false | FileCheck %s
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv --lq-expand %lower-to-llvm | %run-main > %t.past
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv="smooth=false" --lq-expand %lower-to-llvm | %run-main > %t.past1d
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv="past-only=false smooth=false" --lq-expand %lower-to-llvm | %run-main > %t.naive
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv=pack-cache=false --lq-expand %lower-to-llvm | %run-main > %t.past
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv="smooth=false pack-cache=false" --lq-expand %lower-to-llvm | %run-main > %t.past1d
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv="past-only=false smooth=false pack-cache=false" --lq-expand %lower-to-llvm | %run-main > %t.naive
 
 // Past-only: the first token attends only to itself, in full precision, so
 // its logits (line 2: @forward's row 0; line 9: @decode's step 0) are the
@@ -58,3 +58,29 @@
 // CHECK: %[[ATTN:.*]] = tensor.insert_slice %[[TOKEN]] into %[[STORED]]
 // CHECK: tensor.extract_slice %[[ATTN]]
 // CHECK: return {{.*}}, %{{.*}}, %{{.*}} : tensor<1x16xf32>
+
+// Packed (the default): @decode carries each cache as codes [layers,
+// context, KV * hd / 2] i8 and (scale, zero) per position [layers, context,
+// 2]; a step quantizes the new token into them and dequantizes the window
+// its attention reads, with this step's token in full precision. (The
+// module's @main calls @decode with f32 caches, so it is left out here; the
+// packed @decode is run against @forward in test/Run/kv-cache-packed.test.)
+// RUN: sed '/func.func @main/,/^  }$/d' %S/lq-merge-fpt-preserve.mlir | quant-opt --lq-quantize-kv | FileCheck %s --check-prefix=PACKED
+// RUN: not quant-opt %S/lq-merge-fpt-preserve.mlir --lq-quantize-kv 2>&1 | FileCheck %s --check-prefix=CALLED
+// CALLED: error: lq-quantize-kv: @decode is called in the module, and packing its KV caches changes its signature (pack-cache=false keeps f32 caches)
+// PACKED-LABEL: func.func @decode
+// PACKED-SAME: (%{{.*}}: tensor<1xi64>, %{{.*}}: tensor<1xi64>, %[[KC:.*]]: tensor<2x8x2xi8>, %[[KP:.*]]: tensor<2x8x2xf32>, %[[VC:.*]]: tensor<2x8x2xi8>, %[[VP:.*]]: tensor<2x8x2xf32>)
+// PACKED-SAME: -> (tensor<1x16xf32>, tensor<2x8x2xi8>, tensor<2x8x2xf32>, tensor<2x8x2xi8>, tensor<2x8x2xf32>)
+// PACKED-NOT: tensor<2x1x8x4xf32>
+// PACKED: %[[POS:.*]] = arith.index_cast
+// PACKED: %[[CODES:.*]], %[[S:.*]], %[[Z:.*]] = lq.kv_quantize %{{.*}} channel_scale(%{{.*}} : tensor<4xf32>) bits(4) : tensor<1x4xf32> -> tensor<1x2xi8>, tensor<1x1xf32>, tensor<1x1xf32>
+// PACKED: %[[KC1:.*]] = tensor.insert_slice %[[CODES]] into %[[KC]][0, %[[POS]], 0] [1, 1, 2] [1, 1, 1] : tensor<1x2xi8> into tensor<2x8x2xi8>
+// PACKED: %[[KP1:.*]] = tensor.insert_slice %[[S]] into %[[KP]][0, %[[POS]], 0] [1, 1, 1]
+// PACKED: %[[KP2:.*]] = tensor.insert_slice %[[Z]] into %[[KP1]][0, %[[POS]], 1] [1, 1, 1]
+// PACKED: %[[WZ:.*]] = tensor.extract_slice %[[KP2]][0, 0, 1] [1, %[[N:.*]], 1] [1, 1, 1] : tensor<2x8x2xf32> to tensor<?x1xf32>
+// PACKED: %[[WS:.*]] = tensor.extract_slice %[[KP2]][0, 0, 0] [1, %[[N]], 1]
+// PACKED: %[[WC:.*]] = tensor.extract_slice %[[KC1]][0, 0, 0] [1, %[[N]], 2] [1, 1, 1] : tensor<2x8x2xi8> to tensor<?x2xi8>
+// PACKED: lq.kv_dequantize %[[WC]], %[[WS]], %[[WZ]] channel_scale({{.*}}) bits(4) : tensor<?x2xi8>, tensor<?x1xf32>, tensor<?x1xf32> -> tensor<?x4xf32>
+// PACKED: linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
+// PACKED: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, %[[POS]], 0] [1, 1, 1, 4]
+// PACKED: return %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x16xf32>, tensor<2x8x2xi8>, tensor<2x8x2xf32>, tensor<2x8x2xi8>, tensor<2x8x2xf32>

@@ -1,7 +1,7 @@
 // The wkv-w4kv4 pipeline on the tiny model of lq-merge-fpt-preserve.mlir.
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(wkv-w4kv4{group=0})" | FileCheck %s
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(wkv-w4kv4{group=0 pack-cache=false})" | FileCheck %s
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
-// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(wkv-w4kv4{group=0})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(wkv-w4kv4{group=0 pack-cache=false})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
 // RUN: %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 0.5 --atol 0.5 | FileCheck %s --check-prefix=NEAR
 // NEAR: MATCH 144 values
 

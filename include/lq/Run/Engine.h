@@ -75,7 +75,8 @@ public:
   llvm::Error forward(llvm::ArrayRef<int32_t> tokens,
                       std::vector<float> &logits) const;
 
-  /// The fp32 KV caches @decode threads through, owned here.
+  /// The KV caches @decode threads through, owned here: two f32 caches, or
+  /// (packed) codes and parameters for keys, then for values.
   class DecodeState {
   public:
     DecodeState(DecodeState &&) noexcept;
@@ -87,7 +88,7 @@ public:
   private:
     friend class ModelRunner;
     DecodeState() = default;
-    float *keys = nullptr, *values = nullptr;
+    void *caches[4] = {};
     int64_t pos = 0;
   };
   llvm::Expected<DecodeState> newDecodeState() const;

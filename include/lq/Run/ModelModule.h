@@ -28,8 +28,14 @@ struct ModelInfo {
   /// Which entry points the module defines (with the contract's signature).
   bool hasForward = false, hasDecode = false;
 
+  /// Bits of @decode's packed KV cache codes (lq-quantize-kv), or 0 when it
+  /// carries f32 caches.
+  int64_t kvBits = 0;
+
   /// Elements of one KV cache: layers * kv_heads * context * head_dim.
   int64_t cacheElements() const { return layers * kvHeads * context * headDim; }
+  /// Bytes of one position's codes in a packed cache (all KV heads).
+  int64_t packedRowBytes() const { return (kvHeads * headDim * kvBits + 7) / 8; }
 };
 
 /// Every dialect, extension and LLVM IR translation the runner's lowering
