@@ -342,6 +342,8 @@ void InsertFPTPass::runOnOperation() {
     required.append({"attn.v", "attn.o"});
   if (mlp)
     required.append({"mlp.up", "mlp.down"});
+  if (downRotation && !mlp)
+    required.push_back("mlp.down");
   FailureOr<std::vector<FunctionLinears>> functions = collectLinears(module, kPass, required);
   if (failed(functions))
     return signalPassFailure();
@@ -402,6 +404,20 @@ void InsertFPTPass::runOnOperation() {
           return FPTLinearOp::create(ob, x.getLoc(), x.getType(), x, fit.oT, fit.oTinv, true);
         });
       }
+      if (downRotation) {
+        // x -> x H (online) -> x H H^T (merged into W_down): W_down reads
+        // x H, whose outliers are spread over each Hadamard block.
+        int64_t width = weightShape(l.down).second;
+        IntegerAttr block = b.getI64IntegerAttr(width & -width);
+        insertBeforeInput(b, l.down, [&](OpBuilder &ob, Value x) -> Value {
+          return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), false, block,
+                                     /*online=*/true);
+        });
+        insertBeforeInput(b, l.down, [&](OpBuilder &ob, Value x) -> Value {
+          return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), true, block,
+                                     /*online=*/false);
+        });
+      }
       if (mlp) {
         insertAfter(b, l.up.getResult(0), [&](OpBuilder &ob, Value x) -> Value {
           return FPTScaleOp::create(ob, x.getLoc(), x.getType(), x, fit.upScale, false);
@@ -419,7 +435,8 @@ void InsertFPTPass::runOnOperation() {
   for (ResidualPlan &plan : plans) {
     auto rotate = [](bool inverse) {
       return [=](OpBuilder &ob, Value x) -> Value {
-        return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), inverse);
+        return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), inverse,
+                                   IntegerAttr(), /*online=*/false);
       };
     };
     for (NormSite &site : plan.norms) {

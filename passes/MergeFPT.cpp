@@ -74,6 +74,8 @@ FailureOr<Transform> transformOf(FunctionPreservingTransformOpInterface op) {
     t.block = llvm::cast<ShapedType>(linear.getMatrix().getType()).getDimSize(1);
   else if (auto rope = llvm::dyn_cast<FPTRopeScaleOp>(raw))
     t.block = 2 * llvm::cast<ShapedType>(rope.getScales().getType()).getDimSize(1);
+  else if (auto rotate = llvm::dyn_cast<FPTRotateOp>(raw); rotate && !rotate.getMatrix())
+    t.block = rotate.getBlock().value_or(t.channels);
   else
     t.block = t.channels;
   return t;

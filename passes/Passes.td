@@ -168,6 +168,14 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     down outputs, `R^T` before every reader of a norm (q, k, v, gate, up,
     lm_head). Needs a power-of-two model width.
 
+    With `down-rotation`, the down projection's input (the SwiGLU product,
+    whose outlier channels change from token to token, so no per-channel
+    scale flattens them) is rotated at run time by a block-diagonal
+    Hadamard matrix `H` (`lq.fpt.rotate {online}`, QuaRot/SpinQuant's online
+    Hadamard) and `H^T` is merged into `W_down`: not free at run time (a
+    `[b, b]` product per block of each token), but it is what makes 4-bit
+    activations work there.
+
     Every fitted transform's 2-norm condition number is checked against
     `max-condition`; a larger one is an error, as are missing roles, RoPE or
     statistics.
@@ -180,6 +188,9 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     Option<"residual", "residual", "bool", "false",
            "Rotate the residual stream by a Hadamard matrix (RMSNorm weights folded "
            "into the next linears first)">,
+    Option<"downRotation", "down-rotation", "bool", "false",
+           "Rotate the down projection's input online by block Hadamard matrices (blocks: "
+           "the largest power of two dividing the width), the inverse merged into W_down">,
     Option<"maxCondition", "max-condition", "double", "1e4",
            "Largest accepted condition number of a fitted transform">,
   ];

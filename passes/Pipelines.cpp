@@ -62,6 +62,10 @@ struct FPTOptions : public PassPipelineOptions<FPTOptions> {
   Option<bool> residual{*this, "residual",
                         llvm::cl::desc("Also rotate the residual stream (Hadamard)"),
                         llvm::cl::init(false)};
+  Option<bool> downRotation{
+      *this, "down-rotation",
+      llvm::cl::desc("Also rotate the down projection's input online (block Hadamard)"),
+      llvm::cl::init(false)};
   Option<bool> lmHead{*this, "lm-head", llvm::cl::desc("Quantize lm_head too"),
                       llvm::cl::init(false)};
 };
@@ -126,10 +130,11 @@ void mlir::lq::registerLQPipelines() {
       "FPTQuant W4A4KV4: pre-RoPE, value and MLP transforms fitted and merged, then "
       "4-bit KV cache (past-only, 2-D), GPTQ 4-bit weights and per-token 4-bit activations",
       [](OpPassManager &pm, const FPTOptions &o) {
-        if (o.transforms || o.residual) {
+        if (o.transforms || o.residual || o.downRotation) {
           LQInsertFPTOptions f;
           f.qk = f.value = f.mlp = o.transforms;
           f.residual = o.residual;
+          f.downRotation = o.downRotation;
           pm.addPass(createLQInsertFPT(f));
           pm.addPass(createLQMergeFPT());
         }

@@ -264,11 +264,15 @@ LogicalResult FPTRotateOp::verify() {
   if (failed(c))
     return failure();
   if (!getMatrix()) {
-    if (!llvm::isPowerOf2_64(*c))
-      return emitOpError() << "a Hadamard rotation needs a power-of-two channel count, got "
-                           << *c;
+    int64_t block = getBlock().value_or(*c);
+    if (block <= 0 || *c % block != 0 || !llvm::isPowerOf2_64(block))
+      return emitOpError() << "a Hadamard rotation needs a power-of-two block dividing the "
+                              "channel count, got block "
+                           << block << " for " << *c << " channels";
     return success();
   }
+  if (getBlock())
+    return emitOpError() << "'block' applies to the Hadamard form only (no 'matrix')";
   if (failed(verifyParam(*this, "matrix", *getMatrix(), {*c, *c})))
     return failure();
   std::optional<SmallVector<double>> r = readFloats(*getMatrix());
@@ -295,10 +299,12 @@ LogicalResult FPTRotateOp::verify() {
   return success();
 }
 
-bool FPTRotateOp::isMergeable() { return true; }
+bool FPTRotateOp::isMergeable() { return !getOnline(); }
 bool FPTRotateOp::isInverseOf(Operation *other) {
+  // An online rotation and its merged partner must survive as a pair.
   auto o = llvm::dyn_cast<FPTRotateOp>(other);
-  return o && o.getMatrixAttr() == getMatrixAttr() && o.getInverse() != getInverse();
+  return o && o.getMatrixAttr() == getMatrixAttr() && o.getBlockAttr() == getBlockAttr() &&
+         !o.getOnline() && !getOnline() && o.getInverse() != getInverse();
 }
 OpFoldResult FPTRotateOp::fold(FoldAdaptor) { return foldInversePair(*this); }
 
@@ -420,11 +426,14 @@ mlir::lq::getTransformMatrix(FunctionPreservingTransformOpInterface op) {
   }
   if (auto rotate = llvm::dyn_cast<FPTRotateOp>(raw)) {
     if (!rotate.getMatrix()) {
-      // Normalised Walsh-Hadamard: symmetric and orthogonal, its own inverse.
-      double norm = 1.0 / std::sqrt((double)c);
-      for (int64_t i = 0; i < c; ++i)
-        for (int64_t j = 0; j < c; ++j)
-          at(i, j) = (llvm::popcount((uint64_t)(i & j)) % 2 ? -norm : norm);
+      // Normalised Walsh-Hadamard blocks: symmetric and orthogonal, their
+      // own inverse.
+      int64_t block = rotate.getBlock().value_or(c);
+      double norm = 1.0 / std::sqrt((double)block);
+      for (int64_t b0 = 0; b0 < c; b0 += block)
+        for (int64_t i = 0; i < block; ++i)
+          for (int64_t j = 0; j < block; ++j)
+            at(b0 + i, b0 + j) = (llvm::popcount((uint64_t)(i & j)) % 2 ? -norm : norm);
       return m;
     }
     auto r = readFloats(*rotate.getMatrix());

@@ -214,18 +214,26 @@ def LQ_FPTScaleOp : LQ_FPTOp<"scale"> {
 }
 
 def LQ_FPTRotateOp : LQ_FPTOp<"rotate"> {
-  let summary = "Orthogonal rotation of the last dimension (mergeable)";
+  let summary = "Orthogonal rotation of the last dimension (mergeable unless online)";
   let description = [{
     `y = x * R` with `R` orthogonal (`[C, C]`), or `y = x * R^T` with
     `inverse`. Without `matrix`, `R` is the normalised Walsh-Hadamard matrix
-    of size C (a power of two). Orthogonality is checked to 1e-3.
+    of size C (a power of two), or with `block = b` the block-diagonal matrix
+    of C / b normalised Walsh-Hadamard blocks of size b (a power of two
+    dividing C). Orthogonality is checked to 1e-3.
+
+    `online` marks a rotation that stays in the program and runs on the
+    activations (QuaRot/SpinQuant's online Hadamard before the down
+    projection): lq-merge-fpt folds only its inverse partner into the next
+    weight, and the two do not cancel by folding.
 
     ```mlir
     %y = lq.fpt.rotate %x : tensor<4x8xf32>
+    %r = lq.fpt.rotate %h {block = 4 : i64, online} : tensor<4x12xf32>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input, OptionalAttr<ElementsAttr>:$matrix,
-                       UnitAttr:$inverse);
+                       UnitAttr:$inverse, OptionalAttr<I64Attr>:$block, UnitAttr:$online);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 

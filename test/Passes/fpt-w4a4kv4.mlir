@@ -16,6 +16,10 @@
 // CHECK-LABEL: func.func @decode
 // CHECK: lq.matmul {{.*}} act(4) {lq.role = "layers.1.mlp.down"}
 // With the residual rotation the embedding table and norms are merged too.
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false down-rotation=true})" | FileCheck %s --check-prefix=DOWN
+// DOWN-LABEL: func.func @forward
+// DOWN: %[[H:.*]] = lq.fpt.rotate %{{.*}} {block = 4 : i64, online} : tensor<?x12xf32>
+// DOWN: lq.matmul %[[H]], %{{.*}} act(4) {lq.role = "layers.0.mlp.down"}
 // ROT: dense_resource<model.embed_tokens.weight.fpt>
 // ROT-NOT: lq.fpt
 // ROT: act(4)

@@ -15,6 +15,10 @@
 // RUN: %python %S/../Inputs/compare-floats.py %t.rotated %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: quant-opt %t.rotated.mlir --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.rotated-smoothed
 // RUN: %python %S/../Inputs/compare-floats.py %t.rotated-smoothed %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// RUN: quant-opt %s --lq-insert-fpt=down-rotation=true --lq-merge-fpt -o %t.down.mlir
+// RUN: FileCheck %s --check-prefix=DOWN < %t.down.mlir
+// RUN: quant-opt %t.down.mlir --lq-expand %lower-to-llvm | %run-main > %t.down
+// RUN: %python %S/../Inputs/compare-floats.py %t.down %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: not quant-opt %s --lq-insert-fpt=residual=true --lq-smooth 2>&1 | FileCheck %s --check-prefix=ORDER
 // ORDER: run lq-merge-fpt before lq-smooth
 // RUN: not quant-opt %s --lq-smooth --lq-insert-fpt=residual=true 2>&1 | FileCheck %s --check-prefix=ORDER2
@@ -30,6 +34,18 @@
 // on top of the merged rotation (smoothing over an unmerged rotation is
 // refused: the pair would not commute with it).
 // CHECK: MATCH 144 values
+
+// With down-rotation, the online Hadamard (blocks of 4 of the 12 hidden
+// channels) stays before each down projection, in both functions; its
+// inverse is merged.
+// DOWN-LABEL: func.func @forward
+// DOWN-NOT: inverse
+// DOWN: lq.fpt.rotate %{{.*}} {block = 4 : i64, online} : tensor<?x12xf32>
+// DOWN: linalg.matmul {{.*}}lq.role = "layers.0.mlp.down"
+// DOWN: lq.fpt.rotate %{{.*}} {block = 4 : i64, online} : tensor<?x12xf32>
+// DOWN: linalg.matmul {{.*}}lq.role = "layers.1.mlp.down"
+// DOWN-LABEL: func.func @decode
+// DOWN: lq.fpt.rotate %{{.*}} {block = 4 : i64, online} : tensor<1x12xf32>
 
 // Nothing mergeable is left, and @forward and @decode share every merged
 // weight (one blob per weight).

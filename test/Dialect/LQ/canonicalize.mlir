@@ -34,6 +34,19 @@ func.func @rotate_pair(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 
 // -----
 
+// An online rotation and its (to be merged) inverse stay: folding them would
+// drop the run-time rotation the pair exists for.
+// CHECK-LABEL: func.func @online_rotate_pair
+// CHECK: %[[R:.*]] = lq.fpt.rotate %{{.*}} {block = 2 : i64, online}
+// CHECK: lq.fpt.rotate %[[R]] {block = 2 : i64, inverse}
+func.func @online_rotate_pair(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %0 = lq.fpt.rotate %x {block = 2 : i64, online} : tensor<3x4xf32>
+  %1 = lq.fpt.rotate %0 {block = 2 : i64, inverse} : tensor<3x4xf32>
+  return %1 : tensor<3x4xf32>
+}
+
+// -----
+
 // T^-1 written as a linear transform with matrix and inverse swapped.
 // CHECK-LABEL: func.func @linear_swapped
 // CHECK-NOT: lq.fpt

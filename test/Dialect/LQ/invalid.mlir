@@ -170,8 +170,24 @@ func.func @rotate_not_orthogonal(%x: tensor<3x2xf32>) {
 // -----
 
 func.func @hadamard_size(%x: tensor<3x6xf32>) {
-  // expected-error @+1 {{a Hadamard rotation needs a power-of-two channel count, got 6}}
+  // expected-error @+1 {{a Hadamard rotation needs a power-of-two block dividing the channel count, got block 6 for 6 channels}}
   %0 = lq.fpt.rotate %x : tensor<3x6xf32>
+  return
+}
+
+// -----
+
+func.func @hadamard_block(%x: tensor<3x12xf32>) {
+  // expected-error @+1 {{a Hadamard rotation needs a power-of-two block dividing the channel count, got block 8 for 12 channels}}
+  %0 = lq.fpt.rotate %x {block = 8 : i64, online} : tensor<3x12xf32>
+  return
+}
+
+// -----
+
+func.func @hadamard_block_with_matrix(%x: tensor<3x2xf32>) {
+  // expected-error @+1 {{'block' applies to the Hadamard form only (no 'matrix')}}
+  %0 = lq.fpt.rotate %x {block = 2 : i64, matrix = dense<[[1.0, 0.0], [0.0, 1.0]]> : tensor<2x2xf32>} : tensor<3x2xf32>
   return
 }
 

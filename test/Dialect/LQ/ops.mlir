@@ -68,6 +68,7 @@ func.func @kv(%k: tensor<1x64xf32>, %cs: tensor<64xf32>) -> tensor<1x64xf32> {
 // CHECK: lq.fpt.linear %{{.*}} {inverse_matrix = dense<{{.*}}> : tensor<2x2x2xf32>, matrix = dense<{{.*}}> : tensor<2x2x2xf32>} : tensor<3x4xf32>
 // CHECK: lq.fpt.rope_scale %{{.*}} {angles = dense<5.000000e-01> : tensor<1x2xf32>, inverse, scales = dense<2.000000e+00> : tensor<1x2xf32>, transpose} : tensor<3x4xf32>
 // CHECK: lq.fpt.residual_scale %{{.*}}, %{{.*}} : tensor<3x4xf32>, tensor<3x1xf32>
+// CHECK: lq.fpt.rotate %{{.*}} {block = 2 : i64, online} : tensor<3x4xf32>
 func.func @transforms(%x: tensor<3x4xf32>, %r: tensor<3x1xf32>) -> tensor<3x4xf32> {
   %0 = lq.fpt.scale %x {scale = dense<[1.0, 2.0, 4.0, 0.5]> : tensor<4xf32>} : tensor<3x4xf32>
   %1 = lq.fpt.rotate %0 {inverse} : tensor<3x4xf32>
@@ -75,5 +76,6 @@ func.func @transforms(%x: tensor<3x4xf32>, %r: tensor<3x1xf32>) -> tensor<3x4xf3
                          inverse_matrix = dense<[[[0.5, 0.0], [0.0, 0.25]], [[1.0, -1.0], [0.0, 1.0]]]> : tensor<2x2x2xf32>} : tensor<3x4xf32>
   %3 = lq.fpt.rope_scale %2 {scales = dense<2.0> : tensor<1x2xf32>, angles = dense<0.5> : tensor<1x2xf32>, inverse, transpose} : tensor<3x4xf32>
   %4 = lq.fpt.residual_scale %3, %r : tensor<3x4xf32>, tensor<3x1xf32>
-  return %4 : tensor<3x4xf32>
+  %online = lq.fpt.rotate %4 {block = 2 : i64, online} : tensor<3x4xf32>
+  return %online : tensor<3x4xf32>
 }
