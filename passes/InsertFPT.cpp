@@ -85,6 +85,7 @@ struct ResidualPlan {
   Value embedding;                      ///< the looked-up rows, x_0
   SmallVector<NormSite> norms;          ///< every norm feeding linears
   SmallVector<linalg::MatmulOp> writers; ///< o and down: their outputs join the stream
+  int64_t block = 0;                    ///< Hadamard block: the largest power of two dividing the width
 };
 
 struct InsertFPTPass : public mlir::lq::impl::LQInsertFPTBase<InsertFPTPass> {
@@ -178,9 +179,11 @@ FailureOr<ResidualPlan> InsertFPTPass::planResidual(FunctionLinears &fl) {
                                 "residual stream's start cannot be rotated";
   plan.embedding = x0;
   int64_t d = llvm::cast<RankedTensorType>(x0.getType()).getShape().back();
-  if (!llvm::isPowerOf2_64(d))
-    return first.emitError() << kPass << ": the residual rotation is a Hadamard matrix, which "
-                             << "needs a power-of-two width, got " << d;
+  // Block-diagonal Hadamard matrices where the width is not a power of two.
+  plan.block = d & -d;
+  if (plan.block < 2)
+    return first.emitError() << kPass << ": the residual rotation is made of Hadamard blocks, "
+                             << "which needs an even width, got " << d;
   return plan;
 }
 
@@ -433,10 +436,14 @@ void InsertFPTPass::runOnOperation() {
   // embedding rows and the o / down outputs get R, every norm reader R^T
   // (then g) before its linear.
   for (ResidualPlan &plan : plans) {
-    auto rotate = [](bool inverse) {
+    IntegerAttr block = llvm::cast<RankedTensorType>(plan.embedding.getType()).getShape().back() ==
+                                plan.block
+                            ? IntegerAttr()
+                            : b.getI64IntegerAttr(plan.block);
+    auto rotate = [=](bool inverse) {
       return [=](OpBuilder &ob, Value x) -> Value {
-        return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), inverse,
-                                   IntegerAttr(), /*online=*/false);
+        return FPTRotateOp::create(ob, x.getLoc(), x.getType(), x, ElementsAttr(), inverse, block,
+                                   /*online=*/false);
       };
     };
     for (NormSite &site : plan.norms) {

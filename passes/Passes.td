@@ -166,7 +166,9 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     `g` is moved into the following linears (`x / g` after the norm, `* g`
     before each reader), so `R` goes on the embedding rows and on the o and
     down outputs, `R^T` before every reader of a norm (q, k, v, gate, up,
-    lm_head). Needs a power-of-two model width.
+    lm_head). Where the model width is not a power of two, `R` is
+    block-diagonal with Hadamard blocks of the largest power of two dividing
+    it.
 
     With `down-rotation`, the down projection's input (the SwiGLU product,
     whose outlier channels change from token to token, so no per-channel

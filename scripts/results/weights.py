@@ -75,13 +75,15 @@ def perplexity(bin_dir, module, tok, text, windows):
     return float(m.group(1)), int(t.group(1))
 
 
-def evaluate_model(args, key):
+def prepare_model(args, key):
+    """Imports model `key` and calibrates it: (bin dir, checkpoint, fp32 module,
+    calibrated module, import seconds, calibration seconds)."""
     bin_dir = os.path.join(args.build, "bin")
     ckpt = os.path.join(args.data, "models", MODELS[key])
     work = os.path.join(args.build, "results", key)
     os.makedirs(work, exist_ok=True)
     fp32 = os.path.join(work, "fp32.mlirbc")
-    calibrated = os.path.join(work, "calibrated.mlirbc")
+    calibrated = os.path.join(work, "calibrated-%d.mlirbc" % args.calib_windows)
     t0 = time.time()
     run([f"{bin_dir}/quant-import", ckpt, "-o", fp32, "--quiet"])
     t1 = time.time()
@@ -95,6 +97,12 @@ def evaluate_model(args, key):
     run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text", calib_text,
          "--windows", str(args.calib_windows), "-o", calibrated])
     t2 = time.time()
+    return bin_dir, ckpt, fp32, calibrated, t1 - t0, t2 - t1
+
+
+def evaluate_model(args, key):
+    bin_dir, ckpt, fp32, calibrated, import_seconds, calibrate_seconds = prepare_model(args, key)
+    work = os.path.dirname(fp32)
     texts = [(name, os.path.join(args.data, path)) for name, path in TEXTS]
     rows = []
     ppl = {}
@@ -126,8 +134,9 @@ def evaluate_model(args, key):
         rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
                      "loss": loss, "seconds": seconds})
         print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
-    return {"model": MODELS[key], "rows": rows, "evaluator": args.evaluator, "import_seconds": t1 - t0,
-            "calibrate_seconds": t2 - t1, "windows": args.windows,
+    return {"model": MODELS[key], "rows": rows, "evaluator": args.evaluator,
+            "import_seconds": import_seconds, "calibrate_seconds": calibrate_seconds,
+            "windows": args.windows,
             "calib_windows": args.calib_windows}
 
 

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Regenerates docs/results/activations.md: activation and KV-cache
+quantization (QQQ W4A8, WKVQuant W4KV4, FPTQuant W4A4KV4) on the shared
+models.
+
+For each model: import, calibrate (input Hessians and activation/output
+ranges of every linear layer on the last quarter of docs-valid, disjoint
+from the evaluated windows), then run each configuration's quant-opt
+pipeline and measure the perplexity of the compiled module with quant-run
+(activation quantization, the quantized KV cache and online transforms run
+in the compiled code; @forward applies the same past-only attention as the
+packed @decode cache, checked in test/Run/kv-cache-packed.test).
+
+  activations.py --build build --data <shared data dir> [--models 2m,19m]
+                 [--windows N] [--calib-windows N] [--out docs/results]
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import weights  # noqa: E402  (shared import/calibrate/perplexity steps)
+
+W4 = "lq-quantize-weights{method=gptq bits=4 group=%d symmetric=true exclude=lm_head}"
+# (section, label, weight group (0: per channel; None: float), activation
+# bits, KV bits, pipeline).
+CONFIGS = [
+    ("weights", "W4A16 GPTQ per-channel", 0, 16, 16, W4 % 0),
+    ("weights", "W4A16 GPTQ g128", 128, 16, 16, W4 % 128),
+    ("QQQ W4A8", "W4A8 per-channel, no smoothing", 0, 8, 16, "qqq-w4a8{smooth=false}"),
+    ("QQQ W4A8", "W4A8 per-channel, smoothing (qqq-w4a8)", 0, 8, 16, "qqq-w4a8"),
+    ("QQQ W4A8", "W4A8 g128, smoothing", 128, 8, 16, "qqq-w4a8{group=128}"),
+    ("WKVQuant KV4", "KV4 naive (float weights)", None, 16, 4,
+     "lq-quantize-kv{past-only=false smooth=false}"),
+    ("WKVQuant KV4", "KV4 past-only", None, 16, 4, "lq-quantize-kv{smooth=false}"),
+    ("WKVQuant KV4", "KV4 past-only + 2-D", None, 16, 4, "lq-quantize-kv"),
+    ("WKVQuant W4KV4", "W4KV4 naive", 128, 16, 4,
+     "lq-quantize-kv{past-only=false smooth=false}," + W4 % 128),
+    ("WKVQuant W4KV4", "W4KV4 past-only", 128, 16, 4, "wkv-w4kv4{smooth=false}"),
+    ("WKVQuant W4KV4", "W4KV4 past-only + 2-D (wkv-w4kv4)", 128, 16, 4, "wkv-w4kv4"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, no transforms", 128, 4, 4, "fpt-w4a4kv4{transforms=false}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, FPTs merged (fpt-w4a4kv4)", 128, 4, 4, "fpt-w4a4kv4"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, FPTs + residual Hadamard", 128, 4, 4,
+     "fpt-w4a4kv4{residual=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, online down Hadamard only", 128, 4, 4,
+     "fpt-w4a4kv4{transforms=false down-rotation=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, FPTs + online down Hadamard", 128, 4, 4,
+     "fpt-w4a4kv4{down-rotation=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4, FPTs + residual + online down Hadamard", 128, 4, 4,
+     "fpt-w4a4kv4{residual=true down-rotation=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4 but mlp.down's input in float (diagnostic)", 128, 4, 4,
+     "lq-quantize-kv," + W4 % 128 + ",lq-quantize-activations{bits=4 exclude=mlp.down}"),
+]
+
+
+def model_config(ckpt):
+    with open(os.path.join(ckpt, "config.json")) as f:
+        c = json.load(f)
+    heads = c["num_attention_heads"]
+    return {"dim": c["hidden_size"], "hidden": c["intermediate_size"],
+            "kv_heads": c.get("num_key_value_heads", heads),
+            "head_dim": c["hidden_size"] // heads}
+
+
+def bits(cfg, group, act, kv):
+    """Bits per weight (codes + one fp16 scale per group, averaged over the
+    decoder linears), per activation and per cached K/V value (codes + the
+    per-position f32 scale and zero shared by the position's KV heads)."""
+    if group is None:
+        w = "32"
+    else:
+        d, h = cfg["dim"], cfg["hidden"]
+        # (in, out) of q, k, v, o, gate, up, down: K = in.
+        shapes = [(d, d), (d, cfg["kv_heads"] * cfg["head_dim"]),
+                  (d, cfg["kv_heads"] * cfg["head_dim"]), (d, d), (d, h), (d, h), (h, d)]
+        total = stored = 0
+        for k, n in shapes:
+            g = group or k
+            total += n * k
+            stored += n * k * 4 + n * (k // g) * 16
+        w = "%.3f" % (stored / total)
+    a = str(act)
+    row = cfg["kv_heads"] * cfg["head_dim"]
+    k = "16" if kv == 16 else "%.2f" % (kv + 64.0 / row)
+    return w, a, k
+
+
+def evaluate_model(args, key):
+    bin_dir, ckpt, fp32, calibrated, import_seconds, calibrate_seconds = \
+        weights.prepare_model(args, key)
+    work = os.path.dirname(fp32)
+    cfg = model_config(ckpt)
+    texts = [(name, os.path.join(args.data, path)) for name, path in weights.TEXTS]
+    rows = []
+    start = time.time()
+    ppl = {name: weights.perplexity(bin_dir, fp32, ckpt, path, args.windows)[0]
+           for name, path in texts}
+    rows.append({"section": "float", "label": "fp32", "bits": ("32", "32", "32"), "ppl": ppl,
+                 "quantize": 0.0, "eval": time.time() - start})
+    for i, (section, label, group, act, kv, pipeline) in enumerate(CONFIGS):
+        out = os.path.join(work, "act-%02d.mlirbc" % i)
+        start = time.time()
+        weights.run([f"{bin_dir}/quant-opt", calibrated,
+                     f"--pass-pipeline=builtin.module({pipeline})", "--emit-bytecode", "-o", out])
+        quantize = time.time() - start
+        start = time.time()
+        ppl = {name: weights.perplexity(bin_dir, out, ckpt, path, args.windows)[0]
+               for name, path in texts}
+        rows.append({"section": section, "label": label, "pipeline": pipeline,
+                     "bits": bits(cfg, group, act, kv), "ppl": ppl, "quantize": quantize,
+                     "eval": time.time() - start})
+        os.remove(out)
+        print(f"{key} {label}: {ppl} ({quantize:.1f} s)", file=sys.stderr, flush=True)
+    return {"model": weights.MODELS[key], "rows": rows, "windows": args.windows,
+            "calib_windows": args.calib_windows, "import_seconds": import_seconds,
+            "calibrate_seconds": calibrate_seconds}
+
+
+def find(rows, label):
+    return next(r for r in rows if r["label"].startswith(label))
+
+
+def claims(rows, texts):
+    def cmp(name, a, b, rel=None):
+        parts = []
+        for t in texts:
+            x, y = a["ppl"][t], b["ppl"][t]
+            if rel is None:
+                ok = x < y
+                parts.append(f"{t}: {x:.3f} vs {y:.3f} ({'holds' if ok else 'does not hold'})")
+            else:
+                ok = x <= y * (1 + rel)
+                parts.append(f"{t}: {x:.3f} vs {y:.3f}, {100 * (x / y - 1):+.1f} % "
+                             f"({'holds' if ok else 'does not hold'})")
+        return f"- {name} — " + "; ".join(parts)
+    w4a8s = find(rows, "W4A8 per-channel, smoothing")
+    return [
+        "Expectations of the seeds, checked here:", "",
+        cmp("W4A8 with smoothing within 5 % of W4A16 (per-channel GPTQ weights)", w4a8s,
+            find(rows, "W4A16 GPTQ per-channel"), rel=0.05),
+        cmp("smoothing helps W4A8", w4a8s, find(rows, "W4A8 per-channel, no smoothing")),
+        cmp("KV4 past-only + 2-D better than naive (float weights)",
+            find(rows, "KV4 past-only + 2-D"), find(rows, "KV4 naive")),
+        cmp("W4KV4 past-only + 2-D better than naive", find(rows, "W4KV4 past-only + 2-D"),
+            find(rows, "W4KV4 naive")),
+        cmp("FPTs (merged) improve W4A4KV4", find(rows, "W4A4KV4, FPTs merged"),
+            find(rows, "W4A4KV4, no transforms")),
+        cmp("FPTs + online down Hadamard improve W4A4KV4",
+            find(rows, "W4A4KV4, FPTs + online down Hadamard"),
+            find(rows, "W4A4KV4, no transforms")),
+        cmp("best W4A4KV4 within 10 % of W4A8 (smoothed)",
+            min((r for r in rows if r["label"].startswith("W4A4KV4,")),
+                key=lambda r: r["ppl"][texts[0]]), w4a8s, rel=0.10),
+    ]
+
+
+def render(results):
+    texts = [t for t, _ in weights.TEXTS]
+    lines = ["# Activation and KV-cache quantization: QQQ, WKVQuant, FPTQuant", "",
+             "Regenerate with `python3 scripts/results/activations.py --build build --data "
+             "<shared data>`", "(imports each shared model, calibrates on the last quarter of "
+             "docs-valid, runs each", "configuration's `quant-opt` pipeline, measures the "
+             "perplexity of the compiled module", "with `quant-run`: activation quantization, the "
+             "4-bit KV cache and online transforms", "all run in the compiled code).", "",
+             "- Bits: W = stored bits per weight of the decoder linears (4-bit codes + an fp16 "
+             "scale per group or per row; lm_head and the embedding stay float, as in the papers), "
+             "A = bits of the linears' inputs (per-token dynamic, symmetric), KV = bits per "
+             "cached key/value including each position's f32 scale and zero.",
+             "- Weights are GPTQ 4-bit symmetric throughout (per-channel for the QQQ rows, as in "
+             "QQQ; group 128 for the others, as in WKVQuant/FPTQuant).",
+             "- Time: wall time of the `quant-opt` run (read, transform, GPTQ every layer, "
+             "write) and of the two perplexity evaluations (JIT compile + run), 2 shared cores.",
+             ""]
+    for r in results:
+        rows = r["rows"]
+        lines += [f"## {r['model']}", "",
+                  f"First {r['windows']} windows of 512 tokens of each text; calibration: "
+                  f"{r['calib_windows']} windows of the last quarter of docs-valid "
+                  f"({r['calibrate_seconds']:.1f} s).", "",
+                  "| configuration | W | A | KV | " + " | ".join(f"ppl {t}" for t in texts) +
+                  " | quantize (s) | evaluate (s) |",
+                  "|---|---|---|---|" + "---|" * len(texts) + "---|---|"]
+        for row in rows:
+            w, a, k = row["bits"]
+            lines.append(f"| {row['label']} | {w} | {a} | {k} | " +
+                         " | ".join(f"{row['ppl'][t]:.3f}" for t in texts) +
+                         f" | {row['quantize']:.1f} | {row['eval']:.1f} |")
+        lines += [""] + claims(rows, texts) + ["", "Pipelines:", ""]
+        for row in rows[1:]:
+            lines.append(f"- {row['label']}: `{row['pipeline']}`")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default="build")
+    p.add_argument("--data", required=True)
+    p.add_argument("--models", default="2m,19m")
+    p.add_argument("--windows", type=int, default=64)
+    p.add_argument("--calib-windows", type=int, default=32)
+    p.add_argument("--render-only", action="store_true",
+                   help="re-render docs from the results cached in the build directory")
+    p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
+    args = p.parse_args()
+    weights.EVALUATOR = "compiled"
+    os.makedirs(args.out, exist_ok=True)
+    # Results are cached per model, so models can be (re)run separately
+    # (e.g. with different window counts) and rendered together.
+    cache = os.path.join(args.build, "results", "activations.json")
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    results = {}
+    if os.path.exists(cache):
+        with open(cache) as f:
+            results = json.load(f)
+    for key in [] if args.render_only else args.models.split(","):
+        results[key] = evaluate_model(args, key)
+        with open(cache, "w") as f:
+            json.dump(results, f, indent=1)
+    results = [results[k] for k in weights.MODELS if k in results]
+    text = render(results)
+    tmp = os.path.join(args.out, "activations.md.tmp")
+    with open(tmp, "w") as f:
+        f.write(text + "\n")
+    os.replace(tmp, os.path.join(args.out, "activations.md"))
+
+
+if __name__ == "__main__":
+    main()
