@@ -79,8 +79,21 @@ struct W4Plan {
   bool binary = false;
   int64_t planes = 0;
   ::lq::gpu::BinaryBlob bblob;
-  std::string kernelName, weightName;
-  const std::vector<uint8_t> &bytes() const { return binary ? bblob.bytes : blob.bytes; }
+  // W4A8: int8 activations (a quantization kernel first), int8 mma. The
+  // GEMM's blocks are rowWarps x kWarps warps over nTiles batch tiles of 8;
+  // `grid` and `threads` are the launch of the main kernel for every kind.
+  bool w4a8 = false;
+  int64_t rowWarps = 1, kWarps = 1, nTiles = 1, batchBlocks = 1, warpTiles = 1;
+  int64_t quantThreads = 256, scratchBytes = 0, qScalesOffset = 0;
+  // PVQ: codes decoded in registers with the N(d, k) table in shared memory.
+  bool pvq = false;
+  ::lq::PVQEncoding pvqEnc;
+  ::lq::gpu::PVQBlob pblob;
+  int64_t grid = 0, threads = 0;
+  std::string kernelName, weightName, quantName;
+  const std::vector<uint8_t> &bytes() const {
+    return binary ? bblob.bytes : pvq ? pblob.bytes : blob.bytes;
+  }
 };
 
 /// Terse arithmetic for the kernel body.
@@ -161,7 +174,7 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
                                      W > 1 ? TypeRange{smemType} : TypeRange{});
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
   func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
-  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)(plan.rows / 16), 1, 1}));
+  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)plan.grid, 1, 1}));
   // .maxntid bounds the register allocation to what the launch really uses.
   func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
   // Asking for several resident blocks caps ptxas's register allocation.
@@ -668,6 +681,584 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
   return func;
 }
 
+/// The kernel function shell every builder shares: `(ptr, ptr[, ptr])`,
+/// known launch sizes and `.maxntid`.
+gpu::GPUFuncOp makeKernelFunc(OpBuilder &outer, Location loc, StringRef name, int64_t args,
+                              int64_t grid, int64_t threads, TypeRange workgroup) {
+  auto ptr = LLVM::LLVMPointerType::get(outer.getContext());
+  SmallVector<Type> inputs(args, ptr);
+  auto func = gpu::GPUFuncOp::create(outer, loc, name, outer.getFunctionType(inputs, {}),
+                                     workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
+  func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)grid, 1, 1}));
+  func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  return func;
+}
+
+/// Per-token int8 quantization of the activations (lq.matmul act(8)), one
+/// block per row: `q[m, k] = clamp(roundeven(x[m, k] / s_m), -127, 127)`,
+/// `s_m = max_k |x[m, k]| / 127` (1 for an all-zero row), in f32 exactly as
+/// lq-expand's reference computes it. Writes int8 codes `[M, K]` at offset 0
+/// of the scratch buffer and the f32 scales at `plan.qScalesOffset`.
+gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
+                                   const W4Plan &plan) {
+  MLIRContext *ctx = outer.getContext();
+  OpBuilder::InsertionGuard guard(outer);
+  outer.setInsertionPointToEnd(kernels.getBody());
+  const int64_t T = plan.quantThreads, warps = T / 32;
+  auto smemType = MemRefType::get({warps}, outer.getF32Type(), AffineMap(),
+                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+  auto func = makeKernelFunc(outer, loc, plan.quantName, 2, plan.batch, T, {smemType});
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Emit e{b, loc};
+  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
+  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
+  Value qg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
+  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value row = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  const int64_t perVec = plan.f32Input ? 4 : 8; // elements per 128-bit load
+  const int64_t nvec = plan.cols / perVec, nv = (nvec + T - 1) / T;
+  VectorType v4i32 = e.v4i32();
+  // All of the thread's loads first (clamped duplicates do not change the
+  // maximum), so the row is read with one memory latency.
+  SmallVector<SmallVector<Value>> vals;
+  SmallVector<Value> vecIndex;
+  Value absMax = e.f32(0.0);
+  for (int64_t v = 0; v < nv; ++v) {
+    Value vi = e.add(tid, e.c32(v * T));
+    vecIndex.push_back(vi);
+    Value vc = arith::MinUIOp::create(b, loc, vi, e.c32(nvec - 1));
+    Value raw = e.load(v4i32, e.gep(xg, v4i32, e.add(e.mul(row, e.c32(nvec)), vc)), 16);
+    SmallVector<Value> elems;
+    if (plan.f32Input) {
+      Value f = e.bitcast(VectorType::get({4}, f32), raw);
+      for (int64_t i = 0; i < 4; ++i)
+        elems.push_back(e.extract(f, i));
+    } else {
+      Value h = e.bitcast(VectorType::get({8}, b.getF16Type()), raw);
+      Value f = arith::ExtFOp::create(b, loc, VectorType::get({8}, f32), h);
+      for (int64_t i = 0; i < 8; ++i)
+        elems.push_back(e.extract(f, i));
+    }
+    // |x| by clearing the sign bit (convert-gpu-to-nvvm takes no llvm.fabs).
+    for (Value x : elems) {
+      Value bits = e.band(e.bitcast(b.getI32Type(), x), 0x7FFFFFFF);
+      absMax = arith::MaximumFOp::create(b, loc, absMax, e.bitcast(f32, bits));
+    }
+    vals.push_back(elems);
+  }
+  for (int64_t off = 16; off >= 1; off /= 2) {
+    Value other = gpu::ShuffleOp::create(b, loc, absMax, e.c32(off), e.c32(32),
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    absMax = arith::MaximumFOp::create(b, loc, absMax, other);
+  }
+  Value smem = func.getWorkgroupAttributions().front();
+  Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
+  {
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, e.c32(0));
+    auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    memref::StoreOp::create(b, loc, absMax, smem, ValueRange{e.toIndex(warp)});
+  }
+  gpu::BarrierOp::create(b, loc);
+  absMax = e.f32(0.0);
+  for (int64_t w = 0; w < warps; ++w)
+    absMax = arith::MaximumFOp::create(b, loc, absMax,
+                                       memref::LoadOp::create(b, loc, smem, ValueRange{e.idx(w)}));
+  Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, absMax, e.f32(0.0));
+  Value scale = arith::SelectOp::create(
+      b, loc, isZero, e.f32(1.0), arith::DivFOp::create(b, loc, absMax, e.f32(127.0)));
+  Type store = plan.f32Input ? b.getI32Type() : b.getI64Type();
+  for (int64_t v = 0; v < nv; ++v) {
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, vecIndex[v], e.c32(nvec));
+    auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    SmallVector<Value> codes;
+    for (Value x : vals[v]) {
+      // Clamping first leaves the result unchanged, and then adding and
+      // subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even,
+      // exactly (roundeven without a libdevice call).
+      Value q = arith::DivFOp::create(b, loc, x, scale);
+      q = arith::MaximumFOp::create(b, loc, q, e.f32(-127.0));
+      q = arith::MinimumFOp::create(b, loc, q, e.f32(127.0));
+      q = arith::AddFOp::create(b, loc, q, e.f32(12582912.0));
+      q = arith::SubFOp::create(b, loc, q, e.f32(12582912.0));
+      codes.push_back(arith::FPToSIOp::create(b, loc, i8, q));
+    }
+    Value packed = e.bitcast(store, vector::FromElementsOp::create(
+                                        b, loc, VectorType::get({perVec}, i8), codes));
+    Value at = e.add(e.mul(row, e.c32(nvec)), vecIndex[v]);
+    LLVM::StoreOp::create(b, loc, packed, e.gep(qg, store, at), perVec);
+  }
+  {
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, e.c32(0));
+    auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value scales = e.gep(qg, b.getI8Type(), e.c32(plan.qScalesOffset));
+    LLVM::StoreOp::create(b, loc, scale, e.gep(scales, f32, row), 4);
+  }
+  b.setInsertionPointToEnd(&func.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+/// W4A8 GEMM: int8 activations (from buildActQuantKernel) times symmetric
+/// 4-bit weights on mma.sync.m16n8k32 (s8 x s8 -> s32). A block has
+/// rowWarps x kWarps warps: warp (rw, kw) owns row tile rowBlock * rowWarps
+/// + rw and chunks kw, kw + kWarps, ...; the rowWarps warps that share
+/// chunks read the same activations at about the same time (L1 hits). Each
+/// block covers nTiles batch tiles of 8 rows; batch blocks of one row block
+/// are neighbours in the grid, so the weight they all read comes from L2
+/// after the first. Nibbles become int8 registers of 16 (q - 8) with one
+/// shift and one AND each; products are summed exactly in int32, converted
+/// and scaled per chunk (groups) or once (per-channel), then multiplied by
+/// the token scale and 1/16.
+gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
+                               const W4Plan &plan) {
+  MLIRContext *ctx = outer.getContext();
+  OpBuilder::InsertionGuard guard(outer);
+  outer.setInsertionPointToEnd(kernels.getBody());
+  const int64_t RW = plan.rowWarps, KW = plan.kWarps, NB = plan.nTiles, C = plan.chunks;
+  const int64_t BB = plan.batchBlocks, threads = plan.threads, BM = 8 * NB, RT = plan.warpTiles;
+  const bool grouped = plan.groups > 1;
+  auto smemType = MemRefType::get({RW * KW * RT * NB * 32 * 4}, outer.getF32Type(), AffineMap(),
+                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+  auto func = makeKernelFunc(outer, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
+  if (plan.minBlocks > 0)
+    func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(plan.minBlocks));
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Emit e{b, loc};
+  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
+  Value qg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
+  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
+  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(2));
+  Type f32 = b.getF32Type(), i32 = e.i32();
+  VectorType v4i32 = e.v4i32(), v2f16 = e.v2f16();
+  auto v2f32 = VectorType::get({2}, f32);
+
+  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value bid = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
+  Value g = e.shr(lane, 2), t = e.band(lane, 3);
+  Value rowBlock = arith::DivUIOp::create(b, loc, bid, e.c32(BB));
+  Value bb = arith::RemUIOp::create(b, loc, bid, e.c32(BB));
+  Value rw = arith::RemUIOp::create(b, loc, warp, e.c32(RW));
+  Value kw = arith::DivUIOp::create(b, loc, warp, e.c32(RW));
+  // The warp's RT row tiles share every activation fragment.
+  Value tile0 = e.mul(e.add(e.mul(rowBlock, e.c32(RW)), rw), e.c32(RT));
+  Value batchBase = e.mul(bb, e.c32(BM));
+
+  // Activation rows (clamped: padding columns read a real row and are
+  // never stored), in units of 16 bytes.
+  SmallVector<Value> xRowBase;
+  for (int64_t nt = 0; nt < NB; ++nt) {
+    Value r = e.add(batchBase, e.add(g, e.c32(nt * 8)));
+    r = arith::MinUIOp::create(b, loc, r, e.c32(plan.batch - 1));
+    xRowBase.push_back(e.add(e.mul(r, e.c32(plan.cols / 16)), t));
+  }
+  Value codesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.codesOffset));
+  Value scalesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.scalesOffset));
+  SmallVector<Value> codesLane, paramLane;
+  for (int64_t r = 0; r < RT; ++r) {
+    Value tile = e.add(tile0, e.c32(r));
+    codesLane.push_back(e.add(e.mul(tile, e.c32(C * 32)), lane));
+    paramLane.push_back(e.add(e.mul(tile, e.c32(plan.groups * 8)), g));
+  }
+  const int64_t chunksPerGroup = plan.group / ::lq::gpu::kChunkCols;
+
+  auto mmaType = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
+  auto mma = [&](ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c) {
+    Value r = NVVM::MmaOp::create(
+        b, loc, mmaType, a, bFrag, c, {16, 8, 32}, std::nullopt, NVVM::MMAIntOverflow::wrapped,
+        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::s8, NVVM::MMATypes::s8},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{i}));
+    return out;
+  };
+
+  // A unit is UC consecutive chunks: one whole group (up to 256 columns) for
+  // grouped codes, so its int32 sums are converted and scaled once; one
+  // chunk per-channel (the int32 sums run over all of K).
+  const int64_t UC = grouped && chunksPerGroup <= 4 ? chunksPerGroup : 1;
+  const int64_t CU = C / UC;
+  // Weights of a unit: one 128-bit word per lane and chunk, plus the group's
+  // scale pair (rows g, g + 8).
+  auto loadWeights = [&](Value unit) {
+    SmallVector<Value> d; // codes [r][i], then scales [r]
+    for (int64_t r = 0; r < RT; ++r)
+      for (int64_t i = 0; i < UC; ++i) {
+        Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
+        d.push_back(
+            e.load(v4i32, e.gep(codesBase, v4i32, e.add(codesLane[r], e.mul(c, e.c32(32)))), 16));
+      }
+    if (grouped) {
+      Value group = chunksPerGroup == UC
+                        ? unit
+                        : arith::DivUIOp::create(b, loc, unit, e.c32(chunksPerGroup)).getResult();
+      for (int64_t r = 0; r < RT; ++r)
+        d.push_back(
+            e.load(i32, e.gep(scalesBase, i32, e.add(paramLane[r], e.mul(group, e.c32(8)))), 4));
+    }
+    return d;
+  };
+  const int64_t perUnit = RT * UC + (grouped ? RT : 0);
+  Value zeroI = e.c32(0), zeroF = e.f32(0.0);
+  // |sum| over a unit (at most 256 columns) is below 16 * 8 * 127 * 256 <
+  // 2^22: adding it to the bits of 1.5 * 2^23 and subtracting 1.5 * 2^23 as
+  // a float converts it exactly at full rate (I2F runs at a quarter).
+  Value magicBits = e.c32(0x4B400000);
+  Value magic = e.f32(12582912.0);
+  auto toF32 = [&](Value v) -> Value {
+    return arith::SubFOp::create(b, loc, e.bitcast(f32, e.add(v, magicBits)), magic);
+  };
+  // acc: NB * 4 values, f32 (grouped) or i32 (per-channel).
+  auto computeUnit = [&](ArrayRef<Value> d, Value unit, SmallVector<Value> acc) {
+    SmallVector<Value> part(RT * NB * 4, zeroI);
+    SmallVector<Value> &sum = grouped ? part : acc;
+    for (int64_t i = 0; i < UC; ++i) {
+      Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
+      SmallVector<Value> x;
+      for (int64_t nt = 0; nt < NB; ++nt)
+        x.push_back(e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))), 16));
+      for (int64_t j = 0; j < 2; ++j)
+        for (int64_t r = 0; r < RT; ++r) {
+          SmallVector<Value> a;
+          for (int64_t h = 0; h < 2; ++h) {
+            Value w = e.extract(d[r * UC + i], 2 * j + h);
+            Value shifted = arith::ShLIOp::create(b, loc, w, e.c32(4));
+            a.push_back(e.band(shifted, (int64_t)0xF0F0F0F0)); // row g
+            a.push_back(e.band(w, (int64_t)0xF0F0F0F0));       // row g + 8
+          }
+          for (int64_t nt = 0; nt < NB; ++nt) {
+            SmallVector<Value> bFrag = {e.extract(x[nt], 2 * j), e.extract(x[nt], 2 * j + 1)};
+            int64_t at = (r * NB + nt) * 4;
+            SmallVector<Value> cc(sum.begin() + at, sum.begin() + at + 4);
+            cc = mma(a, bFrag, cc);
+            std::copy(cc.begin(), cc.end(), sum.begin() + at);
+          }
+        }
+    }
+    if (grouped)
+      for (int64_t r = 0; r < RT; ++r) {
+        Value s = arith::ExtFOp::create(b, loc, v2f32, e.bitcast(v2f16, d[RT * UC + r]));
+        Value sG = e.extract(s, 0), sG8 = e.extract(s, 1);
+        for (int64_t i = r * NB * 4; i < (r + 1) * NB * 4; ++i)
+          acc[i] = e.fma(i % 4 < 2 ? sG : sG8, toF32(part[i]), acc[i]);
+      }
+    return acc;
+  };
+
+  // Units kw, kw + KW, ...: U per iteration, the next iteration's weights
+  // loaded before this one's math.
+  const int64_t U = std::max<int64_t>(1, plan.unroll / UC);
+  Value count = e.add(arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, e.c32(CU - 1), kw),
+                                             e.c32(KW)),
+                      e.c32(1));
+  Value mainIters = arith::DivUIOp::create(b, loc, count, e.c32(U));
+  auto unitOf = [&](Value iter, int64_t u) {
+    Value c = e.add(kw, e.mul(e.add(e.mul(iter, e.c32(U)), e.c32(u)), e.c32(KW)));
+    return arith::MinUIOp::create(b, loc, c, e.c32(CU - 1)).getResult();
+  };
+  auto loadSet = [&](Value iter) {
+    SmallVector<Value> v;
+    for (int64_t u = 0; u < U; ++u)
+      llvm::append_range(v, loadWeights(unitOf(iter, u)));
+    return v;
+  };
+  const int64_t numAcc = RT * NB * 4;
+  SmallVector<Value> init(numAcc, grouped ? zeroF : zeroI);
+  SmallVector<Value> loopInit = init;
+  llvm::append_range(loopInit, loadSet(e.c32(0)));
+  auto mainLoop = scf::ForOp::create(
+      b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), loopInit,
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value iter = e.toI32(iv);
+        SmallVector<Value> next = loadSet(e.add(iter, e.c32(1)));
+        SmallVector<Value> acc(args.take_front(numAcc));
+        ValueRange cur = args.drop_front(numAcc);
+        for (int64_t u = 0; u < U; ++u)
+          acc = computeUnit(SmallVector<Value>(cur.slice(u * perUnit, perUnit)), unitOf(iter, u),
+                            acc);
+        llvm::append_range(acc, next);
+        scf::YieldOp::create(b, l, acc);
+      });
+  auto tailLoop = scf::ForOp::create(
+      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1),
+      ValueRange(mainLoop.getResults().take_front(numAcc)),
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value unit = e.add(kw, e.mul(e.toI32(iv), e.c32(KW)));
+        scf::YieldOp::create(b, l, computeUnit(loadWeights(unit), unit,
+                                               SmallVector<Value>(args.begin(), args.end())));
+      });
+  SmallVector<Value> acc(tailLoop.getResults().begin(), tailLoop.getResults().end());
+  if (!grouped)
+    for (Value &v : acc)
+      v = arith::SIToFPOp::create(b, loc, f32, v);
+
+  // Partial sums to shared memory ([rw][kw][r][nt][lane][4]), then thread s
+  // sums output s over the kWarps warps: consecutive threads, consecutive
+  // rows of y.
+  Value smem = func.getWorkgroupAttributions().front();
+  auto v4f32 = VectorType::get({4}, f32);
+  for (int64_t rn = 0; rn < RT * NB; ++rn) {
+    Value slot = e.add(e.mul(e.add(e.mul(e.add(e.mul(rw, e.c32(KW)), kw), e.c32(RT * NB)), e.c32(rn)),
+                             e.c32(32)),
+                       lane);
+    Value vec = vector::FromElementsOp::create(b, loc, v4f32, ArrayRef<Value>(acc).slice(rn * 4, 4));
+    vector::StoreOp::create(b, loc, vec, smem, ValueRange{e.toIndex(e.mul(slot, e.c32(4)))});
+  }
+  gpu::BarrierOp::create(b, loc);
+  Value qScales = e.gep(qg, b.getI8Type(), e.c32(plan.qScalesOffset));
+  auto outLoop = scf::ForOp::create(b, loc, e.toIndex(tid), e.idx(RW * RT * 16 * BM), e.idx(threads));
+  OpBuilder::InsertionGuard g2(b);
+  b.setInsertionPointToStart(outLoop.getBody());
+  Value s = e.toI32(outLoop.getInductionVar());
+  Value r = e.band(s, 15), rest = e.shr(s, 4);
+  Value ml = arith::RemUIOp::create(b, loc, rest, e.c32(BM));
+  Value rt = arith::DivUIOp::create(b, loc, rest, e.c32(BM)); // rw * RT + r
+  Value orw = arith::DivUIOp::create(b, loc, rt, e.c32(RT));
+  Value ort = arith::RemUIOp::create(b, loc, rt, e.c32(RT));
+  Value m = e.add(batchBase, ml);
+  Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, e.c32(plan.batch));
+  auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  // Output (row r, batch column ml) sits in lane (r % 8) * 4 + (ml % 8) / 2,
+  // accumulator (r / 8) * 2 + ml % 2 of batch tile ml / 8.
+  Value srcLane = e.add(e.mul(e.band(r, 7), e.c32(4)), e.shr(e.band(ml, 7), 1));
+  Value reg = e.add(e.mul(e.shr(r, 3), e.c32(2)), e.band(ml, 1));
+  Value nt = e.shr(ml, 3);
+  Value sum = zeroF;
+  for (int64_t w = 0; w < KW; ++w) {
+    Value wr = e.add(e.mul(e.add(e.mul(orw, e.c32(KW)), e.c32(w)), e.c32(RT)), ort);
+    Value slot = e.add(e.mul(e.add(e.mul(wr, e.c32(NB)), nt), e.c32(32)), srcLane);
+    Value v = memref::LoadOp::create(b, loc, smem,
+                                     ValueRange{e.toIndex(e.add(e.mul(slot, e.c32(4)), reg))});
+    sum = arith::AddFOp::create(b, loc, sum, v);
+  }
+  Value otile = e.add(e.mul(rowBlock, e.c32(RW * RT)), rt);
+  if (!grouped) {
+    Value at = e.add(e.mul(otile, e.c32(16)), e.add(e.mul(e.band(r, 7), e.c32(2)), e.shr(r, 3)));
+    Value ws = e.load(b.getF16Type(), e.gep(scalesBase, b.getF16Type(), at), 2);
+    sum = arith::MulFOp::create(b, loc, sum, arith::ExtFOp::create(b, loc, f32, ws));
+  }
+  // Codes were 16 (q - 8): the 1/16 is exact.
+  Value xs = e.load(f32, e.gep(qScales, f32, m), 4);
+  sum = arith::MulFOp::create(b, loc, sum, arith::MulFOp::create(b, loc, xs, e.f32(1.0 / 16)));
+  Value at = e.add(e.mul(m, e.c32(plan.rows)), e.add(e.mul(otile, e.c32(16)), r));
+  LLVM::StoreOp::create(b, loc, sum, e.gep(yg, f32, at), 4);
+  b.setInsertionPointToEnd(&func.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+/// PVQ GEMV: one warp per output row. A lane loads 4 group indices with one
+/// 128-bit access, walks the enumeration of each (docs/Layout.md) with the
+/// N(d, k) table in shared memory, and accumulates x . y in f32 for every
+/// batch row; the group's amp / ||y|| scales that dot product once. Warps
+/// reduce with shuffles.
+gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
+                              const W4Plan &plan) {
+  MLIRContext *ctx = outer.getContext();
+  OpBuilder::InsertionGuard guard(outer);
+  outer.setInsertionPointToEnd(kernels.getBody());
+  const ::lq::PVQEncoding &enc = plan.pvqEnc;
+  const ::lq::gpu::PVQBlob &blob = plan.pblob;
+  const int64_t D = enc.dim, P = enc.pulses, M = plan.batch, threads = plan.threads;
+  const int64_t groups = plan.cols / D, ampGroups = plan.cols / enc.ampGroup;
+  const int64_t loads = groups / ::lq::gpu::kPVQGroupsPerLoad;
+  auto smemType = MemRefType::get({blob.tableWords + blob.sqrtWords}, outer.getI32Type(), AffineMap(),
+                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+  auto func = makeKernelFunc(outer, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Emit e{b, loc};
+  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
+  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
+  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
+  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(2));
+  Type f32 = b.getF32Type(), i32 = e.i32(), i8 = b.getI8Type();
+  VectorType v4i32 = e.v4i32();
+  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value bid = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
+  Value row = e.add(e.mul(bid, e.c32(threads / 32)), warp);
+
+  // The table to shared memory.
+  Value table = func.getWorkgroupAttributions().front();
+  Value tableBase = e.gep(wg, i8, e.c32(blob.tableOffset));
+  {
+    // N(d, k), then the norms (f32 bits).
+    auto copy = scf::ForOp::create(b, loc, e.toIndex(tid),
+                                   e.idx(blob.tableWords + blob.sqrtWords), e.idx(threads));
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(copy.getBody());
+    Value i = copy.getInductionVar();
+    memref::StoreOp::create(b, loc, e.load(i32, e.gep(tableBase, i32, e.toI32(i)), 4), table,
+                            ValueRange{i});
+  }
+  gpu::BarrierOp::create(b, loc);
+  auto lookup = [&](int64_t d, Value k) {
+    return memref::LoadOp::create(b, loc, table,
+                                  ValueRange{e.toIndex(e.add(k, e.c32(d * (P + 1))))})
+        .getResult();
+  };
+  Value codesRow = e.mul(row, e.c32(loads));
+  Value codesBase = e.gep(wg, i8, e.c32(blob.codesOffset));
+  Value ampsRow = e.gep(e.gep(wg, i8, e.c32(blob.ampsOffset)), i8, e.mul(row, e.c32(ampGroups)));
+  Value step = e.load(f32, e.gep(e.gep(wg, i8, e.c32(blob.stepsOffset)), f32, row), 4);
+  const int64_t xVecs = plan.f32Input ? D / 4 : D / 8; // 128-bit loads per group and batch row
+  auto ult = [&](Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y).getResult();
+  };
+  auto select = [&](Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y).getResult();
+  };
+
+  // One group: decode y, then acc[m] += (amp / ||y||) * sum_i x[m, i] y_i.
+  auto decodeGroup = [&](Value index, Value gi, SmallVector<Value> acc) {
+    Value k = e.c32(P);
+    SmallVector<Value> ys;
+    Value sumSq = e.c32(0);
+    for (int64_t i = 0; i < D; ++i) {
+      int64_t rest = D - 1 - i;
+      Value y;
+      if (rest == 0) {
+        // The last position takes the remaining pulses: +k (index 0) or -k.
+        Value neg = arith::SubIOp::create(b, loc, e.c32(0), k);
+        y = select(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, e.c32(0)), k, neg);
+      } else {
+        Value zeroBlock = lookup(rest, k);
+        Value isZero = ult(index, zeroBlock);
+        auto ifOp = scf::IfOp::create(
+            b, loc, isZero,
+            [&](OpBuilder &tb, Location l) {
+              scf::YieldOp::create(tb, l, ValueRange{e.c32(0), index});
+            },
+            [&](OpBuilder &eb, Location l) {
+              OpBuilder::InsertionGuard g2(b);
+              b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
+              Value idx0 = arith::SubIOp::create(b, loc, index, zeroBlock);
+              // For m = 1, 2, ...: the +m block then the -m block, each
+              // N(rest, k - m) long.
+              auto loop = scf::WhileOp::create(
+                  b, loc, TypeRange{i32, i32, i32}, ValueRange{idx0, e.c32(1), e.c32(0)},
+                  [&](OpBuilder &wb, Location wl, ValueRange args) {
+                    OpBuilder::InsertionGuard g3(b);
+                    b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
+                    Value block = lookup(rest, arith::SubIOp::create(b, loc, k, args[1]));
+                    Value twice = arith::ShLIOp::create(b, loc, block, e.c32(1));
+                    // m < k bounds the walk even for an index outside the
+                    // codebook.
+                    Value more = arith::AndIOp::create(
+                        b, loc,
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, args[0], twice),
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, args[1], k));
+                    scf::ConditionOp::create(b, wl, more, ValueRange{args[0], args[1], block});
+                  },
+                  [&](OpBuilder &wb, Location wl, ValueRange args) {
+                    OpBuilder::InsertionGuard g3(b);
+                    b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
+                    Value twice = arith::ShLIOp::create(b, loc, args[2], e.c32(1));
+                    scf::YieldOp::create(b, wl, ValueRange{arith::SubIOp::create(b, loc, args[0], twice),
+                                                           e.add(args[1], e.c32(1)), args[2]});
+                  });
+              // The before region re-reads the block for the final m.
+              Value idx = loop.getResult(0), m = loop.getResult(1), block = loop.getResult(2);
+              Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, idx, block);
+              Value yv = select(neg, arith::SubIOp::create(b, loc, e.c32(0), m), m);
+              Value left = select(neg, arith::SubIOp::create(b, loc, idx, block), idx);
+              scf::YieldOp::create(b, l, ValueRange{yv, left});
+            });
+        y = ifOp.getResult(0);
+        index = ifOp.getResult(1);
+      }
+      Value mag = arith::MaxSIOp::create(b, loc, y, arith::SubIOp::create(b, loc, e.c32(0), y));
+      k = arith::SubIOp::create(b, loc, k, mag);
+      sumSq = e.add(sumSq, e.mul(y, y));
+      ys.push_back(arith::SIToFPOp::create(b, loc, f32, y));
+    }
+    // amp = (a + 1) * step, as the reference decoder computes it.
+    Value ampGroup = arith::DivUIOp::create(b, loc, gi, e.c32(enc.ampGroup / D));
+    Value code = arith::ExtUIOp::create(b, loc, i32, e.load(i8, e.gep(ampsRow, i8, ampGroup), 1));
+    Value amp = arith::MulFOp::create(
+        b, loc, arith::UIToFPOp::create(b, loc, f32, e.add(code, e.c32(1))), step);
+    // sqrt((float) sumSq) from the blob's table: the reference decoder's
+    // value, bit for bit.
+    Value norm = arith::BitcastOp::create(
+        b, loc, f32,
+        memref::LoadOp::create(b, loc, table,
+                               ValueRange{e.toIndex(e.add(sumSq, e.c32(blob.tableWords)))}));
+    Value factor = arith::DivFOp::create(b, loc, amp, norm);
+    for (int64_t mm = 0; mm < M; ++mm) {
+      Value dot = e.f32(0.0);
+      Value first = e.mul(e.add(e.mul(e.c32(mm), e.c32(groups)), gi), e.c32(xVecs));
+      for (int64_t v = 0; v < xVecs; ++v) {
+        Value raw = e.load(v4i32, e.gep(xg, v4i32, e.add(first, e.c32(v))), 16);
+        SmallVector<Value> xs;
+        if (plan.f32Input) {
+          Value f = e.bitcast(VectorType::get({4}, f32), raw);
+          for (int64_t q = 0; q < 4; ++q)
+            xs.push_back(e.extract(f, q));
+        } else {
+          Value f = arith::ExtFOp::create(b, loc, VectorType::get({8}, f32),
+                                          e.bitcast(VectorType::get({8}, b.getF16Type()), raw));
+          for (int64_t q = 0; q < 8; ++q)
+            xs.push_back(e.extract(f, q));
+        }
+        for (auto [q, xv] : llvm::enumerate(xs))
+          dot = e.fma(xv, ys[v * xs.size() + q], dot);
+      }
+      acc[mm] = e.fma(dot, factor, acc[mm]);
+    }
+    return acc;
+  };
+
+  SmallVector<Value> init(M, e.f32(0.0));
+  auto loop = scf::ForOp::create(
+      b, loc, e.toIndex(lane), e.idx(loads), e.idx(32), init,
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value it = e.toI32(iv);
+        Value words = e.load(v4i32, e.gep(codesBase, v4i32, e.add(codesRow, it)), 16);
+        SmallVector<Value> acc(args.begin(), args.end());
+        for (int64_t u = 0; u < ::lq::gpu::kPVQGroupsPerLoad; ++u)
+          acc = decodeGroup(e.extract(words, u),
+                            e.add(e.mul(it, e.c32(::lq::gpu::kPVQGroupsPerLoad)), e.c32(u)), acc);
+        scf::YieldOp::create(b, l, acc);
+      });
+  SmallVector<Value> acc(loop.getResults().begin(), loop.getResults().end());
+  for (int64_t off = 16; off >= 1; off /= 2)
+    for (Value &v : acc)
+      v = arith::AddFOp::create(b, loc, v,
+                                gpu::ShuffleOp::create(b, loc, v, e.c32(off), e.c32(32),
+                                                       gpu::ShuffleMode::XOR)
+                                    .getShuffleResult());
+  // Lane m stores batch row m.
+  for (int64_t mm = 0; mm < M; ++mm) {
+    Value mine = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, e.c32(mm % 32));
+    auto ifOp = scf::IfOp::create(b, loc, mine, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value at = e.add(e.mul(e.c32(mm), e.c32(plan.rows)), row);
+    LLVM::StoreOp::create(b, loc, acc[mm], e.gep(yg, f32, at), 4);
+  }
+  b.setInsertionPointToEnd(&func.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
 /// A host pointer value (!llvm.ptr) to the data of `memref`.
 Value pointerOf(OpBuilder &b, Location loc, Value memref) {
   Value i = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
@@ -699,7 +1290,7 @@ private:
   /// the packed weight, uploaded on first use and kept for the process.
   func::FuncOp buildWeightUpload(Location loc, const W4Plan &plan);
   void lowerMatmul(MatmulOp op, Value input, const W4Plan &plan, gpu::GPUFuncOp kernel,
-                   func::FuncOp upload);
+                   gpu::GPUFuncOp quant, func::FuncOp upload);
 
   gpu::GPUModuleOp kernels;
   unsigned counter = 0;
@@ -727,15 +1318,17 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *uniform = std::get_if<::lq::UniformEncoding>(&enc);
   auto *binary = std::get_if<::lq::BinaryEncoding>(&enc);
-  if (!uniform && !binary)
-    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for ")
-           << type.getEncoding() << " weights yet (only 4-bit uniform and binary codes)";
-  if (op.getActBits())
-    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for quantized activations (act(")
-           << *op.getActBits() << ")) yet";
+  auto *pvq = std::get_if<::lq::PVQEncoding>(&enc);
+  std::optional<int64_t> act = op.getActBits();
+  if (act && (*act != 8 || !uniform))
+    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for act(")
+           << *act << ") with " << type.getEncoding()
+           << " weights (quantized activations: act(8) with 4-bit uniform codes, W4A8)";
   std::optional<std::string> why =
-      uniform ? ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols())
-              : ::lq::gpu::checkBinaryTiling(*binary, type.getRows(), type.getCols());
+      act       ? ::lq::gpu::checkW4A8Tiling(*uniform, type.getRows(), type.getCols())
+      : uniform ? ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols())
+      : binary  ? ::lq::gpu::checkBinaryTiling(*binary, type.getRows(), type.getCols())
+                : ::lq::gpu::checkPVQTiling(*pvq, type.getRows(), type.getCols());
   if (why)
     return op.emitOpError("cannot be tiled for the GPU: ") << *why;
 
@@ -758,6 +1351,91 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   p.rows = type.getRows();
   p.cols = type.getCols();
   p.batch = inputType.getNumElements() / p.cols;
+  p.f32Input = f32Input;
+  p.minBlocks = minBlocksPerSM;
+  if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
+      p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
+    return op.emitOpError("is too large for the kernel's 32-bit addressing");
+  if (pvq) {
+    p.pvq = true;
+    p.pvqEnc = *pvq;
+    p.group = pvq->dim;
+    p.groups = p.cols / pvq->dim;
+    if (pvq->dim % (f32Input ? 4 : 8) != 0)
+      return op.emitOpError("the PVQ GPU kernel needs groups of a multiple of ")
+             << (f32Input ? 4 : 8) << " dimensions (128-bit activation loads), not "
+             << pvq->dim;
+    if (p.batch < 1 || p.batch > 8)
+      return op.emitOpError("batch ") << p.batch << " is outside the PVQ GEMV kernel's 1..8 rows";
+    int64_t w = warps > 0 ? (int64_t)warps : 8;
+    while (p.rows % w != 0)
+      --w;
+    p.warps = w;
+    p.threads = 32 * w;
+    p.grid = p.rows / w;
+    return p;
+  }
+  if (act) {
+    p.w4a8 = true;
+    p.group = uniform->group;
+    p.groups = p.cols / p.group;
+    p.symmetric = true;
+    p.chunks = p.cols / ::lq::gpu::kChunkCols;
+    if (p.groups == 1 && p.cols > 131072)
+      return op.emitOpError("K = ") << p.cols
+                                    << " could overflow the W4A8 kernel's int32 per-channel sums";
+    const int64_t K = p.cols, perVec = f32Input ? 4 : 8;
+    if ((K / perVec + p.quantThreads - 1) / p.quantThreads > 16)
+      return op.emitOpError("K = ") << K << " is too long for the activation quantization kernel "
+                                    << "(at most " << 16 * p.quantThreads * perVec << ")";
+    // A warp holds RT row tiles x NB batch tiles of 8 rows (RT * NB <= 8
+    // accumulator tiles); larger batches take several blocks per row block.
+    int64_t tiles = (p.batch + 7) / 8;
+    int64_t nRowTiles = p.rows / 16;
+    int64_t rt = rowTiles > 0 ? (int64_t)rowTiles : (p.batch > 16 ? 2 : 1);
+    rt = std::min<int64_t>(rt, 8);
+    while (nRowTiles % rt != 0)
+      --rt;
+    p.warpTiles = rt;
+    p.nTiles = std::min<int64_t>({tiles, std::max<int64_t>(1, (int64_t)maxBatchTiles),
+                                  std::max<int64_t>(1, 8 / rt)});
+    p.batchBlocks = (tiles + p.nTiles - 1) / p.nTiles;
+    // Row warps share activation loads; K warps fill the machine when there
+    // are few row tiles. Measured on H200: 8 row warps win for large N
+    // (28672) and batches above 64, 2 for smaller N up to batch 64.
+    int64_t rw = rowWarps > 0 ? (int64_t)rowWarps : (p.rows >= 16384 || p.batch > 64 ? 8 : 2);
+    while ((nRowTiles / rt) % rw != 0)
+      --rw;
+    // K warps: enough warps in flight (about 16 per SM of an H100) when
+    // there are few row blocks, at most 16 warps per block.
+    int64_t blocks = nRowTiles / rt / rw * p.batchBlocks;
+    // The kernel's K units: a group of up to 4 chunks, else a chunk.
+    int64_t chunksPerGroup = p.group / ::lq::gpu::kChunkCols;
+    int64_t units = p.groups > 1 && chunksPerGroup <= 4 ? p.chunks / chunksPerGroup : p.chunks;
+    int64_t kw = warps > 0 ? (int64_t)warps : 1;
+    if (warps == 0)
+      while (kw * 2 * rw <= 16 && kw * 2 <= units && blocks * rw * kw < 132 * 16)
+        kw *= 2;
+    kw = std::min(kw, units);
+    // The reduction buffer must fit static shared memory (48 KB).
+    while (kw > 1 && rw * kw * rt * p.nTiles * 512 > 48 * 1024)
+      kw = (kw + 1) / 2;
+    while (rw > 1 && rw * kw * rt * p.nTiles * 512 > 48 * 1024)
+      do
+        --rw;
+      while ((nRowTiles / rt) % rw != 0);
+    if (rw * kw > 32)
+      return op.emitOpError("row-warps x warps = ") << rw * kw << " is over 32 warps per block";
+    p.rowWarps = rw;
+    p.kWarps = kw;
+    p.warps = rw * kw;
+    p.threads = 32 * p.warps;
+    p.grid = nRowTiles / rt / rw * p.batchBlocks;
+    p.unroll = std::max<int64_t>(1, unroll / (p.nTiles * rt > 4 ? 2 : 1));
+    p.scratchBytes = (p.batch * K + 255) / 256 * 256 + (p.batch * 4 + 255) / 256 * 256;
+    p.qScalesOffset = (p.batch * K + 255) / 256 * 256;
+    return p;
+  }
   p.binary = binary != nullptr;
   p.planes = binary ? binary->planes : 0;
   p.group = uniform ? uniform->group : binary->group;
@@ -782,6 +1460,8 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
                                        (p.planes >= 3 ? 2 : 1));
   p.prefetch = prefetch;
   p.minBlocks = minBlocksPerSM;
+  p.threads = 32 * p.warps;
+  p.grid = p.rows / 16;
   p.stages = binary ? 0 : stages == 1 ? 2 : stages; // the ring holds W4 chunks
   // The ring must fit static shared memory next to the reduction buffer.
   auto ringBytes = [&] {
@@ -854,7 +1534,8 @@ func::FuncOp LowerToNVPTXPass::buildWeightUpload(Location loc, const W4Plan &pla
 }
 
 void LowerToNVPTXPass::lowerMatmul(MatmulOp op, Value input, const W4Plan &plan,
-                                   gpu::GPUFuncOp kernel, func::FuncOp upload) {
+                                   gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+                                   func::FuncOp upload) {
   MLIRContext *ctx = &getContext();
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -877,11 +1558,28 @@ void LowerToNVPTXPass::lowerMatmul(MatmulOp op, Value input, const W4Plan &plan,
                                    ValueRange{});
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
   Value one = c(1);
+  Value kernelX = pointerOf(b, loc, xDev.getMemref());
+  Value ready = yDev.getAsyncToken();
+  Value scratch;
+  if (quant) {
+    // W4A8: int8 activations and their scales in a scratch buffer.
+    auto scratchType = MemRefType::get({plan.scratchBytes}, b.getI8Type());
+    auto alloc = gpu::AllocOp::create(b, loc, scratchType, tokenType, ValueRange{ready},
+                                      ValueRange{}, ValueRange{});
+    scratch = alloc.getMemref();
+    kernelX = pointerOf(b, loc, scratch);
+    ready = gpu::LaunchFuncOp::create(
+                b, loc, quant, gpu::KernelDim3{c(plan.batch), one, one},
+                gpu::KernelDim3{c(plan.quantThreads), one, one}, Value(),
+                ValueRange{pointerOf(b, loc, xDev.getMemref()), kernelX}, tokenType,
+                ValueRange{alloc.getAsyncToken()})
+                .getAsyncToken();
+  }
   auto launch = gpu::LaunchFuncOp::create(
-      b, loc, kernel, gpu::KernelDim3{c(plan.rows / 16), one, one},
-      gpu::KernelDim3{c(32 * plan.warps), one, one}, Value(),
-      ValueRange{pointerOf(b, loc, xDev.getMemref()), weight, pointerOf(b, loc, yDev.getMemref())},
-      tokenType, ValueRange{yDev.getAsyncToken()});
+      b, loc, kernel, gpu::KernelDim3{c(plan.grid), one, one},
+      gpu::KernelDim3{c(plan.threads), one, one}, Value(),
+      ValueRange{kernelX, weight, pointerOf(b, loc, yDev.getMemref())}, tokenType,
+      ValueRange{ready});
   Value yHost = memref::AllocOp::create(b, loc, yType);
   Value t2 = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{launch.getAsyncToken()}, yHost,
                                    yDev.getMemref())
@@ -890,6 +1588,8 @@ void LowerToNVPTXPass::lowerMatmul(MatmulOp op, Value input, const W4Plan &plan,
                  .getAsyncToken();
   Value t4 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t3}, yDev.getMemref())
                  .getAsyncToken();
+  if (scratch)
+    t4 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t4}, scratch).getAsyncToken();
   gpu::WaitOp::create(b, loc, Type(), ValueRange{t4});
   Value y = bufferization::ToTensorOp::create(b, loc, resultType, yHost, /*restrict=*/true,
                                               /*writable=*/true);
@@ -917,7 +1617,7 @@ void LowerToNVPTXPass::runOnOperation() {
                                   "f32 accumulation, which needs sm_80 or newer";
     return signalPassFailure();
   }
-  if (warps < 0 || warps > 32 || unroll < 1 || maxBatchTiles < 1 || stages < 0 ||
+  if (warps < 0 || warps > 32 || rowWarps < 0 || rowWarps > 32 || rowTiles < 0 || unroll < 1 || maxBatchTiles < 1 || stages < 0 ||
       minBlocksPerSM < 0) {
     emitError(module.getLoc()) << "lq-lower-to-nvptx: warps must be in 0..32 (0: automatic), "
                                   "unroll and max-batch-tiles at least 1, stages and "
@@ -933,6 +1633,7 @@ void LowerToNVPTXPass::runOnOperation() {
     func::FuncOp func;
     ::lq::gpu::W4Blob blob;
     ::lq::gpu::BinaryBlob bblob;
+    ::lq::gpu::PVQBlob pblob;
   };
   DenseMap<Operation *, Upload> uploads; // packed once per lq.constant
   for (MatmulOp op : matmuls) {
@@ -950,14 +1651,24 @@ void LowerToNVPTXPass::runOnOperation() {
       continue;
     }
     unsigned id = counter++;
-    p->kernelName = (p->binary ? "lq_bin_gemv_" : "lq_w4_gemv_") + std::to_string(id);
+    p->kernelName = (p->binary ? "lq_bin_gemv_"
+                     : p->w4a8 ? "lq_w4a8_gemm_"
+                     : p->pvq  ? "lq_pvq_gemv_"
+                               : "lq_w4_gemv_") +
+                    std::to_string(id);
     while (kernelModule().lookupSymbol(p->kernelName))
       p->kernelName += "_";
+    if (p->w4a8) {
+      p->quantName = "lq_act_quant_" + std::to_string(id);
+      while (kernelModule().lookupSymbol(p->quantName))
+        p->quantName += "_";
+    }
     func::FuncOp upload;
     if (auto it = uploads.find(weight); it != uploads.end()) {
       upload = it->second.func;
       p->blob = it->second.blob;
       p->bblob = it->second.bblob;
+      p->pblob = it->second.pblob;
     } else {
       FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
       if (failed(storage)) {
@@ -967,30 +1678,46 @@ void LowerToNVPTXPass::runOnOperation() {
       ::lq::Encoding enc = weight.getResult().getType().getEncoding().getNumericEncoding();
       if (p->binary)
         p->bblob = ::lq::gpu::packBinary(std::get<::lq::BinaryEncoding>(enc), *storage);
+      else if (p->pvq)
+        p->pblob = ::lq::gpu::packPVQ(std::get<::lq::PVQEncoding>(enc), *storage);
+      else if (p->w4a8)
+        p->blob = ::lq::gpu::packW4A8(std::get<::lq::UniformEncoding>(enc), *storage);
       else
         p->blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), *storage);
       p->weightName = "__lq_gpu_weight_" + std::to_string(id);
       while (symbols.lookup(p->weightName))
         p->weightName += "_";
       upload = buildWeightUpload(weight.getLoc(), *p);
-      uploads[weight] = {upload, p->blob, p->bblob};
+      uploads[weight] = {upload, p->blob, p->bblob, p->pblob};
     }
     OpBuilder kb(&getContext());
-    gpu::GPUFuncOp kernel = buildKernel(kb, op.getLoc(), kernelModule(), *p);
+    gpu::GPUFuncOp kernel = p->w4a8 ? buildW4A8Kernel(kb, op.getLoc(), kernelModule(), *p)
+                            : p->pvq ? buildPVQKernel(kb, op.getLoc(), kernelModule(), *p)
+                                     : buildKernel(kb, op.getLoc(), kernelModule(), *p);
+    gpu::GPUFuncOp quant =
+        p->w4a8 ? buildActQuantKernel(kb, op.getLoc(), kernelModule(), *p) : gpu::GPUFuncOp();
     // Hosts that launch the kernel themselves (quant-bench) read its
     // contract here; docs/GPULayout.md describes the fields.
     auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
     uint64_t print = ::lq::gpu::fingerprint(p->bytes().data(), p->bytes().size());
-    kernel->setAttr("lq.gpu_abi",
-                    kb.getDictionaryAttr({
-                        kb.getNamedAttr("batch", i64(p->batch)),
-                        kb.getNamedAttr("grid", i64(p->rows / 16)),
-                        kb.getNamedAttr("threads", i64(32 * p->warps)),
-                        kb.getNamedAttr("weight_bytes", i64(p->bytes().size())),
-                        kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
-                        kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
-                    }));
-    lowerMatmul(op, input, *p, kernel, upload);
+    SmallVector<NamedAttribute> abi = {
+        kb.getNamedAttr("batch", i64(p->batch)),
+        kb.getNamedAttr("grid", i64(p->grid)),
+        kb.getNamedAttr("threads", i64(p->threads)),
+        kb.getNamedAttr("weight_bytes", i64(p->bytes().size())),
+        kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
+        kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
+    };
+    if (quant) {
+      // W4A8: the quantization kernel runs first, (x, scratch) -> scratch;
+      // the GEMM then reads the scratch buffer in place of x.
+      abi.push_back(kb.getNamedAttr("prologue", kb.getStringAttr(p->quantName)));
+      abi.push_back(kb.getNamedAttr("prologue_grid", i64(p->batch)));
+      abi.push_back(kb.getNamedAttr("prologue_threads", i64(p->quantThreads)));
+      abi.push_back(kb.getNamedAttr("scratch_bytes", i64(p->scratchBytes)));
+    }
+    kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
+    lowerMatmul(op, input, *p, kernel, quant, upload);
   }
   if (failedAny)
     return signalPassFailure();

@@ -381,9 +381,23 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     per-channel or groups that are multiples of 64) with f16 activations (an
     `arith.extf` from f16 feeding the matmul is looked through) or f32
     (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
-    multiple of 256) with f16 activations. Shapes the kernels cannot tile,
-    other encodings (PVQ), quantized activations and unsupported chips are
-    errors.
+    multiple of 256) with f16 activations.
+
+    W4A8 (`act(8)` with symmetric 4-bit codes, any batch): a kernel
+    quantizes each activation row to int8 (the f32 arithmetic of
+    `lq.quantize`) into a scratch buffer; a GEMM kernel expands the int4
+    weights to int8 in registers and runs `mma.sync.m16n8k32` (s8 x s8 ->
+    s32), scaling the int32 sums per group in f32. Blocks of row-warps x
+    warps warps share activation loads; batches above 8 * max-batch-tiles
+    rows take several batch blocks.
+
+    PVQ (`#lq.pvq`, indices of at most 32 bits, batch up to 8): a GEMV on
+    the CUDA cores that walks the enumeration of each index in registers
+    with the N(d, k) table in shared memory and scales each group's dot
+    product by amp / ||y||.
+
+    Shapes the kernels cannot tile, other activation widths and unsupported
+    chips are errors.
 
     Follow with `--convert-gpu-to-nvvm --gpu-module-to-binary` for PTX or
     a cubin, and with `gpu-to-llvm` for the host side.
@@ -409,7 +423,15 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "0",
            "Resident blocks per SM to size registers for (0: let ptxas choose)">,
     Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
-           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts">,
+           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the W4A8 "
+           "GEMM's batch tiles per block">,
+    Option<"rowWarps", "row-warps", "int64_t", "0",
+           "W4A8 GEMM: warps per block on different row tiles, sharing activation "
+           "loads (0: 8 for N >= 16384 or batches above 64, else 2); `warps` then "
+           "sets the warps splitting K (0: automatic)">,
+    Option<"rowTiles", "row-tiles", "int64_t", "0",
+           "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
+           "(0: 2 for batches above 16, else 1)">,
   ];
 }
 

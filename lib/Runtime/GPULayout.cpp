@@ -1,6 +1,7 @@
 //===- GPULayout.cpp - Device weight layouts of the NVPTX kernels -----------===//
 #include "lq/Runtime/GPULayout.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace lq::gpu {
@@ -155,6 +156,167 @@ BinaryBlob packBinary(const BinaryEncoding &enc, const EncodedWeight &w) {
         uint16_t v = p < P ? w.scales[(r * blob.groups + g) * P + p] : w.offsets[r * blob.groups + g];
         params[2 * word + (r % kTileRows) / 8] = v;
       }
+  return blob;
+}
+
+std::optional<std::string> checkW4A8Tiling(const UniformEncoding &enc, int64_t rows,
+                                           int64_t cols) {
+  if (std::optional<std::string> why = checkW4Tiling(enc, rows, cols))
+    return why;
+  if (!enc.symmetric)
+    return std::string("the W4A8 kernel takes symmetric 4-bit codes (no zero points)");
+  return std::nullopt;
+}
+
+void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t &row,
+                int64_t &col) {
+  // Word 2j + h holds k-tile j's A registers 2h (row g, even nibbles) and
+  // 2h + 1 (row g + 8, odd nibbles); byte e of either is mma column
+  // 16h + 4t + e, which the column permutation maps to chunk column
+  // 16t + 8j + 4h + e: lane t's B fragments of both k-tiles are the 16
+  // contiguous int8 activations x[b, 64c + 16t .. 64c + 16t + 15].
+  int g = lane / 4, t = lane % 4, j = word / 2, h = word % 2, e = p / 2;
+  row = tile * kTileRows + g + 8 * (p % 2);
+  col = chunk * kChunkCols + 16 * t + 8 * j + 4 * h + e;
+}
+
+W4Blob packW4A8(const UniformEncoding &enc, const EncodedWeight &w) {
+  // Scales (and the section offsets) as for the f16 kernel; only the codes
+  // differ.
+  W4Blob blob = packW4(enc, w);
+  int64_t rows = w.rows, cols = w.cols, rowBytes = cols / 2;
+  int64_t tiles = rows / kTileRows, chunks = cols / kChunkCols;
+  auto code = [&](int64_t r, int64_t c) -> uint32_t {
+    uint8_t byte = w.codes[r * rowBytes + c / 2];
+    uint32_t q = (c & 1) ? byte >> 4 : byte & 0xF;
+    return q ^ 8; // 4-bit two's complement of q - 8
+  };
+  uint8_t *codes = blob.bytes.data() + blob.codesOffset;
+  for (int64_t tile = 0; tile < tiles; ++tile)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      for (int lane = 0; lane < 32; ++lane)
+        for (int word = 0; word < 4; ++word) {
+          uint32_t bits = 0;
+          for (int p = 0; p < 8; ++p) {
+            int64_t r, c;
+            w4a8Source(tile, chunk, lane, word, p, r, c);
+            bits |= code(r, c) << (4 * p);
+          }
+          int64_t index = ((tile * chunks + chunk) * 32 + lane) * 4 + word;
+          std::memcpy(codes + 4 * index, &bits, 4);
+        }
+  return blob;
+}
+
+namespace {
+/// N(d, k) for d <= dim, k <= pulses (saturating at 2^64 - 1).
+std::vector<uint64_t> pvqTable(int64_t dim, int64_t pulses) {
+  std::vector<uint64_t> n((dim + 1) * (pulses + 1), 0);
+  auto at = [&](int64_t d, int64_t k) -> uint64_t & { return n[d * (pulses + 1) + k]; };
+  for (int64_t d = 0; d <= dim; ++d)
+    for (int64_t k = 0; k <= pulses; ++k) {
+      if (k == 0) {
+        at(d, k) = 1;
+        continue;
+      }
+      if (d == 0)
+        continue;
+      uint64_t s = at(d - 1, k), a = at(d - 1, k - 1), b = at(d, k - 1);
+      s = s + a < s ? ~0ull : s + a;
+      at(d, k) = s + b < s ? ~0ull : s + b;
+    }
+  return n;
+}
+
+uint64_t readBits(const uint8_t *row, int64_t offset, unsigned width) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < width; ++i) {
+    int64_t bit = offset + i;
+    v |= (uint64_t)((row[bit / 8] >> (bit % 8)) & 1) << i;
+  }
+  return v;
+}
+
+unsigned indexBits(uint64_t size) {
+  unsigned b = 1;
+  while (b < 64 && (uint64_t(1) << b) < size)
+    ++b;
+  return b;
+}
+} // namespace
+
+std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, int64_t cols) {
+  if (enc.dim < 1 || enc.pulses < 1 || enc.dim > 32)
+    return "the PVQ kernel takes groups of 1 to 32 dimensions";
+  if (enc.ampBits > 8)
+    return "the PVQ kernel takes amplitude codes of at most 8 bits, not " +
+           std::to_string(enc.ampBits);
+  if ((enc.dim * (enc.pulses + 1) + enc.pulses * enc.pulses + 1) * 4 > 40 * 1024)
+    return std::string("the PVQ kernel's N(d, k) and norm tables for ") +
+           std::to_string(enc.pulses) + " pulses do not fit 40 KB of shared memory";
+  std::vector<uint64_t> n = pvqTable(enc.dim, enc.pulses);
+  uint64_t size = n[enc.dim * (enc.pulses + 1) + enc.pulses];
+  if (size > (uint64_t(1) << 32))
+    return "N(" + std::to_string(enc.dim) + ", " + std::to_string(enc.pulses) +
+           ") needs more than the kernel's 32-bit indices";
+  if (cols % (enc.dim * kPVQGroupsPerLoad) != 0)
+    return "K = " + std::to_string(cols) + " is not a multiple of the " +
+           std::to_string(enc.dim * kPVQGroupsPerLoad) + " columns of a lane's 128-bit load";
+  if (enc.ampGroup % enc.dim != 0 || cols % enc.ampGroup != 0)
+    return "amplitude group " + std::to_string(enc.ampGroup) + " does not tile K = " +
+           std::to_string(cols) + " in groups of " + std::to_string(enc.dim);
+  (void)rows;
+  return std::nullopt;
+}
+
+PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
+  PVQBlob blob;
+  const int64_t rows = w.rows, cols = w.cols, D = enc.dim, P = enc.pulses;
+  std::vector<uint64_t> n = pvqTable(D, P);
+  unsigned bits = indexBits(n[D * (P + 1) + P]);
+  int64_t groups = cols / D, ampGroups = cols / enc.ampGroup;
+  int64_t codeRowBytes = (groups * bits + 7) / 8;
+  int64_t ampRowBytes = (ampGroups * enc.ampBits + 7) / 8;
+  blob.codesOffset = 0;
+  blob.ampsOffset = alignUp(rows * groups * 4, kBlobAlign);
+  blob.stepsOffset = alignUp(blob.ampsOffset + rows * ampGroups, kBlobAlign);
+  blob.tableOffset = alignUp(blob.stepsOffset + rows * 4, kBlobAlign);
+  blob.tableWords = D * (P + 1);
+  blob.sqrtWords = P * P + 1;
+  blob.bytes.assign(alignUp(blob.tableOffset + 4 * (blob.tableWords + blob.sqrtWords), kBlobAlign),
+                    0);
+  auto *codes = reinterpret_cast<uint32_t *>(blob.bytes.data() + blob.codesOffset);
+  uint8_t *amps = blob.bytes.data() + blob.ampsOffset;
+  auto *steps = reinterpret_cast<float *>(blob.bytes.data() + blob.stepsOffset);
+  auto *table = reinterpret_cast<uint32_t *>(blob.bytes.data() + blob.tableOffset);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t gi = 0; gi < groups; ++gi)
+      codes[r * groups + gi] = (uint32_t)readBits(&w.codes[r * codeRowBytes], gi * bits, bits);
+    for (int64_t a = 0; a < ampGroups; ++a)
+      amps[r * ampGroups + a] =
+          (uint8_t)readBits(&w.amplitudes[r * ampRowBytes], a * enc.ampBits, enc.ampBits);
+    // The step is fp16; its float value is exact.
+    uint16_t h = w.scales[r];
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    float step;
+    if (exp == 0) {
+      step = (float)mant * (1.0f / 16777216.0f);
+      step = sign ? -step : step;
+    } else if (exp == 31) {
+      uint32_t f = sign | 0x7f800000u | (mant << 13);
+      std::memcpy(&step, &f, 4);
+    } else {
+      uint32_t f = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+      std::memcpy(&step, &f, 4);
+    }
+    steps[r] = step;
+  }
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t k = 0; k <= P; ++k)
+      table[d * (P + 1) + k] = (uint32_t)n[d * (P + 1) + k];
+  auto *roots = reinterpret_cast<float *>(table + blob.tableWords);
+  for (int64_t sq = 0; sq <= P * P; ++sq)
+    roots[sq] = std::sqrt((float)sq);
   return blob;
 }
 

@@ -63,20 +63,92 @@ func.func @dynamic(%x: tensor<?x128xf32>) -> tensor<?x16xf32> {
 
 // -----
 
-func.func @activations(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+func.func @act4(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
   %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>
-  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for quantized activations (act(8)) yet}}
-  %y = lq.matmul %x, %w act(8) : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<1x16xf32>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for act(4) with #lq.uniform<bits = 4, group = 128> weights (quantized activations: act(8) with 4-bit uniform codes, W4A8)}}
+  %y = lq.matmul %x, %w act(4) : tensor<1x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @pvq(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
-  %w = lq.constant codes(dense<0> : tensor<16x24xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>>
-  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8> weights yet (only 4-bit uniform and binary codes)}}
-  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>> -> tensor<1x16xf32>
+// W4A8 takes symmetric codes only: int8 registers of 16 (q - 8).
+func.func @w4a8_asymmetric(%x: tensor<16x128xf32>) -> tensor<16x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) zero_points(dense<8> : tensor<16x1xi8>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128, symmetric = false>>
+  // expected-error @+1 {{cannot be tiled for the GPU: the W4A8 kernel takes symmetric 4-bit codes (no zero points)}}
+  %y = lq.matmul %x, %w act(8) : tensor<16x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128, symmetric = false>> -> tensor<16x16xf32>
+  return %y : tensor<16x16xf32>
+}
+
+// -----
+
+func.func @w4a8_cols(%x: tensor<16x96xf32>) -> tensor<16x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x48xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x96, #lq.uniform<bits = 4, group = 96>>
+  // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 64-column load chunk}}
+  %y = lq.matmul %x, %w act(8) : tensor<16x96xf32>, !lq.weight<16x96, #lq.uniform<bits = 4, group = 96>> -> tensor<16x16xf32>
+  return %y : tensor<16x16xf32>
+}
+
+// -----
+
+func.func @w4a8_binary(%x: tensor<16x256xf32>) -> tensor<16x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<2x16x32xi8>) scales(dense<1.0> : tensor<16x2x2xf16>) offsets(dense<0.0> : tensor<16x2xf16>) : !lq.weight<16x256, #lq.binary<planes = 2, group = 128>>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for act(8) with #lq.binary<planes = 2, group = 128> weights (quantized activations: act(8) with 4-bit uniform codes, W4A8)}}
+  %y = lq.matmul %x, %w act(8) : tensor<16x256xf32>, !lq.weight<16x256, #lq.binary<planes = 2, group = 128>> -> tensor<16x16xf32>
+  return %y : tensor<16x16xf32>
+}
+
+// -----
+
+// The activation quantization kernel keeps a row in registers: at most
+// 16 128-bit loads per thread.
+func.func @w4a8_long(%x: tensor<4x32768xf32>) -> tensor<4x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x16384xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x32768, #lq.uniform<bits = 4, group = 32768>>
+  // expected-error @+1 {{K = 32768 is too long for the activation quantization kernel (at most 16384)}}
+  %y = lq.matmul %x, %w act(8) : tensor<4x32768xf32>, !lq.weight<16x32768, #lq.uniform<bits = 4, group = 32768>> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+// PVQ indices are decoded from 32-bit words.
+func.func @pvq_index_bits(%x16: tensor<1x128xf16>) -> tensor<1x16xf32> {
+  %x = arith.extf %x16 : tensor<1x128xf16> to tensor<1x128xf32>
+  %w = lq.constant codes(dense<0> : tensor<16x66xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 40, amp_bits = 4, amp_group = 8>>
+  // expected-error @+1 {{cannot be tiled for the GPU: N(8, 40) needs more than the kernel's 32-bit indices}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 40, amp_bits = 4, amp_group = 8>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// A lane loads 4 groups of indices at once: K a multiple of 4 D.
+func.func @pvq_cols(%x16: tensor<1x96xf16>) -> tensor<1x16xf32> {
+  %x = arith.extf %x16 : tensor<1x96xf16> to tensor<1x96xf32>
+  %w = lq.constant codes(dense<0> : tensor<16x12xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x2xi8>) : !lq.weight<16x96, #lq.pvq<dim = 16, pulses = 4, amp_bits = 4, amp_group = 32>>
+  // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 64 columns of a lane's 128-bit load}}
+  %y = lq.matmul %x, %w : tensor<1x96xf32>, !lq.weight<16x96, #lq.pvq<dim = 16, pulses = 4, amp_bits = 4, amp_group = 32>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @pvq_dim(%x16: tensor<1x128xf16>) -> tensor<1x16xf32> {
+  %x = arith.extf %x16 : tensor<1x128xf16> to tensor<1x128xf32>
+  %w = lq.constant codes(dense<0> : tensor<16x32xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 4, pulses = 4, amp_bits = 4, amp_group = 8>>
+  // expected-error @+1 {{the PVQ GPU kernel needs groups of a multiple of 8 dimensions (128-bit activation loads), not 4}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 4, pulses = 4, amp_bits = 4, amp_group = 8>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @pvq_batch(%x16: tensor<9x128xf16>) -> tensor<9x16xf32> {
+  %x = arith.extf %x16 : tensor<9x128xf16> to tensor<9x128xf32>
+  %w = lq.constant codes(dense<0> : tensor<16x24xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>>
+  // expected-error @+1 {{batch 9 is outside the PVQ GEMV kernel's 1..8 rows}}
+  %y = lq.matmul %x, %w : tensor<9x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 8, pulses = 4, amp_bits = 4, amp_group = 8>> -> tensor<9x16xf32>
+  return %y : tensor<9x16xf32>
 }
 
 // -----

@@ -9,7 +9,10 @@
 #define QUANT_BENCH_BENCHDATA_H
 
 #include "lq/Numerics/Encoding.h"
+#include "lq/Numerics/PVQ.h"
+#include "lq/Numerics/Packing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -107,6 +110,51 @@ inline lq::EncodedWeight makeBinaryWeight(const lq::BinaryEncoding &enc, int64_t
   for (auto &o : w.offsets)
     o = toHalf((float)(0.02 * rng.uniform() - 0.01));
   return w;
+}
+
+/// A random PVQ weight: indices uniform over the codebook, amplitude codes
+/// uniform over their range, per-row steps in [0.001, 0.002).
+inline lq::EncodedWeight makePVQWeight(const lq::PVQEncoding &enc, int64_t rows, int64_t cols,
+                                       uint64_t seed) {
+  lq::EncodedWeight w;
+  w.rows = rows;
+  w.cols = cols;
+  Rng rng(seed);
+  uint64_t size = llvm::cantFail(lq::pvqCodebookSize(enc.dim, enc.pulses));
+  unsigned bits = llvm::cantFail(lq::pvqIndexBits(enc.dim, enc.pulses));
+  int64_t groups = cols / enc.dim, ampGroups = cols / enc.ampGroup;
+  int64_t codeBytes = lq::packedBytes(groups, bits), ampBytes = lq::packedBytes(ampGroups, enc.ampBits);
+  w.codes.assign(rows * codeBytes, 0);
+  w.amplitudes.assign(rows * ampBytes, 0);
+  w.scales.resize(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g)
+      lq::putBits(&w.codes[r * codeBytes], g * bits, bits, rng.next() % size);
+    for (int64_t a = 0; a < ampGroups; ++a)
+      lq::putBits(&w.amplitudes[r * ampBytes], a * enc.ampBits, enc.ampBits,
+                  rng.next() & ((1u << enc.ampBits) - 1));
+    w.scales[r] = toHalf((float)(0.001 + 0.001 * rng.uniform()));
+  }
+  return w;
+}
+
+/// x quantized per row to int8 and dequantized again, exactly as lq-expand's
+/// reference (and the CPU path) computes lq.matmul act(8) in f32.
+inline std::vector<float> fakeQuantizeRows(const std::vector<float> &x, int64_t rows,
+                                           int64_t cols) {
+  std::vector<float> out(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    float absMax = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      absMax = std::max(absMax, std::fabs(x[r * cols + c]));
+    float scale = absMax == 0 ? 1.0f : absMax / 127.0f;
+    for (int64_t c = 0; c < cols; ++c) {
+      float q = std::nearbyint(x[r * cols + c] / scale); // round half to even
+      q = std::min(127.0f, std::max(-127.0f, q));
+      out[r * cols + c] = q * scale;
+    }
+  }
+  return out;
 }
 
 /// Activations: fp16 bits, uniform in [-1, 1).

@@ -15,6 +15,9 @@
 #include "passes/ElementsData.h"
 #include "passes/Passes.h"
 
+#include "lq/Numerics/Packing.h"
+#include "lq/Numerics/PVQ.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -42,7 +45,9 @@ static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma s
 static cl::opt<std::string> kernelsOpt(
     "kernels",
     cl::desc("Kernel kinds: w4g128 (4-bit, group 128), w4pc (per-channel), w4g128a "
-             "(asymmetric), b<P>g<G> (GPTQT binary codes, P planes, group G); comma separated"),
+             "(asymmetric), w4a8g128 / w4a8pc (W4A8: act(8)), b<P>g<G> (GPTQT binary codes, "
+             "P planes, group G), pvq<D>k<P>a<A>g<G> (PVQ: dim D, P pulses, A-bit "
+             "amplitudes per G columns); comma separated"),
     cl::init("w4g128,w4pc"));
 static cl::opt<std::string> variantsOpt(
     "variants",
@@ -59,6 +64,7 @@ namespace {
 struct Kind {
   std::string name;
   ::lq::Encoding enc;
+  int64_t actBits = 0;
 };
 
 std::optional<Kind> parseKind(StringRef name, int64_t cols) {
@@ -68,6 +74,20 @@ std::optional<Kind> parseKind(StringRef name, int64_t cols) {
     return Kind{name.str(), ::lq::UniformEncoding{4, 128, false}};
   if (name == "w4pc")
     return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}};
+  if (name == "w4a8g128")
+    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}, 8};
+  if (name == "w4a8pc")
+    return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}, 8};
+  if (StringRef rest = name; rest.consume_front("pvq")) {
+    int64_t d, p, a, g;
+    auto [ds, r1] = rest.split('k');
+    auto [ps, r2] = r1.split('a');
+    auto [as, gs] = r2.split('g');
+    if (!ds.getAsInteger(10, d) && !ps.getAsInteger(10, p) && !as.getAsInteger(10, a) &&
+        !gs.getAsInteger(10, g))
+      return Kind{name.str(), ::lq::PVQEncoding{d, p, (unsigned)a, g}};
+    return std::nullopt;
+  }
   unsigned planes;
   int64_t group;
   StringRef rest = name;
@@ -97,7 +117,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t ro
   b.setInsertionPointToStart(func.addEntryBlock());
   auto encAttr = mlir::lq::getEncodingAttr(&ctx, kind.enc, [&] { return emitError(loc); });
   auto type = mlir::lq::WeightType::get(&ctx, rows, cols, encAttr);
-  ElementsAttr codes, scales, zeros, offsets;
+  ElementsAttr codes, scales, zeros, amplitudes, offsets;
   if (auto *u = std::get_if<::lq::UniformEncoding>(&kind.enc)) {
     int64_t groups = cols / u->group;
     codes = mlir::lq::makeResource(RankedTensorType::get({rows, cols / 2}, b.getI8Type()), "codes",
@@ -107,6 +127,17 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t ro
     if (!u->symmetric)
       zeros = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, b.getI8Type()),
                                      "zeros", ArrayRef<uint8_t>(w.zeroPoints));
+  } else if (auto *p = std::get_if<::lq::PVQEncoding>(&kind.enc)) {
+    unsigned bits = llvm::cantFail(::lq::pvqIndexBits(p->dim, p->pulses));
+    codes = mlir::lq::makeResource(
+        RankedTensorType::get({rows, ::lq::packedBytes(cols / p->dim, bits)}, b.getI8Type()),
+        "codes", ArrayRef<uint8_t>(w.codes));
+    scales = mlir::lq::makeResource(RankedTensorType::get({rows, 1}, f16), "scales",
+                                    ArrayRef<uint16_t>(w.scales));
+    amplitudes = mlir::lq::makeResource(
+        RankedTensorType::get({rows, ::lq::packedBytes(cols / p->ampGroup, p->ampBits)},
+                              b.getI8Type()),
+        "amplitudes", ArrayRef<uint8_t>(w.amplitudes));
   } else {
     const auto &bin = std::get<::lq::BinaryEncoding>(kind.enc);
     int64_t groups = cols / bin.group, planes = bin.planes;
@@ -118,13 +149,16 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t ro
     offsets = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "offsets",
                                      ArrayRef<uint16_t>(w.offsets));
   }
-  Value weight = mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, nullptr, offsets);
+  Value weight =
+      mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, amplitudes, offsets);
   SmallVector<Value> ys;
   for (auto [i, m] : llvm::enumerate(batches)) {
     Value x = func.getArgument(i);
     if (!f32Opt)
       x = arith::ExtFOp::create(b, loc, RankedTensorType::get({m, cols}, f32), x);
-    ys.push_back(mlir::lq::MatmulOp::create(b, loc, results[i], x, weight, nullptr));
+    ys.push_back(mlir::lq::MatmulOp::create(
+        b, loc, results[i], x, weight,
+        kind.actBits ? b.getI64IntegerAttr(kind.actBits) : IntegerAttr()));
   }
   func::ReturnOp::create(b, loc, ys);
   return module;
@@ -194,6 +228,9 @@ int main(int argc, char **argv) {
           std::holds_alternative<::lq::UniformEncoding>(kind->enc)
               ? quant_bench::makeUniformWeight(std::get<::lq::UniformEncoding>(kind->enc), rows,
                                                cols, seed)
+          : std::holds_alternative<::lq::PVQEncoding>(kind->enc)
+              ? quant_bench::makePVQWeight(std::get<::lq::PVQEncoding>(kind->enc), rows, cols,
+                                           seed)
               : quant_bench::makeBinaryWeight(std::get<::lq::BinaryEncoding>(kind->enc), rows,
                                               cols, seed);
       OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
@@ -250,7 +287,10 @@ int main(int argc, char **argv) {
           manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name;
           if (auto *u = std::get_if<::lq::UniformEncoding>(&kind->enc))
             manifest << " encoding=uniform bits=" << u->bits << " group=" << u->group
-                     << " symmetric=" << (u->symmetric ? 1 : 0);
+                     << " symmetric=" << (u->symmetric ? 1 : 0) << " act_bits=" << kind->actBits;
+          else if (auto *p = std::get_if<::lq::PVQEncoding>(&kind->enc))
+            manifest << " encoding=pvq dim=" << p->dim << " pulses=" << p->pulses
+                     << " amp_bits=" << p->ampBits << " amp_group=" << p->ampGroup;
           else
             manifest << " encoding=binary planes=" << std::get<::lq::BinaryEncoding>(kind->enc).planes
                      << " group=" << std::get<::lq::BinaryEncoding>(kind->enc).group;
@@ -261,7 +301,13 @@ int main(int argc, char **argv) {
                    << llvm::cast<StringAttr>(abi.get("weight_fingerprint")).getValue()
                    << " f32_input="
                    << (llvm::cast<BoolAttr>(abi.get("f32_input")).getValue() ? 1 : 0)
-                   << " seed=" << seed << " variant=\"" << options << "\"\n";
+                   << " seed=" << seed;
+          if (auto prologue = abi.getAs<StringAttr>("prologue"))
+            manifest << " prologue=" << prologue.getValue()
+                     << " prologue_grid=" << get("prologue_grid")
+                     << " prologue_threads=" << get("prologue_threads")
+                     << " scratch_bytes=" << get("scratch_bytes");
+          manifest << " variant=\"" << options << "\"\n";
         }
         llvm::outs() << "built " << shape << " " << kind->name << " {" << options << "}: "
                      << kernels.size() << " kernels, " << ptx.size() << " bytes of PTX\n";

@@ -84,6 +84,37 @@ inline int64_t binaryParamWord(int64_t tile, int64_t group, int64_t g, int64_t p
   return ((tile * groups + group) * 8 + g) * (planes + 1) + p;
 }
 
+/// W4A8: symmetric 4-bit codes for int8 tensor cores (mma.m16n8k32 s8). Same
+/// tiles, chunks, scales and blob sections as W4Blob; a lane's 128-bit word
+/// per chunk holds its A fragments of the chunk's two 32-column k-tiles. Each
+/// nibble is the 4-bit two's complement of q - 8, so `(word << 4) &
+/// 0xF0F0F0F0` and `word & 0xF0F0F0F0` are int8 registers of 16 (q - 8).
+std::optional<std::string> checkW4A8Tiling(const UniformEncoding &enc, int64_t rows,
+                                           int64_t cols);
+W4Blob packW4A8(const UniformEncoding &enc, const EncodedWeight &w);
+/// Where nibble `p` (0..7) of word `word` (0..3) of lane `lane` in chunk
+/// `chunk` of row tile `tile` comes from.
+void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t &row,
+                int64_t &col);
+
+/// PVQ: indices of D-dimensional groups as 32-bit words, row-major
+/// ([N][K/D]), amplitude codes as bytes ([N][K/G]), the per-row amplitude
+/// step as f32, the N(d, k) table (d < D, k <= pulses) as uint32 and
+/// sqrtf(s) for every possible ||y||^2 = s <= pulses^2 (the decoder's norm).
+struct PVQBlob {
+  std::vector<uint8_t> bytes;
+  int64_t codesOffset = 0;  ///< uint32 per group
+  int64_t ampsOffset = 0;   ///< uint8 per amplitude group
+  int64_t stepsOffset = 0;  ///< f32 per row
+  int64_t tableOffset = 0;  ///< uint32 N(d, k) at d * (pulses + 1) + k, then
+                            ///< f32 sqrt(s) for s = 0..pulses^2
+  int64_t tableWords = 0, sqrtWords = 0;
+};
+/// Groups of 4 consecutive PVQ groups a lane loads with one 128-bit access.
+constexpr int64_t kPVQGroupsPerLoad = 4;
+std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, int64_t cols);
+PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w);
+
 /// FNV-1a 64 of a byte range: lets a host check that the bytes it packed are
 /// the ones the compiler packed.
 uint64_t fingerprint(const uint8_t *data, size_t size);
