@@ -85,6 +85,14 @@ static cl::opt<int64_t> WindowLen("window",
                                   cl::cat(Cat));
 static cl::opt<int64_t> MaxWindows("max-windows", cl::desc("Score at most N windows (0: all)"),
                                    cl::init(0), cl::sub(PerplexityCmd), cl::cat(Cat));
+static cl::opt<std::string> ComparePath(
+    "compare",
+    cl::desc("Also run @forward of this module on the scored windows and report the largest "
+             "logit difference relative to the largest logit (function-preservation checks)"),
+    cl::value_desc("module"), cl::sub(PerplexityCmd), cl::cat(Cat));
+static cl::opt<double> CompareTolerance(
+    "compare-rtol", cl::desc("Relative logit difference --compare accepts (exit 1 beyond)"),
+    cl::init(1e-4), cl::sub(PerplexityCmd), cl::cat(Cat));
 static cl::opt<int64_t> CalibWindows("windows",
                                      cl::desc("Calibration windows (taken from the "
                                               "start of the text)"),
@@ -254,7 +262,7 @@ struct LoadedModel {
 };
 } // namespace
 
-static Expected<LoadedModel> loadModel() {
+static Expected<LoadedModel> loadModel(StringRef path = ModelPath) {
   LoadedModel m;
   mlir::DialectRegistry registry;
   registerRunDialects(registry);
@@ -263,7 +271,7 @@ static Expected<LoadedModel> loadModel() {
                                                   mlir::MLIRContext::Threading::DISABLED);
   m.context->loadAllAvailableDialects();
   auto t0 = std::chrono::steady_clock::now();
-  auto module = loadModelModule(*m.context, ModelPath);
+  auto module = loadModelModule(*m.context, path);
   if (!module)
     return module.takeError();
   m.module = std::move(*module);
@@ -333,7 +341,40 @@ static int runPerplexity() {
          << formatv("time {0:f2} s, {1:f0} tokens/s ({2} threads), total {3:f2} s\n",
                     r->seconds, r->numTargets / r->seconds, options.threads,
                     secondsSince(t0));
-  return 0;
+  if (ComparePath.empty())
+    return 0;
+
+  // The same windows through the other module's @forward.
+  auto other = loadModel(ComparePath);
+  if (!other)
+    return fail(other.takeError());
+  if (!other->info.hasForward || other->info.vocab != m->info.vocab)
+    return fail(usage(formatv("{0}: --compare needs @forward over the same vocabulary",
+                              ComparePath)));
+  if (Error e = compileModel(*other))
+    return fail(std::move(e));
+  double maxDiff = 0, maxLogit = 0;
+  std::vector<float> a, b;
+  for (int64_t w = 0; w < r->windowsScored; ++w) {
+    ArrayRef<int32_t> window = ArrayRef(*ids).slice(
+        w * options.windowLen,
+        std::min<int64_t>(options.windowLen, ids->size() - w * options.windowLen));
+    if (Error e = m->runner->forward(window, a))
+      return fail(std::move(e));
+    if (Error e = other->runner->forward(window, b))
+      return fail(std::move(e));
+    for (size_t i = 0; i < a.size(); ++i) {
+      maxDiff = std::max(maxDiff, (double)std::abs(a[i] - b[i]));
+      maxLogit = std::max(maxLogit, (double)std::abs(a[i]));
+    }
+  }
+  double rel = maxDiff / std::max(maxLogit, 1e-30);
+  bool ok = rel <= CompareTolerance;
+  outs() << formatv("compare: {0} windows: max |diff| {1:e2}, max |logit| {2:f2}, relative "
+                    "{3:e2}: {4}\n",
+                    r->windowsScored, maxDiff, maxLogit, rel,
+                    ok ? "ok" : "beyond the tolerance");
+  return ok ? 0 : 1;
 }
 
 static int runGenerate() {
