@@ -14,10 +14,8 @@ packed @decode cache, checked in test/Run/kv-cache-packed.test).
   activations.py --build build --data <shared data dir> [--models 2m,19m]
                  [--windows N] [--calib-windows N] [--out docs/results]
 """
-import argparse
 import json
 import os
-import re
 import sys
 import time
 
@@ -197,16 +195,7 @@ def render(results):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--build", default="build")
-    p.add_argument("--data", required=True)
-    p.add_argument("--models", default="2m,19m")
-    p.add_argument("--windows", type=int, default=64)
-    p.add_argument("--calib-windows", type=int, default=32)
-    p.add_argument("--render-only", action="store_true",
-                   help="re-render docs from the results cached in the build directory")
-    p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
-    args = p.parse_args()
+    args = weights.arguments(windows=64).parse_args()
     weights.EVALUATOR = "compiled"
     os.makedirs(args.out, exist_ok=True)
     # Results are cached per model, so models can be (re)run separately
@@ -222,11 +211,7 @@ def main():
         with open(cache, "w") as f:
             json.dump(results, f, indent=1)
     results = [results[k] for k in weights.MODELS if k in results]
-    text = render(results)
-    tmp = os.path.join(args.out, "activations.md.tmp")
-    with open(tmp, "w") as f:
-        f.write(text + "\n")
-    os.replace(tmp, os.path.join(args.out, "activations.md"))
+    weights.write_whole(os.path.join(args.out, "activations.md"), render(results))
 
 
 if __name__ == "__main__":

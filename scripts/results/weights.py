@@ -214,19 +214,32 @@ def render(results, out_dir):
     return "\n".join(lines)
 
 
-def main():
+def arguments(windows):
+    """The options every results script takes."""
     p = argparse.ArgumentParser()
     p.add_argument("--build", default="build")
     p.add_argument("--data", required=True)
     p.add_argument("--models", default="2m,19m")
-    p.add_argument("--windows", type=int, default=32)
+    p.add_argument("--windows", type=int, default=windows)
     p.add_argument("--calib-windows", type=int, default=32)
-    p.add_argument("--evaluator", choices=["compiled", "reference"], default="compiled",
-                   help="perplexity from the compiled module (quant-run) or from its exported "
-                        "decoded weights in the reference transformer (quant-export + quant-ref)")
     p.add_argument("--render-only", action="store_true",
                    help="re-render docs from the results cached in the build directory")
     p.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "results"))
+    return p
+
+
+def write_whole(path, text):
+    """Writes `path` whole or not at all."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    p = arguments(windows=32)
+    p.add_argument("--evaluator", choices=["compiled", "reference"], default="compiled",
+                   help="perplexity from the compiled module (quant-run) or from its exported "
+                        "decoded weights in the reference transformer (quant-export + quant-ref)")
     args = p.parse_args()
     global EVALUATOR
     EVALUATOR = args.evaluator
@@ -240,11 +253,7 @@ def main():
         results.append(evaluate_model(args, key))
         with open(cache, "w") as f:
             json.dump(results, f, indent=1)
-    text = render(results, args.out)
-    tmp = os.path.join(args.out, "weights.md.tmp")
-    with open(tmp, "w") as f:
-        f.write(text + "\n")
-    os.replace(tmp, os.path.join(args.out, "weights.md"))
+    write_whole(os.path.join(args.out, "weights.md"), render(results, args.out))
 
 
 if __name__ == "__main__":
