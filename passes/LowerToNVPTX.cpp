@@ -907,9 +907,19 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
         d.push_back(
             e.load(i32, e.gep(scalesBase, i32, e.add(paramLane[r], e.mul(group, e.c32(8)))), 4));
     }
+    // With `prefetch`, the unit's activations travel with its weights (one
+    // iteration ahead), else they are loaded just before use.
+    if (plan.prefetch)
+      for (int64_t i = 0; i < UC; ++i) {
+        Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
+        for (int64_t nt = 0; nt < NB; ++nt)
+          d.push_back(
+              e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))), 16));
+      }
     return d;
   };
-  const int64_t perUnit = RT * UC + (grouped ? RT : 0);
+  const int64_t xAt = RT * UC + (grouped ? RT : 0);
+  const int64_t perUnit = xAt + (plan.prefetch ? UC * NB : 0);
   Value zeroI = e.c32(0), zeroF = e.f32(0.0);
   // |sum| over a unit (at most 256 columns) is below 16 * 8 * 127 * 256 <
   // 2^22: adding it to the bits of 1.5 * 2^23 and subtracting 1.5 * 2^23 as
@@ -927,7 +937,10 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
       Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
       SmallVector<Value> x;
       for (int64_t nt = 0; nt < NB; ++nt)
-        x.push_back(e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))), 16));
+        x.push_back(plan.prefetch
+                        ? d[xAt + i * NB + nt]
+                        : e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))),
+                                 16));
       for (int64_t j = 0; j < 2; ++j)
         for (int64_t r = 0; r < RT; ++r) {
           SmallVector<Value> a;
@@ -1402,8 +1415,13 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
     p.batchBlocks = (tiles + p.nTiles - 1) / p.nTiles;
     // Row warps share activation loads; K warps fill the machine when there
     // are few row tiles. Measured on H200: 8 row warps win for large N
-    // (28672) and batches above 64, 2 for smaller N up to batch 64.
-    int64_t rw = rowWarps > 0 ? (int64_t)rowWarps : (p.rows >= 16384 || p.batch > 64 ? 8 : 2);
+    // (28672, or 8192 and up above batch 64), 4 for smaller N above batch
+    // 64, 2 for smaller N up to batch 64.
+    int64_t rw = rowWarps > 0                         ? (int64_t)rowWarps
+                 : p.rows >= 16384                     ? 8
+                 : p.batch > 64 && p.rows >= 8192      ? 8
+                 : p.batch > 64                        ? 4
+                                                       : 2;
     while ((nRowTiles / rt) % rw != 0)
       --rw;
     // K warps: enough warps in flight (about 16 per SM of an H100) when
@@ -1432,6 +1450,7 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
     p.threads = 32 * p.warps;
     p.grid = nRowTiles / rt / rw * p.batchBlocks;
     p.unroll = std::max<int64_t>(1, unroll / (p.nTiles * rt > 4 ? 2 : 1));
+    p.prefetch = prefetch;
     p.scratchBytes = (p.batch * K + 255) / 256 * 256 + (p.batch * 4 + 255) / 256 * 256;
     p.qScalesOffset = (p.batch * K + 255) / 256 * 256;
     return p;

@@ -416,7 +416,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"unroll", "unroll", "int64_t", "2",
            "128-bit weight loads in flight per lane (fewer for large batches)">,
     Option<"prefetch", "prefetch", "bool", "true",
-           "Issue the next iteration's weight loads before the current math">,
+           "Issue the next iteration's weight loads (W4A8: and activation loads) "
+           "before the current math">,
     Option<"stages", "stages", "int64_t", "0",
            "Stream weights through a shared-memory ring of this many cp.async "
            "stages (0: prefetch into registers)">,
@@ -427,8 +428,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "GEMM's batch tiles per block">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 GEMM: warps per block on different row tiles, sharing activation "
-           "loads (0: 8 for N >= 16384 or batches above 64, else 2); `warps` then "
-           "sets the warps splitting K (0: automatic)">,
+           "loads (0: 8 for N >= 16384, or N >= 8192 above batch 64; 4 for smaller N "
+           "above batch 64; else 2); `warps` then sets the warps splitting K (0: automatic)">,
     Option<"rowTiles", "row-tiles", "int64_t", "0",
            "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
            "(0: 2 for batches above 16, else 1)">,
