@@ -1121,10 +1121,8 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
                             ValueRange{i});
   }
   gpu::BarrierOp::create(b, loc);
-  auto lookup = [&](int64_t d, Value k) {
-    return memref::LoadOp::create(b, loc, table,
-                                  ValueRange{e.toIndex(e.add(k, e.c32(d * (P + 1))))})
-        .getResult();
+  auto lookup = [&](Value at) {
+    return memref::LoadOp::create(b, loc, table, ValueRange{e.toIndex(at)}).getResult();
   };
   Value codesRow = e.mul(row, e.c32(loads));
   Value codesBase = e.gep(wg, i8, e.c32(blob.codesOffset));
@@ -1150,51 +1148,49 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
         // The last position takes the remaining pulses: +k (index 0) or -k.
         Value neg = arith::SubIOp::create(b, loc, e.c32(0), k);
         y = select(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, e.c32(0)), k, neg);
+      } else if (rest == 1) {
+        // Two positions left, in closed form: y_i = 0 takes indices 0 and 1
+        // (y_last = +-k), then each m < k a +m pair and a -m pair of
+        // indices, and m = k one index each.
+        Value isZero = ult(index, e.c32(2));
+        Value t = arith::SubIOp::create(b, loc, index, e.c32(2));
+        Value m = arith::MinUIOp::create(b, loc, e.add(e.shr(t, 2), e.c32(1)), k);
+        Value rem = e.band(t, 3);
+        Value atK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, m, k);
+        Value neg = select(atK, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rem, e.c32(0)),
+                           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rem, e.c32(2)));
+        y = select(isZero, e.c32(0), select(neg, arith::SubIOp::create(b, loc, e.c32(0), m), m));
+        index = select(isZero, index, select(atK, e.c32(0), e.band(rem, 1)));
       } else {
-        Value zeroBlock = lookup(rest, k);
-        Value isZero = ult(index, zeroBlock);
-        auto ifOp = scf::IfOp::create(
-            b, loc, isZero,
-            [&](OpBuilder &tb, Location l) {
-              scf::YieldOp::create(tb, l, ValueRange{e.c32(0), index});
-            },
-            [&](OpBuilder &eb, Location l) {
-              OpBuilder::InsertionGuard g2(b);
-              b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
-              Value idx0 = arith::SubIOp::create(b, loc, index, zeroBlock);
-              // For m = 1, 2, ...: the +m block then the -m block, each
-              // N(rest, k - m) long.
-              auto loop = scf::WhileOp::create(
-                  b, loc, TypeRange{i32, i32, i32}, ValueRange{idx0, e.c32(1), e.c32(0)},
-                  [&](OpBuilder &wb, Location wl, ValueRange args) {
-                    OpBuilder::InsertionGuard g3(b);
-                    b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
-                    Value block = lookup(rest, arith::SubIOp::create(b, loc, k, args[1]));
-                    Value twice = arith::ShLIOp::create(b, loc, block, e.c32(1));
-                    // m < k bounds the walk even for an index outside the
-                    // codebook.
-                    Value more = arith::AndIOp::create(
-                        b, loc,
-                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, args[0], twice),
-                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, args[1], k));
-                    scf::ConditionOp::create(b, wl, more, ValueRange{args[0], args[1], block});
-                  },
-                  [&](OpBuilder &wb, Location wl, ValueRange args) {
-                    OpBuilder::InsertionGuard g3(b);
-                    b.setInsertionPoint(wb.getInsertionBlock(), wb.getInsertionPoint());
-                    Value twice = arith::ShLIOp::create(b, loc, args[2], e.c32(1));
-                    scf::YieldOp::create(b, wl, ValueRange{arith::SubIOp::create(b, loc, args[0], twice),
-                                                           e.add(args[1], e.c32(1)), args[2]});
-                  });
-              // The before region re-reads the block for the final m.
-              Value idx = loop.getResult(0), m = loop.getResult(1), block = loop.getResult(2);
-              Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, idx, block);
-              Value yv = select(neg, arith::SubIOp::create(b, loc, e.c32(0), m), m);
-              Value left = select(neg, arith::SubIOp::create(b, loc, idx, block), idx);
-              scf::YieldOp::create(b, l, ValueRange{yv, left});
-            });
-        y = ifOp.getResult(0);
-        index = ifOp.getResult(1);
+        // y_i's magnitude m: the last block start <= index, by a binary
+        // search of the row (rest, k) with a fixed trip count, so the lanes
+        // of a warp do not diverge. The first probe makes the rest powers of
+        // two (no clamping); the probes bracket m, so the last ones to
+        // succeed and to fail read the pair's start and end.
+        Value rowBase = e.mul(e.add(e.c32((rest - 1) * (P + 1)), k), e.c32(P + 2));
+        const int64_t n = P + 2, top = (int64_t)llvm::bit_floor(uint64_t(n));
+        Value m = e.c32(0), begin = e.c32(0), end = e.c32(-1);
+        auto probe = [&](Value cand) {
+          Value v = lookup(e.add(rowBase, cand));
+          Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, v, index);
+          m = select(fits, cand, m);
+          begin = select(fits, v, begin);
+          end = select(fits, end, v);
+        };
+        if (n > top)
+          probe(e.c32(n - top));
+        for (int64_t stride = top / 2; stride >= 1; stride /= 2)
+          probe(e.add(m, e.c32(stride)));
+        // An index outside the codebook must not spend more than k pulses.
+        m = arith::MinUIOp::create(b, loc, m, k);
+        Value half = e.shr(arith::SubIOp::create(b, loc, end, begin), 1);
+        Value inPair = arith::SubIOp::create(b, loc, index, begin);
+        // The pair's first half is +m, its second -m; m = 0 is one block.
+        Value neg = arith::AndIOp::create(
+            b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, m, e.c32(0)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, inPair, half));
+        y = select(neg, arith::SubIOp::create(b, loc, e.c32(0), m), m);
+        index = select(neg, arith::SubIOp::create(b, loc, inPair, half), inPair);
       }
       Value mag = arith::MaxSIOp::create(b, loc, y, arith::SubIOp::create(b, loc, e.c32(0), y));
       k = arith::SubIOp::create(b, loc, k, mag);

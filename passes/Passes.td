@@ -392,9 +392,10 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     rows take several batch blocks.
 
     PVQ (`#lq.pvq`, indices of at most 32 bits, batch up to 8): a GEMV on
-    the CUDA cores that walks the enumeration of each index in registers
-    with the N(d, k) table in shared memory and scales each group's dot
-    product by amp / ||y||.
+    the CUDA cores that decodes each index in registers, finding each
+    position's magnitude by a branch-free binary search of a block-start
+    table in shared memory, and scales each group's dot product by
+    amp / ||y||.
 
     Shapes the kernels cannot tile, other activation widths and unsupported
     chips are errors.

@@ -251,14 +251,15 @@ std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, 
   if (enc.ampBits > 8)
     return "the PVQ kernel takes amplitude codes of at most 8 bits, not " +
            std::to_string(enc.ampBits);
-  if ((enc.dim * (enc.pulses + 1) + enc.pulses * enc.pulses + 1) * 4 > 40 * 1024)
-    return std::string("the PVQ kernel's N(d, k) and norm tables for ") +
-           std::to_string(enc.pulses) + " pulses do not fit 40 KB of shared memory";
   std::vector<uint64_t> n = pvqTable(enc.dim, enc.pulses);
   uint64_t size = n[enc.dim * (enc.pulses + 1) + enc.pulses];
   if (size > (uint64_t(1) << 32))
     return "N(" + std::to_string(enc.dim) + ", " + std::to_string(enc.pulses) +
            ") needs more than the kernel's 32-bit indices";
+  if ((pvqPrefixWords(enc.dim, enc.pulses) + enc.pulses * enc.pulses + 1) * 4 > 48 * 1024)
+    return std::string("the PVQ kernel's block-start and norm tables for dimension ") +
+           std::to_string(enc.dim) + " and " + std::to_string(enc.pulses) +
+           " pulses do not fit 48 KB of shared memory";
   if (cols % (enc.dim * kPVQGroupsPerLoad) != 0)
     return "K = " + std::to_string(cols) + " is not a multiple of the " +
            std::to_string(enc.dim * kPVQGroupsPerLoad) + " columns of a lane's 128-bit load";
@@ -281,7 +282,7 @@ PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
   blob.ampsOffset = alignUp(rows * groups * 4, kBlobAlign);
   blob.stepsOffset = alignUp(blob.ampsOffset + rows * ampGroups, kBlobAlign);
   blob.tableOffset = alignUp(blob.stepsOffset + rows * 4, kBlobAlign);
-  blob.tableWords = D * (P + 1);
+  blob.tableWords = pvqPrefixWords(D, P);
   blob.sqrtWords = P * P + 1;
   blob.bytes.assign(alignUp(blob.tableOffset + 4 * (blob.tableWords + blob.sqrtWords), kBlobAlign),
                     0);
@@ -311,9 +312,19 @@ PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
     }
     steps[r] = step;
   }
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t k = 0; k <= P; ++k)
-      table[d * (P + 1) + k] = (uint32_t)n[d * (P + 1) + k];
+  // Start of the y = 0 block (0), of each +-m pair of blocks, and the end;
+  // entries past the end read as "after every index".
+  for (int64_t r = 1; r < D; ++r)
+    for (int64_t k = 0; k <= P; ++k) {
+      uint32_t *starts = table + ((r - 1) * (P + 1) + k) * (P + 2);
+      uint64_t at = n[r * (P + 1) + k];
+      starts[0] = 0;
+      for (int64_t m = 1; m <= P + 1; ++m) {
+        starts[m] = m <= k + 1 ? (uint32_t)at : UINT32_MAX;
+        if (m <= k)
+          at += 2 * n[r * (P + 1) + k - m];
+      }
+    }
   auto *roots = reinterpret_cast<float *>(table + blob.tableWords);
   for (int64_t sq = 0; sq <= P * P; ++sq)
     roots[sq] = std::sqrt((float)sq);

@@ -122,6 +122,16 @@ func.func @pvq_index_bits(%x16: tensor<1x128xf16>) -> tensor<1x16xf32> {
 
 // -----
 
+// The block-start table of many pulses in few dimensions outgrows shared memory.
+func.func @pvq_table_size(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x80xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x8xi8>) : !lq.weight<16x128, #lq.pvq<dim = 4, pulses = 64, amp_bits = 4, amp_group = 8>>
+  // expected-error @+1 {{cannot be tiled for the GPU: the PVQ kernel's block-start and norm tables for dimension 4 and 64 pulses do not fit 48 KB of shared memory}}
+  %y = lq.matmul %x, %w : tensor<1x128xf32>, !lq.weight<16x128, #lq.pvq<dim = 4, pulses = 64, amp_bits = 4, amp_group = 8>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
 // A lane loads 4 groups of indices at once: K a multiple of 4 D.
 func.func @pvq_cols(%x16: tensor<1x96xf16>) -> tensor<1x16xf32> {
   %x = arith.extf %x16 : tensor<1x96xf16> to tensor<1x96xf32>

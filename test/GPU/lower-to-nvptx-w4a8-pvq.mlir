@@ -44,7 +44,7 @@
 // The scale and x / scale are IEEE divisions, as on the CPU.
 // W4A8-PTX-SAME: div.rn.f32
 
-// PVQ weights: the N(d, k) and norm tables to shared memory, 4 indices per 128-bit
+// PVQ weights: the block-start and norm tables to shared memory, 4 indices per 128-bit
 // load, the enumeration walked in registers, shuffles across the warp.
 // PVQ-LABEL: func.func @forward(
 // PVQ:         gpu.launch_func async [%{{.*}}] @lq_gpu_kernels::@lq_pvq_gemv_0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) args(%{{.*}} : !llvm.ptr, %{{.*}} : !llvm.ptr, %{{.*}} : !llvm.ptr)

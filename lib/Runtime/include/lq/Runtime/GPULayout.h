@@ -99,17 +99,29 @@ void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t 
 
 /// PVQ: indices of D-dimensional groups as 32-bit words, row-major
 /// ([N][K/D]), amplitude codes as bytes ([N][K/G]), the per-row amplitude
-/// step as f32, the N(d, k) table (d < D, k <= pulses) as uint32 and
-/// sqrtf(s) for every possible ||y||^2 = s <= pulses^2 (the decoder's norm).
+/// step as f32, the block-start table and sqrtf(s) for every possible
+/// ||y||^2 = s <= pulses^2 (the decoder's norm).
+///
+/// Block starts: with r positions after the current one and k pulses left,
+/// the enumeration lists y = 0 first (N(r, k) indices), then for m = 1..k
+/// the +m and the -m block (N(r, k - m) each). Entry m of row (r, k) is
+/// where the pair for m starts (entry 0: 0, entry k + 1: N(r + 1, k), after
+/// that UINT32_MAX), so the decoder finds y's magnitude by a branch-free
+/// binary search instead of walking the blocks.
 struct PVQBlob {
   std::vector<uint8_t> bytes;
   int64_t codesOffset = 0;  ///< uint32 per group
   int64_t ampsOffset = 0;   ///< uint8 per amplitude group
   int64_t stepsOffset = 0;  ///< f32 per row
-  int64_t tableOffset = 0;  ///< uint32 N(d, k) at d * (pulses + 1) + k, then
+  int64_t tableOffset = 0;  ///< uint32 block starts at ((r - 1) * (pulses + 1)
+                            ///< + k) * (pulses + 2) + m for 1 <= r < D, then
                             ///< f32 sqrt(s) for s = 0..pulses^2
   int64_t tableWords = 0, sqrtWords = 0;
 };
+/// Words of the block-start table for dimension `dim` and `pulses`.
+constexpr int64_t pvqPrefixWords(int64_t dim, int64_t pulses) {
+  return (dim - 1) * (pulses + 1) * (pulses + 2);
+}
 /// Groups of 4 consecutive PVQ groups a lane loads with one 128-bit access.
 constexpr int64_t kPVQGroupsPerLoad = 4;
 std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, int64_t cols);
