@@ -1076,11 +1076,11 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   return func;
 }
 
-/// PVQ GEMV: one warp per output row. A lane loads 4 group indices with one
-/// 128-bit access, walks the enumeration of each (docs/Layout.md) with the
-/// N(d, k) table in shared memory, and accumulates x . y in f32 for every
-/// batch row; the group's amp / ||y|| scales that dot product once. Warps
-/// reduce with shuffles.
+/// PVQ GEMV: one warp per output row. A lane loads 4 (32-bit slots) or 8
+/// (16-bit) group indices with one 128-bit access, decodes each
+/// (docs/GPULayout.md) with the block-start table in shared memory, and
+/// accumulates x . y in f32 for every batch row; the group's amp / ||y||
+/// scales that dot product once. Warps reduce with shuffles.
 gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                               const W4Plan &plan) {
   MLIRContext *ctx = outer.getContext();
@@ -1090,7 +1090,7 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
   const ::lq::gpu::PVQBlob &blob = plan.pblob;
   const int64_t D = enc.dim, P = enc.pulses, M = plan.batch, threads = plan.threads;
   const int64_t groups = plan.cols / D, ampGroups = plan.cols / enc.ampGroup;
-  const int64_t loads = groups / ::lq::gpu::kPVQGroupsPerLoad;
+  const int64_t perLoad = 128 / blob.slotBits, loads = groups / perLoad;
   auto smemType = MemRefType::get({blob.tableWords + blob.sqrtWords}, outer.getI32Type(), AffineMap(),
                                   gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
   auto func = makeKernelFunc(outer, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
@@ -1242,9 +1242,19 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
         Value it = e.toI32(iv);
         Value words = e.load(v4i32, e.gep(codesBase, v4i32, e.add(codesRow, it)), 16);
         SmallVector<Value> acc(args.begin(), args.end());
-        for (int64_t u = 0; u < ::lq::gpu::kPVQGroupsPerLoad; ++u)
-          acc = decodeGroup(e.extract(words, u),
-                            e.add(e.mul(it, e.c32(::lq::gpu::kPVQGroupsPerLoad)), e.c32(u)), acc);
+        // Slot u of the lane's word is group first + u * width + lane (the
+        // words of a warp's pass interleave their groups), so the warp's
+        // activation loads for one slot are contiguous.
+        Value waveWord = arith::SubIOp::create(b, loc, it, lane);
+        Value width = arith::MinUIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, e.c32(loads), waveWord), e.c32(32));
+        Value first = e.add(e.mul(waveWord, e.c32(perLoad)), lane);
+        for (int64_t u = 0; u < perLoad; ++u) {
+          Value index = blob.slotBits == 32 ? e.extract(words, u)
+                        : u % 2 == 0       ? e.band(e.extract(words, u / 2), 0xFFFF)
+                                           : e.shr(e.extract(words, u / 2), 16);
+          acc = decodeGroup(index, e.add(first, e.mul(width, e.c32(u))), acc);
+        }
         scf::YieldOp::create(b, l, acc);
       });
   SmallVector<Value> acc(loop.getResults().begin(), loop.getResults().end());

@@ -260,14 +260,19 @@ std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, 
     return std::string("the PVQ kernel's block-start and norm tables for dimension ") +
            std::to_string(enc.dim) + " and " + std::to_string(enc.pulses) +
            " pulses do not fit 48 KB of shared memory";
-  if (cols % (enc.dim * kPVQGroupsPerLoad) != 0)
+  if (cols % (enc.dim * pvqGroupsPerLoad(enc)) != 0)
     return "K = " + std::to_string(cols) + " is not a multiple of the " +
-           std::to_string(enc.dim * kPVQGroupsPerLoad) + " columns of a lane's 128-bit load";
+           std::to_string(enc.dim * pvqGroupsPerLoad(enc)) + " columns of a lane's 128-bit load";
   if (enc.ampGroup % enc.dim != 0 || cols % enc.ampGroup != 0)
     return "amplitude group " + std::to_string(enc.ampGroup) + " does not tile K = " +
            std::to_string(cols) + " in groups of " + std::to_string(enc.dim);
   (void)rows;
   return std::nullopt;
+}
+
+int64_t pvqSlotBits(const PVQEncoding &enc) {
+  std::vector<uint64_t> n = pvqTable(enc.dim, enc.pulses);
+  return n[enc.dim * (enc.pulses + 1) + enc.pulses] <= (uint64_t(1) << 16) ? 16 : 32;
 }
 
 PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
@@ -279,20 +284,33 @@ PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
   int64_t codeRowBytes = (groups * bits + 7) / 8;
   int64_t ampRowBytes = (ampGroups * enc.ampBits + 7) / 8;
   blob.codesOffset = 0;
-  blob.ampsOffset = alignUp(rows * groups * 4, kBlobAlign);
+  blob.slotBits = pvqSlotBits(enc);
+  const int64_t perLoad = 128 / blob.slotBits, loads = groups / perLoad;
+  blob.ampsOffset = alignUp(rows * groups * blob.slotBits / 8, kBlobAlign);
   blob.stepsOffset = alignUp(blob.ampsOffset + rows * ampGroups, kBlobAlign);
   blob.tableOffset = alignUp(blob.stepsOffset + rows * 4, kBlobAlign);
   blob.tableWords = pvqPrefixWords(D, P);
   blob.sqrtWords = P * P + 1;
   blob.bytes.assign(alignUp(blob.tableOffset + 4 * (blob.tableWords + blob.sqrtWords), kBlobAlign),
                     0);
-  auto *codes = reinterpret_cast<uint32_t *>(blob.bytes.data() + blob.codesOffset);
+  uint8_t *codes = blob.bytes.data() + blob.codesOffset;
   uint8_t *amps = blob.bytes.data() + blob.ampsOffset;
   auto *steps = reinterpret_cast<float *>(blob.bytes.data() + blob.stepsOffset);
   auto *table = reinterpret_cast<uint32_t *>(blob.bytes.data() + blob.tableOffset);
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t gi = 0; gi < groups; ++gi)
-      codes[r * groups + gi] = (uint32_t)readBits(&w.codes[r * codeRowBytes], gi * bits, bits);
+    for (int64_t word = 0; word < loads; ++word) {
+      // Lanes take a row's words in passes of 32; slot u of a pass's word
+      // `lane` holds group first + u * width + lane.
+      int64_t pass = word / 32, lane = word % 32;
+      int64_t width = std::min<int64_t>(32, loads - pass * 32);
+      for (int64_t u = 0; u < perLoad; ++u) {
+        int64_t gi = pass * 32 * perLoad + u * width + lane;
+        // Little-endian slots: slot j of a 32-bit word is bits [16 j, 16 j + 16).
+        uint32_t index = (uint32_t)readBits(&w.codes[r * codeRowBytes], gi * bits, bits);
+        std::memcpy(codes + ((r * loads + word) * perLoad + u) * blob.slotBits / 8, &index,
+                    blob.slotBits / 8);
+      }
+    }
     for (int64_t a = 0; a < ampGroups; ++a)
       amps[r * ampGroups + a] =
           (uint8_t)readBits(&w.amplitudes[r * ampRowBytes], a * enc.ampBits, enc.ampBits);

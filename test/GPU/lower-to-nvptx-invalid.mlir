@@ -132,11 +132,11 @@ func.func @pvq_table_size(%x: tensor<1x128xf32>) -> tensor<1x16xf32> {
 
 // -----
 
-// A lane loads 4 groups of indices at once: K a multiple of 4 D.
+// A lane loads 8 groups of 16-bit indices at once: K a multiple of 8 D.
 func.func @pvq_cols(%x16: tensor<1x96xf16>) -> tensor<1x16xf32> {
   %x = arith.extf %x16 : tensor<1x96xf16> to tensor<1x96xf32>
   %w = lq.constant codes(dense<0> : tensor<16x12xi8>) scales(dense<1.0> : tensor<16x1xf16>) amplitudes(dense<0> : tensor<16x2xi8>) : !lq.weight<16x96, #lq.pvq<dim = 16, pulses = 4, amp_bits = 4, amp_group = 32>>
-  // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 64 columns of a lane's 128-bit load}}
+  // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 128 columns of a lane's 128-bit load}}
   %y = lq.matmul %x, %w : tensor<1x96xf32>, !lq.weight<16x96, #lq.pvq<dim = 16, pulses = 4, amp_bits = 4, amp_group = 32>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }

@@ -97,8 +97,8 @@ W4Blob packW4A8(const UniformEncoding &enc, const EncodedWeight &w);
 void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t &row,
                 int64_t &col);
 
-/// PVQ: indices of D-dimensional groups as 32-bit words, row-major
-/// ([N][K/D]), amplitude codes as bytes ([N][K/G]), the per-row amplitude
+/// PVQ: indices of D-dimensional groups as 16-bit (when N(D, pulses) <=
+/// 2^16) or 32-bit slots, row-major ([N][K/D]), amplitude codes as bytes ([N][K/G]), the per-row amplitude
 /// step as f32, the block-start table and sqrtf(s) for every possible
 /// ||y||^2 = s <= pulses^2 (the decoder's norm).
 ///
@@ -110,7 +110,8 @@ void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t 
 /// binary search instead of walking the blocks.
 struct PVQBlob {
   std::vector<uint8_t> bytes;
-  int64_t codesOffset = 0;  ///< uint32 per group
+  int64_t codesOffset = 0;  ///< one slot per group
+  int64_t slotBits = 32;    ///< 16 or 32
   int64_t ampsOffset = 0;   ///< uint8 per amplitude group
   int64_t stepsOffset = 0;  ///< f32 per row
   int64_t tableOffset = 0;  ///< uint32 block starts at ((r - 1) * (pulses + 1)
@@ -122,8 +123,10 @@ struct PVQBlob {
 constexpr int64_t pvqPrefixWords(int64_t dim, int64_t pulses) {
   return (dim - 1) * (pulses + 1) * (pulses + 2);
 }
-/// Groups of 4 consecutive PVQ groups a lane loads with one 128-bit access.
-constexpr int64_t kPVQGroupsPerLoad = 4;
+/// Bits of the slot holding one PVQ index: 16 when the indices fit, else 32.
+int64_t pvqSlotBits(const PVQEncoding &enc);
+/// Consecutive PVQ groups a lane loads with one 128-bit access.
+inline int64_t pvqGroupsPerLoad(const PVQEncoding &enc) { return 128 / pvqSlotBits(enc); }
 std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, int64_t cols);
 PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w);
 
