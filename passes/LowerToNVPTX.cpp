@@ -112,6 +112,13 @@ struct Emit {
   Value band(Value x, int64_t m) { return arith::AndIOp::create(b, loc, x, c32(m)); }
   Value bor(Value x, int64_t m) { return arith::OrIOp::create(b, loc, x, c32(m)); }
   Value toI32(Value index) { return arith::IndexCastUIOp::create(b, loc, i32(), index); }
+  /// A kernel's pointer argument in the global address space.
+  Value global(Value ptr) {
+    return LLVM::AddrSpaceCastOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1),
+                                         ptr);
+  }
+  Value threadId() { return toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x)); }
+  Value blockId() { return toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x)); }
   Value toIndex(Value i) { return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i); }
   // An explicit fma: NVPTX does not contract a separate multiply and add.
   Value fma(Value x, Value y, Value z) { return LLVM::FMAOp::create(b, loc, x, y, z); }
@@ -134,6 +141,71 @@ struct Emit {
   Value extract(Value vec, int64_t i) { return vector::ExtractOp::create(b, loc, vec, i); }
 };
 
+/// The kernel function shell every builder shares, appended to `kernels`:
+/// `(ptr, ptr[, ptr])`, known launch sizes and `.maxntid`.
+gpu::GPUFuncOp makeKernelFunc(gpu::GPUModuleOp kernels, Location loc, StringRef name, int64_t args,
+                              int64_t grid, int64_t threads, TypeRange workgroup) {
+  OpBuilder outer = OpBuilder::atBlockEnd(kernels.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(outer.getContext());
+  SmallVector<Type> inputs(args, ptr);
+  auto func = gpu::GPUFuncOp::create(outer, loc, name, outer.getFunctionType(inputs, {}),
+                                     workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
+  func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)grid, 1, 1}));
+  func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  return func;
+}
+
+/// Of the items first, first + step, ... below `total`: how many there are.
+Value stridedCount(Emit &e, Value first, int64_t step, int64_t total) {
+  Value rest = arith::SubIOp::create(e.b, e.loc, e.c32(total - 1), first);
+  return e.add(arith::DivUIOp::create(e.b, e.loc, rest, e.c32(step)), e.c32(1));
+}
+
+/// Slot `u` of iteration `iter` (`perIter` slots each) over those items,
+/// clamped to the last item so that slots past the end stay in bounds.
+Value stridedItem(Emit &e, Value first, int64_t step, int64_t total, int64_t perIter, Value iter,
+                  int64_t u) {
+  Value i = e.add(first, e.mul(e.add(e.mul(iter, e.c32(perIter)), e.c32(u)), e.c32(step)));
+  return arith::MinUIOp::create(e.b, e.loc, i, e.c32(total - 1));
+}
+
+/// acc = compute(load(iter), iter, acc) for iter in [0, iters), software
+/// pipelined: iteration iter + 1's loads are issued (through the loop's
+/// iter_args) before iteration iter's math, so they are in flight while it
+/// runs. Returns the final accumulators.
+SmallVector<Value>
+prefetchLoop(Emit &e, Value iters, ArrayRef<Value> init,
+             function_ref<SmallVector<Value>(Value iter)> load,
+             function_ref<SmallVector<Value>(ValueRange loaded, Value iter, SmallVector<Value> acc)>
+                 compute) {
+  OpBuilder &b = e.b;
+  const size_t numAcc = init.size();
+  SmallVector<Value> loopInit(init);
+  llvm::append_range(loopInit, load(e.c32(0)));
+  auto loop = scf::ForOp::create(
+      b, e.loc, e.idx(0), e.toIndex(iters), e.idx(1), loopInit,
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value iter = e.toI32(iv);
+        SmallVector<Value> next = load(e.add(iter, e.c32(1)));
+        SmallVector<Value> acc = compute(args.drop_front(numAcc), iter,
+                                         SmallVector<Value>(args.take_front(numAcc)));
+        llvm::append_range(acc, next);
+        scf::YieldOp::create(b, l, acc);
+      });
+  return SmallVector<Value>(loop.getResults().take_front(numAcc));
+}
+
+/// Ends the kernel body `b` built.
+gpu::GPUFuncOp finishKernel(OpBuilder &b, Location loc, gpu::GPUFuncOp func) {
+  b.setInsertionPointToEnd(&func.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
 /// Builds the GEMV kernel of `plan` (W4 or binary codes) inside `kernels`.
 gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                              const W4Plan &plan) {
@@ -141,7 +213,6 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
   OpBuilder::InsertionGuard guard(outer);
   outer.setInsertionPointToEnd(kernels.getBody());
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
   const int64_t W = plan.warps, NB = plan.batchTiles, C = plan.chunks;
   const int64_t threads = 32 * W;
   auto smemType = MemRefType::get({NB * W * 32 * 4}, outer.getF32Type(), AffineMap(),
@@ -184,12 +255,12 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
   Value xArg = func.getArgument(0), wArg = func.getArgument(1), yArg = func.getArgument(2);
-  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, xArg);
-  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, wArg);
-  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, yArg);
+  Value xg = e.global(xArg);
+  Value wg = e.global(wArg);
+  Value yg = e.global(yArg);
 
-  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value tile = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value tid = e.threadId();
+  Value tile = e.blockId();
   Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
   Value g = e.shr(lane, 2), t = e.band(lane, 3);
 
@@ -444,16 +515,11 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
   // the next iteration's U weight loads are issued before this one's math,
   // so every lane always has U 128-bit loads in flight.
   const int64_t U = plan.unroll;
-  Value count = e.add(arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, e.c32(C - 1), warp),
-                                             e.c32(W)),
-                      e.c32(1));
+  Value count = stridedCount(e, warp, W, C);
   Value mainIters = arith::DivUIOp::create(b, loc, count, e.c32(U));
-  auto chunkOf = [&](Value iter, int64_t u) {
-    Value c = e.add(warp, e.mul(e.add(e.mul(iter, e.c32(U)), e.c32(u)), e.c32(W)));
-    // Prefetches past the warp's last chunk read (and drop) chunk C - 1
-    // of the same tile rather than memory outside the weight.
-    return arith::MinUIOp::create(b, loc, c, e.c32(C - 1)).getResult();
-  };
+  // Prefetches past the warp's last chunk read (and drop) chunk C - 1 of
+  // the same tile rather than memory outside the weight.
+  auto chunkOf = [&](Value iter, int64_t u) { return stridedItem(e, warp, W, C, U, iter, u); };
   // Weight words of U chunks, flattened for scf.for iter_args.
   auto flatten = [&](ArrayRef<ChunkData> set) {
     SmallVector<Value> v;
@@ -581,21 +647,11 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
     mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
     (void)sptr;
   } else if (plan.prefetch) {
-    SmallVector<Value> loopInit = init;
-    llvm::append_range(loopInit, flatten(loadSet(e.c32(0))));
-    auto mainLoop = scf::ForOp::create(
-        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), loopInit,
-        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-          Value iter = e.toI32(iv);
-          SmallVector<ChunkData> next = loadSet(e.add(iter, e.c32(1)));
-          SmallVector<Value> acc = computeSet(unflatten(args.drop_front(numAcc)), iter,
-                                              SmallVector<Value>(args.take_front(numAcc)));
-          llvm::append_range(acc, flatten(next));
-          scf::YieldOp::create(b, l, acc);
+    mainResults = prefetchLoop(
+        e, mainIters, init, [&](Value iter) { return flatten(loadSet(iter)); },
+        [&](ValueRange loaded, Value iter, SmallVector<Value> acc) {
+          return computeSet(unflatten(loaded), iter, std::move(acc));
         });
-    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().begin() + numAcc);
   } else {
     auto mainLoop = scf::ForOp::create(
         b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
@@ -676,24 +732,7 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
     }
     storeOutput(r, m, sum);
   }
-  b.setInsertionPointToEnd(&func.getBody().front());
-  gpu::ReturnOp::create(b, loc);
-  return func;
-}
-
-/// The kernel function shell every builder shares: `(ptr, ptr[, ptr])`,
-/// known launch sizes and `.maxntid`.
-gpu::GPUFuncOp makeKernelFunc(OpBuilder &outer, Location loc, StringRef name, int64_t args,
-                              int64_t grid, int64_t threads, TypeRange workgroup) {
-  auto ptr = LLVM::LLVMPointerType::get(outer.getContext());
-  SmallVector<Type> inputs(args, ptr);
-  auto func = gpu::GPUFuncOp::create(outer, loc, name, outer.getFunctionType(inputs, {}),
-                                     workgroup);
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
-  func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
-  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)grid, 1, 1}));
-  func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
-  return func;
+  return finishKernel(b, loc, func);
 }
 
 /// Per-token int8 quantization of the activations (lq.matmul act(8)), one
@@ -704,19 +743,16 @@ gpu::GPUFuncOp makeKernelFunc(OpBuilder &outer, Location loc, StringRef name, in
 gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                                    const W4Plan &plan) {
   MLIRContext *ctx = outer.getContext();
-  OpBuilder::InsertionGuard guard(outer);
-  outer.setInsertionPointToEnd(kernels.getBody());
   const int64_t T = plan.quantThreads, warps = T / 32;
   auto smemType = MemRefType::get({warps}, outer.getF32Type(), AffineMap(),
                                   gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(outer, loc, plan.quantName, 2, plan.batch, T, {smemType});
+  auto func = makeKernelFunc(kernels, loc, plan.quantName, 2, plan.batch, T, {smemType});
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
-  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
-  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
-  Value qg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
-  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value row = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value xg = e.global(func.getArgument(0));
+  Value qg = e.global(func.getArgument(1));
+  Value tid = e.threadId();
+  Value row = e.blockId();
   Type f32 = b.getF32Type(), i8 = b.getI8Type();
   const int64_t perVec = plan.f32Input ? 4 : 8; // elements per 128-bit load
   const int64_t nvec = plan.cols / perVec, nv = (nvec + T - 1) / T;
@@ -803,9 +839,7 @@ gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModul
     Value scales = e.gep(qg, b.getI8Type(), e.c32(plan.qScalesOffset));
     LLVM::StoreOp::create(b, loc, scale, e.gep(scales, f32, row), 4);
   }
-  b.setInsertionPointToEnd(&func.getBody().front());
-  gpu::ReturnOp::create(b, loc);
-  return func;
+  return finishKernel(b, loc, func);
 }
 
 /// W4A8 GEMM: int8 activations (from buildActQuantKernel) times symmetric
@@ -822,28 +856,25 @@ gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModul
 gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                                const W4Plan &plan) {
   MLIRContext *ctx = outer.getContext();
-  OpBuilder::InsertionGuard guard(outer);
-  outer.setInsertionPointToEnd(kernels.getBody());
   const int64_t RW = plan.rowWarps, KW = plan.kWarps, NB = plan.nTiles, C = plan.chunks;
   const int64_t BB = plan.batchBlocks, threads = plan.threads, BM = 8 * NB, RT = plan.warpTiles;
   const bool grouped = plan.groups > 1;
   auto smemType = MemRefType::get({RW * KW * RT * NB * 32 * 4}, outer.getF32Type(), AffineMap(),
                                   gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(outer, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
+  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
   if (plan.minBlocks > 0)
     func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(plan.minBlocks));
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
-  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
-  Value qg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
-  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
-  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(2));
+  Value qg = e.global(func.getArgument(0));
+  Value wg = e.global(func.getArgument(1));
+  Value yg = e.global(func.getArgument(2));
   Type f32 = b.getF32Type(), i32 = e.i32();
   VectorType v4i32 = e.v4i32(), v2f16 = e.v2f16();
   auto v2f32 = VectorType::get({2}, f32);
 
-  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value bid = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value tid = e.threadId();
+  Value bid = e.blockId();
   Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
   Value g = e.shr(lane, 2), t = e.band(lane, 3);
   Value rowBlock = arith::DivUIOp::create(b, loc, bid, e.c32(BB));
@@ -972,14 +1003,9 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   // Units kw, kw + KW, ...: U per iteration, the next iteration's weights
   // loaded before this one's math.
   const int64_t U = std::max<int64_t>(1, plan.unroll / UC);
-  Value count = e.add(arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, e.c32(CU - 1), kw),
-                                             e.c32(KW)),
-                      e.c32(1));
+  Value count = stridedCount(e, kw, KW, CU);
   Value mainIters = arith::DivUIOp::create(b, loc, count, e.c32(U));
-  auto unitOf = [&](Value iter, int64_t u) {
-    Value c = e.add(kw, e.mul(e.add(e.mul(iter, e.c32(U)), e.c32(u)), e.c32(KW)));
-    return arith::MinUIOp::create(b, loc, c, e.c32(CU - 1)).getResult();
-  };
+  auto unitOf = [&](Value iter, int64_t u) { return stridedItem(e, kw, KW, CU, U, iter, u); };
   auto loadSet = [&](Value iter) {
     SmallVector<Value> v;
     for (int64_t u = 0; u < U; ++u)
@@ -988,26 +1014,15 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   };
   const int64_t numAcc = RT * NB * 4;
   SmallVector<Value> init(numAcc, grouped ? zeroF : zeroI);
-  SmallVector<Value> loopInit = init;
-  llvm::append_range(loopInit, loadSet(e.c32(0)));
-  auto mainLoop = scf::ForOp::create(
-      b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), loopInit,
-      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        Value iter = e.toI32(iv);
-        SmallVector<Value> next = loadSet(e.add(iter, e.c32(1)));
-        SmallVector<Value> acc(args.take_front(numAcc));
-        ValueRange cur = args.drop_front(numAcc);
+  SmallVector<Value> mainResults = prefetchLoop(
+      e, mainIters, init, loadSet, [&](ValueRange cur, Value iter, SmallVector<Value> acc) {
         for (int64_t u = 0; u < U; ++u)
           acc = computeUnit(SmallVector<Value>(cur.slice(u * perUnit, perUnit)), unitOf(iter, u),
                             acc);
-        llvm::append_range(acc, next);
-        scf::YieldOp::create(b, l, acc);
+        return acc;
       });
   auto tailLoop = scf::ForOp::create(
-      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1),
-      ValueRange(mainLoop.getResults().take_front(numAcc)),
+      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
       [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
@@ -1071,9 +1086,7 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   sum = arith::MulFOp::create(b, loc, sum, arith::MulFOp::create(b, loc, xs, e.f32(1.0 / 16)));
   Value at = e.add(e.mul(m, e.c32(plan.rows)), e.add(e.mul(otile, e.c32(16)), r));
   LLVM::StoreOp::create(b, loc, sum, e.gep(yg, f32, at), 4);
-  b.setInsertionPointToEnd(&func.getBody().front());
-  gpu::ReturnOp::create(b, loc);
-  return func;
+  return finishKernel(b, loc, func);
 }
 
 /// PVQ GEMV: one warp per output row. A lane loads 4 (32-bit slots) or 8
@@ -1084,8 +1097,6 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
 gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
                               const W4Plan &plan) {
   MLIRContext *ctx = outer.getContext();
-  OpBuilder::InsertionGuard guard(outer);
-  outer.setInsertionPointToEnd(kernels.getBody());
   const ::lq::PVQEncoding &enc = plan.pvqEnc;
   const ::lq::gpu::PVQBlob &blob = plan.pblob;
   const int64_t D = enc.dim, P = enc.pulses, M = plan.batch, threads = plan.threads;
@@ -1093,17 +1104,16 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
   const int64_t perLoad = 128 / blob.slotBits, loads = groups / perLoad;
   auto smemType = MemRefType::get({blob.tableWords + blob.sqrtWords}, outer.getI32Type(), AffineMap(),
                                   gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(outer, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
+  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
-  auto gptr = LLVM::LLVMPointerType::get(ctx, 1);
-  Value xg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(0));
-  Value wg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(1));
-  Value yg = LLVM::AddrSpaceCastOp::create(b, loc, gptr, func.getArgument(2));
+  Value xg = e.global(func.getArgument(0));
+  Value wg = e.global(func.getArgument(1));
+  Value yg = e.global(func.getArgument(2));
   Type f32 = b.getF32Type(), i32 = e.i32(), i8 = b.getI8Type();
   VectorType v4i32 = e.v4i32();
-  Value tid = e.toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value bid = e.toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value tid = e.threadId();
+  Value bid = e.blockId();
   Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
   Value row = e.add(e.mul(bid, e.c32(threads / 32)), warp);
 
@@ -1273,9 +1283,7 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
     Value at = e.add(e.mul(e.c32(mm), e.c32(plan.rows)), row);
     LLVM::StoreOp::create(b, loc, acc[mm], e.gep(yg, f32, at), 4);
   }
-  b.setInsertionPointToEnd(&func.getBody().front());
-  gpu::ReturnOp::create(b, loc);
-  return func;
+  return finishKernel(b, loc, func);
 }
 
 /// A host pointer value (!llvm.ptr) to the data of `memref`.
