@@ -488,7 +488,6 @@ struct ExpandTransform : OpInterfaceRewritePattern<FunctionPreservingTransformOp
 
 /// x / channel_scale per channel (2-D KV quantization's static smoothing).
 Value divideChannels(OpBuilder &b, Location loc, Value x, Value channelScale, bool multiply) {
-  auto type = llvm::cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
   AffineMap id = b.getMultiDimIdentityMap(2);
   Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x), b.getF32Type());

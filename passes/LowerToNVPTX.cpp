@@ -571,7 +571,6 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
     return acc;
   };
   SmallVector<Value> init(NB * 4, zeroAcc);
-  int64_t numAcc = NB * 4;
   SmallVector<Value> mainResults;
   if (S > 0) {
     // cp.async pipeline: S - 1 iterations' weights are in flight into
@@ -1572,7 +1571,6 @@ void LowerToNVPTXPass::lowerMatmul(MatmulOp op, Value input, const W4Plan &plan,
   MLIRContext *ctx = &getContext();
   OpBuilder b(op);
   Location loc = op.getLoc();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
   auto tokenType = gpu::AsyncTokenType::get(ctx);
   auto inputType = llvm::cast<RankedTensorType>(input.getType());
   auto resultType = op.getResult().getType();

@@ -501,7 +501,10 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
     results.push_back(it->second.first);
     results.push_back(it->second.second);
   }
-  OpBuilder(ret).create<func::ReturnOp>(ret.getLoc(), results);
+  {
+    OpBuilder b(ret);
+    func::ReturnOp::create(b, ret.getLoc(), results);
+  }
   ret.erase();
   for (Operation *op : llvm::reverse(dead))
     op->erase();

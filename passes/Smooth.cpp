@@ -184,12 +184,13 @@ void SmoothPass::runOnOperation() {
       linalg::MatmulOp op = kindOf(l, kind);
       // x / s and * s bracket whatever lies between: only diagonal scales
       // commute with them.
-      for (Value v = op.getDpsInputOperand(0)->get();
-           auto fpt = v.getDefiningOp<FunctionPreservingTransformOpInterface>();
-           v = fpt.getInput())
+      Value v = op.getDpsInputOperand(0)->get();
+      while (auto fpt = v.getDefiningOp<FunctionPreservingTransformOpInterface>()) {
         if (!llvm::isa<FPTScaleOp>(fpt.getOperation()))
           return fpt.emitError() << kPass << ": a non-diagonal transform is still in place before '"
                                  << roleOf(op) << "' (run lq-merge-fpt before lq-smooth)";
+        v = fpt.getInput();
+      }
       Value in = skipTransformsBack(op.getDpsInputOperand(0)->get());
       if (x && in != x)
         return op.emitError() << kPass << ": the linears at the " << point.name << " of layer "

@@ -259,8 +259,9 @@ TEST(Quantize, RescaleBinaryNeverIncreasesTheLayerLoss) {
       EXPECT_NEAR(res.lossBefore, loss0, 1e-6 * loss0);
       EXPECT_NEAR(res.lossAfter, loss1, 1e-6 * loss0) << "tracked loss must be the real one";
       EXPECT_LE(loss1, loss0 * (1 + 1e-12)) << "planes " << planes << " H " << withHessian;
-      if (!withHessian) // on plain RTN codes the scale search always finds gains
+      if (!withHessian) { // on plain RTN codes the scale search always finds gains
         EXPECT_LT(loss1, loss0);
+      }
     }
   }
   // A mismatched encoded weight is an error, not a crash.
