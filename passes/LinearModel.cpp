@@ -53,6 +53,18 @@ StringRef mlir::lq::roleOf(Operation *op) {
   return {};
 }
 
+linalg::MatmulOp LayerLinears::byKind(StringRef kind) const {
+  return llvm::StringSwitch<linalg::MatmulOp>(kind)
+      .Case("attn.q", q)
+      .Case("attn.k", k)
+      .Case("attn.v", v)
+      .Case("attn.o", o)
+      .Case("mlp.gate", gate)
+      .Case("mlp.up", up)
+      .Case("mlp.down", down)
+      .Default(nullptr);
+}
+
 FailureOr<std::vector<FunctionLinears>>
 mlir::lq::collectLinears(ModuleOp module, StringRef pass, ArrayRef<StringRef> required) {
   std::vector<FunctionLinears> result;
@@ -110,16 +122,7 @@ mlir::lq::collectLinears(ModuleOp module, StringRef pass, ArrayRef<StringRef> re
   for (FunctionLinears &fl : result)
     for (auto [index, l] : fl.layers)
       for (StringRef kind : required) {
-        linalg::MatmulOp op = llvm::StringSwitch<linalg::MatmulOp>(kind)
-                                  .Case("attn.q", l.q)
-                                  .Case("attn.k", l.k)
-                                  .Case("attn.v", l.v)
-                                  .Case("attn.o", l.o)
-                                  .Case("mlp.gate", l.gate)
-                                  .Case("mlp.up", l.up)
-                                  .Case("mlp.down", l.down)
-                                  .Default(nullptr);
-        if (!op) {
+        if (!l.byKind(kind)) {
           fl.func.emitError() << pass << ": layer " << index << " of @" << fl.func.getName()
                               << " has no linear tagged 'layers." << index << "." << kind << "'";
           return failure();

@@ -38,6 +38,8 @@ FailureOr<ModelShape> readModelShape(ModuleOp module, StringRef pass);
 /// The linear layers of one decoder layer in one function.
 struct LayerLinears {
   linalg::MatmulOp q, k, v, o, gate, up, down;
+  /// The linear of `kind` ("attn.q", ..., "mlp.down"); null for other kinds.
+  linalg::MatmulOp byKind(StringRef kind) const;
 };
 
 /// Role-tagged linalg.matmul ops of a function by layer index

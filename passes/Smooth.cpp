@@ -61,18 +61,6 @@ StringRef linearKind(Operation *op) {
   return role.split('.').second;
 }
 
-linalg::MatmulOp kindOf(LayerLinears l, StringRef kind) {
-  return llvm::StringSwitch<linalg::MatmulOp>(kind)
-      .Case("attn.q", l.q)
-      .Case("attn.k", l.k)
-      .Case("attn.v", l.v)
-      .Case("attn.o", l.o)
-      .Case("mlp.gate", l.gate)
-      .Case("mlp.up", l.up)
-      .Case("mlp.down", l.down)
-      .Default(nullptr);
-}
-
 FailureOr<std::vector<double>> SmoothPass::fit(ModuleOp module, const ModelShape &shape,
                                                int64_t layer, const Point &point,
                                                ArrayRef<linalg::MatmulOp> consumers) {
@@ -181,7 +169,7 @@ void SmoothPass::runOnOperation() {
       return Producer{l.up.getResult(0), l.up};
     Value x;
     for (StringRef kind : point.consumers) {
-      linalg::MatmulOp op = kindOf(l, kind);
+      linalg::MatmulOp op = l.byKind(kind);
       // x / s and * s bracket whatever lies between: only diagonal scales
       // commute with them.
       Value v = op.getDpsInputOperand(0)->get();
@@ -205,7 +193,7 @@ void SmoothPass::runOnOperation() {
                                  << " is also read here, which x / s would change";
     auto norm = x.getDefiningOp<linalg::GenericOp>();
     if (!norm || !normWeightOperand(norm))
-      return kindOf(l, point.consumers.front()).emitError()
+      return l.byKind(point.consumers.front()).emitError()
              << kPass << ": the " << point.name << " of layer " << layer
              << " is not produced by an RMSNorm whose weight could absorb x / s";
     return Producer{x, nullptr};
@@ -223,7 +211,7 @@ void SmoothPass::runOnOperation() {
       for (const Point &point : points) {
         SmallVector<linalg::MatmulOp> consumers;
         for (StringRef kind : point.consumers)
-          consumers.push_back(kindOf(l, kind));
+          consumers.push_back(l.byKind(kind));
         auto key = std::make_pair(index, point.name.str());
         if (!fits.count(key)) {
           FailureOr<std::vector<double>> s = fit(module, *shape, index, point, consumers);

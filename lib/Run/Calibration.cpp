@@ -3,6 +3,7 @@
 #include "lq/Run/Calibration.h"
 
 #include "lq/Run/Engine.h"
+#include "lq/Run/Evaluate.h"
 #include "passes/ElementsData.h"
 #include "passes/Passes.h"
 
@@ -12,7 +13,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/ThreadPool.h"
 
 #include <algorithm>
 #include <atomic>
@@ -234,42 +234,14 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
   Recorder *expected = nullptr;
   if (!activeRecorder.compare_exchange_strong(expected, &recorder))
     return err("another calibration is running in this process");
-  auto runStart = std::chrono::steady_clock::now();
-  std::mutex mutex;
-  llvm::Error firstError = llvm::Error::success();
-  int64_t done = 0;
-  const int64_t every = std::max<int64_t>(1, windows / 20);
-  auto runWindow = [&](int64_t w) {
-    std::vector<float> logits;
-    llvm::Error e = (*runner)->forward(ids.slice(w * W, W), logits);
-    std::lock_guard<std::mutex> lock(mutex);
-    if (e) {
-      if (!firstError)
-        firstError = std::move(e);
-      else
-        llvm::consumeError(std::move(e));
-      return;
-    }
-    ++done;
-    if (options.progress && (done % every == 0 || done == windows)) {
-      double s = secondsSince(runStart);
-      *options.progress << llvm::formatv("  window {0}/{1}  elapsed {2:f1} s  {3:f0} tokens/s\n",
-                                         done, windows, s, done * W / std::max(s, 1e-9));
-      options.progress->flush();
-    }
-  };
-  if (options.threads <= 1) {
-    for (int64_t w = 0; w < windows && !firstError; ++w)
-      runWindow(w);
-  } else {
-    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(options.threads));
-    for (int64_t w = 0; w < windows; ++w)
-      pool.async([&, w] { runWindow(w); });
-    pool.wait();
-  }
+  llvm::Error failed = forEachWindow(windows, W, options.threads, options.progress,
+                                     [&](int64_t w) -> llvm::Error {
+                                       std::vector<float> logits;
+                                       return (*runner)->forward(ids.slice(w * W, W), logits);
+                                     });
   activeRecorder.store(nullptr);
-  if (firstError)
-    return std::move(firstError);
+  if (failed)
+    return std::move(failed);
   if (recorder.badCall)
     return err("a calibration hook was called with an unknown id or a wrong shape");
 

@@ -23,6 +23,49 @@ static double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned threads,
+                          llvm::raw_ostream *progress,
+                          llvm::function_ref<llvm::Error(int64_t w)> window) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::mutex mutex;
+  llvm::Error firstError = llvm::Error::success();
+  int64_t done = 0;
+  const int64_t every = std::max<int64_t>(1, windows / 20);
+  auto run = [&](int64_t w) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (firstError)
+        return;
+    }
+    llvm::Error e = window(w);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (e) {
+      if (!firstError)
+        firstError = std::move(e);
+      else
+        llvm::consumeError(std::move(e));
+      return;
+    }
+    ++done;
+    if (progress && (done % every == 0 || done == windows)) {
+      double s = secondsSince(t0);
+      *progress << llvm::formatv("  window {0}/{1}  elapsed {2:f1} s  {3:f0} tokens/s\n", done,
+                                 windows, s, done * tokensPerWindow / std::max(s, 1e-9));
+      progress->flush();
+    }
+  };
+  if (threads <= 1) {
+    for (int64_t w = 0; w < windows; ++w)
+      run(w);
+  } else {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
+    for (int64_t w = 0; w < windows; ++w)
+      pool.async([&, w] { run(w); });
+    pool.wait();
+  }
+  return firstError;
+}
+
 llvm::Expected<RunPerplexityResult>
 evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
                    const RunPerplexityOptions &options) {
@@ -42,59 +85,21 @@ evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
 
   auto t0 = std::chrono::steady_clock::now();
   std::vector<double> nll(windows, 0.0);
-  std::mutex mutex;
-  llvm::Error firstError = llvm::Error::success();
-  int64_t done = 0;
-  // Report about every 5% (and at the end) so long runs show progress.
-  const int64_t every = std::max<int64_t>(1, windows / 20);
-
-  auto scoreWindow = [&](int64_t w) {
+  auto scoreWindow = [&](int64_t w) -> llvm::Error {
     const int64_t i = w * W;
     std::vector<float> logits;
-    llvm::Error e = model.forward(ids.slice(i, W), logits);
+    if (llvm::Error e = model.forward(ids.slice(i, W), logits))
+      return e;
     double sum = 0;
-    if (!e)
-      for (int64_t t = 0; t < W; ++t)
-        sum += lq::tokenNLL(llvm::ArrayRef<float>(logits).slice(t * model.info().vocab,
-                                                              model.info().vocab),
-                            ids[i + t + 1]);
-    std::lock_guard<std::mutex> lock(mutex);
-    if (e) {
-      if (!firstError)
-        firstError = std::move(e);
-      else
-        llvm::consumeError(std::move(e));
-      return;
-    }
+    for (int64_t t = 0; t < W; ++t)
+      sum += lq::tokenNLL(
+          llvm::ArrayRef<float>(logits).slice(t * model.info().vocab, model.info().vocab),
+          ids[i + t + 1]);
     nll[w] = sum;
-    ++done;
-    if (options.progress && (done % every == 0 || done == windows)) {
-      double s = secondsSince(t0);
-      *options.progress << llvm::formatv(
-          "  window {0}/{1}  elapsed {2:f1} s  {3:f0} tokens/s\n", done, windows, s,
-          done * W / std::max(s, 1e-9));
-      options.progress->flush();
-    }
+    return llvm::Error::success();
   };
-
-  if (options.threads <= 1) {
-    for (int64_t w = 0; w < windows && !firstError; ++w)
-      scoreWindow(w);
-  } else {
-    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(options.threads));
-    for (int64_t w = 0; w < windows; ++w)
-      pool.async([&, w] {
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          if (firstError)
-            return;
-        }
-        scoreWindow(w);
-      });
-    pool.wait();
-  }
-  if (firstError)
-    return std::move(firstError);
+  if (llvm::Error e = forEachWindow(windows, W, options.threads, options.progress, scoreWindow))
+    return std::move(e);
 
   // Summed in window order so the result does not depend on scheduling.
   result.totalNLL = std::accumulate(nll.begin(), nll.end(), 0.0);

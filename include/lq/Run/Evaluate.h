@@ -35,6 +35,14 @@ struct RunPerplexityResult {
   double seconds = 0;
 };
 
+/// Runs `window(w)` for w in [0, windows), on `threads` threads (1: in order
+/// on the caller's), with a progress line about every 5 % of the windows to
+/// `progress` (null: silent). No window starts after one has failed; the
+/// first error is returned.
+llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned threads,
+                          llvm::raw_ostream *progress,
+                          llvm::function_ref<llvm::Error(int64_t w)> window);
+
 llvm::Expected<RunPerplexityResult>
 evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
                    const RunPerplexityOptions &options);
