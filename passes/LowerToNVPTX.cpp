@@ -171,6 +171,21 @@ Value stridedItem(Emit &e, Value first, int64_t step, int64_t total, int64_t per
   return arith::MinUIOp::create(e.b, e.loc, i, e.c32(total - 1));
 }
 
+/// acc = body(i, acc) for i = lower, lower + step, ... below upper (index
+/// values; `i` comes as i32): an scf.for carrying the accumulators.
+SmallVector<Value>
+accumulateLoop(Emit &e, Value lower, Value upper, Value step, ValueRange init,
+               function_ref<SmallVector<Value>(Value i, SmallVector<Value> acc)> body) {
+  OpBuilder &b = e.b;
+  auto loop = scf::ForOp::create(
+      b, e.loc, lower, upper, step, init, [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        scf::YieldOp::create(b, l, body(e.toI32(iv), SmallVector<Value>(args)));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
 /// acc = compute(load(iter), iter, acc) for iter in [0, iters), software
 /// pipelined: iteration iter + 1's loads are issued (through the loop's
 /// iter_args) before iteration iter's math, so they are in flight while it
@@ -180,23 +195,19 @@ prefetchLoop(Emit &e, Value iters, ArrayRef<Value> init,
              function_ref<SmallVector<Value>(Value iter)> load,
              function_ref<SmallVector<Value>(ValueRange loaded, Value iter, SmallVector<Value> acc)>
                  compute) {
-  OpBuilder &b = e.b;
   const size_t numAcc = init.size();
   SmallVector<Value> loopInit(init);
   llvm::append_range(loopInit, load(e.c32(0)));
-  auto loop = scf::ForOp::create(
-      b, e.loc, e.idx(0), e.toIndex(iters), e.idx(1), loopInit,
-      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        Value iter = e.toI32(iv);
+  SmallVector<Value> results = accumulateLoop(
+      e, e.idx(0), e.toIndex(iters), e.idx(1), loopInit, [&](Value iter, SmallVector<Value> args) {
         SmallVector<Value> next = load(e.add(iter, e.c32(1)));
-        SmallVector<Value> acc = compute(args.drop_front(numAcc), iter,
-                                         SmallVector<Value>(args.take_front(numAcc)));
+        SmallVector<Value> acc = compute(ValueRange(args).drop_front(numAcc), iter,
+                                         SmallVector<Value>(ValueRange(args).take_front(numAcc)));
         llvm::append_range(acc, next);
-        scf::YieldOp::create(b, l, acc);
+        return acc;
       });
-  return SmallVector<Value>(loop.getResults().take_front(numAcc));
+  results.resize(numAcc);
+  return results;
 }
 
 /// Ends the kernel body `b` built.
@@ -622,12 +633,9 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
     };
     for (int64_t st = 0; st + 1 < S; ++st)
       issueIfValid(e.c32(st));
-    auto mainLoop = scf::ForOp::create(
-        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
-        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-          Value iter = e.toI32(iv);
+    mainResults = accumulateLoop(
+        e, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
+        [&](Value iter, SmallVector<Value> acc) {
           issueIfValid(e.add(iter, e.c32(S - 1)));
           NVVM::CpAsyncWaitGroupOp::create(b, loc, S - 1);
           Value slot = arith::RemUIOp::create(b, loc, iter, e.c32(S));
@@ -640,10 +648,9 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
             if (!plan.symmetric)
               set[u].zero = e.load(i32, e.gep(zerosRing, i32, at), 4);
           }
-          scf::YieldOp::create(b, l, computeSet(set, iter, SmallVector<Value>(args.begin(), args.end())));
+          return computeSet(set, iter, std::move(acc));
         });
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
     (void)sptr;
   } else if (plan.prefetch) {
     mainResults = prefetchLoop(
@@ -652,28 +659,19 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
           return computeSet(unflatten(loaded), iter, std::move(acc));
         });
   } else {
-    auto mainLoop = scf::ForOp::create(
-        b, loc, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
-        [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-          Value iter = e.toI32(iv);
-          scf::YieldOp::create(b, l, computeSet(loadSet(iter), iter,
-                                                SmallVector<Value>(args.begin(), args.end())));
-        });
-    mainResults.assign(mainLoop.getResults().begin(), mainLoop.getResults().end());
+    mainResults = accumulateLoop(e, e.idx(0), e.toIndex(mainIters), e.idx(1), init,
+                                 [&](Value iter, SmallVector<Value> acc) {
+                                   return computeSet(loadSet(iter), iter, std::move(acc));
+                                 });
   }
-  auto tailLoop = scf::ForOp::create(
-      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
-      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        Value c = e.add(warp, e.mul(e.toI32(iv), e.c32(W)));
+  SmallVector<Value> acc = accumulateLoop(
+      e, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
+      [&](Value i, SmallVector<Value> acc) {
+        Value c = e.add(warp, e.mul(i, e.c32(W)));
         ChunkData d = loadWeights(c);
         loadX(d, c);
-        scf::YieldOp::create(b, l, computeChunk(d, SmallVector<Value>(args.begin(), args.end())));
+        return computeChunk(d, std::move(acc));
       });
-  SmallVector<Value> acc(tailLoop.getResults().begin(), tailLoop.getResults().end());
 
   // Output (row r, batch m) sits in lane (r % 8) * 4 + (m % 8) / 2,
   // accumulator (r / 8) * 2 + m % 2 of batch tile m / 8.
@@ -1020,16 +1018,12 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
                             acc);
         return acc;
       });
-  auto tailLoop = scf::ForOp::create(
-      b, loc, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
-      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        Value unit = e.add(kw, e.mul(e.toI32(iv), e.c32(KW)));
-        scf::YieldOp::create(b, l, computeUnit(loadWeights(unit), unit,
-                                               SmallVector<Value>(args.begin(), args.end())));
+  SmallVector<Value> acc = accumulateLoop(
+      e, e.toIndex(e.mul(mainIters, e.c32(U))), e.toIndex(count), e.idx(1), mainResults,
+      [&](Value i, SmallVector<Value> acc) {
+        Value unit = e.add(kw, e.mul(i, e.c32(KW)));
+        return computeUnit(loadWeights(unit), unit, std::move(acc));
       });
-  SmallVector<Value> acc(tailLoop.getResults().begin(), tailLoop.getResults().end());
   if (!grouped)
     for (Value &v : acc)
       v = arith::SIToFPOp::create(b, loc, f32, v);
@@ -1243,14 +1237,9 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
   };
 
   SmallVector<Value> init(M, e.f32(0.0));
-  auto loop = scf::ForOp::create(
-      b, loc, e.toIndex(lane), e.idx(loads), e.idx(32), init,
-      [&](OpBuilder &lb, Location l, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        Value it = e.toI32(iv);
+  SmallVector<Value> acc = accumulateLoop(
+      e, e.toIndex(lane), e.idx(loads), e.idx(32), init, [&](Value it, SmallVector<Value> acc) {
         Value words = e.load(v4i32, e.gep(codesBase, v4i32, e.add(codesRow, it)), 16);
-        SmallVector<Value> acc(args.begin(), args.end());
         // Slot u of the lane's word is group first + u * width + lane (the
         // words of a warp's pass interleave their groups), so the warp's
         // activation loads for one slot are contiguous.
@@ -1264,9 +1253,8 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
                                            : e.shr(e.extract(words, u / 2), 16);
           acc = decodeGroup(index, e.add(first, e.mul(width, e.c32(u))), acc);
         }
-        scf::YieldOp::create(b, l, acc);
+        return acc;
       });
-  SmallVector<Value> acc(loop.getResults().begin(), loop.getResults().end());
   for (int64_t off = 16; off >= 1; off /= 2)
     for (Value &v : acc)
       v = arith::AddFOp::create(b, loc, v,
