@@ -243,6 +243,9 @@ unsigned indexBits(uint64_t size) {
     ++b;
   return b;
 }
+
+/// The GPU slot of an index into a codebook of `size` words: 16 or 32 bits.
+int64_t slotBits(uint64_t size) { return size <= (uint64_t(1) << 16) ? 16 : 32; }
 } // namespace
 
 std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, int64_t cols) {
@@ -260,9 +263,10 @@ std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, 
     return std::string("the PVQ kernel's block-start and norm tables for dimension ") +
            std::to_string(enc.dim) + " and " + std::to_string(enc.pulses) +
            " pulses do not fit 48 KB of shared memory";
-  if (cols % (enc.dim * pvqGroupsPerLoad(enc)) != 0)
+  const int64_t loadCols = enc.dim * (128 / slotBits(size));
+  if (cols % loadCols != 0)
     return "K = " + std::to_string(cols) + " is not a multiple of the " +
-           std::to_string(enc.dim * pvqGroupsPerLoad(enc)) + " columns of a lane's 128-bit load";
+           std::to_string(loadCols) + " columns of a lane's 128-bit load";
   if (enc.ampGroup % enc.dim != 0 || cols % enc.ampGroup != 0)
     return "amplitude group " + std::to_string(enc.ampGroup) + " does not tile K = " +
            std::to_string(cols) + " in groups of " + std::to_string(enc.dim);
@@ -271,8 +275,7 @@ std::optional<std::string> checkPVQTiling(const PVQEncoding &enc, int64_t rows, 
 }
 
 int64_t pvqSlotBits(const PVQEncoding &enc) {
-  std::vector<uint64_t> n = pvqTable(enc.dim, enc.pulses);
-  return n[enc.dim * (enc.pulses + 1) + enc.pulses] <= (uint64_t(1) << 16) ? 16 : 32;
+  return slotBits(pvqTable(enc.dim, enc.pulses)[enc.dim * (enc.pulses + 1) + enc.pulses]);
 }
 
 PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
@@ -284,7 +287,7 @@ PVQBlob packPVQ(const PVQEncoding &enc, const EncodedWeight &w) {
   int64_t codeRowBytes = (groups * bits + 7) / 8;
   int64_t ampRowBytes = (ampGroups * enc.ampBits + 7) / 8;
   blob.codesOffset = 0;
-  blob.slotBits = pvqSlotBits(enc);
+  blob.slotBits = slotBits(n[D * (P + 1) + P]);
   const int64_t perLoad = 128 / blob.slotBits, loads = groups / perLoad;
   blob.ampsOffset = alignUp(rows * groups * blob.slotBits / 8, kBlobAlign);
   blob.stepsOffset = alignUp(blob.ampsOffset + rows * ampGroups, kBlobAlign);

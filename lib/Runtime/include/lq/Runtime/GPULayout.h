@@ -98,9 +98,10 @@ void w4a8Source(int64_t tile, int64_t chunk, int lane, int word, int p, int64_t 
                 int64_t &col);
 
 /// PVQ: indices of D-dimensional groups as 16-bit (when N(D, pulses) <=
-/// 2^16) or 32-bit slots, row-major ([N][K/D]), amplitude codes as bytes ([N][K/G]), the per-row amplitude
-/// step as f32, the block-start table and sqrtf(s) for every possible
-/// ||y||^2 = s <= pulses^2 (the decoder's norm).
+/// 2^16) or 32-bit slots ([N][K/D], interleaved per warp pass, see
+/// docs/GPULayout.md), amplitude codes as bytes ([N][K/G]), the per-row
+/// amplitude step as f32, the block-start table and sqrtf(s) for every
+/// possible ||y||^2 = s <= pulses^2 (the decoder's norm).
 ///
 /// Block starts: with r positions after the current one and k pulses left,
 /// the enumeration lists y = 0 first (N(r, k) indices), then for m = 1..k
