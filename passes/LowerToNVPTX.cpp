@@ -142,9 +142,11 @@ struct Emit {
 };
 
 /// The kernel function shell every builder shares, appended to `kernels`:
-/// `(ptr, ptr[, ptr])`, known launch sizes and `.maxntid`.
+/// `(ptr, ptr[, ptr])`, known launch sizes, `.maxntid` and, when
+/// `minBlocks` > 0, `.minnctapersm`.
 gpu::GPUFuncOp makeKernelFunc(gpu::GPUModuleOp kernels, Location loc, StringRef name, int64_t args,
-                              int64_t grid, int64_t threads, TypeRange workgroup) {
+                              int64_t grid, int64_t threads, TypeRange workgroup,
+                              int64_t minBlocks = 0) {
   OpBuilder outer = OpBuilder::atBlockEnd(kernels.getBody());
   auto ptr = LLVM::LLVMPointerType::get(outer.getContext());
   SmallVector<Type> inputs(args, ptr);
@@ -153,7 +155,11 @@ gpu::GPUFuncOp makeKernelFunc(gpu::GPUModuleOp kernels, Location loc, StringRef 
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
   func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
   func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)grid, 1, 1}));
+  // .maxntid bounds the register allocation to what the launch really uses.
   func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
+  // Asking for several resident blocks caps ptxas's register allocation.
+  if (minBlocks > 0)
+    func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(minBlocks));
   return func;
 }
 
@@ -223,7 +229,6 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
   MLIRContext *ctx = outer.getContext();
   OpBuilder::InsertionGuard guard(outer);
   outer.setInsertionPointToEnd(kernels.getBody());
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
   const int64_t W = plan.warps, NB = plan.batchTiles, C = plan.chunks;
   const int64_t threads = 32 * W;
   auto smemType = MemRefType::get({NB * W * 32 * 4}, outer.getF32Type(), AffineMap(),
@@ -251,17 +256,8 @@ gpu::GPUFuncOp buildKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kern
     if (!plan.symmetric)
       ringZeros = global("_ring_zeros", slots);
   }
-  auto func = gpu::GPUFuncOp::create(outer, loc, plan.kernelName,
-                                     outer.getFunctionType({ptr, ptr, ptr}, {}),
-                                     W > 1 ? TypeRange{smemType} : TypeRange{});
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), outer.getUnitAttr());
-  func.setKnownBlockSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
-  func.setKnownGridSizeAttr(outer.getDenseI32ArrayAttr({(int32_t)plan.grid, 1, 1}));
-  // .maxntid bounds the register allocation to what the launch really uses.
-  func->setAttr("nvvm.maxntid", outer.getDenseI32ArrayAttr({(int32_t)threads, 1, 1}));
-  // Asking for several resident blocks caps ptxas's register allocation.
-  if (plan.minBlocks > 0)
-    func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(plan.minBlocks));
+  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads,
+                             W > 1 ? TypeRange{smemType} : TypeRange{}, plan.minBlocks);
 
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
@@ -858,9 +854,8 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   const bool grouped = plan.groups > 1;
   auto smemType = MemRefType::get({RW * KW * RT * NB * 32 * 4}, outer.getF32Type(), AffineMap(),
                                   gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
-  if (plan.minBlocks > 0)
-    func->setAttr("nvvm.minctasm", outer.getI32IntegerAttr(plan.minBlocks));
+  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType},
+                             plan.minBlocks);
   OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
   Emit e{b, loc};
   Value qg = e.global(func.getArgument(0));
@@ -917,6 +912,14 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   // chunk per-channel (the int32 sums run over all of K).
   const int64_t UC = grouped && chunksPerGroup <= 4 ? chunksPerGroup : 1;
   const int64_t CU = C / UC;
+  // Activation fragments of chunk i of a unit, one per batch tile.
+  auto loadActivations = [&](Value unit, int64_t i) {
+    Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
+    SmallVector<Value> x;
+    for (int64_t nt = 0; nt < NB; ++nt)
+      x.push_back(e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))), 16));
+    return x;
+  };
   // Weights of a unit: one 128-bit word per lane and chunk, plus the group's
   // scale pair (rows g, g + 8).
   auto loadWeights = [&](Value unit) {
@@ -938,12 +941,8 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     // With `prefetch`, the unit's activations travel with its weights (one
     // iteration ahead), else they are loaded just before use.
     if (plan.prefetch)
-      for (int64_t i = 0; i < UC; ++i) {
-        Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
-        for (int64_t nt = 0; nt < NB; ++nt)
-          d.push_back(
-              e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))), 16));
-      }
+      for (int64_t i = 0; i < UC; ++i)
+        llvm::append_range(d, loadActivations(unit, i));
     return d;
   };
   const int64_t xAt = RT * UC + (grouped ? RT : 0);
@@ -962,13 +961,8 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     SmallVector<Value> part(RT * NB * 4, zeroI);
     SmallVector<Value> &sum = grouped ? part : acc;
     for (int64_t i = 0; i < UC; ++i) {
-      Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
-      SmallVector<Value> x;
-      for (int64_t nt = 0; nt < NB; ++nt)
-        x.push_back(plan.prefetch
-                        ? d[xAt + i * NB + nt]
-                        : e.load(v4i32, e.gep(qg, v4i32, e.add(xRowBase[nt], e.mul(c, e.c32(4)))),
-                                 16));
+      SmallVector<Value> x = plan.prefetch ? SmallVector<Value>(d.slice(xAt + i * NB, NB))
+                                           : loadActivations(unit, i);
       for (int64_t j = 0; j < 2; ++j)
         for (int64_t r = 0; r < RT; ++r) {
           SmallVector<Value> a;
