@@ -1360,7 +1360,7 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   p.cols = type.getCols();
   p.batch = inputType.getNumElements() / p.cols;
   p.f32Input = f32Input;
-  p.minBlocks = minBlocksPerSM;
+  p.minBlocks = std::max<int64_t>(0, minBlocksPerSM);
   if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
       p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
     return op.emitOpError("is too large for the kernel's 32-bit addressing");
@@ -1409,11 +1409,11 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
                                   std::max<int64_t>(1, 8 / rt)});
     p.batchBlocks = (tiles + p.nTiles - 1) / p.nTiles;
     // Row warps share activation loads; K warps fill the machine when there
-    // are few row tiles. Measured on H200: 8 row warps win for large N
-    // (28672, or 8192 and up above batch 64), 4 for smaller N above batch
-    // 64, 2 for smaller N up to batch 64.
+    // are few row tiles. Measured on H200: for large N (28672) 4 row warps
+    // win up to batch 16 and 8 above; for N of 8192 and up 8 above batch
+    // 64; for smaller N 4 above batch 64 and 2 up to batch 64.
     int64_t rw = rowWarps > 0                         ? (int64_t)rowWarps
-                 : p.rows >= 16384                     ? 8
+                 : p.rows >= 16384                     ? (p.batch <= 16 ? 4 : 8)
                  : p.batch > 64 && p.rows >= 8192      ? 8
                  : p.batch > 64                        ? 4
                                                        : 2;
@@ -1473,7 +1473,13 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   p.unroll = std::max<int64_t>(1, unroll / p.batchTiles / (f32Input ? 2 : 1) /
                                        (p.planes >= 3 ? 2 : 1));
   p.prefetch = prefetch;
-  p.minBlocks = minBlocksPerSM;
+  // Resident blocks per SM for ptxas (measured on H200 over the five
+  // benchmark shapes): 4 for grouped codes at batch <= 8 on N >= 8192, else
+  // 2; the binary-code kernel is left to ptxas.
+  p.minBlocks = minBlocksPerSM >= 0 ? (int64_t)minBlocksPerSM
+                : binary                                               ? 0
+                : p.groups > 1 && p.batchTiles == 1 && p.rows >= 8192 ? 4
+                                                                       : 2;
   p.threads = 32 * p.warps;
   p.grid = p.rows / 16;
   p.stages = binary ? 0 : stages == 1 ? 2 : stages; // the ring holds W4 chunks
@@ -1631,10 +1637,10 @@ void LowerToNVPTXPass::runOnOperation() {
     return signalPassFailure();
   }
   if (warps < 0 || warps > 32 || rowWarps < 0 || rowWarps > 32 || rowTiles < 0 || unroll < 1 || maxBatchTiles < 1 || stages < 0 ||
-      minBlocksPerSM < 0) {
+      minBlocksPerSM < -1) {
     emitError(module.getLoc()) << "lq-lower-to-nvptx: warps must be in 0..32 (0: automatic), "
                                   "unroll and max-batch-tiles at least 1, stages and "
-                                  "min-blocks-per-sm not negative";
+                                  "min-blocks-per-sm at least -1 (automatic)";
     return signalPassFailure();
   }
 

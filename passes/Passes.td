@@ -422,15 +422,17 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"stages", "stages", "int64_t", "0",
            "Stream weights through a shared-memory ring of this many cp.async "
            "stages (0: prefetch into registers)">,
-    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "0",
-           "Resident blocks per SM to size registers for (0: let ptxas choose)">,
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "-1",
+           "Resident blocks per SM to size registers for (0: let ptxas choose; -1: "
+           "W4 GEMV 4 for grouped codes at batch <= 8 and N >= 8192, else 2; others 0)">,
     Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
            "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the W4A8 "
            "GEMM's batch tiles per block">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 GEMM: warps per block on different row tiles, sharing activation "
-           "loads (0: 8 for N >= 16384, or N >= 8192 above batch 64; 4 for smaller N "
-           "above batch 64; else 2); `warps` then sets the warps splitting K (0: automatic)">,
+           "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "
+           "batch 64; 4 for smaller N above batch 64; else 2); `warps` then sets the "
+           "warps splitting K (0: automatic)">,
     Option<"rowTiles", "row-tiles", "int64_t", "0",
            "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
            "(0: 2 for batches above 16, else 1)">,

@@ -4,7 +4,7 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="stages=3 warps=1 unroll=1" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=ASYNC
-// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="chip=sm_80 warps=2" 2>/dev/null | FileCheck %s --check-prefix=ASYM
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="chip=sm_80 warps=2 min-blocks-per-sm=0" 2>/dev/null | FileCheck %s --check-prefix=ASYM
 // RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=BINARY
 // Without a chip the module gets no target, and nvvm-attach-target (the
 // usual upstream pipeline) supplies it.
@@ -37,6 +37,9 @@
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: lq.gpu_abi = {batch = 4 : i64, f32_input = false, grid = 2 : i64, threads = 128 : i64
 // CHECK-SAME: nvvm.maxntid = array<i32: 128, 1, 1>
+// Registers sized for two resident blocks per SM (the automatic choice for
+// small N).
+// CHECK-SAME: nvvm.minctasm = 2 : i32
 // Nibbles become f16 through the 0x6400 (1024) exponent: 1024 + q less
 // 1032, or (1024 + 16 q) / 16 less 72, is q - 8 exactly.
 // CHECK-DAG: arith.constant 1677747200 : i32
@@ -54,6 +57,7 @@
 // PTX: gpu.binary @lq_gpu_kernels
 // PTX-SAME: .target sm_90a
 // PTX-SAME: .entry lq_w4_gemv_0(
+// PTX-SAME: .minnctapersm 2
 // PTX-SAME: ld.global.nc.v4.b32
 // PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX-SAME: bar.sync
@@ -65,9 +69,10 @@
 // ASYNC-SAME: mma.sync.aligned.m16n8k16
 
 // Asymmetric codes add the zero points to the blob and subtract them per
-// group; sm_80 is accepted.
+// group; sm_80 is accepted; min-blocks-per-sm=0 leaves registers to ptxas.
 // ASYM: gpu.module @lq_gpu_kernels [#nvvm.target<O = 3, chip = "sm_80">]
 // ASYM: known_block_size = array<i32: 64, 1, 1>
+// ASYM-NOT: nvvm.minctasm
 // ASYM: vector.shuffle
 // ASYM: nvvm.mma.sync
 
