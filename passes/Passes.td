@@ -416,9 +416,10 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
     Option<"unroll", "unroll", "int64_t", "2",
            "128-bit weight loads in flight per lane (fewer for large batches)">,
-    Option<"prefetch", "prefetch", "bool", "true",
-           "Issue the next iteration's weight loads (W4A8: and activation loads) "
-           "before the current math">,
+    Option<"prefetch", "prefetch", "int64_t", "-1",
+           "1: issue the next iteration's weight loads (W4A8: and activation loads) "
+           "before the current math; 0: load just before use; -1: automatic (1, "
+           "except W4A8 group codes above batch 16 on N >= 8192)">,
     Option<"stages", "stages", "int64_t", "0",
            "Stream weights through a shared-memory ring of this many cp.async "
            "stages (0: prefetch into registers)">,

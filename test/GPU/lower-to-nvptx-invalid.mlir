@@ -4,10 +4,12 @@
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="chip=sm_70" 2>&1 | FileCheck %s --check-prefix=OLD
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="chip=gfx90a" 2>&1 | FileCheck %s --check-prefix=PARSE
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="warps=33" 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="prefetch=2" 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="min-blocks-per-sm=-2" 2>&1 | FileCheck %s --check-prefix=OPTION
 
 // OLD: error: lq-lower-to-nvptx: chip 'sm_70' is not supported: the kernels use mma.sync.m16n8k16 with f32 accumulation, which needs sm_80 or newer
 // PARSE: error: lq-lower-to-nvptx: cannot parse chip 'gfx90a' (expected sm_<major><minor>, e.g. sm_90a)
-// OPTION: error: lq-lower-to-nvptx: warps must be in 0..32
+// OPTION: error: lq-lower-to-nvptx: warps and row-warps must be in 0..32
 
 func.func @rows(%x: tensor<1x64xf32>) -> tensor<1x24xf32> {
   %w = lq.constant codes(dense<0> : tensor<24x32xi8>) scales(dense<1.0> : tensor<24x1xf16>) : !lq.weight<24x64, #lq.uniform<bits = 4, group = 64>>
