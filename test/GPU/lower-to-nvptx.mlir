@@ -37,9 +37,9 @@
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: lq.gpu_abi = {batch = 4 : i64, f32_input = false, grid = 2 : i64, threads = 128 : i64
 // CHECK-SAME: nvvm.maxntid = array<i32: 128, 1, 1>
-// Registers sized for two resident blocks per SM (the automatic choice for
-// small N).
-// CHECK-SAME: nvvm.minctasm = 2 : i32
+// Registers sized for 8 resident blocks of 128 threads per SM: at most 64
+// per thread (the automatic choice up to batch 16).
+// CHECK-SAME: nvvm.minctasm = 8 : i32
 // Nibbles become f16 through the 0x6400 (1024) exponent: 1024 + q less
 // 1032, or (1024 + 16 q) / 16 less 72, is q - 8 exactly.
 // CHECK-DAG: arith.constant 1677747200 : i32
@@ -57,7 +57,7 @@
 // PTX: gpu.binary @lq_gpu_kernels
 // PTX-SAME: .target sm_90a
 // PTX-SAME: .entry lq_w4_gemv_0(
-// PTX-SAME: .minnctapersm 2
+// PTX-SAME: .minnctapersm 8
 // PTX-SAME: ld.global.nc.v4.b32
 // PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX-SAME: bar.sync
