@@ -426,7 +426,7 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "-1",
            "Resident blocks per SM to size registers for (0: let ptxas choose; -1: "
            "GEMV kernels (W4, binary) at most 64 registers per thread up to batch 16, "
-           "128 above; W4A8 and PVQ 0)">,
+           "128 above; W4A8 128 above batch 16, else 0; PVQ 0)">,
     Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
            "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the W4A8 "
            "GEMM's batch tiles per block">,
