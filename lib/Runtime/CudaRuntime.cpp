@@ -12,7 +12,8 @@
 // loader error, and the library builds where only the toolkit headers are.
 //
 // Errors are fatal: a failed allocation, copy or launch would otherwise
-// leave the program computing on garbage.
+// leave the program computing on garbage. `LQ_CUDA_DRIVER` names another
+// driver library than libcuda.so.1.
 //
 //===----------------------------------------------------------------------===//
 #include "lq/Runtime/CudaRuntime.h"
@@ -76,34 +77,44 @@ struct Driver {
 
 int defaultDevice = 0;
 
+/// Ends the program with a message. Static destructors and atexit handlers
+/// do not run: the lowered module's destructor unloads its GPU module
+/// through this runtime, which is what just failed (or is still being set
+/// up, when the driver does not load).
 [[noreturn]] void fatal(const char *format, ...) {
+  std::fflush(stdout);
   std::fprintf(stderr, "lq-runtime: ");
   va_list args;
   va_start(args, format);
   std::vfprintf(stderr, format, args);
   va_end(args);
   std::fprintf(stderr, "\n");
-  std::exit(1);
+  std::fflush(stderr);
+  std::_Exit(1);
 }
 
-Driver &driver();
+/// The driver whose error functions `check` uses: set as soon as its
+/// symbols resolve, before the first call that can fail.
+Driver *resolved = nullptr;
 
 /// Fails with the driver's name and description of `result`.
 void check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
     return;
   const char *name = "?", *text = "?";
-  driver().cuGetErrorName(result, &name);
-  driver().cuGetErrorString(result, &text);
+  resolved->cuGetErrorName(result, &name);
+  resolved->cuGetErrorString(result, &text);
   fatal("%s failed: %s (%s)", what, name, text);
 }
 
 Driver &load() {
   static Driver d;
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+  const char *path = std::getenv("LQ_CUDA_DRIVER");
+  if (!path || !*path)
+    path = "libcuda.so.1";
+  void *lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
   if (!lib)
-    fatal("cannot load the CUDA driver library libcuda.so.1 (%s); is the NVIDIA driver "
-          "installed?",
+    fatal("cannot load the CUDA driver library %s (%s); is the NVIDIA driver installed?", path,
           dlerror());
 #define LQ_RESOLVE(fn, sym)                                                                    \
   d.fn = reinterpret_cast<decltype(d.fn)>(dlsym(lib, sym));                                    \
@@ -113,6 +124,7 @@ Driver &load() {
           sym);
   LQ_CUDA_FUNCTIONS(LQ_RESOLVE)
 #undef LQ_RESOLVE
+  resolved = &d;
   check(d.cuInit(0), "cuInit");
   int version = 0;
   check(d.cuDriverGetVersion(&version), "cuDriverGetVersion");
