@@ -39,5 +39,6 @@ tools = ["quant-opt", "mlir-opt", "mlir-runner",
          ToolSubst("quant-import", unresolved="ignore"),
          ToolSubst("quant-run", unresolved="ignore"),
          ToolSubst("quant-export", unresolved="ignore"),
-         ToolSubst("quant-ref", unresolved="ignore")]
+         ToolSubst("quant-ref", unresolved="ignore"),
+         ToolSubst("quant-bench-compile", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

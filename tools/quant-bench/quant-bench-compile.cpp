@@ -17,6 +17,7 @@
 
 #include "lq/Numerics/Packing.h"
 #include "lq/Numerics/PVQ.h"
+#include "lq/Numerics/Quantize.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -221,6 +222,17 @@ int main(int argc, char **argv) {
       std::optional<Kind> kind = parseKind(kindName, cols);
       if (!kind) {
         llvm::errs() << "unknown kernel kind '" << kindName << "'\n";
+        return 1;
+      }
+      // The weights are made here before the pass sees them: reject what
+      // the numeric library cannot encode, and shapes past the kernels'
+      // 32-bit addressing, first.
+      if (std::optional<std::string> why = ::lq::verifyEncoding(kind->enc, rows, cols)) {
+        llvm::errs() << "kernel kind '" << kindName << "' on " << shape << ": " << *why << "\n";
+        return 1;
+      }
+      if (rows > (int64_t(1) << 32) / cols) {
+        llvm::errs() << "shape " << shape << " is too large for the kernels' 32-bit addressing\n";
         return 1;
       }
       uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
