@@ -333,7 +333,11 @@ def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
       the per-token step is chosen.
     - `past-only`: a query attends to the quantized cache for earlier
       tokens and to its own key and value in full precision. In `@forward`
-      the attention contractions read `s == t ? k : Q(k)`; in `@decode` the
+      the attention reads `s == t ? k : Q(k)`, built as plain contractions
+      over `Q(k)` and `Q(v)` plus a diagonal fix-up: the scores at `s == t`
+      are recomputed from `k` and selected in, and `p[t, t] (v[t] -
+      Q(v)[t])` is added to the output, so the contractions stay fast
+      two-input contractions; in `@decode` the
       cache keeps the quantized token while this step's attention sees it
       unquantized. Without it every key and value is quantized (naive).
 

@@ -156,26 +156,114 @@ LogicalResult QuantizeKVPass::rewriteAttention(linalg::GenericOp g, unsigned ope
   if (!tDim)
     return g.emitError() << kPass << ": unrecognized attention form (no query token loop)";
 
-  SmallVector<Value> inputs(g.getDpsInputs());
-  unsigned newIndex = inputs.size();
-  inputs.push_back(quantized);
-  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  maps.insert(maps.begin() + newIndex, map);
-  auto ng = linalg::GenericOp::create(b, loc, g.getResultTypes(), inputs, g.getDpsInits(), maps,
-                                      g.getIteratorTypesArray());
-  ng->setDiscardableAttrs(g->getDiscardableAttrDictionary());
-  ng.getRegion().takeBody(g.getRegion());
-  Block &body = ng.getRegion().front();
-  BlockArgument full = body.getArgument(operand);
-  BlockArgument cached = body.insertArgument(newIndex, type.getElementType(), loc);
-  OpBuilder nb = OpBuilder::atBlockBegin(&body);
-  Value s = linalg::IndexOp::create(nb, loc, sDim);
-  Value t = linalg::IndexOp::create(nb, loc, *tDim);
-  Value own = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, s, t);
-  auto pick = arith::SelectOp::create(nb, loc, own, full, cached);
-  full.replaceAllUsesExcept(pick, pick);
-  g->replaceAllUsesWith(ng);
-  g->erase();
+  // The query's own key/value enters only where s == t, so the contraction
+  // stays a plain two-input contraction over the quantized operand (which
+  // the CPU lowering vectorizes) and the diagonal is fixed up with O(t)
+  // work by a generic without the s loop (s renamed t in every map):
+  //  * s in the output (scores): the diagonal entries are recomputed from
+  //    the full-precision operand and replace the contraction's;
+  //  * s a reduction (values): out[t] += p[t, t] * (v[t] - Q(v)[t]).
+  for (Operation &op : g.getRegion().front())
+    if (isa<linalg::IndexOp>(op))
+      return g.emitError() << kPass << ": unrecognized attention form (indexed body)";
+  AffineMap outMap = g.getIndexingMapsArray().back();
+  std::optional<unsigned> sOut, tOut;
+  for (auto [i, r] : llvm::enumerate(outMap.getResults())) {
+    auto d = llvm::dyn_cast<AffineDimExpr>(r);
+    if (!d)
+      return g.emitError() << kPass
+                           << ": unrecognized attention form (output not indexed by loops)";
+    if (d.getPosition() == sDim)
+      sOut = i;
+    if (d.getPosition() == *tDim)
+      tOut = i;
+  }
+  if (!tOut)
+    return g.emitError() << kPass
+                         << ": unrecognized attention form (no query token in the output)";
+  const bool replace = sOut.has_value();
+  Type f32 = type.getElementType();
+  Value fullValue = use.get();
+  use.set(quantized);
+  Value main = g.getResult(0);
+  b.setInsertionPointAfter(g);
+
+  auto emptyLike = [&](Value like, std::optional<unsigned> drop) -> Value {
+    auto likeType = llvm::cast<RankedTensorType>(like.getType());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < likeType.getRank(); ++i)
+      if (!drop || i != (int64_t)*drop)
+        sizes.push_back(tensor::getMixedSize(b, loc, like, i));
+    return tensor::EmptyOp::create(b, loc, sizes, f32);
+  };
+  auto elementwise = [&](ValueRange ins, Value init,
+                         function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+                         SmallVector<AffineMap> maps) {
+    unsigned rank = llvm::cast<RankedTensorType>(init.getType()).getRank();
+    return linalg::GenericOp::create(
+        b, loc, init.getType(), ins, init, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          linalg::YieldOp::create(nb, l, body(nb, l, args));
+        });
+  };
+
+  Value diagonalIn = fullValue;
+  if (!replace) {
+    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    diagonalIn = elementwise(
+                     {fullValue, quantized}, emptyLike(fullValue, std::nullopt),
+                     [](OpBuilder &nb, Location l, ValueRange x) -> Value {
+                       return arith::SubFOp::create(nb, l, x[0], x[1]);
+                     },
+                     {id, id, id})
+                     .getResult(0);
+  }
+  unsigned n = g.getNumLoops();
+  SmallVector<AffineExpr> renamed;
+  for (unsigned d = 0; d < n; ++d) {
+    unsigned to = d == sDim ? *tDim : d;
+    renamed.push_back(b.getAffineDimExpr(to < sDim ? to : to - 1));
+  }
+  auto withoutS = [&](AffineMap m) { return m.replaceDimsAndSymbols(renamed, {}, n - 1, 0); };
+  SmallVector<Value> ins(g.getDpsInputs());
+  ins[operand] = diagonalIn;
+  SmallVector<AffineMap> maps;
+  for (unsigned i = 0; i < ins.size(); ++i)
+    maps.push_back(withoutS(g.getIndexingMapsArray()[i]));
+  Value init = main;
+  if (replace) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
+    init = linalg::FillOp::create(b, loc, zero, emptyLike(main, sOut)).getResult(0);
+    maps.push_back(withoutS(outMap.dropResult(*sOut)));
+  } else {
+    maps.push_back(withoutS(outMap));
+  }
+  SmallVector<utils::IteratorType> iterators = g.getIteratorTypesArray();
+  iterators.erase(iterators.begin() + sDim);
+  auto diagonal = linalg::GenericOp::create(b, loc, init.getType(), ins, init, maps, iterators);
+  IRMapping mapping;
+  g.getRegion().cloneInto(&diagonal.getRegion(), mapping);
+  Operation *last = diagonal;
+  Value result = diagonal.getResult(0);
+  if (replace) {
+    AffineMap id = b.getMultiDimIdentityMap(outMap.getNumResults());
+    auto pick = elementwise(
+        {main, result}, emptyLike(main, std::nullopt),
+        [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+          Value si = linalg::IndexOp::create(nb, l, *sOut);
+          Value ti = linalg::IndexOp::create(nb, l, *tOut);
+          Value own = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, si, ti);
+          return arith::SelectOp::create(nb, l, own, x[1], x[0]);
+        },
+        {id, id.dropResult(*sOut), id});
+    last = pick;
+    result = pick.getResult(0);
+  }
+  main.replaceUsesWithIf(result, [&](OpOperand &u) {
+    Operation *owner = u.getOwner();
+    return owner != diagonal && owner != last && !isa<tensor::DimOp>(owner);
+  });
   return success();
 }
 

@@ -31,23 +31,36 @@
 // NEAR: MATCH 144 values
 
 // @forward: keys (after RoPE) and values as [tokens, KV * hd] rows, divided
-// by their static channel scales, quantized per token; the attention
-// contractions pick the full-precision operand where key == query.
+// by their static channel scales, quantized per token. The attention
+// contractions read the quantized operand, as plain two-input contractions;
+// the query's own key and value (s == t) are put back on the diagonal: the
+// scores' diagonal is recomputed from the full-precision keys and selected
+// in, and p[t, t] (v[t] - Q(v)[t]) is added to the values' contraction.
 // CHECK-LABEL: func.func @forward
 // CHECK: %[[KR:.*]] = tensor.collapse_shape %[[K:.*]] {{\[}}[0], [1, 2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
 // CHECK: %[[KC:.*]] = arith.constant dense<[{{.*}}]> : tensor<4xf32>
 // CHECK: %[[C:.*]], %[[S:.*]], %[[Z:.*]] = lq.kv_quantize %[[KR]] channel_scale(%[[KC]] : tensor<4xf32>) bits(4) : tensor<?x4xf32> -> tensor<?x2xi8>, tensor<?x1xf32>, tensor<?x1xf32>
 // CHECK: %[[KD:.*]] = lq.kv_dequantize %[[C]], %[[S]], %[[Z]] channel_scale(%[[KC]] : tensor<4xf32>) bits(4)
 // CHECK: %[[KQ:.*]] = tensor.expand_shape %[[KD]]
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[K]], %[[KQ]] : tensor<?x1x2x4xf32>, tensor<?x1x4xf32>, tensor<?x1x4xf32>)
-// CHECK-NEXT: ^bb0(%[[Q:.*]]: f32, %[[FULL:.*]]: f32, %[[CACHED:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[QR:.*]], %[[KQ]] : tensor<?x1x2x4xf32>, tensor<?x1x4xf32>)
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: arith.mulf
+// CHECK: %[[OWN:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[QR]], %[[K]] : tensor<?x1x2x4xf32>, tensor<?x1x4xf32>) outs(%{{.*}} : tensor<1x2x?xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[SCORES]], %[[OWN]] : tensor<1x2x?x?xf32>, tensor<1x2x?xf32>)
+// CHECK-NEXT: ^bb0(%[[QUANT:.*]]: f32, %[[FULL:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[SI:.*]] = linalg.index 3 : index
 // CHECK-NEXT: %[[TI:.*]] = linalg.index 2 : index
-// CHECK-NEXT: %[[OWN:.*]] = arith.cmpi eq, %[[SI]], %[[TI]] : index
-// CHECK-NEXT: %[[PICK:.*]] = arith.select %[[OWN]], %[[FULL]], %[[CACHED]] : f32
-// CHECK-NEXT: arith.mulf %[[Q]], %[[PICK]] : f32
+// CHECK-NEXT: %[[EQ:.*]] = arith.cmpi eq, %[[SI]], %[[TI]] : index
+// CHECK-NEXT: arith.select %[[EQ]], %[[FULL]], %[[QUANT]] : f32
 // CHECK: lq.kv_quantize {{.*}} bits(4)
-// CHECK: arith.select
+// CHECK: %[[VQ:.*]] = tensor.expand_shape
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P:.*]], %[[VQ]] : tensor<1x2x?x?xf32>, tensor<?x1x4xf32>)
+// CHECK: %[[VERR:.*]] = linalg.generic {{.*}} ins(%[[V:.*]], %[[VQ]] : tensor<?x1x4xf32>, tensor<?x1x4xf32>)
+// CHECK: arith.subf
+// CHECK: linalg.generic {indexing_maps = [#[[PTT:.*]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[P]], %[[VERR]] : tensor<1x2x?x?xf32>, tensor<?x1x4xf32>) outs(%[[OUT]] : tensor<?x1x2x4xf32>)
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
 // @decode: the cache keeps the quantized token; this step's attention reads
 // a copy with the token in full precision.
 // CHECK-LABEL: func.func @decode
