@@ -327,7 +327,7 @@ static int runPerplexity() {
     return fail(std::move(e));
 
   RunPerplexityOptions options;
-  options.windowLen = WindowLen ? WindowLen : m->info.context;
+  options.windowLen = WindowLen.getNumOccurrences() ? WindowLen : m->info.context;
   options.maxWindows = MaxWindows;
   options.threads = threadCount();
   options.progress = &errs();
@@ -523,7 +523,7 @@ static int runCalibrate() {
     return fail(options.takeError());
 
   CalibrationOptions calib;
-  calib.windowLen = WindowLen ? WindowLen : m->info.context;
+  calib.windowLen = WindowLen.getNumOccurrences() ? WindowLen : m->info.context;
   calib.windows = CalibWindows;
   calib.threads = threadCount();
   calib.lowering = *options;
