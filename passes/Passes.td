@@ -427,6 +427,11 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"stages", "stages", "int64_t", "0",
            "Stream weights through a shared-memory ring of this many cp.async "
            "stages (0: prefetch into registers)">,
+    Option<"dependentLaunch", "dependent-launch", "int64_t", "-1",
+           "W4A8: 1: the GEMM waits for the activation quantization kernel with "
+           "griddepcontrol.wait and that kernel signals launch_dependents, so the "
+           "runtime may launch the GEMM while it runs (programmatic dependent "
+           "launch, sm_90+); 0: no; -1: 1 on sm_90 and newer up to batch 16">,
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "-1",
            "Resident blocks per SM to size registers for (0: let ptxas choose; -1: "
            "GEMV kernels (W4, binary) at most 64 registers per thread up to batch 16, "

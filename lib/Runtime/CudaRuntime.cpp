@@ -28,6 +28,8 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -49,6 +51,7 @@ namespace {
   X(cuModuleGetFunction, "cuModuleGetFunction")                                                \
   X(cuFuncSetAttribute, "cuFuncSetAttribute")                                                  \
   X(cuLaunchKernel, "cuLaunchKernel")                                                          \
+  X(cuLaunchKernelEx, "cuLaunchKernelEx")                                                      \
   X(cuStreamCreate, "cuStreamCreate")                                                          \
   X(cuStreamDestroy, "cuStreamDestroy_v2")                                                     \
   X(cuStreamSynchronize, "cuStreamSynchronize")                                                \
@@ -185,6 +188,42 @@ void checkLoad(CUresult result, const char *kind, const std::string &target, con
         version % 1000 / 10, name, log && *log ? "\n" : "", log ? log : "");
 }
 
+/// Kernels that may start while the previous kernel on their stream is
+/// still running (programmatic dependent launch, sm_90+): those whose PTX
+/// executes `griddepcontrol.wait`, which lq-lower-to-nvptx emits before a
+/// kernel's first access to anything an earlier kernel produces. Found by
+/// name when a PTX module loads, by handle when its functions are looked up.
+struct DependentLaunches {
+  std::mutex mutex;
+  std::vector<std::pair<CUmodule, std::string>> names;
+  std::vector<CUfunction> functions;
+};
+DependentLaunches &dependentLaunches() {
+  static DependentLaunches *registry = new DependentLaunches; // outlives global destructors
+  return *registry;
+}
+
+/// Records the `.entry` kernels of `ptx` whose body waits on the grid
+/// dependency.
+void recordDependentKernels(CUmodule module, const char *ptx) {
+  std::string_view text(ptx);
+  size_t at = text.find(".entry ");
+  while (at != std::string_view::npos) {
+    size_t nameStart = at + 7;
+    size_t nameEnd = text.find_first_of("( \t\n", nameStart);
+    size_t next = text.find(".entry ", nameStart);
+    std::string_view body = text.substr(nameStart, next == std::string_view::npos
+                                                       ? std::string_view::npos
+                                                       : next - nameStart);
+    if (nameEnd != std::string_view::npos && body.find("griddepcontrol.wait") != std::string_view::npos) {
+      DependentLaunches &r = dependentLaunches();
+      std::lock_guard<std::mutex> lock(r.mutex);
+      r.names.emplace_back(module, std::string(text.substr(nameStart, nameEnd - nameStart)));
+    }
+    at = next;
+  }
+}
+
 } // namespace
 
 extern "C" {
@@ -205,6 +244,7 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
                     reinterpret_cast<void *>((intptr_t)(optLevel < 0 ? 4 : optLevel))};
   CUresult result = driver().cuModuleLoadDataEx(&module, data, 3, options, values);
   checkLoad(result, "PTX", ptxTarget(static_cast<const char *>(data)), log);
+  recordDependentKernels(module, static_cast<const char *>(data));
   return module;
 }
 
@@ -221,6 +261,12 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   CUresult result = driver().cuModuleGetFunction(&function, module, name);
   if (result != CUDA_SUCCESS)
     fatal("the loaded module has no kernel '%s'", name);
+  DependentLaunches &r = dependentLaunches();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (const auto &[m, n] : r.names)
+    if (m == module && n == name && std::find(r.functions.begin(), r.functions.end(), function) ==
+                                        r.functions.end())
+      r.functions.push_back(function);
   return function;
 }
 
@@ -232,9 +278,35 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intpt
   if (smem > 48 * 1024)
     check(d.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
           "cuFuncSetAttribute(max dynamic shared memory)");
-  check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
-                         params, extra),
-        "cuLaunchKernel");
+  bool dependent = false;
+  if (d.sm >= 90) {
+    DependentLaunches &r = dependentLaunches();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    dependent = std::find(r.functions.begin(), r.functions.end(), function) != r.functions.end();
+  }
+  if (!dependent) {
+    check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
+                           params, extra),
+          "cuLaunchKernel");
+    return;
+  }
+  // The kernel waits (griddepcontrol.wait) before touching what the
+  // previous kernel writes: it may be scheduled while that one finishes.
+  CUlaunchAttribute attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config = {};
+  config.gridDimX = gridX;
+  config.gridDimY = gridY;
+  config.gridDimZ = gridZ;
+  config.blockDimX = blockX;
+  config.blockDimY = blockY;
+  config.blockDimZ = blockZ;
+  config.sharedMemBytes = smem;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  check(d.cuLaunchKernelEx(&config, function, params, extra), "cuLaunchKernelEx");
 }
 
 CUstream mgpuStreamCreate() {

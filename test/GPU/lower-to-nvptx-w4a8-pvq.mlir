@@ -3,6 +3,8 @@
 // lq-quantize-weights, per-token int8 activations from lq-quantize-activations.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-quantize-activations="bits=8" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=W4A8
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-quantize-activations="bits=8" --lq-lower-to-nvptx --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=W4A8-PTX
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-quantize-activations="bits=8" --lq-lower-to-nvptx="chip=sm_80" 2>/dev/null | FileCheck %s --check-prefix=W4A8-SM80
+// RUN: not quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-quantize-activations="bits=8" --lq-lower-to-nvptx="chip=sm_80 dependent-launch=1" 2>&1 | FileCheck %s --check-prefix=W4A8-SM80-PDL
 // RUN: quant-opt %s --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=6" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=PVQ
 // RUN: quant-opt %s --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=6" --lq-lower-to-nvptx --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PVQ-PTX
 
@@ -35,11 +37,23 @@
 // W4A8:     gpu.shuffle  xor
 // W4A8:     arith.divf
 
+// Before sm_90 there is no griddepcontrol: the kernels launch one after the
+// other.
+// W4A8-SM80: gpu.func @lq_w4a8_gemm_0(
+// W4A8-SM80-NOT: griddepcontrol
+// W4A8-SM80: gpu.func @lq_act_quant_0(
+// W4A8-SM80-NOT: griddepcontrol
+// W4A8-SM80-PDL: error: lq-lower-to-nvptx: dependent-launch=1 needs sm_90 or newer (griddepcontrol), not sm_80
+
 // W4A8-PTX: gpu.binary @lq_gpu_kernels
 // W4A8-PTX-SAME: .entry lq_w4a8_gemm_0(
+// On sm_90a the GEMM may be launched while the quantization kernel runs; it
+// waits for it before its first access.
+// W4A8-PTX-SAME: griddepcontrol.wait
 // W4A8-PTX-SAME: ld.global.nc.v4.b32
 // W4A8-PTX-SAME: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
 // W4A8-PTX-SAME: .entry lq_act_quant_0(
+// W4A8-PTX-SAME: griddepcontrol.launch_dependents
 // W4A8-PTX-SAME: shfl.sync.bfly.b32
 // The scale and x / scale are IEEE divisions, as on the CPU.
 // W4A8-PTX-SAME: div.rn.f32
