@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lq/Runtime/CudaRuntime.h"
+#include "lq/Runtime/GridDependency.h"
 
 #include <cuda.h>
 #include <dlfcn.h>
@@ -203,25 +204,13 @@ DependentLaunches &dependentLaunches() {
   return *registry;
 }
 
-/// Records the `.entry` kernels of `ptx` whose body waits on the grid
-/// dependency.
+/// Records the kernels of `ptx` that wait on the grid dependency.
 void recordDependentKernels(CUmodule module, const char *ptx) {
-  std::string_view text(ptx);
-  size_t at = text.find(".entry ");
-  while (at != std::string_view::npos) {
-    size_t nameStart = at + 7;
-    size_t nameEnd = text.find_first_of("( \t\n", nameStart);
-    size_t next = text.find(".entry ", nameStart);
-    std::string_view body = text.substr(nameStart, next == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : next - nameStart);
-    if (nameEnd != std::string_view::npos && body.find("griddepcontrol.wait") != std::string_view::npos) {
-      DependentLaunches &r = dependentLaunches();
-      std::lock_guard<std::mutex> lock(r.mutex);
-      r.names.emplace_back(module, std::string(text.substr(nameStart, nameEnd - nameStart)));
-    }
-    at = next;
-  }
+  std::vector<std::string> names = lq::runtime::gridDependentKernels(ptx);
+  DependentLaunches &r = dependentLaunches();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (std::string &name : names)
+    r.names.emplace_back(module, std::move(name));
 }
 
 } // namespace
