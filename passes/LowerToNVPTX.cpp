@@ -1675,7 +1675,19 @@ void LowerToNVPTXPass::runOnOperation() {
   }
 
   SmallVector<MatmulOp> matmuls;
-  module.walk([&](MatmulOp op) { matmuls.push_back(op); });
+  // With `functions`, only those functions' matmuls go to the GPU (e.g. a
+  // model's static-shape @decode), the others stay for the CPU path.
+  for (const std::string &name : functions)
+    if (!module.lookupSymbol<func::FuncOp>(name)) {
+      emitError(module.getLoc()) << "lq-lower-to-nvptx: functions names '" << name
+                                 << "', which is not a func.func of the module";
+      return signalPassFailure();
+    }
+  module.walk([&](MatmulOp op) {
+    auto func = op->getParentOfType<func::FuncOp>();
+    if (functions.empty() || (func && llvm::is_contained(functions, func.getSymName().str())))
+      matmuls.push_back(op);
+  });
   bool failedAny = false;
   SymbolTable symbols(module);
   struct Upload {

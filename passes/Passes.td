@@ -416,6 +416,9 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",
            "Target chip (sm_80 or newer); empty: attach no target (use nvvm-attach-target)">,
+    ListOption<"functions", "functions", "std::string",
+               "Lower only the lq.matmul ops of these functions (default: all), e.g. a "
+               "model's static-shape `decode`; the others are left for the CPU path">,
     Option<"warps", "warps", "int64_t", "0",
            "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
     Option<"unroll", "unroll", "int64_t", "2",
