@@ -192,16 +192,6 @@ int main(int argc, char **argv) {
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading(false);
 
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
-    llvm::errs() << "cannot create " << outDir << ": " << ec.message() << "\n";
-    return 1;
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream manifest(outDir + "/manifest.txt", ec);
-  if (ec) {
-    llvm::errs() << "cannot write the manifest: " << ec.message() << "\n";
-    return 1;
-  }
   SmallVector<int64_t> batches = parseList(batchesOpt);
   SmallVector<StringRef> shapes, kinds, variants;
   StringRef(shapesOpt).split(shapes, ',', -1, false);
@@ -210,7 +200,16 @@ int main(int argc, char **argv) {
   if (variants.empty())
     variants.push_back("");
 
-  int failures = 0;
+  // Every shape and kind is checked before anything is written. The weights
+  // are made here, before the pass sees them: what the numeric library
+  // cannot encode, and shapes past the kernels' 32-bit addressing, are
+  // rejected first.
+  struct Job {
+    StringRef shape;
+    int64_t rows, cols;
+    Kind kind;
+  };
+  std::vector<Job> jobs;
   for (StringRef shape : shapes) {
     auto [n, k] = shape.split('x');
     int64_t rows, cols;
@@ -224,9 +223,6 @@ int main(int argc, char **argv) {
         llvm::errs() << "unknown kernel kind '" << kindName << "'\n";
         return 1;
       }
-      // The weights are made here before the pass sees them: reject what
-      // the numeric library cannot encode, and shapes past the kernels'
-      // 32-bit addressing, first.
       if (std::optional<std::string> why = ::lq::verifyEncoding(kind->enc, rows, cols)) {
         llvm::errs() << "kernel kind '" << kindName << "' on " << shape << ": " << *why << "\n";
         return 1;
@@ -235,97 +231,114 @@ int main(int argc, char **argv) {
         llvm::errs() << "shape " << shape << " is too large for the kernels' 32-bit addressing\n";
         return 1;
       }
-      uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
-      ::lq::EncodedWeight w =
-          std::holds_alternative<::lq::UniformEncoding>(kind->enc)
-              ? quant_bench::makeUniformWeight(std::get<::lq::UniformEncoding>(kind->enc), rows,
-                                               cols, seed)
-          : std::holds_alternative<::lq::PVQEncoding>(kind->enc)
-              ? quant_bench::makePVQWeight(std::get<::lq::PVQEncoding>(kind->enc), rows, cols,
-                                           seed)
-              : quant_bench::makeBinaryWeight(std::get<::lq::BinaryEncoding>(kind->enc), rows,
-                                              cols, seed);
-      OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
-      for (auto [vi, variant] : llvm::enumerate(variants)) {
-        OwningOpRef<ModuleOp> module = base->clone();
-        std::string options = ("chip=" + chipOpt + " " + variant).str();
-        PassManager lower(&ctx, ModuleOp::getOperationName());
-        if (failed(parsePassPipeline("lq-lower-to-nvptx{" + options + "}", lower)) ||
-            failed(lower.run(*module))) {
-          llvm::errs() << "lowering " << shape << " " << kind->name << " {" << options
-                       << "} failed\n";
-          ++failures;
-          continue;
-        }
-        if (printIR) {
-          lower.printAsTextualPipeline(llvm::outs());
-          llvm::outs() << "\n";
-        }
-        if (printIR)
-          module->print(llvm::outs(), OpPrintingFlags().elideLargeElementsAttrs());
-        // The kernels' contracts, before serialization replaces the functions.
-        SmallVector<std::pair<std::string, DictionaryAttr>> kernels;
-        module->walk([&](gpu::GPUFuncOp f) {
-          if (auto abi = f->getAttrOfType<DictionaryAttr>("lq.gpu_abi"))
-            kernels.push_back({f.getName().str(), abi});
-        });
-        PassManager serialize(&ctx, ModuleOp::getOperationName());
-        if (failed(parsePassPipeline(
-                "gpu.module(convert-gpu-to-nvvm),gpu-module-to-binary{format=isa}",
-                serialize)) ||
-            failed(serialize.run(*module))) {
-          llvm::errs() << "serializing " << shape << " " << kind->name << " failed\n";
-          ++failures;
-          continue;
-        }
-        std::string ptx;
-        module->walk([&](gpu::BinaryOp bin) {
-          auto object = llvm::cast<gpu::ObjectAttr>(bin.getObjects()[0]);
-          ptx = object.getObject().str();
-        });
-        std::string file = (shape + "_" + kind->name + "_v" + std::to_string(vi) + ".ptx").str();
-        {
-          llvm::raw_fd_ostream out(outDir + "/" + file, ec);
-          if (ec) {
-            llvm::errs() << "cannot write " << file << ": " << ec.message() << "\n";
-            return 1;
-          }
-          out << ptx;
-        }
-        for (auto &[name, abi] : kernels) {
-          auto get = [&](StringRef key) {
-            return llvm::cast<IntegerAttr>(abi.get(key)).getInt();
-          };
-          manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name;
-          if (auto *u = std::get_if<::lq::UniformEncoding>(&kind->enc))
-            manifest << " encoding=uniform bits=" << u->bits << " group=" << u->group
-                     << " symmetric=" << (u->symmetric ? 1 : 0) << " act_bits=" << kind->actBits;
-          else if (auto *p = std::get_if<::lq::PVQEncoding>(&kind->enc))
-            manifest << " encoding=pvq dim=" << p->dim << " pulses=" << p->pulses
-                     << " amp_bits=" << p->ampBits << " amp_group=" << p->ampGroup;
-          else
-            manifest << " encoding=binary planes=" << std::get<::lq::BinaryEncoding>(kind->enc).planes
-                     << " group=" << std::get<::lq::BinaryEncoding>(kind->enc).group;
-          manifest << " rows=" << rows
-                   << " cols=" << cols << " batch=" << get("batch") << " grid=" << get("grid")
-                   << " threads=" << get("threads") << " weight_bytes=" << get("weight_bytes")
-                   << " fingerprint="
-                   << llvm::cast<StringAttr>(abi.get("weight_fingerprint")).getValue()
-                   << " f32_input="
-                   << (llvm::cast<BoolAttr>(abi.get("f32_input")).getValue() ? 1 : 0)
-                   << " seed=" << seed;
-          if (auto prologue = abi.getAs<StringAttr>("prologue"))
-            manifest << " prologue=" << prologue.getValue()
-                     << " prologue_grid=" << get("prologue_grid")
-                     << " prologue_threads=" << get("prologue_threads")
-                     << " scratch_bytes=" << get("scratch_bytes");
-          manifest << " variant=\"" << options << "\"\n";
-        }
-        llvm::outs() << "built " << shape << " " << kind->name << " {" << options << "}: "
-                     << kernels.size() << " kernels, " << ptx.size() << " bytes of PTX\n";
-        llvm::outs().flush();
-      }
+      jobs.push_back({shape, rows, cols, *kind});
     }
   }
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
+    llvm::errs() << "cannot create " << outDir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  // Each file is written whole (temporary file, then rename); the manifest,
+  // listing the kernels that were built, comes last.
+  std::string manifestText;
+  llvm::raw_string_ostream manifest(manifestText);
+  auto writeFile = [&](const std::string &name, StringRef text) {
+    if (llvm::Error e = llvm::writeToOutput(outDir + "/" + name, [&](llvm::raw_ostream &os) {
+          os << text;
+          return llvm::Error::success();
+        })) {
+      llvm::errs() << "cannot write " << name << ": " << llvm::toString(std::move(e)) << "\n";
+      return false;
+    }
+    return true;
+  };
+
+  int failures = 0;
+  for (Job &job : jobs) {
+    StringRef shape = job.shape;
+    int64_t rows = job.rows, cols = job.cols;
+    Kind *kind = &job.kind;
+    uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
+    ::lq::EncodedWeight w =
+        std::holds_alternative<::lq::UniformEncoding>(kind->enc)
+            ? quant_bench::makeUniformWeight(std::get<::lq::UniformEncoding>(kind->enc), rows, cols,
+                                             seed)
+        : std::holds_alternative<::lq::PVQEncoding>(kind->enc)
+            ? quant_bench::makePVQWeight(std::get<::lq::PVQEncoding>(kind->enc), rows, cols, seed)
+            : quant_bench::makeBinaryWeight(std::get<::lq::BinaryEncoding>(kind->enc), rows, cols,
+                                            seed);
+    OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
+    for (auto [vi, variant] : llvm::enumerate(variants)) {
+      OwningOpRef<ModuleOp> module = base->clone();
+      std::string options = ("chip=" + chipOpt + " " + variant).str();
+      PassManager lower(&ctx, ModuleOp::getOperationName());
+      if (failed(parsePassPipeline("lq-lower-to-nvptx{" + options + "}", lower)) ||
+          failed(lower.run(*module))) {
+        llvm::errs() << "lowering " << shape << " " << kind->name << " {" << options
+                     << "} failed\n";
+        ++failures;
+        continue;
+      }
+      if (printIR) {
+        lower.printAsTextualPipeline(llvm::outs());
+        llvm::outs() << "\n";
+      }
+      if (printIR)
+        module->print(llvm::outs(), OpPrintingFlags().elideLargeElementsAttrs());
+      // The kernels' contracts, before serialization replaces the functions.
+      SmallVector<std::pair<std::string, DictionaryAttr>> kernels;
+      module->walk([&](gpu::GPUFuncOp f) {
+        if (auto abi = f->getAttrOfType<DictionaryAttr>("lq.gpu_abi"))
+          kernels.push_back({f.getName().str(), abi});
+      });
+      PassManager serialize(&ctx, ModuleOp::getOperationName());
+      if (failed(parsePassPipeline("gpu.module(convert-gpu-to-nvvm),gpu-module-"
+                                   "to-binary{format=isa}",
+                                   serialize)) ||
+          failed(serialize.run(*module))) {
+        llvm::errs() << "serializing " << shape << " " << kind->name << " failed\n";
+        ++failures;
+        continue;
+      }
+      std::string ptx;
+      module->walk([&](gpu::BinaryOp bin) {
+        auto object = llvm::cast<gpu::ObjectAttr>(bin.getObjects()[0]);
+        ptx = object.getObject().str();
+      });
+      std::string file = (shape + "_" + kind->name + "_v" + std::to_string(vi) + ".ptx").str();
+      if (!writeFile(file, ptx))
+        return 1;
+      for (auto &[name, abi] : kernels) {
+        auto get = [&](StringRef key) { return llvm::cast<IntegerAttr>(abi.get(key)).getInt(); };
+        manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name;
+        if (auto *u = std::get_if<::lq::UniformEncoding>(&kind->enc))
+          manifest << " encoding=uniform bits=" << u->bits << " group=" << u->group
+                   << " symmetric=" << (u->symmetric ? 1 : 0) << " act_bits=" << kind->actBits;
+        else if (auto *p = std::get_if<::lq::PVQEncoding>(&kind->enc))
+          manifest << " encoding=pvq dim=" << p->dim << " pulses=" << p->pulses
+                   << " amp_bits=" << p->ampBits << " amp_group=" << p->ampGroup;
+        else
+          manifest << " encoding=binary planes=" << std::get<::lq::BinaryEncoding>(kind->enc).planes
+                   << " group=" << std::get<::lq::BinaryEncoding>(kind->enc).group;
+        manifest << " rows=" << rows << " cols=" << cols << " batch=" << get("batch")
+                 << " grid=" << get("grid") << " threads=" << get("threads")
+                 << " weight_bytes=" << get("weight_bytes") << " fingerprint="
+                 << llvm::cast<StringAttr>(abi.get("weight_fingerprint")).getValue()
+                 << " f32_input=" << (llvm::cast<BoolAttr>(abi.get("f32_input")).getValue() ? 1 : 0)
+                 << " seed=" << seed;
+        if (auto prologue = abi.getAs<StringAttr>("prologue"))
+          manifest << " prologue=" << prologue.getValue()
+                   << " prologue_grid=" << get("prologue_grid")
+                   << " prologue_threads=" << get("prologue_threads")
+                   << " scratch_bytes=" << get("scratch_bytes");
+        manifest << " variant=\"" << options << "\"\n";
+      }
+      llvm::outs() << "built " << shape << " " << kind->name << " {" << options
+                   << "}: " << kernels.size() << " kernels, " << ptx.size() << " bytes of PTX\n";
+      llvm::outs().flush();
+    }
+  }
+  if (!writeFile("manifest.txt", manifestText))
+    return 1;
   return failures ? 1 : 0;
 }
