@@ -65,6 +65,12 @@ FailureOr<int> parseChip(StringRef chip) {
   return sm;
 }
 
+/// The `.minnctapersm` that caps a block of `threads` threads at
+/// `registers` registers per thread (64K registers per SM).
+int64_t blocksForRegisters(int64_t threads, int64_t registers) {
+  return std::max<int64_t>(1, 65536 / (threads * registers));
+}
+
 /// Everything decided about one lq.matmul before any IR is built.
 struct W4Plan {
   int64_t rows, cols, batch; // N, K, M (all leading input dims flattened)
@@ -1458,8 +1464,9 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
     // Above batch 16, registers sized for 128 per thread (measured on H200:
     // per-channel codes 1.15-1.27x faster at batch 64 and 256, group codes
     // unchanged); up to batch 16 left to ptxas.
-    if (minBlocksPerSM < 0 && p.batch > 16)
-      p.minBlocks = std::max<int64_t>(1, 512 / p.threads);
+    p.minBlocks = minBlocksPerSM >= 0 ? (int64_t)minBlocksPerSM
+                  : p.batch > 16      ? blocksForRegisters(p.threads, 128)
+                                      : 0;
     p.grid = nRowTiles / rt / rw * p.batchBlocks;
     p.unroll = std::max<int64_t>(1, unroll / (p.nTiles * rt > 4 ? 2 : 1));
     // Measured on H200: group codes above batch 16 on N >= 8192 run faster
@@ -1502,7 +1509,7 @@ FailureOr<W4Plan> LowerToNVPTXPass::plan(MatmulOp op, ConstantOp weight, Value &
   // benchmark shapes: up to 1.2x faster than leaving it to ptxas).
   p.minBlocks = minBlocksPerSM >= 0
                     ? (int64_t)minBlocksPerSM
-                    : std::max<int64_t>(1, (p.batchTiles <= 2 ? 1024 : 512) / p.threads);
+                    : blocksForRegisters(p.threads, p.batchTiles <= 2 ? 64 : 128);
   p.grid = p.rows / 16;
   p.stages = binary ? 0 : stages == 1 ? 2 : stages; // the ring holds W4 chunks
   // The ring must fit static shared memory next to the reduction buffer.
@@ -1685,7 +1692,7 @@ void LowerToNVPTXPass::runOnOperation() {
     }
   module.walk([&](MatmulOp op) {
     auto func = op->getParentOfType<func::FuncOp>();
-    if (functions.empty() || (func && llvm::is_contained(functions, func.getSymName().str())))
+    if (functions.empty() || (func && llvm::is_contained(functions, func.getSymName())))
       matmuls.push_back(op);
   });
   bool failedAny = false;

@@ -312,6 +312,12 @@ static unsigned threadCount() {
   return Threads ? Threads : std::max(1u, llvm::hardware_concurrency().compute_thread_count());
 }
 
+/// --window, or the model's context when it is not given (an explicit 0 is
+/// an error the evaluators report).
+static int64_t windowLength(const ModelInfo &info) {
+  return WindowLen.getNumOccurrences() ? (int64_t)WindowLen : info.context;
+}
+
 static int runPerplexity() {
   auto t0 = std::chrono::steady_clock::now();
   auto ids = inputIds();
@@ -327,7 +333,7 @@ static int runPerplexity() {
     return fail(std::move(e));
 
   RunPerplexityOptions options;
-  options.windowLen = WindowLen.getNumOccurrences() ? WindowLen : m->info.context;
+  options.windowLen = windowLength(m->info);
   options.maxWindows = MaxWindows;
   options.threads = threadCount();
   options.progress = &errs();
@@ -523,7 +529,7 @@ static int runCalibrate() {
     return fail(options.takeError());
 
   CalibrationOptions calib;
-  calib.windowLen = WindowLen.getNumOccurrences() ? WindowLen : m->info.context;
+  calib.windowLen = windowLength(m->info);
   calib.windows = CalibWindows;
   calib.threads = threadCount();
   calib.lowering = *options;
