@@ -4,9 +4,10 @@
 
 #include "lq/Run/Engine.h"
 #include "lq/Run/Evaluate.h"
-#include "passes/ElementsData.h"
-#include "passes/Passes.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Dialect/LQ/Transforms/Passes.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"

@@ -7,9 +7,10 @@
 
 #include "lq/Run/Lowering.h"
 
-#include "LQ/LQDialect.h"
-#include "passes/ElementsData.h"
-#include "passes/Passes.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -34,7 +35,8 @@ void registerRunPasses() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerAllPasses();
-    mlir::lq::registerLQPasses();
+    mlir::lq::registerLQTransformsPasses();
+    mlir::lq::registerLQConversionPasses();
   });
 }
 

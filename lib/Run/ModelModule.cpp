@@ -2,7 +2,7 @@
 
 #include "lq/Run/ModelModule.h"
 
-#include "LQ/LQDialect.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectRegistry.h"

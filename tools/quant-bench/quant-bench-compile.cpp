@@ -11,14 +11,16 @@
 //===----------------------------------------------------------------------===//
 #include "BenchData.h"
 
-#include "LQ/LQDialect.h"
-#include "passes/ElementsData.h"
-#include "passes/Passes.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/Transforms/Passes.h"
 
 #include "lq/Numerics/Packing.h"
 #include "lq/Numerics/PVQ.h"
 #include "lq/Numerics/Quantize.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -183,7 +185,8 @@ SmallVector<int64_t> parseList(StringRef s) {
 int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "quant-bench-compile: GPU kernels for quant-bench\n");
   registerAllPasses();
-  mlir::lq::registerLQPasses();
+  mlir::lq::registerLQTransformsPasses();
+  mlir::lq::registerLQConversionPasses();
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);

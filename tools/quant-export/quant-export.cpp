@@ -9,8 +9,8 @@
 // transformer (quant-ref), which cross-checks the compiled quantized module.
 //
 //===----------------------------------------------------------------------===//
-#include "passes/ElementsData.h"
-#include "passes/Passes.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
 
 #include "lq/Model/Llama.h"
 #include "lq/Model/Readers.h"

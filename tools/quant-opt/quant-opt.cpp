@@ -5,7 +5,9 @@
 // invocation.
 //
 //===----------------------------------------------------------------------===//
-#include "passes/Passes.h"
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -17,7 +19,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  mlir::lq::registerLQPasses();
+  mlir::lq::registerLQTransformsPasses();
+  mlir::lq::registerLQConversionPasses();
   mlir::lq::registerLQPipelines();
 
   mlir::DialectRegistry registry;

@@ -1,0 +1,126 @@
+//===- Passes.td - lowerings out of lq ----------------------*- tablegen -*-===//
+//
+// Conversions from the lq dialect to upstream dialects: to linalg (the
+// reference semantics), to NVPTX kernels with their host launches, and the
+// CPU code generation down to the LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_CONVERSION_PASSES_TD
+#define LQ_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// LQToLinalg
+//===----------------------------------------------------------------------===//
+
+def LQExpand : Pass<"lq-expand", "::mlir::ModuleOp"> {
+  let summary = "Rewrite lq ops to linalg, tensor and arith";
+  let description = [{
+    Gives every `lq` op its reference semantics in upstream dialects, so a
+    quantized module lowers and runs through upstream passes. Encoded weights
+    are decoded at run time from their packed codes (`linalg.generic` bodies
+    that extract bit fields, walk the PVQ enumeration, sum binary planes);
+    `lq.matmul` becomes decode + a transposed-B contraction; activation and
+    KV quantization become per-row reductions and element-wise maps; the
+    function-preserving transforms become multiplications by their matrices.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"libraryDecode", "library-decode", "bool", "false",
+           "Decode weights at compile time with the numeric library's reference "
+           "decoder (as lq-fold-decode) instead of emitting decoding IR">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// LQToNVPTX
+//===----------------------------------------------------------------------===//
+
+def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
+  let summary = "Lower lq.matmul to NVPTX kernels (gpu.module) and host launches";
+  let description = [{
+    Every `lq.matmul` whose weight is an `lq.constant` becomes a kernel in
+    the `gpu.module @lq_gpu_kernels` (targeting `#nvvm.target<chip = ...>`)
+    plus host code: the activation is copied to the device, the kernel is
+    launched with `gpu.launch_func`, and the result is copied back. The
+    weight is re-packed at compile time into the layout of
+    docs/GPULayout.md (coalesced 128-bit loads) and uploaded to the device
+    once, on first use.
+
+    Kernels (GEMV, batch up to 8 * max-batch-tiles rows, mma.sync tensor
+    cores with f32 accumulation): 4-bit uniform codes (symmetric or not,
+    per-channel or groups that are multiples of 64) with f16 activations (an
+    `arith.extf` from f16 feeding the matmul is looked through) or f32
+    (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
+    multiple of 256) with f16 activations.
+
+    W4A8 (`act(8)` with symmetric 4-bit codes, any batch): a kernel
+    quantizes each activation row to int8 (the f32 arithmetic of
+    `lq.quantize`) into a scratch buffer; a GEMM kernel expands the int4
+    weights to int8 in registers and runs `mma.sync.m16n8k32` (s8 x s8 ->
+    s32), scaling the int32 sums per group in f32. Blocks of row-warps x
+    warps warps share activation loads; batches above 8 * max-batch-tiles
+    rows take several batch blocks.
+
+    PVQ (`#lq.pvq`, indices of at most 32 bits, batch up to 8): a GEMV on
+    the CUDA cores that decodes each index in registers, finding each
+    position's magnitude by a branch-free binary search of a block-start
+    table in shared memory, and scales each group's dot product by
+    amp / ||y||.
+
+    Shapes the kernels cannot tile, other activation widths and unsupported
+    chips are errors.
+
+    Follow with `--convert-gpu-to-nvvm --gpu-module-to-binary` for PTX or
+    a cubin, and with `gpu-to-llvm` for the host side.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::func::FuncDialect",
+                           "::mlir::cf::ControlFlowDialect"];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "Target chip (sm_80 or newer); empty: attach no target (use nvvm-attach-target)">,
+    ListOption<"functions", "functions", "std::string",
+               "Lower only the lq.matmul ops of these functions (default: all), e.g. a "
+               "model's static-shape `decode`; the others are left for the CPU path">,
+    Option<"warps", "warps", "int64_t", "0",
+           "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
+    Option<"unroll", "unroll", "int64_t", "2",
+           "128-bit weight loads in flight per lane (fewer for large batches)">,
+    Option<"prefetch", "prefetch", "int64_t", "-1",
+           "1: issue the next iteration's weight loads (W4A8: and activation loads) "
+           "before the current math; 0: load just before use; -1: automatic (1, "
+           "except W4A8 group codes above batch 16 on N >= 8192)">,
+    Option<"stages", "stages", "int64_t", "0",
+           "Stream weights through a shared-memory ring of this many cp.async "
+           "stages (0: prefetch into registers)">,
+    Option<"dependentLaunch", "dependent-launch", "int64_t", "-1",
+           "W4A8: 1: the GEMM waits for the activation quantization kernel with "
+           "griddepcontrol.wait and that kernel signals launch_dependents, so the "
+           "runtime may launch the GEMM while it runs (programmatic dependent "
+           "launch, sm_90+); 0: no; -1: 1 on sm_90 and newer up to batch 16">,
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "-1",
+           "Resident blocks per SM to size registers for (0: let ptxas choose; -1: "
+           "GEMV kernels (W4, binary) at most 64 registers per thread up to batch 16, "
+           "128 above; W4A8 128 above batch 16, else 0; PVQ 0)">,
+    Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
+           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the W4A8 "
+           "GEMM's batch tiles per block">,
+    Option<"rowWarps", "row-warps", "int64_t", "0",
+           "W4A8 GEMM: warps per block on different row tiles, sharing activation "
+           "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "
+           "batch 64; 4 for smaller N above batch 64; else 2); `warps` then sets the "
+           "warps splitting K (0: automatic)">,
+    Option<"rowTiles", "row-tiles", "int64_t", "0",
+           "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
+           "(0: 2 for batches above 16, else 1)">,
+  ];
+}
+
+#endif // LQ_CONVERSION_PASSES_TD
