@@ -5,6 +5,7 @@
 // invocation.
 //
 //===----------------------------------------------------------------------===//
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
   mlir::lq::registerLQTransformsPasses();
   mlir::lq::registerLQConversionPasses();
   mlir::lq::registerLQPipelines();
+  mlir::lq::registerCPULoweringPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -123,4 +123,93 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// LQToLLVMCPU: the stages of the `lq-lower-to-cpu` pipeline that upstream
+// lacks (the pipeline itself is registered in Pipeline.cpp)
+//===----------------------------------------------------------------------===//
+
+def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
+  let summary = "Repack constant linear weights into contiguous column panels";
+  let description = [{
+    Every `linalg.matmul` on tensors whose right operand is a constant f32
+    weight `W` (`[N, K]` transposed-B, or `[K, N]` plain) with `N` a multiple
+    of `panel` becomes a `linalg.generic` contraction over the packed weight
+    `P[N/panel, K, panel]`, `P[b, k, j] = W[panel*b + j, k]`, between a
+    `tensor.expand_shape` of the output and a `tensor.collapse_shape` of the
+    result. One panel is then `K x panel` contiguous floats, read once per
+    row tile of the vectorized kernel (`lq-cpu-tile-and-vectorize`); in the
+    `[K, N]` layout the same panel spans K pages and thrashes the TLB.
+    Other matmuls are left as they are. Discardable attributes (the linear
+    layer's role) carry over.
+
+    ```mlir
+    %y = linalg.matmul indexing_maps = [..., affine_map<(m, n, k) -> (n, k)>, ...]
+           ins(%x, %w : tensor<?x64xf32>, tensor<32x64xf32>) outs(%init : tensor<?x32xf32>)
+    // becomes, with panel = 16:
+    %p = arith.constant dense_resource<lq_run_w0> : tensor<2x64x16xf32>
+    %o = tensor.expand_shape %init [[0], [1, 2]] ... : tensor<?x32xf32> into tensor<?x2x16xf32>
+    %g = linalg.generic {(m, b, j, k): x[m, k] * p[b, k, j] -> o[m, b, j]} ...
+    %y = tensor.collapse_shape %g [[0], [1, 2]] : tensor<?x2x16xf32> into tensor<?x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"panel", "panel", "int64_t", "16",
+           "Output columns per panel (the vector width of the kernel), in [1, 64]">,
+  ];
+}
+
+def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::mlir::ModuleOp"> {
+  let summary = "Return argument buffers instead of their clones after deallocation";
+  let description = [{
+    Ownership-based deallocation makes every function result a fresh buffer,
+    so `@decode` would copy both KV caches (updated in place in its argument
+    buffers) on every step. A `func.return` operand that is the only use of
+    a `bufferization.clone` of a function argument of the same type returns
+    the argument itself; the caller then gets back the buffer it passed.
+    Runs after `ownership-based-buffer-deallocation` and before
+    `convert-bufferization-to-memref`.
+  }];
+}
+
+def LQCPUTileAndVectorize : Pass<"lq-cpu-tile-and-vectorize", "::mlir::ModuleOp"> {
+  let summary = "Tile linalg ops on buffers to register blocks and vectorize them";
+  let description = [{
+    Contractions (linear layers, attention scores and values) are tiled so
+    one tile is a register-sized block: `tile-m` rows x `tile-n` columns of
+    the output, the reduction advancing `tile-k` elements per step. Loops
+    run n outside m, so one panel of the right operand stays in cache while
+    all rows stream past. Loops over dynamic extents (the token count) are
+    peeled so the main loop has static tiles; remainders are cut into unit
+    slices so no tile needs masks. Unit loops are dropped so every tile is a
+    2-D contraction that lowers to outer products (FMAs on broadcast rows),
+    and accumulators are hoisted into registers across the reduction loop.
+    Element-wise ops get their innermost parallel dimension vectorized by
+    `tile-n`. `math.exp` becomes a polynomial on vectors. Ops it cannot
+    vectorize are left for `convert-linalg-to-loops`. Runs on buffers, after
+    bufferization.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "4", "Rows of a contraction's register tile, in [1, 64]">,
+    Option<"tileN", "tile-n", "int64_t", "16",
+           "Columns of a contraction's register tile and vector width of element-wise ops, "
+           "in [1, 64]">,
+    Option<"tileK", "tile-k", "int64_t", "8", "Reduction step of a contraction tile, in [1, 64]">,
+  ];
+}
+
+def LQCPUCopiesToLinalg : Pass<"lq-cpu-copies-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    `memref.copy` between strided buffers lowers to a call into MLIR's C
+    runner library; as `linalg.copy` it becomes loops, so neither the JIT nor
+    objects written for ahead-of-time use depend on that library.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // LQ_CONVERSION_PASSES_TD

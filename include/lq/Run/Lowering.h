@@ -1,7 +1,9 @@
 //===- Lowering.h - Model module to the LLVM dialect -----------*- C++ -*-===//
 //
 // Lowers a model module (linalg on tensors, possibly holding lq ops) in place
-// to the LLVM dialect, ready for mlir::ExecutionEngine or object emission.
+// to the LLVM dialect, ready for mlir::ExecutionEngine or object emission:
+// the stages of the lq-lower-to-cpu pipeline (lq/Conversion/LQToLLVMCPU),
+// run one by one with timings and their diagnostics collected.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +20,8 @@ namespace lq::run {
 
 enum class LoweringStrategy {
   /// Weights packed into panels; contractions and element-wise ops tiled
-  /// to register blocks and vectorized (Vectorize.cpp); loops elsewhere.
+  /// to register blocks and vectorized (lq-cpu-tile-and-vectorize); loops
+  /// elsewhere.
   Fast,
   /// Plain loops for every linalg op: slow, the cross-check for Fast.
   Reference,
@@ -44,10 +47,6 @@ struct LoweringOptions {
 /// is left in an unspecified state.
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module,
                                const LoweringOptions &options = {});
-
-/// The fast strategy's tiling and vectorization of linalg ops on buffers
-/// (Vectorize.cpp); ops it cannot vectorize are left for the loop lowering.
-llvm::Error tileAndVectorize(mlir::ModuleOp module, const LoweringOptions &options);
 
 /// Registers the upstream and lq passes the textual pipelines name (once).
 void registerRunPasses();

@@ -1,4 +1,4 @@
-//===- Vectorize.cpp - Tiling and vectorization for the fast strategy -----===//
+//===- TileAndVectorize.cpp - lq-cpu-tile-and-vectorize -----------------===//
 //
 // Contractions (linear layers, attention scores and values) are tiled so one
 // tile is a register-sized block: rows (m) x columns (n) of the output, the
@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lq/Run/Lowering.h"
+#include "lq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,9 +36,12 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
-using namespace mlir;
+namespace mlir::lq {
+#define GEN_PASS_DEF_LQCPUTILEANDVECTORIZE
+#include "lq/Conversion/Passes.h.inc"
+} // namespace mlir::lq
 
-namespace lq::run {
+using namespace mlir;
 
 /// Marks the tiles to vectorize (with the register-block sizes they were cut
 /// to, for reading dumps); survives peeling (clones keep attributes) and
@@ -46,6 +49,11 @@ namespace lq::run {
 static constexpr llvm::StringLiteral kVectorSizes = "lq_run.vector_sizes";
 
 namespace {
+/// Register-block sizes (the pass options).
+struct TileSizes {
+  int64_t tileM, tileN, tileK;
+};
+
 struct TilePlan {
   SmallVector<int64_t> tiles;       // per loop dim, 0: not tiled
   SmallVector<int64_t> vectorSizes; // per loop dim
@@ -81,7 +89,7 @@ static void setTile(TilePlan &plan, ArrayRef<int64_t> ranges, unsigned d, int64_
 }
 
 static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
-                                               const LoweringOptions &options) {
+                                               const TileSizes &options) {
   if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1)
     return std::nullopt;
@@ -127,7 +135,7 @@ static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
 /// it is parallel and every operand reads it contiguously, else leave the op
 /// to the loop lowering.
 static std::optional<TilePlan> planElementwise(linalg::LinalgOp op,
-                                               const LoweringOptions &options) {
+                                               const TileSizes &options) {
   if (isa<linalg::CopyOp, linalg::FillOp>(op.getOperation()) || op.getNumLoops() == 0)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -347,7 +355,7 @@ static void hoistAccumulators(ModuleOp module) {
   }
 }
 
-llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
+static LogicalResult tileAndVectorize(ModuleOp module, const TileSizes &options) {
   MLIRContext *ctx = module.getContext();
   IRRewriter rewriter(ctx);
   SmallVector<std::pair<linalg::LinalgOp, TilePlan>> work;
@@ -361,8 +369,7 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
   });
   for (auto &[op, plan] : work)
     if (failed(tileOp(rewriter, op, plan)))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "cannot tile a linalg op for vectorization");
+      return op->emitError("cannot tile this op for vectorization");
   // Folds the peeled loops' tile sizes into static shapes.
   canonicalize(module);
 
@@ -390,8 +397,7 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
     plan.vectorSizes = sizes;
     // No dynamic dims remain, so tileOp peels nothing.
     if (failed(tileOp(rewriter, op, plan, /*peel=*/false)))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "cannot tile a remainder tile for vectorization");
+      return op->emitError("cannot tile a remainder tile for vectorization");
   }
   canonicalize(module);
 
@@ -454,8 +460,7 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
         vector::populateVectorMultiReductionLoweringPatterns(
             p, vector::VectorMultiReductionLowering::InnerParallel);
       })))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "vector lowering patterns did not converge");
+    return module.emitError("vector lowering patterns did not converge");
   // exp (softmax, SiLU) as a polynomial on vectors: LLVM would otherwise
   // scalarize each vector exp into libm calls.
   if (failed(stage([](RewritePatternSet &p) {
@@ -464,11 +469,26 @@ llvm::Error tileAndVectorize(ModuleOp module, const LoweringOptions &options) {
           return name == "exp";
         });
       })))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "math approximation patterns did not converge");
+    return module.emitError("math approximation patterns did not converge");
   module.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
   hoistAccumulators(module);
-  return llvm::Error::success();
+  return success();
 }
 
-} // namespace lq::run
+namespace {
+struct LQCPUTileAndVectorizePass
+    : public mlir::lq::impl::LQCPUTileAndVectorizeBase<LQCPUTileAndVectorizePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    for (auto [name, value] : {std::pair{"tile-m", int64_t(tileM)}, std::pair{"tile-n", int64_t(tileN)},
+                               std::pair{"tile-k", int64_t(tileK)}})
+      if (value < 1 || value > 64) {
+        getOperation().emitError() << "lq-cpu-tile-and-vectorize: " << name
+                                   << " must be in [1, 64], got " << value;
+        return signalPassFailure();
+      }
+    if (failed(tileAndVectorize(getOperation(), TileSizes{tileM, tileN, tileK})))
+      signalPassFailure();
+  }
+};
+} // namespace

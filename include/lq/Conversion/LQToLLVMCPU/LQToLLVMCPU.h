@@ -1,0 +1,58 @@
+//===- LQToLLVMCPU.h - the CPU lowering pipeline ----------------*- C++ -*-===//
+//
+// `lq-lower-to-cpu`: a model module (linalg on tensors, possibly holding lq
+// ops) down to the LLVM dialect for the CPU, as named stages of upstream and
+// lq passes. quant-opt runs it as one pipeline; quant-run runs the same
+// stages one by one to time them and to report which one failed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_CONVERSION_LQTOLLVMCPU_LQTOLLVMCPU_H
+#define LQ_CONVERSION_LQTOLLVMCPU_LQTOLLVMCPU_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::lq {
+
+struct CPULoweringOptions {
+  /// Tiled and vectorized kernels on packed weight panels (the default), or
+  /// plain loops for every linalg op (slow: the cross-check of the fast one).
+  bool vectorize = true;
+  /// lq-expand: decode quantized weights at compile time with the numeric
+  /// library (constant f32 weights) instead of emitting decoding IR.
+  bool libraryDecode = true;
+  /// Register tile of contractions (rows x columns x reduction step); tileN
+  /// is also the panel width of packed weights and the vector width of
+  /// element-wise ops. Each in [1, 64].
+  int64_t tileM = 4, tileN = 16, tileK = 8;
+};
+
+/// One stage: a name for timings and messages, and its textual pass
+/// pipeline on the module (what `quant-opt --pass-pipeline` would take).
+struct CPULoweringStage {
+  std::string name;
+  std::string pipeline;
+};
+
+/// The stages in order: lq-expand, pack (vectorize only), bufferize,
+/// dealloc, clones, vectorize (vectorize only), loops, to-llvm.
+SmallVector<CPULoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
+
+/// Adds every stage to `pm` (a module pass manager); fails with a message
+/// on `errs` when an option is out of range or a pass is not registered.
+LogicalResult buildCPULoweringPipeline(OpPassManager &pm, const CPULoweringOptions &options,
+                                       raw_ostream &errs);
+
+/// Registers the `lq-lower-to-cpu` pipeline.
+void registerCPULoweringPipeline();
+
+} // namespace mlir::lq
+
+#endif // LQ_CONVERSION_LQTOLLVMCPU_LQTOLLVMCPU_H

@@ -1,0 +1,126 @@
+//===- Pipeline.cpp - the lq-lower-to-cpu pipeline ------------------------===//
+//
+// Upstream passes and the lq-cpu-* passes, in textual stages so each stage
+// reads like the quant-opt invocation that reproduces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::lq;
+
+/// Bufferization of the whole module, function boundaries included.
+static constexpr const char *kBufferize =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map}";
+
+/// Deallocation: the entry points run thousands of times in one process, so
+/// every temporary must be freed. Upstream's buffer-deallocation-pipeline
+/// minus buffer-deallocation-simplification, whose alias proofs (Presburger
+/// arithmetic over every tiled loop) cost seconds of compile time to save a
+/// few pointer comparisons at run time.
+static constexpr const char *kDealloc =
+    "expand-realloc,ownership-based-buffer-deallocation,canonicalize,"
+    "bufferization-lower-deallocations,cse,canonicalize";
+
+/// From loops, vectors and memrefs down to the LLVM dialect.
+static constexpr const char *kToLLVM =
+    "convert-vector-to-scf{full-unroll=true},func.func(lower-vector-mask),convert-scf-to-cf,"
+    "expand-strided-metadata,lower-affine,convert-vector-to-llvm,finalize-memref-to-llvm,"
+    "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+
+SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
+  SmallVector<CPULoweringStage> stages;
+  stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
+                                               options.libraryDecode ? "true" : "false")});
+  if (options.vectorize)
+    stages.push_back({"pack", llvm::formatv("lq-cpu-pack-weights{{panel={0}}", options.tileN)});
+  stages.push_back({"bufferize", kBufferize});
+  stages.push_back({"dealloc", kDealloc});
+  stages.push_back({"clones", "lq-cpu-return-arguments-in-place,convert-bufferization-to-memref"});
+  // Tiling after bufferization keeps one-shot-bufferize's analysis on the
+  // small untiled IR; linalg tiles and vectorizes buffers as well.
+  if (options.vectorize)
+    stages.push_back({"vectorize", llvm::formatv("lq-cpu-tile-and-vectorize{{tile-m={0} "
+                                                 "tile-n={1} tile-k={2}}",
+                                                 options.tileM, options.tileN, options.tileK)});
+  stages.push_back({"loops", "lq-cpu-copies-to-linalg,convert-linalg-to-loops,canonicalize,cse"});
+  stages.push_back({"to-llvm", kToLLVM});
+  return stages;
+}
+
+LogicalResult mlir::lq::buildCPULoweringPipeline(OpPassManager &pm,
+                                                 const CPULoweringOptions &options,
+                                                 raw_ostream &errs) {
+  for (auto [name, value] : {std::pair{"tile-m", options.tileM}, std::pair{"tile-n", options.tileN},
+                             std::pair{"tile-k", options.tileK}})
+    if (value < 1 || value > 64) {
+      errs << "lq-lower-to-cpu: " << name << " must be in [1, 64], got " << value << "\n";
+      return failure();
+    }
+  for (const CPULoweringStage &stage : getCPULoweringStages(options))
+    if (failed(parsePassPipeline(stage.pipeline, pm, errs))) {
+      errs << "lq-lower-to-cpu: stage '" << stage.name
+           << "' names a pass this tool does not register\n";
+      return failure();
+    }
+  return success();
+}
+
+namespace {
+struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipelineOptions> {
+  Option<std::string> strategy{*this, "strategy",
+                               llvm::cl::desc("fast (tiled, vectorized, packed weights) or "
+                                              "reference (plain loops)"),
+                               llvm::cl::init("fast")};
+  Option<bool> libraryDecode{*this, "library-decode",
+                             llvm::cl::desc("Decode quantized weights at compile time with "
+                                            "the numeric library (false: decoding IR)"),
+                             llvm::cl::init(true)};
+  Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("Contraction tile rows, in [1, 64]"),
+                        llvm::cl::init(4)};
+  Option<int64_t> tileN{*this, "tile-n",
+                        llvm::cl::desc("Contraction tile columns, panel and vector width, "
+                                       "in [1, 64]"),
+                        llvm::cl::init(16)};
+  Option<int64_t> tileK{*this, "tile-k", llvm::cl::desc("Contraction reduction step, in [1, 64]"),
+                        llvm::cl::init(8)};
+};
+} // namespace
+
+void mlir::lq::registerCPULoweringPipeline() {
+  registerPassPipeline(
+      "lq-lower-to-cpu",
+      "Lower a model module (linalg on tensors with lq ops) to the LLVM dialect for the CPU: "
+      "lq-expand, weight panels, bufferization, deallocation, tiling and vectorization, loops",
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+        CPULoweringPipelineOptions parsed;
+        if (failed(parsed.parseFromString(optionsText)))
+          return failure();
+        CPULoweringOptions options;
+        if (parsed.strategy != "fast" && parsed.strategy != "reference")
+          return errorHandler("lq-lower-to-cpu: strategy must be 'fast' or 'reference', got '" +
+                              parsed.strategy + "'");
+        options.vectorize = parsed.strategy == "fast";
+        options.libraryDecode = parsed.libraryDecode;
+        options.tileM = parsed.tileM;
+        options.tileN = parsed.tileN;
+        options.tileK = parsed.tileK;
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (failed(buildCPULoweringPipeline(pm, options, os)))
+          return errorHandler(StringRef(message).rtrim());
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CPULoweringPipelineOptions());
+      });
+}
