@@ -40,27 +40,28 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> outDir("out", cl::desc("Output directory"), cl::Required);
+static cl::OptionCategory Category("quant-bench-compile options");
+static cl::opt<std::string> outDir("out", cl::desc("Output directory"), cl::Required, cl::cat(Category));
 static cl::opt<std::string> shapesOpt("shapes", cl::desc("Weight shapes NxK, comma separated"),
-                                      cl::init("4096x4096,11008x4096,4096x11008,8192x8192,28672x8192"));
+                                      cl::init("4096x4096,11008x4096,4096x11008,8192x8192,28672x8192"), cl::cat(Category));
 static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma separated"),
-                                       cl::init("1,4"));
+                                       cl::init("1,4"), cl::cat(Category));
 static cl::opt<std::string> kernelsOpt(
     "kernels",
     cl::desc("Kernel kinds: w4g128 (4-bit, group 128), w4pc (per-channel), w4g128a "
              "(asymmetric), w4a8g128 / w4a8pc (W4A8: act(8)), b<P>g<G> (GPTQT binary codes, "
              "P planes, group G), pvq<D>k<P>a<A>g<G> (PVQ: dim D, P pulses, A-bit "
              "amplitudes per G columns); comma separated"),
-    cl::init("w4g128,w4pc"));
+    cl::init("w4g128,w4pc"), cl::cat(Category));
 static cl::opt<std::string> variantsOpt(
     "variants",
     cl::desc("lq-lower-to-nvptx option sets, ';' separated (e.g. 'warps=8 unroll=4;warps=4')"),
-    cl::init(""));
-static cl::opt<std::string> chipOpt("chip", cl::desc("Target chip"), cl::init("sm_90a"));
+    cl::init(""), cl::cat(Category));
+static cl::opt<std::string> chipOpt("chip", cl::desc("Target chip"), cl::init("sm_90a"), cl::cat(Category));
 static cl::opt<bool> printIR("print-ir", cl::desc("Print each module after lowering"),
-                             cl::init(false));
+                             cl::init(false), cl::cat(Category));
 static cl::opt<bool> f32Opt("f32-input", cl::desc("Feed f32 activations (no arith.extf)"),
-                            cl::init(false));
+                            cl::init(false), cl::cat(Category));
 
 namespace {
 
@@ -183,6 +184,7 @@ SmallVector<int64_t> parseList(StringRef s) {
 } // namespace
 
 int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(Category);
   cl::ParseCommandLineOptions(argc, argv, "quant-bench-compile: GPU kernels for quant-bench\n");
   registerAllPasses();
   mlir::lq::registerLQTransformsPasses();

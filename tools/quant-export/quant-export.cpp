@@ -28,10 +28,11 @@
 
 using namespace mlir;
 
+static llvm::cl::OptionCategory Category("quant-export options");
 static llvm::cl::opt<std::string> inputPath(llvm::cl::Positional, llvm::cl::Required,
-                                            llvm::cl::desc("<model.mlir[bc]>"));
+                                            llvm::cl::desc("<model.mlir[bc]>"), llvm::cl::cat(Category));
 static llvm::cl::opt<std::string> outputPath("o", llvm::cl::Required,
-                                             llvm::cl::desc("Output GGUF file"));
+                                             llvm::cl::desc("Output GGUF file"), llvm::cl::cat(Category));
 
 /// The checkpoint tensor name of a linear role.
 static std::optional<std::string> tensorOfRole(llvm::StringRef role) {
@@ -59,6 +60,7 @@ static int fail(const llvm::Twine &msg) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::cl::HideUnrelatedOptions(Category);
   llvm::cl::ParseCommandLineOptions(argc, argv, "quant-export: model module -> float GGUF\n");
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -17,8 +17,14 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
 
 int main(int argc, char **argv) {
+  // --help lists quant-opt's own options: the passes, pipelines and the
+  // options MlirOptMain registers below. The static options of the LLVM
+  // back ends linked in (hundreds) still parse; --help-hidden lists them.
+  static llvm::cl::OptionCategory noCategory("quant-opt");
+  llvm::cl::HideUnrelatedOptions(noCategory);
   mlir::registerAllPasses();
   mlir::lq::registerLQTransformsPasses();
   mlir::lq::registerLQConversionPasses();

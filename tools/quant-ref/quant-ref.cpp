@@ -31,36 +31,37 @@ static cl::SubCommand PerplexityCmd("perplexity",
                                     "protocol)");
 static cl::SubCommand TokenizeCmd("tokenize", "Encode (or decode) a text");
 
+static cl::OptionCategory Category("quant-ref options");
 static cl::opt<std::string> ModelPath("model", cl::desc("Checkpoint: HF "
                                                         "directory, "
                                                         ".safetensors, "
                                                         "llama2.c .bin or "
                                                         ".gguf"),
-                                      cl::sub(PerplexityCmd), cl::Required);
+                                      cl::sub(PerplexityCmd), cl::Required, cl::cat(Category));
 static cl::opt<std::string> TextPath("text", cl::desc("UTF-8 text file "
                                                       "(tokenize: default "
                                                       "stdin)"),
                                      cl::sub(PerplexityCmd),
-                                     cl::sub(TokenizeCmd));
+                                     cl::sub(TokenizeCmd), cl::cat(Category));
 static cl::opt<std::string>
     TokenizerPath("tokenizer",
                   cl::desc("tokenizer.json, or a directory holding one "
                            "(default: beside the model)"),
-                  cl::sub(PerplexityCmd), cl::sub(TokenizeCmd));
+                  cl::sub(PerplexityCmd), cl::sub(TokenizeCmd), cl::cat(Category));
 static cl::opt<int64_t> MaxWindows("max-windows",
                                    cl::desc("Score at most N windows (0: all)"),
-                                   cl::init(0), cl::sub(PerplexityCmd));
+                                   cl::init(0), cl::sub(PerplexityCmd), cl::cat(Category));
 static cl::opt<int64_t> WindowLen("window", cl::desc("Window length"),
-                                  cl::init(512), cl::sub(PerplexityCmd));
+                                  cl::init(512), cl::sub(PerplexityCmd), cl::cat(Category));
 static cl::opt<unsigned> Threads("threads",
                                  cl::desc("Worker threads (0: all cores)"),
-                                 cl::init(0), cl::sub(PerplexityCmd));
+                                 cl::init(0), cl::sub(PerplexityCmd), cl::cat(Category));
 static cl::opt<bool> CountOnly("count", cl::desc("Print only the token count"),
-                               cl::sub(TokenizeCmd));
+                               cl::sub(TokenizeCmd), cl::cat(Category));
 static cl::opt<bool> Decode("decode",
                             cl::desc("Read whitespace-separated ids, print "
                                      "the decoded text"),
-                            cl::sub(TokenizeCmd));
+                            cl::sub(TokenizeCmd), cl::cat(Category));
 
 static int fail(Error e) {
   WithColor::error(errs(), "quant-ref") << toString(std::move(e)) << "\n";
@@ -187,6 +188,7 @@ static int runPerplexity() {
 
 int main(int argc, char **argv) {
   InitLLVM x(argc, argv);
+  cl::HideUnrelatedOptions(Category);
   cl::ParseCommandLineOptions(argc, argv,
                               "quant-opt reference model runner\n");
   if (PerplexityCmd) {

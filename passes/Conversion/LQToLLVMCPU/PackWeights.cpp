@@ -69,22 +69,20 @@ static LogicalResult packConstantWeights(ModuleOp module, int64_t panel) {
     Location loc = op.getLoc();
     auto packedType = RankedTensorType::get({N / panel, K, panel}, b.getF32Type());
     auto blob = mlir::lq::makeResource(packedType, llvm::formatv("lq_run_w{0}", counter++).str(),
-                             ArrayRef<float>(packed));
+                                       ArrayRef<float>(packed));
     Value weight = arith::ConstantOp::create(b, loc, packedType, blob);
     SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
-    auto out3Type = RankedTensorType::get({outType.getDimSize(0), N / panel, panel},
-                                          b.getF32Type());
+    auto out3Type =
+        RankedTensorType::get({outType.getDimSize(0), N / panel, panel}, b.getF32Type());
     Value out3 = tensor::ExpandShapeOp::create(b, loc, out3Type, op.getOutputs()[0], split);
     // Dims (m, b, j, k): y[m, b, j] += x[m, k] * P[b, k, j].
     AffineExpr dm, db, dj, dk;
     bindDims(ctx, dm, db, dj, dk);
-    SmallVector<AffineMap> genericMaps =
-        AffineMap::inferFromExprList(ArrayRef<ArrayRef<AffineExpr>>{{dm, dk}, {db, dk, dj},
-                                                                    {dm, db, dj}},
-                                     ctx);
+    SmallVector<AffineMap> genericMaps = AffineMap::inferFromExprList(
+        ArrayRef<ArrayRef<AffineExpr>>{{dm, dk}, {db, dk, dj}, {dm, db, dj}}, ctx);
     SmallVector<utils::IteratorType> iterators = {
-        utils::IteratorType::parallel, utils::IteratorType::parallel,
-        utils::IteratorType::parallel, utils::IteratorType::reduction};
+        utils::IteratorType::parallel, utils::IteratorType::parallel, utils::IteratorType::parallel,
+        utils::IteratorType::reduction};
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{out3Type}, ValueRange{op.getInputs()[0], weight}, ValueRange{out3},
         genericMaps, iterators, [](OpBuilder &nb, Location l, ValueRange args) {
@@ -93,8 +91,7 @@ static LogicalResult packConstantWeights(ModuleOp module, int64_t panel) {
         });
     for (NamedAttribute a : op->getDiscardableAttrs())
       generic->setAttr(a.getName(), a.getValue());
-    Value result =
-        tensor::CollapseShapeOp::create(b, loc, outType, generic.getResult(0), split);
+    Value result = tensor::CollapseShapeOp::create(b, loc, outType, generic.getResult(0), split);
     op->replaceAllUsesWith(ValueRange{result});
     op.erase();
     if (cst->use_empty())

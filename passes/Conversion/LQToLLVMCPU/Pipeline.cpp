@@ -16,9 +16,8 @@ using namespace mlir;
 using namespace mlir::lq;
 
 /// Bufferization of the whole module, function boundaries included.
-static constexpr const char *kBufferize =
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map}";
+static constexpr const char *kBufferize = "one-shot-bufferize{bufferize-function-boundaries "
+                                          "function-boundary-type-conversion=identity-layout-map}";
 
 /// Deallocation: the entry points run thousands of times in one process, so
 /// every temporary must be freed. Upstream's buffer-deallocation-pipeline

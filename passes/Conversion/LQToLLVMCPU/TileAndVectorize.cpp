@@ -32,8 +32,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
-#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::lq {
@@ -88,8 +88,7 @@ static void setTile(TilePlan &plan, ArrayRef<int64_t> ranges, unsigned d, int64_
   }
 }
 
-static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
-                                               const TileSizes &options) {
+static std::optional<TilePlan> planContraction(linalg::LinalgOp op, const TileSizes &options) {
   if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1)
     return std::nullopt;
@@ -134,8 +133,7 @@ static std::optional<TilePlan> planContraction(linalg::LinalgOp op,
 /// Element-wise maps and reductions: vectorize the innermost dimension when
 /// it is parallel and every operand reads it contiguously, else leave the op
 /// to the loop lowering.
-static std::optional<TilePlan> planElementwise(linalg::LinalgOp op,
-                                               const TileSizes &options) {
+static std::optional<TilePlan> planElementwise(linalg::LinalgOp op, const TileSizes &options) {
   if (isa<linalg::CopyOp, linalg::FillOp>(op.getOperation()) || op.getNumLoops() == 0)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -213,8 +211,8 @@ static LogicalResult dropUnitLoops(RewriterBase &rewriter, linalg::GenericOp op)
     maps.push_back(AffineMap::get(kept, 0, results, ctx));
     operands.push_back(shape.size() == (size_t)type.getRank()
                            ? operand.get()
-                           : memref::createCanonicalRankReducingSubViewOp(
-                                 rewriter, op.getLoc(), operand.get(), shape));
+                           : memref::createCanonicalRankReducingSubViewOp(rewriter, op.getLoc(),
+                                                                          operand.get(), shape));
   }
   SmallVector<utils::IteratorType> iterators;
   for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
@@ -422,8 +420,7 @@ static LogicalResult tileAndVectorize(ModuleOp module, const TileSizes &options)
   for (linalg::LinalgOp op : tagged) {
     op->removeAttr(kVectorSizes);
     // Anything still dynamic stays a loop nest rather than risk masks.
-    if (op.hasDynamicShape() ||
-        failed(linalg::vectorizeOpPrecondition(op)))
+    if (op.hasDynamicShape() || failed(linalg::vectorizeOpPrecondition(op)))
       continue;
     rewriter.setInsertionPoint(op);
     FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
@@ -480,11 +477,12 @@ struct LQCPUTileAndVectorizePass
     : public mlir::lq::impl::LQCPUTileAndVectorizeBase<LQCPUTileAndVectorizePass> {
   using Base::Base;
   void runOnOperation() override {
-    for (auto [name, value] : {std::pair{"tile-m", int64_t(tileM)}, std::pair{"tile-n", int64_t(tileN)},
-                               std::pair{"tile-k", int64_t(tileK)}})
+    for (auto [name, value] :
+         {std::pair{"tile-m", int64_t(tileM)}, std::pair{"tile-n", int64_t(tileN)},
+          std::pair{"tile-k", int64_t(tileK)}})
       if (value < 1 || value > 64) {
-        getOperation().emitError() << "lq-cpu-tile-and-vectorize: " << name
-                                   << " must be in [1, 64], got " << value;
+        getOperation().emitError()
+            << "lq-cpu-tile-and-vectorize: " << name << " must be in [1, 64], got " << value;
         return signalPassFailure();
       }
     if (failed(tileAndVectorize(getOperation(), TileSizes{tileM, tileN, tileK})))

@@ -1,0 +1,62 @@
+//===- Calibrate.cpp - quant-run calibrate ----------------------------------===//
+
+#include "QuantRun.h"
+
+#include "lq/Run/Calibration.h"
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace quant_run {
+
+int runCalibrate() {
+  if (OutputPath.empty())
+    return fail(usage("calibrate needs -o <output module>"));
+  if (CalibWindows < 1)
+    return fail(usage("--windows must be positive"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto ids = inputIds();
+  if (!ids)
+    return fail(ids.takeError());
+  auto m = loadModel(ModelPath);
+  if (!m)
+    return fail(m.takeError());
+  if (!m->info.hasForward)
+    return fail(usage(formatv("{0}: calibrate needs @forward", ModelPath)));
+  auto options = loweringOptions();
+  if (!options)
+    return fail(options.takeError());
+
+  CalibrationOptions calib;
+  calib.windowLen = windowLength(m->info);
+  calib.windows = CalibWindows;
+  calib.threads = threadCount();
+  calib.lowering = *options;
+  calib.optLevel = OptLevel;
+  calib.progress = &errs();
+  auto stats = calibrate(*m->module, m->info, *ids, calib);
+  if (!stats)
+    return fail(stats.takeError());
+
+  std::error_code ec;
+  ToolOutputFile out(OutputPath, ec, EmitText ? sys::fs::OF_Text : sys::fs::OF_None);
+  if (ec)
+    return fail(usage(formatv("cannot write '{0}': {1}", OutputPath, ec.message())));
+  if (EmitText) {
+    m->module->print(out.os());
+  } else if (failed(mlir::writeBytecodeToFile(*m->module, out.os()))) {
+    return fail(usage("cannot serialize the calibrated module"));
+  }
+  out.os().flush();
+  if (out.os().has_error())
+    return fail(usage(formatv("error writing '{0}'", OutputPath)));
+  out.keep();
+  errs() << formatv("calibrated {0} linear layers on {1} tokens ({2} windows of {3}); "
+                    "wrote {4}; total {5:f2} s\n",
+                    stats->layers, stats->tokens, stats->windows, calib.windowLen, OutputPath,
+                    secondsSince(t0));
+  return 0;
+}
+
+} // namespace quant_run

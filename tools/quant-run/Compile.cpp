@@ -1,0 +1,48 @@
+//===- Compile.cpp - quant-run compile --------------------------------------===//
+
+#include "QuantRun.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace quant_run {
+
+int runCompile() {
+  if (OutputPath.empty())
+    return fail(usage("compile needs -o <object file>"));
+  auto m = loadModel(ModelPath);
+  if (!m)
+    return fail(m.takeError());
+  auto options = loweringOptions();
+  if (!options)
+    return fail(options.takeError());
+  auto t0 = std::chrono::steady_clock::now();
+  if (Error e = lowerToLLVMDialect(*m->module, *options))
+    return fail(std::move(e));
+  double lowerSecs = secondsSince(t0);
+  t0 = std::chrono::steady_clock::now();
+  // The header first: if it cannot be written, no object is left behind.
+  std::unique_ptr<ToolOutputFile> header;
+  if (!HeaderPath.empty()) {
+    std::error_code ec;
+    header = std::make_unique<ToolOutputFile>(HeaderPath, ec, sys::fs::OF_Text);
+    if (ec)
+      return fail(usage(formatv("cannot write '{0}': {1}", HeaderPath, ec.message())));
+    std::string guard = "LQ_MODEL_";
+    for (char c : sys::path::stem(HeaderPath))
+      guard += isAlnum(c) ? toUpper(c) : '_';
+    writeCHeader(header->os(), m->info, guard + "_H");
+  }
+  if (Error e = writeObjectFile(*m->module, OutputPath, OptLevel))
+    return fail(std::move(e));
+  if (header)
+    header->keep();
+  errs() << formatv("wrote {0}{1}: lowering {2:f2} s, code generation {3:f2} s\n", OutputPath,
+                    HeaderPath.empty() ? "" : " and " + HeaderPath, lowerSecs, secondsSince(t0));
+  return 0;
+}
+
+} // namespace quant_run
