@@ -10,6 +10,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <map>
 
 using namespace lq;
 using namespace lq::detail;
@@ -43,10 +44,13 @@ Expected<LlamaConfig> lq::parseHFConfig(StringRef json, StringRef source) {
   };
   auto getFloat = [&](StringRef key, float &out, double dflt) -> Error {
     const llvm::json::Value *f = o->get(key);
-    if (!f || f->kind() == llvm::json::Value::Null) {
+    if (!f) {
       out = float(dflt);
       return Error::success();
     }
+    if (f->kind() == llvm::json::Value::Null)
+      return makeError(source + ": field '" + key +
+                       "' is null (give a number, or leave it out for the default)");
     std::optional<double> d = f->getAsNumber();
     if (!d)
       return makeError(source + ": field '" + key + "' is not a number");
@@ -134,8 +138,11 @@ Error lq::readSafetensors(llvm::MemoryBufferRef buffer, LlamaWeights &out) {
 
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (const std::string &name : keys) {
-    if (name == "__metadata__")
+    if (name == "__metadata__") {
+      if (!o->get(name)->getAsObject())
+        return makeError(source + ": '__metadata__' is not an object");
       continue;
+    }
     std::string where = (source + ": tensor '" + name + "'").str();
     const llvm::json::Object *t = o->get(name)->getAsObject();
     if (!t)
@@ -215,6 +222,8 @@ static Expected<std::unique_ptr<llvm::MemoryBuffer>> openFile(StringRef path) {
 Expected<LlamaModel> lq::readHFModel(StringRef path) {
   llvm::SmallString<256> dir(path);
   std::vector<std::string> shards;
+  // Index tensor name -> shard file (sharded checkpoints only).
+  std::map<std::string, std::string> shardOf;
   if (llvm::sys::fs::is_directory(path)) {
     llvm::SmallString<256> single(dir), index(dir);
     llvm::sys::path::append(single, "model.safetensors");
@@ -235,6 +244,8 @@ Expected<LlamaModel> lq::readHFModel(StringRef path) {
       llvm::StringSet<> seen;
       std::vector<std::string> files;
       for (const auto &kv : *map) {
+        if (std::optional<StringRef> f = kv.second.getAsString())
+          shardOf[kv.first.str()] = f->str();
         std::optional<StringRef> f = kv.second.getAsString();
         if (!f)
           return makeError(index + ": 'weight_map' entry '" + StringRef(kv.first) +
@@ -278,8 +289,24 @@ Expected<LlamaModel> lq::readHFModel(StringRef path) {
     auto buf = openFile(shard);
     if (!buf)
       return buf.takeError();
-    if (Error e = readSafetensors((*buf)->getMemBufferRef(), model.weights))
+    LlamaWeights shardWeights;
+    if (Error e = readSafetensors((*buf)->getMemBufferRef(), shardWeights))
       return std::move(e);
+    StringRef file = llvm::sys::path::filename(shard);
+    for (auto &[name, tensor] : shardWeights.tensors) {
+      // The index must say where each tensor is: a reader that loads only
+      // the shard it names would miss it.
+      if (!shardOf.empty()) {
+        auto it = shardOf.find(name);
+        if (it == shardOf.end() || it->second != file)
+          return makeError(shard + ": tensor '" + name + "' is here, but the index's " +
+                           "weight_map " +
+                           (it == shardOf.end() ? "does not list it"
+                                                : "puts it in '" + it->second + "'"));
+      }
+      if (Error e = model.weights.add(name, std::move(tensor), shard))
+        return std::move(e);
+    }
   }
   if (Error e = model.validate(shards.size() == 1 ? StringRef(shards[0])
                                                   : StringRef(dir)))

@@ -53,8 +53,9 @@ Error LlamaConfig::validate(StringRef source) const {
   if (headDim() % 2)
     return makeError(source + ": head dim " + llvm::Twine(headDim()) +
                      " is odd; RoPE needs pairs");
-  if (!std::isfinite(normEps) || normEps < 0)
-    return makeError(source + ": rms_norm_eps must be finite and >= 0");
+  // eps = 0 divides by zero on an all-zero row (a padding embedding).
+  if (!std::isfinite(normEps) || normEps <= 0)
+    return makeError(source + ": rms_norm_eps must be finite and > 0");
   if (!std::isfinite(ropeTheta) || ropeTheta <= 0)
     return makeError(source + ": rope_theta must be finite and > 0");
   return Error::success();

@@ -292,6 +292,9 @@ Expected<BPETokenizer> BPETokenizer::fromJSON(StringRef json,
   // with the same token). Sorting first keeps every allocation bounded by
   // the number of entries in the file, whatever ids it claims.
   const llvm::json::Array *addedArr = root->getArray("added_tokens");
+  if (root->get("added_tokens") && !addedArr &&
+      root->get("added_tokens")->kind() != llvm::json::Value::Null)
+    return makeError(source + ": 'added_tokens' is not an array");
   std::vector<std::pair<int64_t, StringRef>> entries;
   entries.reserve(vocab->size() + (addedArr ? addedArr->size() : 0));
   for (const auto &kv : *vocab) {

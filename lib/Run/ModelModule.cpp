@@ -2,6 +2,8 @@
 
 #include "lq/Run/ModelModule.h"
 
+#include "lq/Dialect/LQ/Utils/ResourceBlobs.h"
+
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -39,6 +41,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> loadModelModule(MLIRContext &context,
   if (!buffer)
     return err(llvm::formatv("cannot read '{0}': {1}", path,
                              buffer.getError().message()));
+  if (llvm::Error e = mlir::lq::checkResourceBlobs(**buffer))
+    return std::move(e);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   // Collect parser diagnostics into the error instead of printing them late.

@@ -175,6 +175,7 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
                                       : ::lq::QuantizeOptions::Algorithm::GPTQ;
   options.hessian = hessian.empty() ? nullptr : hessian.data();
   options.dampening = dampening;
+  options.threads = threads;
   options.actOrder = actOrder;
   options.blockSize = blockSize;
   options.gridBits = gridBits;

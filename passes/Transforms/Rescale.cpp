@@ -111,6 +111,7 @@ void RescalePass::runOnOperation() {
       return signalPassFailure();
     }
   options.gridBits = gridBits;
+  options.threads = threads;
   bool failedAny = false;
   getOperation().walk([&](ConstantOp op) { failedAny |= failed(rescale(op, options)); });
   if (failedAny)

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Utils/ResourceBlobs.h"
 
 #include "lq/Model/Llama.h"
 #include "lq/Model/Readers.h"
@@ -21,7 +22,10 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/InitAllDialects.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
@@ -66,7 +70,17 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registry.insert<mlir::lq::LQDialect>();
   MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputPath, &context);
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
+  if (!buffer)
+    return fail("cannot read '" + inputPath + "': " + buffer.getError().message());
+  if (llvm::Error e = mlir::lq::checkResourceBlobs(**buffer)) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return 1;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
 

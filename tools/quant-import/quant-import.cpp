@@ -173,7 +173,7 @@ Error run() {
     if (Error e = applyConfigOverride(model->config, ConfigPath))
       return e;
   const lq::LlamaConfig &c = model->config;
-  if (Context < 0)
+  if (Context < 0 || (Context == 0 && Context.getNumOccurrences()))
     return makeError(formatv("--context must be positive, got {0}",
                              int64_t(Context)));
   progress(formatv("read {0}: {1} layers, dim {2}, hidden {3}, heads {4}/{5}, "

@@ -9,6 +9,7 @@
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
+#include "lq/Dialect/LQ/Utils/ResourceBlobs.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -17,7 +18,10 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 int main(int argc, char **argv) {
   // --help lists quant-opt's own options: the passes, pipelines and the
@@ -39,6 +43,29 @@ int main(int argc, char **argv) {
   // later quant-opt run (gpu-module-to-binary), not only in the same one.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
   mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "quant-opt: low-bit quantization compiler\n", registry));
+  auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
+      argc, argv, "quant-opt: low-bit quantization compiler\n", registry);
+  // Resource blobs are checked before MLIR's parser, which aborts on some.
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(inputFilename, &errorMessage);
+  if (!input) {
+    llvm::errs() << errorMessage << "\n";
+    return EXIT_FAILURE;
+  }
+  if (llvm::Error e = mlir::lq::checkResourceBlobs(*input)) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return EXIT_FAILURE;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputFilename, &errorMessage);
+  if (!output) {
+    llvm::errs() << errorMessage << "\n";
+    return EXIT_FAILURE;
+  }
+  if (failed(mlir::MlirOptMain(output->os(), std::move(input), registry,
+                               mlir::MlirOptMainConfig::createFromCLOptions())))
+    return EXIT_FAILURE;
+  // Written whole or not at all: the output file is kept only on success.
+  output->keep();
+  return EXIT_SUCCESS;
 }

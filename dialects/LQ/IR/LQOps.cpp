@@ -3,8 +3,11 @@
 #include "lq/Dialect/LQ/IR/LQStorage.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -17,6 +20,30 @@ using namespace mlir::lq;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
+
+/// A `dense_resource` whose blob is loaded must hold exactly the bytes its
+/// type describes: a shorter blob would be read past its end, a longer one
+/// is a mismatch between the weight and its type. Checks every elements
+/// attribute of `op`.
+static LogicalResult verifyBlobSizes(Operation *op) {
+  for (NamedAttribute named : op->getAttrs()) {
+    auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(named.getValue());
+    if (!resource)
+      continue;
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    Type elementType = resource.getElementType();
+    if (!blob || !elementType.isIntOrFloat())
+      continue;
+    uint64_t expected = (uint64_t)resource.getNumElements() *
+                        llvm::divideCeil(elementType.getIntOrFloatBitWidth(), 8);
+    if (blob->getData().size() != expected)
+      return op->emitOpError() << named.getName().strref() << " blob '"
+                               << resource.getRawHandle().getKey() << "' holds "
+                               << blob->getData().size() << " bytes, but its type "
+                               << resource.getType() << " needs " << expected;
+  }
+  return success();
+}
 
 /// Checks that `attr` (when given) is a tensor of `elementType` and `shape`.
 static LogicalResult verifyStorageTensor(Operation *op, StringRef name, ElementsAttr attr,
@@ -75,6 +102,8 @@ static bool shapesCompatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ConstantOp::verify() {
+  if (failed(verifyBlobSizes(*this)))
+    return failure();
   auto type = getResult().getType();
   MLIRContext *ctx = getContext();
   Type i8 = IntegerType::get(ctx, 8), f16 = Float16Type::get(ctx);
@@ -239,6 +268,8 @@ static LogicalResult verifyParam(Operation *op, StringRef name, ElementsAttr att
 // scale ----------------------------------------------------------------------
 
 LogicalResult FPTScaleOp::verify() {
+  if (failed(verifyBlobSizes(*this)))
+    return failure();
   FailureOr<int64_t> c = lastDimOf(*this, getInput());
   if (failed(c) || failed(verifyParam(*this, "scale", getScale(), {*c})))
     return failure();
@@ -260,6 +291,8 @@ OpFoldResult FPTScaleOp::fold(FoldAdaptor) { return foldInversePair(*this); }
 // rotate ---------------------------------------------------------------------
 
 LogicalResult FPTRotateOp::verify() {
+  if (failed(verifyBlobSizes(*this)))
+    return failure();
   FailureOr<int64_t> c = lastDimOf(*this, getInput());
   if (failed(c))
     return failure();
@@ -311,6 +344,8 @@ OpFoldResult FPTRotateOp::fold(FoldAdaptor) { return foldInversePair(*this); }
 // linear ---------------------------------------------------------------------
 
 LogicalResult FPTLinearOp::verify() {
+  if (failed(verifyBlobSizes(*this)))
+    return failure();
   FailureOr<int64_t> c = lastDimOf(*this, getInput());
   if (failed(c))
     return failure();
@@ -356,6 +391,8 @@ OpFoldResult FPTLinearOp::fold(FoldAdaptor) { return foldInversePair(*this); }
 // rope_scale -----------------------------------------------------------------
 
 LogicalResult FPTRopeScaleOp::verify() {
+  if (failed(verifyBlobSizes(*this)))
+    return failure();
   FailureOr<int64_t> c = lastDimOf(*this, getInput());
   if (failed(c))
     return failure();

@@ -64,6 +64,9 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     Option<"keepReference", "keep-reference", "bool", "false",
            "Attach the float weight (`lq.reference`) and its Hessian (`lq.hessian`) "
            "to each lq.constant, for passes that refine codes against it (lq-rescale)">,
+    Option<"threads", "threads", "unsigned", "0",
+           "Worker threads over weight rows (0: one per core); the result is the same "
+           "for any count">,
   ];
 }
 
@@ -94,6 +97,9 @@ def LQRescale : Pass<"lq-rescale", "::mlir::ModuleOp"> {
            "Bits of the linear step (0 = planes + 1)">,
     Option<"report", "report", "bool", "false",
            "Emit a remark per weight with the layer loss before and after">,
+    Option<"threads", "threads", "unsigned", "0",
+           "Worker threads over weight rows (0: one per core); the result is the same "
+           "for any count">,
   ];
 }
 

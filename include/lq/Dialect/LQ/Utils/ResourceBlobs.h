@@ -1,0 +1,31 @@
+//===- ResourceBlobs.h - checking resource blobs before parsing -*- C++ -*-===//
+//
+// MLIR's text parser aborts the process (an LLVM fatal error) on a resource
+// blob whose alignment word is 0, and allocates whatever a huge alignment
+// asks for. The tools that read modules check the blobs first, so such a file
+// gets a located error instead.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_DIALECT_LQ_UTILS_RESOURCEBLOBS_H
+#define LQ_DIALECT_LQ_UTILS_RESOURCEBLOBS_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBufferRef.h"
+
+#include <cstdint>
+
+namespace mlir::lq {
+
+/// The largest blob alignment a module may declare (a page).
+constexpr uint64_t kMaxResourceAlignment = 4096;
+
+/// Checks every hex blob (`key: "0x..."`) in the `{-# dialect_resources #-}`
+/// sections of a textual module: at least the 4-byte alignment word, and an
+/// alignment that is a power of two in [1, kMaxResourceAlignment]. The error
+/// reads `file:line:col: error: ...` and names the blob. Bytecode is left to
+/// the bytecode reader, which checks alignments itself.
+llvm::Error checkResourceBlobs(llvm::MemoryBufferRef buffer);
+
+} // namespace mlir::lq
+
+#endif // LQ_DIALECT_LQ_UTILS_RESOURCEBLOBS_H

@@ -1,0 +1,11 @@
+func.func @f() -> tensor<2xf32> {
+  %c = arith.constant dense_resource<w> : tensor<2xf32>
+  return %c : tensor<2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x000000800000803F0000803F"
+    }
+  }
+#-}
