@@ -1,4 +1,11 @@
-//===- HostLaunch.cpp ---===//
+//===- HostLaunch.cpp - lq-lower-to-nvptx: the host side ----------------===//
+//
+// What replaces an lq.matmul on the host: the packed weight as a constant
+// global with a lazily uploaded device copy, and the launch sequence
+// (gpu.alloc / gpu.memcpy / gpu.launch_func / gpu.dealloc on one chain of
+// async tokens).
+//
+//===----------------------------------------------------------------------===//
 #include "HostLaunch.h"
 
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
@@ -13,15 +20,34 @@ using namespace mlir;
 namespace mlir::lq::nvptx {
 
 namespace {
+
 /// A host pointer value (!llvm.ptr) to the data of `memref`.
 Value pointerOf(OpBuilder &b, Location loc, Value memref) {
   Value i = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i);
   return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()), i64);
 }
+
 } // namespace
 
-func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const W4Plan &plan) {
+void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::EncodedWeight &storage) {
+  std::visit(llvm::makeVisitor(
+                 [&](W4GemvPlan &f) {
+                   f.blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), storage);
+                 },
+                 [&](BinaryGemvPlan &f) {
+                   f.blob = ::lq::gpu::packBinary(std::get<::lq::BinaryEncoding>(enc), storage);
+                 },
+                 [&](W4A8Plan &f) {
+                   f.blob = ::lq::gpu::packW4A8(std::get<::lq::UniformEncoding>(enc), storage);
+                 },
+                 [&](PVQGemvPlan &f) {
+                   f.blob = ::lq::gpu::packPVQ(std::get<::lq::PVQEncoding>(enc), storage);
+                 }),
+             plan.family);
+}
+
+func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto ptr = LLVM::LLVMPointerType::get(ctx);
@@ -74,7 +100,7 @@ func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const W4Plan &plan
   return func;
 }
 
-void emitLaunch(MatmulOp op, Value input, const W4Plan &plan, gpu::GPUFuncOp kernel,
+void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
                 gpu::GPUFuncOp quant, func::FuncOp upload) {
   MLIRContext *ctx = op.getContext();
   OpBuilder b(op);
@@ -102,14 +128,15 @@ void emitLaunch(MatmulOp op, Value input, const W4Plan &plan, gpu::GPUFuncOp ker
   Value scratch;
   if (quant) {
     // W4A8: int8 activations and their scales in a scratch buffer.
-    auto scratchType = MemRefType::get({plan.scratchBytes}, b.getI8Type());
+    const W4A8Plan &w4a8 = std::get<W4A8Plan>(plan.family);
+    auto scratchType = MemRefType::get({w4a8.scratchBytes}, b.getI8Type());
     auto alloc = gpu::AllocOp::create(b, loc, scratchType, tokenType, ValueRange{ready},
                                       ValueRange{}, ValueRange{});
     scratch = alloc.getMemref();
     kernelX = pointerOf(b, loc, scratch);
     ready = gpu::LaunchFuncOp::create(
                 b, loc, quant, gpu::KernelDim3{c(plan.batch), one, one},
-                gpu::KernelDim3{c(plan.quantThreads), one, one}, Value(),
+                gpu::KernelDim3{c(w4a8.quantThreads), one, one}, Value(),
                 ValueRange{pointerOf(b, loc, xDev.getMemref()), kernelX}, tokenType,
                 ValueRange{alloc.getAsyncToken()})
                 .getAsyncToken();

@@ -6,13 +6,11 @@
 // compile time into the tile-interleaved layout of docs/GPULayout.md, whose
 // every warp load is one coalesced 128-bit access per lane.
 //
-// W4 kernel: one thread block per 16 output rows; its warps split K into
-// 64-column chunks. A lane's 128-bit load holds 32 codes = its mma A
-// fragments for four 16x16 k-tiles; codes become f16 (q - zero exactly) with
-// one AND/OR and one f16x2 subtract per pair, and go through
-// mma.sync.m16n8k16 (f16 x f16 -> f32) against the activations (batch <= 8
-// per mma column tile). Group scales apply in f32 once per chunk; warps
-// reduce through shared memory.
+// This file is the pass driver: it checks the options, walks the matmuls,
+// plans each (KernelPlan.h), builds the plan's kernel family (Kernels.h:
+// W4 and binary-code GEMV on mma.sync, W4A8, PVQ) and replaces the matmul
+// by the launch (HostLaunch.h). A weight used by several matmuls is packed
+// and uploaded once.
 //
 //===----------------------------------------------------------------------===//
 #include "HostLaunch.h"
@@ -26,8 +24,10 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
@@ -72,7 +72,6 @@ private:
 
   gpu::GPUModuleOp kernels;
   unsigned counter = 0;
-  int smVersion = 80;
 };
 
 gpu::GPUModuleOp LowerToNVPTXPass::kernelModule() {
@@ -102,7 +101,6 @@ void LowerToNVPTXPass::runOnOperation() {
                                << "' (expected sm_<major><minor>, e.g. sm_90a)";
     return signalPassFailure();
   }
-  smVersion = *sm;
   if (*sm < 80) {
     emitError(module.getLoc()) << "lq-lower-to-nvptx: chip '" << chip
                                << "' is not supported: the kernels use mma.sync.m16n8k16 with "
@@ -138,15 +136,28 @@ void LowerToNVPTXPass::runOnOperation() {
     if (functions.empty() || (func && llvm::is_contained(functions, func.getSymName())))
       matmuls.push_back(op);
   });
+  PlanOptions options;
+  options.smVersion = *sm;
+  options.warps = warps;
+  options.unroll = unroll;
+  options.prefetch = prefetch;
+  options.stages = stages;
+  options.dependentLaunch = dependentLaunch;
+  options.minBlocksPerSM = minBlocksPerSM;
+  options.maxBatchTiles = maxBatchTiles;
+  options.rowWarps = rowWarps;
+  options.rowTiles = rowTiles;
   bool failedAny = false;
   SymbolTable symbols(module);
+  // Packed once per lq.constant: the upload function and the packed blob.
+  // (Note: the W4 and W4A8 layouts both use W4Blob, so a constant that
+  // feeds both kinds of matmul gets the first one's packing.)
+  using Blob = std::variant<::lq::gpu::W4Blob, ::lq::gpu::BinaryBlob, ::lq::gpu::PVQBlob>;
   struct Upload {
     func::FuncOp func;
-    ::lq::gpu::W4Blob blob;
-    ::lq::gpu::BinaryBlob bblob;
-    ::lq::gpu::PVQBlob pblob;
+    Blob blob;
   };
-  DenseMap<Operation *, Upload> uploads; // packed once per lq.constant
+  DenseMap<Operation *, Upload> uploads;
   for (MatmulOp op : matmuls) {
     auto weight = op.getWeight().getDefiningOp<ConstantOp>();
     if (!weight) {
@@ -156,70 +167,60 @@ void LowerToNVPTXPass::runOnOperation() {
       continue;
     }
     Value input;
-    PlanOptions options;
-    options.smVersion = smVersion;
-    options.warps = warps;
-    options.unroll = unroll;
-    options.prefetch = prefetch;
-    options.stages = stages;
-    options.dependentLaunch = dependentLaunch;
-    options.minBlocksPerSM = minBlocksPerSM;
-    options.maxBatchTiles = maxBatchTiles;
-    options.rowWarps = rowWarps;
-    options.rowTiles = rowTiles;
-    FailureOr<W4Plan> p = planMatmul(op, weight, options, input);
+    FailureOr<KernelPlan> p = planMatmul(op, weight, options, input);
     if (failed(p)) {
       failedAny = true;
       continue;
     }
     unsigned id = counter++;
-    p->kernelName = (p->binary ? "lq_bin_gemv_"
-                     : p->w4a8 ? "lq_w4a8_gemm_"
-                     : p->pvq  ? "lq_pvq_gemv_"
-                               : "lq_w4_gemv_") +
+    p->kernelName = std::visit([](const auto &f) { return f.kernelPrefix.str(); }, p->family) +
                     std::to_string(id);
     while (kernelModule().lookupSymbol(p->kernelName))
       p->kernelName += "_";
-    if (p->w4a8) {
-      p->quantName = "lq_act_quant_" + std::to_string(id);
-      while (kernelModule().lookupSymbol(p->quantName))
-        p->quantName += "_";
+    if (auto *w4a8 = std::get_if<W4A8Plan>(&p->family)) {
+      w4a8->quantName = "lq_act_quant_" + std::to_string(id);
+      while (kernelModule().lookupSymbol(w4a8->quantName))
+        w4a8->quantName += "_";
     }
     func::FuncOp upload;
     if (auto it = uploads.find(weight); it != uploads.end()) {
       upload = it->second.func;
-      p->blob = it->second.blob;
-      p->bblob = it->second.bblob;
-      p->pblob = it->second.pblob;
+      std::visit(
+          [&](auto &f) { f.blob = std::get<std::decay_t<decltype(f.blob)>>(it->second.blob); },
+          p->family);
     } else {
       FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
       if (failed(storage)) {
         failedAny = true;
         continue;
       }
-      ::lq::Encoding enc = weight.getResult().getType().getEncoding().getNumericEncoding();
-      if (p->binary)
-        p->bblob = ::lq::gpu::packBinary(std::get<::lq::BinaryEncoding>(enc), *storage);
-      else if (p->pvq)
-        p->pblob = ::lq::gpu::packPVQ(std::get<::lq::PVQEncoding>(enc), *storage);
-      else if (p->w4a8)
-        p->blob = ::lq::gpu::packW4A8(std::get<::lq::UniformEncoding>(enc), *storage);
-      else
-        p->blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), *storage);
+      packWeight(*p, weight.getResult().getType().getEncoding().getNumericEncoding(), *storage);
       p->weightName = "__lq_gpu_weight_" + std::to_string(id);
       while (symbols.lookup(p->weightName))
         p->weightName += "_";
       upload = buildWeightUpload(module, weight.getLoc(), *p);
-      uploads[weight] = {upload, p->blob, p->bblob, p->pblob};
+      uploads[weight] = {upload, std::visit([](const auto &f) -> Blob { return f.blob; },
+                                            p->family)};
     }
-    OpBuilder kb(&getContext());
-    gpu::GPUFuncOp kernel = p->w4a8 ? buildW4A8Kernel(kb, op.getLoc(), kernelModule(), *p)
-                            : p->pvq ? buildPVQKernel(kb, op.getLoc(), kernelModule(), *p)
-                                     : buildKernel(kb, op.getLoc(), kernelModule(), *p);
-    gpu::GPUFuncOp quant =
-        p->w4a8 ? buildActQuantKernel(kb, op.getLoc(), kernelModule(), *p) : gpu::GPUFuncOp();
+    Location loc = op.getLoc();
+    gpu::GPUModuleOp gpuKernels = kernelModule();
+    gpu::GPUFuncOp kernel, quant; // quant: W4A8's activation quantization, run first
+    std::visit(llvm::makeVisitor(
+                   [&](const W4GemvPlan &f) { kernel = buildW4GemvKernel(gpuKernels, loc, *p, f); },
+                   [&](const BinaryGemvPlan &f) {
+                     kernel = buildBinaryGemvKernel(gpuKernels, loc, *p, f);
+                   },
+                   [&](const W4A8Plan &f) {
+                     kernel = buildW4A8GemmKernel(gpuKernels, loc, *p, f);
+                     quant = buildActQuantKernel(gpuKernels, loc, *p, f);
+                   },
+                   [&](const PVQGemvPlan &f) {
+                     kernel = buildPVQGemvKernel(gpuKernels, loc, *p, f);
+                   }),
+               p->family);
     // Hosts that launch the kernel themselves (quant-bench) read its
     // contract here; docs/GPULayout.md describes the fields.
+    Builder kb(&getContext());
     auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
     uint64_t print = ::lq::gpu::fingerprint(p->bytes().data(), p->bytes().size());
     SmallVector<NamedAttribute> abi = {
@@ -230,13 +231,13 @@ void LowerToNVPTXPass::runOnOperation() {
         kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
         kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
     };
-    if (quant) {
+    if (auto *w4a8 = std::get_if<W4A8Plan>(&p->family)) {
       // W4A8: the quantization kernel runs first, (x, scratch) -> scratch;
       // the GEMM then reads the scratch buffer in place of x.
-      abi.push_back(kb.getNamedAttr("prologue", kb.getStringAttr(p->quantName)));
+      abi.push_back(kb.getNamedAttr("prologue", kb.getStringAttr(w4a8->quantName)));
       abi.push_back(kb.getNamedAttr("prologue_grid", i64(p->batch)));
-      abi.push_back(kb.getNamedAttr("prologue_threads", i64(p->quantThreads)));
-      abi.push_back(kb.getNamedAttr("scratch_bytes", i64(p->scratchBytes)));
+      abi.push_back(kb.getNamedAttr("prologue_threads", i64(w4a8->quantThreads)));
+      abi.push_back(kb.getNamedAttr("scratch_bytes", i64(w4a8->scratchBytes)));
     }
     kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
     emitLaunch(op, input, *p, kernel, quant, upload);

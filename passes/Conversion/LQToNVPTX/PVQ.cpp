@@ -1,4 +1,13 @@
-//===- PVQ.cpp ---===//
+//===- PVQ.cpp - the PVQ GEMV kernel: decoding in registers ---------------===//
+//
+// Pyramid vector quantization codes (#lq.pvq): each group of D weights is
+// an index into the vectors of D integers with |y|_1 = K (the codebook
+// N(D, K)), scaled by amp / ||y||. The kernel runs on the CUDA cores: it
+// decodes every index in registers with a branch-free binary search of the
+// block-start table (in shared memory), and takes the dot products in f32.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelBuilder.h"
 #include "Kernels.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -13,22 +22,23 @@ namespace mlir::lq::nvptx {
 /// (docs/GPULayout.md) with the block-start table in shared memory, and
 /// accumulates x . y in f32 for every batch row; the group's amp / ||y||
 /// scales that dot product once. Warps reduce with shuffles.
-gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
-                              const W4Plan &plan) {
-  MLIRContext *ctx = outer.getContext();
-  const ::lq::PVQEncoding &enc = plan.pvqEnc;
-  const ::lq::gpu::PVQBlob &blob = plan.pblob;
+gpu::GPUFuncOp buildPVQGemvKernel(gpu::GPUModuleOp kernels, Location loc, const KernelPlan &plan,
+                                  const PVQGemvPlan &pvq) {
+  MLIRContext *ctx = kernels.getContext();
+  const ::lq::PVQEncoding &enc = pvq.enc;
+  const ::lq::gpu::PVQBlob &blob = pvq.blob;
   const int64_t D = enc.dim, P = enc.pulses, M = plan.batch, threads = plan.threads;
   const int64_t groups = plan.cols / D, ampGroups = plan.cols / enc.ampGroup;
   const int64_t perLoad = 128 / blob.slotBits, loads = groups / perLoad;
-  auto smemType = MemRefType::get({blob.tableWords + blob.sqrtWords}, outer.getI32Type(), AffineMap(),
-                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  KernelOpBuilder e(loc, b);
-  Value xg = e.global(func.getArgument(0));
-  Value wg = e.global(func.getArgument(1));
-  Value yg = e.global(func.getArgument(2));
+  auto smemType =
+      workgroupBuffer(ctx, blob.tableWords + blob.sqrtWords, IntegerType::get(ctx, 32));
+  KernelScaffold k =
+      beginKernel(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType});
+  OpBuilder &b = k.b;
+  KernelOpBuilder &e = k.e;
+  Value xg = k.args[0];
+  Value wg = k.args[1];
+  Value yg = k.args[2];
   Type f32 = b.getF32Type(), i32 = e.i32(), i8 = b.getI8Type();
   VectorType v4i32 = e.v4i32();
   Value tid = e.threadId();
@@ -37,7 +47,7 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
   Value row = e.add(e.mul(bid, e.c32(threads / 32)), warp);
 
   // The table to shared memory.
-  Value table = func.getWorkgroupAttributions().front();
+  Value table = k.workgroup();
   Value tableBase = e.gep(wg, i8, e.c32(blob.tableOffset));
   {
     // N(d, k), then the norms (f32 bits).
@@ -196,7 +206,7 @@ gpu::GPUFuncOp buildPVQKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp k
     Value at = e.add(e.mul(e.c32(mm), e.c32(plan.rows)), row);
     LLVM::StoreOp::create(b, loc, acc[mm], e.gep(yg, f32, at), 4);
   }
-  return finishKernel(b, loc, func);
+  return k.finish();
 }
 
 } // namespace mlir::lq::nvptx

@@ -1,5 +1,16 @@
-//===- W4A8.cpp ---===//
+//===- W4A8.cpp - the W4A8 kernels: int8 activations, int8 mma.sync ------===//
+//
+// lq.matmul act(8) with symmetric 4-bit codes, one family of two kernels:
+// buildActQuantKernel quantizes each activation row to int8 into a scratch
+// buffer, then buildW4A8GemmKernel expands the int4 weights to int8 in
+// registers and runs mma.sync.m16n8k32 (s8 x s8 -> s32) against them. On
+// sm_90+ the GEMM may be launched while the quantization still runs
+// (programmatic dependent launch, griddepcontrol).
+//
+//===----------------------------------------------------------------------===//
 #include "Kernels.h"
+#include "KernelBuilder.h"
+#include "MmaHelpers.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -12,21 +23,22 @@ namespace mlir::lq::nvptx {
 /// block per row: `q[m, k] = clamp(roundeven(x[m, k] / s_m), -127, 127)`,
 /// `s_m = max_k |x[m, k]| / 127` (1 for an all-zero row), in f32 exactly as
 /// lq-expand's reference computes it. Writes int8 codes `[M, K]` at offset 0
-/// of the scratch buffer and the f32 scales at `plan.qScalesOffset`.
-gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
-                                   const W4Plan &plan) {
-  MLIRContext *ctx = outer.getContext();
-  const int64_t T = plan.quantThreads, warps = T / 32;
-  auto smemType = MemRefType::get({warps}, outer.getF32Type(), AffineMap(),
-                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(kernels, loc, plan.quantName, 2, plan.batch, T, {smemType});
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  KernelOpBuilder e(loc, b);
+/// of the scratch buffer and the f32 scales at `w4a8.qScalesOffset`.
+gpu::GPUFuncOp buildActQuantKernel(gpu::GPUModuleOp kernels, Location loc,
+                                   const KernelPlan &plan, const W4A8Plan &w4a8) {
+  MLIRContext *ctx = kernels.getContext();
+  const int64_t T = w4a8.quantThreads, warps = T / 32;
+  auto smemType = workgroupBuffer(ctx, warps, Float32Type::get(ctx));
   // The GEMM may be scheduled as soon as every block of this kernel runs.
-  if (plan.dependentLaunch)
-    NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::launch_dependents);
-  Value xg = e.global(func.getArgument(0));
-  Value qg = e.global(func.getArgument(1));
+  std::optional<NVVM::GridDepActionKind> dependency;
+  if (w4a8.dependentLaunch)
+    dependency = NVVM::GridDepActionKind::launch_dependents;
+  KernelScaffold k =
+      beginKernel(kernels, loc, w4a8.quantName, 2, plan.batch, T, {smemType}, 0, dependency);
+  OpBuilder &b = k.b;
+  KernelOpBuilder &e = k.e;
+  Value xg = k.args[0];
+  Value qg = k.args[1];
   Value tid = e.threadId();
   Value row = e.blockId();
   Type f32 = b.getF32Type(), i8 = b.getI8Type();
@@ -67,7 +79,7 @@ gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModul
                       .getShuffleResult();
     absMax = arith::MaximumFOp::create(b, loc, absMax, other);
   }
-  Value smem = func.getWorkgroupAttributions().front();
+  Value smem = k.workgroup();
   Value lane = e.band(tid, 31), warp = e.shr(tid, 5);
   {
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, e.c32(0));
@@ -112,13 +124,13 @@ gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModul
     auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard g2(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value scales = e.gep(qg, b.getI8Type(), e.c32(plan.qScalesOffset));
+    Value scales = e.gep(qg, b.getI8Type(), e.c32(w4a8.qScalesOffset));
     LLVM::StoreOp::create(b, loc, scale, e.gep(scales, f32, row), 4);
   }
-  return finishKernel(b, loc, func);
+  return k.finish();
 }
 
-/// W4A8 GEMM: int8 activations (from buildActQuantKernel) times symmetric
+/// The W4A8 GEMM: int8 activations (from buildActQuantKernel) times symmetric
 /// 4-bit weights on mma.sync.m16n8k32 (s8 x s8 -> s32). A block has
 /// rowWarps x kWarps warps: warp (rw, kw) owns row tile rowBlock * rowWarps
 /// + rw and chunks kw, kw + kWarps, ...; the rowWarps warps that share
@@ -129,28 +141,27 @@ gpu::GPUFuncOp buildActQuantKernel(OpBuilder &outer, Location loc, gpu::GPUModul
 /// shift and one AND each; products are summed exactly in int32, converted
 /// and scaled per chunk (groups) or once (per-channel), then multiplied by
 /// the token scale and 1/16.
-gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp kernels,
-                               const W4Plan &plan) {
-  MLIRContext *ctx = outer.getContext();
-  const int64_t RW = plan.rowWarps, KW = plan.kWarps, NB = plan.nTiles, C = plan.chunks;
-  const int64_t BB = plan.batchBlocks, threads = plan.threads, BM = 8 * NB, RT = plan.warpTiles;
+gpu::GPUFuncOp buildW4A8GemmKernel(gpu::GPUModuleOp kernels, Location loc,
+                                   const KernelPlan &plan, const W4A8Plan &w4a8) {
+  MLIRContext *ctx = kernels.getContext();
+  const int64_t RW = w4a8.rowWarps, KW = w4a8.kWarps, NB = w4a8.nTiles, C = w4a8.chunks;
+  const int64_t BB = w4a8.batchBlocks, threads = plan.threads, BM = 8 * NB, RT = w4a8.warpTiles;
   const bool grouped = plan.groups > 1;
-  auto smemType = MemRefType::get({RW * KW * RT * NB * 32 * 4}, outer.getF32Type(), AffineMap(),
-                                  gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-  auto func = makeKernelFunc(kernels, loc, plan.kernelName, 3, plan.grid, threads, {smemType},
-                             plan.minBlocks);
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  KernelOpBuilder e(loc, b);
+  auto smemType = workgroupBuffer(ctx, RW * KW * RT * NB * 32 * 4, Float32Type::get(ctx));
   // Launched while the quantization kernel may still run: nothing is read
   // or written before it has completed.
-  if (plan.dependentLaunch)
-    NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::wait);
-  Value qg = e.global(func.getArgument(0));
-  Value wg = e.global(func.getArgument(1));
-  Value yg = e.global(func.getArgument(2));
+  std::optional<NVVM::GridDepActionKind> dependency;
+  if (w4a8.dependentLaunch)
+    dependency = NVVM::GridDepActionKind::wait;
+  KernelScaffold k = beginKernel(kernels, loc, plan.kernelName, 3, plan.grid, threads,
+                                 {smemType}, plan.minBlocks, dependency);
+  OpBuilder &b = k.b;
+  KernelOpBuilder &e = k.e;
+  Value qg = k.args[0];
+  Value wg = k.args[1];
+  Value yg = k.args[2];
   Type f32 = b.getF32Type(), i32 = e.i32();
-  VectorType v4i32 = e.v4i32(), v2f16 = e.v2f16();
-  auto v2f32 = VectorType::get({2}, f32);
+  VectorType v4i32 = e.v4i32();
 
   Value tid = e.threadId();
   Value bid = e.blockId();
@@ -169,11 +180,10 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   SmallVector<Value> xRowBase;
   for (int64_t nt = 0; nt < NB; ++nt) {
     Value r = e.add(batchBase, e.add(g, e.c32(nt * 8)));
-    r = arith::MinUIOp::create(b, loc, r, e.c32(plan.batch - 1));
-    xRowBase.push_back(e.add(e.mul(r, e.c32(plan.cols / 16)), t));
+    xRowBase.push_back(activationSlices(e, r, plan.batch, plan.cols, t));
   }
-  Value codesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.codesOffset));
-  Value scalesBase = e.gep(wg, b.getI8Type(), e.c32(plan.blob.scalesOffset));
+  Value codesBase = e.gep(wg, b.getI8Type(), e.c32(w4a8.blob.codesOffset));
+  Value scalesBase = e.gep(wg, b.getI8Type(), e.c32(w4a8.blob.scalesOffset));
   SmallVector<Value> codesLane, paramLane;
   for (int64_t r = 0; r < RT; ++r) {
     Value tile = e.add(tile0, e.c32(r));
@@ -181,18 +191,6 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     paramLane.push_back(e.add(e.mul(tile, e.c32(plan.groups * 8)), g));
   }
   const int64_t chunksPerGroup = plan.group / ::lq::gpu::kChunkCols;
-
-  auto mmaType = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
-  auto mma = [&](ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c) {
-    Value r = NVVM::MmaOp::create(
-        b, loc, mmaType, a, bFrag, c, {16, 8, 32}, std::nullopt, NVVM::MMAIntOverflow::wrapped,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::s8, NVVM::MMATypes::s8},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-    SmallVector<Value> out;
-    for (int64_t i = 0; i < 4; ++i)
-      out.push_back(LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{i}));
-    return out;
-  };
 
   // A unit is UC consecutive chunks: one whole group (up to 256 columns) for
   // grouped codes, so its int32 sums are converted and scaled once; one
@@ -227,13 +225,13 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     }
     // With `prefetch`, the unit's activations travel with its weights (one
     // iteration ahead), else they are loaded just before use.
-    if (plan.prefetch)
+    if (w4a8.prefetch)
       for (int64_t i = 0; i < UC; ++i)
         llvm::append_range(d, loadActivations(unit, i));
     return d;
   };
   const int64_t xAt = RT * UC + (grouped ? RT : 0);
-  const int64_t perUnit = xAt + (plan.prefetch ? UC * NB : 0);
+  const int64_t perUnit = xAt + (w4a8.prefetch ? UC * NB : 0);
   Value zeroI = e.c32(0), zeroF = e.f32(0.0);
   // |sum| over a unit (at most 256 columns) is below 16 * 8 * 127 * 256 <
   // 2^22: adding it to the bits of 1.5 * 2^23 and subtracting 1.5 * 2^23 as
@@ -248,7 +246,7 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     SmallVector<Value> part(RT * NB * 4, zeroI);
     SmallVector<Value> &sum = grouped ? part : acc;
     for (int64_t i = 0; i < UC; ++i) {
-      SmallVector<Value> x = plan.prefetch ? SmallVector<Value>(d.slice(xAt + i * NB, NB))
+      SmallVector<Value> x = w4a8.prefetch ? SmallVector<Value>(d.slice(xAt + i * NB, NB))
                                            : loadActivations(unit, i);
       for (int64_t j = 0; j < 2; ++j)
         for (int64_t r = 0; r < RT; ++r) {
@@ -263,15 +261,14 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
             SmallVector<Value> bFrag = {e.extract(x[nt], 2 * j), e.extract(x[nt], 2 * j + 1)};
             int64_t at = (r * NB + nt) * 4;
             SmallVector<Value> cc(sum.begin() + at, sum.begin() + at + 4);
-            cc = mma(a, bFrag, cc);
+            cc = mmaS8(e, a, bFrag, cc);
             std::copy(cc.begin(), cc.end(), sum.begin() + at);
           }
         }
     }
     if (grouped)
       for (int64_t r = 0; r < RT; ++r) {
-        Value s = arith::ExtFOp::create(b, loc, v2f32, e.bitcast(v2f16, d[RT * UC + r]));
-        Value sG = e.extract(s, 0), sG8 = e.extract(s, 1);
+        auto [sG, sG8] = rowPairToF32(e, d[RT * UC + r]);
         for (int64_t i = r * NB * 4; i < (r + 1) * NB * 4; ++i)
           acc[i] = e.fma(i % 4 < 2 ? sG : sG8, toF32(part[i]), acc[i]);
       }
@@ -280,7 +277,7 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
 
   // Units kw, kw + KW, ...: U per iteration, the next iteration's weights
   // loaded before this one's math.
-  const int64_t U = std::max<int64_t>(1, plan.unroll / UC);
+  const int64_t U = std::max<int64_t>(1, w4a8.unroll / UC);
   Value count = stridedCount(e, kw, KW, CU);
   Value mainIters = arith::DivUIOp::create(b, loc, count, e.c32(U));
   auto unitOf = [&](Value iter, int64_t u) { return stridedItem(e, kw, KW, CU, U, iter, u); };
@@ -312,7 +309,7 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   // Partial sums to shared memory ([rw][kw][r][nt][lane][4]), then thread s
   // sums output s over the kWarps warps: consecutive threads, consecutive
   // rows of y.
-  Value smem = func.getWorkgroupAttributions().front();
+  Value smem = k.workgroup();
   auto v4f32 = VectorType::get({4}, f32);
   for (int64_t rn = 0; rn < RT * NB; ++rn) {
     Value slot = e.add(e.mul(e.add(e.mul(e.add(e.mul(rw, e.c32(KW)), kw), e.c32(RT * NB)), e.c32(rn)),
@@ -322,7 +319,7 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
     vector::StoreOp::create(b, loc, vec, smem, ValueRange{e.toIndex(e.mul(slot, e.c32(4)))});
   }
   gpu::BarrierOp::create(b, loc);
-  Value qScales = e.gep(qg, b.getI8Type(), e.c32(plan.qScalesOffset));
+  Value qScales = e.gep(qg, b.getI8Type(), e.c32(w4a8.qScalesOffset));
   auto outLoop = scf::ForOp::create(b, loc, e.toIndex(tid), e.idx(RW * RT * 16 * BM), e.idx(threads));
   OpBuilder::InsertionGuard g2(b);
   b.setInsertionPointToStart(outLoop.getBody());
@@ -336,31 +333,26 @@ gpu::GPUFuncOp buildW4A8Kernel(OpBuilder &outer, Location loc, gpu::GPUModuleOp 
   Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, e.c32(plan.batch));
   auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
   b.setInsertionPointToStart(ifOp.thenBlock());
-  // Output (row r, batch column ml) sits in lane (r % 8) * 4 + (ml % 8) / 2,
-  // accumulator (r / 8) * 2 + ml % 2 of batch tile ml / 8.
-  Value srcLane = e.add(e.mul(e.band(r, 7), e.c32(4)), e.shr(e.band(ml, 7), 1));
-  Value reg = e.add(e.mul(e.shr(r, 3), e.c32(2)), e.band(ml, 1));
+  // Output (row r, batch column ml) of the warp's row tile ort.
+  AccumulatorSlot src = accumulatorSlot(e, r, ml);
   Value nt = e.shr(ml, 3);
   Value sum = zeroF;
   for (int64_t w = 0; w < KW; ++w) {
     Value wr = e.add(e.mul(e.add(e.mul(orw, e.c32(KW)), e.c32(w)), e.c32(RT)), ort);
-    Value slot = e.add(e.mul(e.add(e.mul(wr, e.c32(NB)), nt), e.c32(32)), srcLane);
+    Value slot = e.add(e.mul(e.add(e.mul(wr, e.c32(NB)), nt), e.c32(32)), src.lane);
     Value v = memref::LoadOp::create(b, loc, smem,
-                                     ValueRange{e.toIndex(e.add(e.mul(slot, e.c32(4)), reg))});
+                                     ValueRange{e.toIndex(e.add(e.mul(slot, e.c32(4)), src.reg))});
     sum = arith::AddFOp::create(b, loc, sum, v);
   }
   Value otile = e.add(e.mul(rowBlock, e.c32(RW * RT)), rt);
-  if (!grouped) {
-    Value at = e.add(e.mul(otile, e.c32(16)), e.add(e.mul(e.band(r, 7), e.c32(2)), e.shr(r, 3)));
-    Value ws = e.load(b.getF16Type(), e.gep(scalesBase, b.getF16Type(), at), 2);
-    sum = arith::MulFOp::create(b, loc, sum, arith::ExtFOp::create(b, loc, f32, ws));
-  }
+  if (!grouped)
+    sum = scaleByChannel(e, sum, scalesBase, otile, r);
   // Codes were 16 (q - 8): the 1/16 is exact.
   Value xs = e.load(f32, e.gep(qScales, f32, m), 4);
   sum = arith::MulFOp::create(b, loc, sum, arith::MulFOp::create(b, loc, xs, e.f32(1.0 / 16)));
   Value at = e.add(e.mul(m, e.c32(plan.rows)), e.add(e.mul(otile, e.c32(16)), r));
   LLVM::StoreOp::create(b, loc, sum, e.gep(yg, f32, at), 4);
-  return finishKernel(b, loc, func);
+  return k.finish();
 }
 
 } // namespace mlir::lq::nvptx
