@@ -1,0 +1,170 @@
+//===- HostLaunch.cpp - lq-lower-to-nvptx: the host side ----------------===//
+//
+// What replaces an lq.matmul on the host: the packed weight as a constant
+// global with a lazily uploaded device copy, and the launch sequence
+// (gpu.alloc / gpu.memcpy / gpu.launch_func / gpu.dealloc on one chain of
+// async tokens).
+//
+//===----------------------------------------------------------------------===//
+#include "HostLaunch.h"
+
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+
+namespace mlir::lq::nvptx {
+
+namespace {
+
+/// A host pointer value (!llvm.ptr) to the data of `memref`.
+Value pointerOf(OpBuilder &b, Location loc, Value memref) {
+  Value i = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i);
+  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()), i64);
+}
+
+} // namespace
+
+void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::EncodedWeight &storage) {
+  std::visit(llvm::makeVisitor(
+                 [&](W4GemvPlan &f) {
+                   f.blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), storage);
+                 },
+                 [&](BinaryGemvPlan &f) {
+                   f.blob = ::lq::gpu::packBinary(std::get<::lq::BinaryEncoding>(enc), storage);
+                 },
+                 [&](W4A8Plan &f) {
+                   f.blob = ::lq::gpu::packW4A8(std::get<::lq::UniformEncoding>(enc), storage);
+                 },
+                 [&](PVQGemvPlan &f) {
+                   f.blob = ::lq::gpu::packPVQ(std::get<::lq::PVQEncoding>(enc), storage);
+                 }),
+             plan.family);
+}
+
+func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  const std::vector<uint8_t> &blob = plan.bytes();
+  int64_t size = blob.size();
+  auto bytesType = MemRefType::get({size}, b.getI8Type());
+
+  // Host copy: the packed bytes as a constant global.
+  auto tensorType = RankedTensorType::get({size}, b.getI8Type());
+  auto data = makeResource(tensorType, plan.weightName,
+                           ArrayRef<char>(reinterpret_cast<const char *>(blob.data()),
+                                          blob.size()));
+  memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"), bytesType, data,
+                           /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
+  // Device copy: a pointer cached in a global, null until the first call.
+  std::string cacheName = plan.weightName + "_device_ptr";
+  auto cache = LLVM::GlobalOp::create(b, loc, ptr, /*isConstant=*/false, LLVM::Linkage::Internal,
+                                      cacheName, Attribute());
+  {
+    Block *init = b.createBlock(&cache.getInitializerRegion());
+    OpBuilder ib = OpBuilder::atBlockBegin(init);
+    LLVM::ReturnOp::create(ib, loc, LLVM::ZeroOp::create(ib, loc, ptr).getResult());
+  }
+  b.setInsertionPointAfter(cache);
+  auto func = func::FuncOp::create(b, loc, plan.weightName + "_device", b.getFunctionType({}, {ptr}));
+  func.setPrivate();
+  OpBuilder fb = OpBuilder::atBlockBegin(func.addEntryBlock());
+  Value addr = LLVM::AddressOfOp::create(fb, loc, cache);
+  Value cached = LLVM::LoadOp::create(fb, loc, ptr, addr, 8);
+  Value null = LLVM::ZeroOp::create(fb, loc, ptr);
+  Value missing = LLVM::ICmpOp::create(fb, loc, LLVM::ICmpPredicate::eq, cached, null);
+  auto ifOp = scf::IfOp::create(
+      fb, loc, missing,
+      [&](OpBuilder &tb, Location l) {
+        Value host = memref::GetGlobalOp::create(tb, l, bytesType, plan.weightName);
+        auto tokenType = gpu::AsyncTokenType::get(ctx);
+        Value t0 = gpu::WaitOp::create(tb, l, tokenType, ValueRange{}).getAsyncToken();
+        auto alloc = gpu::AllocOp::create(tb, l, bytesType, tokenType, ValueRange{t0}, ValueRange{},
+                                          ValueRange{});
+        Value t1 = gpu::MemcpyOp::create(tb, l, tokenType, ValueRange{alloc.getAsyncToken()},
+                                         alloc.getMemref(), host)
+                       .getAsyncToken();
+        gpu::WaitOp::create(tb, l, Type(), ValueRange{t1});
+        Value device = pointerOf(tb, l, alloc.getMemref());
+        LLVM::StoreOp::create(tb, l, device, addr, 8);
+        scf::YieldOp::create(tb, l, device);
+      },
+      [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, cached); });
+  func::ReturnOp::create(fb, loc, ifOp.getResults());
+  return func;
+}
+
+void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
+                gpu::GPUFuncOp quant, func::FuncOp upload) {
+  MLIRContext *ctx = op.getContext();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto tokenType = gpu::AsyncTokenType::get(ctx);
+  auto inputType = llvm::cast<RankedTensorType>(input.getType());
+  auto resultType = op.getResult().getType();
+  auto xType = MemRefType::get(inputType.getShape(), inputType.getElementType());
+  auto yType = MemRefType::get(resultType.getShape(), resultType.getElementType());
+
+  Value xHost = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
+  Value weight = func::CallOp::create(b, loc, upload).getResult(0);
+  Value t0 = gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
+  auto xDev = gpu::AllocOp::create(b, loc, xType, tokenType, ValueRange{t0}, ValueRange{},
+                                   ValueRange{});
+  Value t1 = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{xDev.getAsyncToken()},
+                                   xDev.getMemref(), xHost)
+                 .getAsyncToken();
+  auto yDev = gpu::AllocOp::create(b, loc, yType, tokenType, ValueRange{t1}, ValueRange{},
+                                   ValueRange{});
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  Value one = c(1);
+  Value kernelX = pointerOf(b, loc, xDev.getMemref());
+  Value ready = yDev.getAsyncToken();
+  Value scratch;
+  if (quant) {
+    // W4A8: int8 activations and their scales in a scratch buffer.
+    const W4A8Plan &w4a8 = std::get<W4A8Plan>(plan.family);
+    auto scratchType = MemRefType::get({w4a8.scratchBytes}, b.getI8Type());
+    auto alloc = gpu::AllocOp::create(b, loc, scratchType, tokenType, ValueRange{ready},
+                                      ValueRange{}, ValueRange{});
+    scratch = alloc.getMemref();
+    kernelX = pointerOf(b, loc, scratch);
+    ready = gpu::LaunchFuncOp::create(
+                b, loc, quant, gpu::KernelDim3{c(plan.batch), one, one},
+                gpu::KernelDim3{c(w4a8.quantThreads), one, one}, Value(),
+                ValueRange{pointerOf(b, loc, xDev.getMemref()), kernelX}, tokenType,
+                ValueRange{alloc.getAsyncToken()})
+                .getAsyncToken();
+  }
+  auto launch = gpu::LaunchFuncOp::create(
+      b, loc, kernel, gpu::KernelDim3{c(plan.grid), one, one},
+      gpu::KernelDim3{c(plan.threads), one, one}, Value(),
+      ValueRange{kernelX, weight, pointerOf(b, loc, yDev.getMemref())}, tokenType,
+      ValueRange{ready});
+  Value yHost = memref::AllocOp::create(b, loc, yType);
+  Value t2 = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{launch.getAsyncToken()}, yHost,
+                                   yDev.getMemref())
+                 .getAsyncToken();
+  Value t3 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t2}, xDev.getMemref())
+                 .getAsyncToken();
+  Value t4 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t3}, yDev.getMemref())
+                 .getAsyncToken();
+  if (scratch)
+    t4 = gpu::DeallocOp::create(b, loc, tokenType, ValueRange{t4}, scratch).getAsyncToken();
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{t4});
+  Value y = bufferization::ToTensorOp::create(b, loc, resultType, yHost, /*restrict=*/true,
+                                              /*writable=*/true);
+  op.replaceAllUsesWith(y);
+  Value oldInput = op.getInput();
+  op.erase();
+  // The f16 -> f32 widening the kernel looked through is dead now.
+  if (Operation *def = oldInput.getDefiningOp(); def && def->use_empty() && isPure(def))
+    def->erase();
+}
+
+} // namespace mlir::lq::nvptx

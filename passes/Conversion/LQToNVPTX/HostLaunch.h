@@ -1,0 +1,38 @@
+//===- HostLaunch.h - lq-lower-to-nvptx: the host side ----------*- C++ -*-===//
+//
+// The host half of a lowered lq.matmul: the weight, packed at compile time
+// for its kernel's layout and uploaded once, and the launch that replaces
+// the matmul (was lowerMatmul).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_PASSES_CONVERSION_LQTONVPTX_HOSTLAUNCH_H
+#define LQ_PASSES_CONVERSION_LQTONVPTX_HOSTLAUNCH_H
+
+#include "KernelPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::lq::nvptx {
+
+/// Re-packs `storage`, encoded as `enc`, into the layout of the kernel
+/// `plan` describes (docs/GPULayout.md): the blob of its family plan.
+void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::EncodedWeight &storage);
+
+/// `func.func private @<name>_device() -> !llvm.ptr`: the device copy of
+/// the packed weight, uploaded on first use and kept for the process, at
+/// the start of `module` with the host copy it uploads.
+func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan);
+
+/// Replaces `op` by the launch of `kernel` on `input` (the activations the
+/// plan reads) and the weight from `upload`: device buffers, copies, the
+/// launch and the copy back, all ordered by async tokens. A W4A8 plan's
+/// `quant` kernel runs first, into a scratch buffer the GEMM reads. A
+/// widening of the input that is left unused is erased with `op`.
+void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
+                gpu::GPUFuncOp quant, func::FuncOp upload);
+
+} // namespace mlir::lq::nvptx
+
+#endif // LQ_PASSES_CONVERSION_LQTONVPTX_HOSTLAUNCH_H

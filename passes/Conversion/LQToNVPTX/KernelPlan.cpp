@@ -1,0 +1,267 @@
+//===- KernelPlan.cpp - lq-lower-to-nvptx: what to build, before building --===//
+//
+// planMatmul makes the checks every family shares (activation width, the
+// encoding's tiling, static shapes, 32-bit addressing), then hands over to
+// one plan<Family> function that picks the family's tiling. The tiling
+// heuristics were measured on H100/H200; the comments say where.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelPlan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+
+namespace mlir::lq::nvptx {
+
+FailureOr<int> parseChip(StringRef chip) {
+  StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return failure();
+  digits.consume_back("a");
+  digits.consume_back("f");
+  int sm;
+  if (digits.getAsInteger(10, sm) || sm < 10)
+    return failure();
+  return sm;
+}
+
+int64_t blocksForRegisters(int64_t threads, int64_t registers) {
+  return std::max<int64_t>(1, 65536 / (threads * registers));
+}
+
+namespace {
+
+/// The PVQ GEMV: one warp per output row, batch up to 8.
+LogicalResult planPVQGemv(MatmulOp op, const ::lq::PVQEncoding &enc, const PlanOptions &o,
+                          KernelPlan &p) {
+  PVQGemvPlan f;
+  f.enc = enc;
+  p.group = enc.dim;
+  p.groups = p.cols / enc.dim;
+  if (enc.dim % (p.f32Input ? 4 : 8) != 0)
+    return op.emitOpError("the PVQ GPU kernel needs groups of a multiple of ")
+           << (p.f32Input ? 4 : 8) << " dimensions (128-bit activation loads), not " << enc.dim;
+  if (p.batch < 1 || p.batch > 8)
+    return op.emitOpError("batch ") << p.batch << " is outside the PVQ GEMV kernel's 1..8 rows";
+  int64_t w = o.warps > 0 ? o.warps : 8;
+  while (p.rows % w != 0)
+    --w;
+  f.warps = w;
+  p.threads = 32 * w;
+  p.grid = p.rows / w;
+  p.family = std::move(f);
+  return success();
+}
+
+/// The W4A8 GEMM and its activation quantization kernel.
+LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
+                       KernelPlan &p) {
+  W4A8Plan f;
+  p.group = enc.group;
+  p.groups = p.cols / p.group;
+  f.chunks = p.cols / ::lq::gpu::kChunkCols;
+  if (p.groups == 1 && p.cols > 131072)
+    return op.emitOpError("K = ") << p.cols
+                                  << " could overflow the W4A8 kernel's int32 per-channel sums";
+  const int64_t K = p.cols, perVec = p.f32Input ? 4 : 8;
+  if ((K / perVec + f.quantThreads - 1) / f.quantThreads > 16)
+    return op.emitOpError("K = ") << K << " is too long for the activation quantization kernel "
+                                  << "(at most " << 16 * f.quantThreads * perVec << ")";
+  // A warp holds RT row tiles x NB batch tiles of 8 rows (RT * NB <= 8
+  // accumulator tiles); larger batches take several blocks per row block.
+  int64_t tiles = (p.batch + 7) / 8;
+  int64_t nRowTiles = p.rows / 16;
+  int64_t rt = o.rowTiles > 0 ? o.rowTiles : (p.batch > 16 ? 2 : 1);
+  rt = std::min<int64_t>(rt, 8);
+  while (nRowTiles % rt != 0)
+    --rt;
+  f.warpTiles = rt;
+  f.nTiles = std::min<int64_t>(
+      {tiles, std::max<int64_t>(1, o.maxBatchTiles), std::max<int64_t>(1, 8 / rt)});
+  f.batchBlocks = (tiles + f.nTiles - 1) / f.nTiles;
+  // Row warps share activation loads; K warps fill the machine when there
+  // are few row tiles. Measured on H200: for large N (28672) 4 row warps
+  // win up to batch 16 and 8 above; for N of 8192 and up 8 above batch
+  // 64; for smaller N 4 above batch 64 and 2 up to batch 64.
+  int64_t rw = o.rowWarps > 0                     ? o.rowWarps
+               : p.rows >= 16384                  ? (p.batch <= 16 ? 4 : 8)
+               : p.batch > 64 && p.rows >= 8192   ? 8
+               : p.batch > 64                     ? 4
+                                                  : 2;
+  while ((nRowTiles / rt) % rw != 0)
+    --rw;
+  // K warps: enough warps in flight (about 16 per SM of an H100) when
+  // there are few row blocks, at most 16 warps per block.
+  int64_t blocks = nRowTiles / rt / rw * f.batchBlocks;
+  // The kernel's K units: a group of up to 4 chunks, else a chunk.
+  int64_t chunksPerGroup = p.group / ::lq::gpu::kChunkCols;
+  int64_t units = p.groups > 1 && chunksPerGroup <= 4 ? f.chunks / chunksPerGroup : f.chunks;
+  int64_t kw = o.warps > 0 ? o.warps : 1;
+  if (o.warps == 0)
+    while (kw * 2 * rw <= 16 && kw * 2 <= units && blocks * rw * kw < 132 * 16)
+      kw *= 2;
+  kw = std::min(kw, units);
+  // The reduction buffer must fit static shared memory (48 KB).
+  while (kw > 1 && rw * kw * rt * f.nTiles * 512 > 48 * 1024)
+    kw = (kw + 1) / 2;
+  while (rw > 1 && rw * kw * rt * f.nTiles * 512 > 48 * 1024)
+    do
+      --rw;
+    while ((nRowTiles / rt) % rw != 0);
+  if (rw * kw > 32)
+    return op.emitOpError("row-warps x warps = ") << rw * kw << " is over 32 warps per block";
+  f.rowWarps = rw;
+  f.kWarps = kw;
+  p.threads = 32 * rw * kw;
+  // Above batch 16, registers sized for 128 per thread (measured on H200:
+  // per-channel codes 1.15-1.27x faster at batch 64 and 256, group codes
+  // unchanged); up to batch 16 left to ptxas.
+  p.minBlocks = o.minBlocksPerSM >= 0 ? o.minBlocksPerSM
+                : p.batch > 16        ? blocksForRegisters(p.threads, 128)
+                                      : 0;
+  p.grid = nRowTiles / rt / rw * f.batchBlocks;
+  f.unroll = std::max<int64_t>(1, o.unroll / (f.nTiles * rt > 4 ? 2 : 1));
+  // Measured on H200: group codes above batch 16 on N >= 8192 run faster
+  // with activations loaded just before use (fewer live registers).
+  f.prefetch =
+      o.prefetch >= 0 ? o.prefetch != 0 : !(p.groups > 1 && p.batch > 16 && p.rows >= 8192);
+  // Measured on H200: 0.3-1.5 us saved up to batch 16; from batch 64 the
+  // GEMM's waiting blocks hold SMs the longer quantization kernel needs.
+  f.dependentLaunch =
+      o.dependentLaunch >= 0 ? o.dependentLaunch == 1 : o.smVersion >= 90 && p.batch <= 16;
+  f.scratchBytes = (p.batch * K + 255) / 256 * 256 + (p.batch * 4 + 255) / 256 * 256;
+  f.qScalesOffset = (p.batch * K + 255) / 256 * 256;
+  p.family = std::move(f);
+  return success();
+}
+
+/// The tiling of the chunked mma GEMV (W4 and binary codes), chunks of
+/// `chunkCols` columns; `planes` is 0 for W4 codes.
+LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, GemvMmaTiling &t,
+                          int64_t chunkCols, int64_t planes) {
+  t.chunks = p.cols / chunkCols;
+  t.batchTiles = (p.batch + 7) / 8;
+  if (p.batch < 1 || t.batchTiles > o.maxBatchTiles)
+    return op.emitOpError("batch ") << p.batch << " is outside the GEMV kernel's 1.."
+                                    << 8 * o.maxBatchTiles << " rows";
+  // Few row tiles leave SMs short of warps: split K further (measured on
+  // H100: 16 warps per block win below ~3 tiles per SM, 8 above).
+  int64_t w = o.warps > 0 ? o.warps : (p.rows / 16 < 384 ? 16 : 8);
+  t.warps = std::min<int64_t>(w, t.chunks);
+  // The cross-warp reduction buffer must fit static shared memory (48 KB).
+  while (t.warps > 1 && t.warps * t.batchTiles * 32 * 4 * 4 > 48 * 1024)
+    t.warps = (t.warps + 1) / 2;
+  // Fewer chunks in flight when each also carries several batch tiles of
+  // activations, to stay within registers.
+  t.unroll = std::max<int64_t>(1, o.unroll / t.batchTiles / (p.f32Input ? 2 : 1) /
+                                       (planes >= 3 ? 2 : 1));
+  t.prefetch = o.prefetch != 0;
+  p.threads = 32 * t.warps;
+  // Resident blocks per SM for ptxas, so that registers stay within 64 per
+  // thread up to batch 16 and 128 above (measured on H200 over the five
+  // benchmark shapes: up to 1.2x faster than leaving it to ptxas).
+  p.minBlocks = o.minBlocksPerSM >= 0
+                    ? o.minBlocksPerSM
+                    : blocksForRegisters(p.threads, t.batchTiles <= 2 ? 64 : 128);
+  p.grid = p.rows / 16;
+  return success();
+}
+
+/// The W4 GEMV: the chunked mma GEMV on 64-column chunks, optionally with
+/// a cp.async ring.
+LogicalResult planW4Gemv(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
+                         KernelPlan &p) {
+  W4GemvPlan f;
+  p.group = enc.group;
+  p.groups = p.cols / p.group;
+  f.symmetric = enc.symmetric;
+  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kChunkCols, /*planes=*/0)))
+    return failure();
+  f.stages = o.stages == 1 ? 2 : o.stages;
+  // The ring must fit static shared memory next to the reduction buffer.
+  auto ringBytes = [&] {
+    return f.stages * f.unroll * 32 * f.warps *
+           (16 + (p.groups > 1 ? 4 : 0) + (f.symmetric ? 0 : 4));
+  };
+  const int64_t reduction = f.warps * f.batchTiles * 512;
+  while (f.stages > 2 && ringBytes() + reduction > 48 * 1024)
+    --f.stages;
+  while (f.stages > 0 && f.unroll > 1 && ringBytes() + reduction > 48 * 1024)
+    f.unroll /= 2;
+  if (f.stages > 0 && ringBytes() + reduction > 48 * 1024)
+    f.stages = 0;
+  p.family = std::move(f);
+  return success();
+}
+
+/// The binary-code GEMV: the chunked mma GEMV on 256-column superchunks.
+LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const PlanOptions &o,
+                             KernelPlan &p) {
+  BinaryGemvPlan f;
+  f.planes = enc.planes;
+  p.group = enc.group;
+  p.groups = p.cols / p.group;
+  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.planes)))
+    return failure();
+  p.family = std::move(f);
+  return success();
+}
+
+} // namespace
+
+FailureOr<KernelPlan> planMatmul(MatmulOp op, ConstantOp weight, const PlanOptions &options,
+                                 Value &input) {
+  WeightType type = weight.getResult().getType();
+  ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
+  auto *uniform = std::get_if<::lq::UniformEncoding>(&enc);
+  auto *binary = std::get_if<::lq::BinaryEncoding>(&enc);
+  auto *pvq = std::get_if<::lq::PVQEncoding>(&enc);
+  std::optional<int64_t> act = op.getActBits();
+  if (act && (*act != 8 || !uniform))
+    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for act(")
+           << *act << ") with " << type.getEncoding()
+           << " weights (quantized activations: act(8) with 4-bit uniform codes, W4A8)";
+  std::optional<std::string> why =
+      act       ? ::lq::gpu::checkW4A8Tiling(*uniform, type.getRows(), type.getCols())
+      : uniform ? ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols())
+      : binary  ? ::lq::gpu::checkBinaryTiling(*binary, type.getRows(), type.getCols())
+                : ::lq::gpu::checkPVQTiling(*pvq, type.getRows(), type.getCols());
+  if (why)
+    return op.emitOpError("cannot be tiled for the GPU: ") << *why;
+
+  // f16 activations widened by arith.extf feed the kernel directly.
+  input = op.getInput();
+  bool f32Input = true;
+  if (auto ext = input.getDefiningOp<arith::ExtFOp>())
+    if (getElementTypeOrSelf(ext.getIn().getType()).isF16()) {
+      input = ext.getIn();
+      f32Input = false;
+    }
+  auto inputType = llvm::cast<RankedTensorType>(input.getType());
+  if (!inputType.hasStaticShape() || !op.getResult().getType().hasStaticShape())
+    return op.emitOpError("lq-lower-to-nvptx needs static shapes, got ") << inputType;
+  if (binary && f32Input)
+    return op.emitOpError("the binary-code GPU kernel takes f16 activations (an arith.extf "
+                          "from f16 feeding the matmul)");
+
+  KernelPlan p;
+  p.rows = type.getRows();
+  p.cols = type.getCols();
+  p.batch = inputType.getNumElements() / p.cols;
+  p.f32Input = f32Input;
+  p.minBlocks = std::max<int64_t>(0, options.minBlocksPerSM);
+  if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
+      p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
+    return op.emitOpError("is too large for the kernel's 32-bit addressing");
+  LogicalResult planned = pvq      ? planPVQGemv(op, *pvq, options, p)
+                          : act    ? planW4A8(op, *uniform, options, p)
+                          : binary ? planBinaryGemv(op, *binary, options, p)
+                                   : planW4Gemv(op, *uniform, options, p);
+  if (failed(planned))
+    return failure();
+  return p;
+}
+
+} // namespace mlir::lq::nvptx
