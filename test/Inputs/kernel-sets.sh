@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The kernel variant sets that GPU/kernels-correct.test runs on a GPU, in one
-# place, so that the compile-only tests (Conversion/LQToNVPTX/kernel-sets-*)
+# place, so that the compile-only tests (Conversion/LQToNVPTX/kernel-sets-*.test)
 # build exactly the kernels the GPU checks.
 #
 #   kernel-sets.sh QUANT_BENCH_COMPILE OUT SET...
