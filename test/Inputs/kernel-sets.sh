@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The kernel variant sets that GPU/kernels-correct.test runs on a GPU, in one
-# place, so that the compile-only tests (Conversion/LQToNVPTX/kernel-sets-*.test)
-# build exactly the kernels the GPU checks.
+# place, so that the compile-only tests
+# (Conversion/LQToNVPTX/kernel-sets-*.test) build exactly the kernels the
+# GPU checks.
 #
 #   kernel-sets.sh QUANT_BENCH_COMPILE OUT SET...
 #
