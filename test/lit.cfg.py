@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import shutil
 import sys
 
 import lit.formats
@@ -30,6 +31,12 @@ config.substitutions.append(("%run-main",
     f"-shared-libs={config.mlir_lib_dir}/libmlir_runner_utils{config.llvm_shlib_ext} "
     f"-shared-libs={config.mlir_lib_dir}/libmlir_c_runner_utils{config.llvm_shlib_ext}"))
 config.substitutions.append(("%python", sys.executable))
+# The fuzz targets built as corpus-replay executables (test/fuzz).
+config.substitutions.append(("%fuzz_bin", os.path.join(config.quant_opt_obj_root, "test", "fuzz")))
+
+# ptxas (CUDA toolkit) assembles the compile-only kernel sets when present.
+if shutil.which("ptxas"):
+    config.available_features.add("ptxas")
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

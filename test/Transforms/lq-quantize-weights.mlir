@@ -3,18 +3,35 @@
 // RUN: quant-opt %s -split-input-file --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=6 pvq-amp-bits=4 pvq-amp-group=16" 2>/dev/null | FileCheck %s --check-prefix=PVQ
 // RUN: quant-opt %s -split-input-file --lq-quantize-weights="method=binary planes=2 group=16" 2>/dev/null | FileCheck %s --check-prefix=BIN
 
+// The encoded bytes of @plain are pinned for every method (golden values;
+// decoded weights are checked against the float ones in
+// Conversion/LQToLinalg/expand-numerics.mlir): a quantizer change, or an
+// input whose weights all read as zero, shows here. Update them
+// deliberately when a method changes.
+
 // A plain matmul: B is [K, N] and is transposed to the [N, K] weight view.
 // RTN-LABEL: func.func @plain
 // RTN: %[[W:.*]] = lq.constant codes(dense_resource<matmul0.codes> : tensor<8x16xi8>) scales(dense_resource<matmul0.scales> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.uniform<bits = 4, group = 16>>
 // RTN: %[[Y:.*]] = lq.matmul %arg0, %[[W]] : tensor<4x32xf32>, !lq.weight<8x32, #lq.uniform<bits = 4, group = 16>> -> tensor<4x8xf32>
 // RTN-NOT: linalg.matmul
 // RTN: return %[[Y]]
+// RTN: matmul0.codes: "0x01000000C79157E804C9525277F57BB9C99536289A92989506A97DA869A9B37DBBAFCDDDA754AB8A9D0ECAD78979B8F8C4CB985C97F62938506A87B7B8890B595357688D04B986B131CA4AAF7B76CBCB8AD08E75C7D8E45CC90ACB93AB8B1F7933FFC78CAC6A066BCE72E89DDE09A388A5C88162BA446F1D9BEF6EB1096637ADD376C795",
+// RTN-NEXT: matmul0.scales: "0x02000000B3352A380931222FE52F463210305E31AA2EE32F3F2FD12E073075316534B237"
 // GPTQ-LABEL: func.func @plain
 // GPTQ: lq.constant codes(dense_resource<matmul0.codes> : tensor<8x12xi8>) scales(dense_resource<matmul0.scales> : tensor<8x1xf16>) zero_points(dense_resource<matmul0.zero_points> : tensor<8x1xi8>) : !lq.weight<8x32, #lq.uniform<bits = 3, group = 32, symmetric = false>>
+// GPTQ: matmul0.codes: "0x010000002B26ADC11A45535EADAB280C654AAE43FBB11CAB9AEDEBDAA3447265C1AE1CB5EE29BB35E34E515947B22C69501AC59D4A3BA6515DBDDE68DB257C8E34AF7B75518B6DF970D23F9B6EB774B6489B3F91922A1D66EDE659A5EDA9C5B6BCFA388B",
+// GPTQ-NEXT: matmul0.scales: "0x02000000883BB83465350735C3338C336A351F3B",
+// GPTQ-NEXT: matmul0.zero_points: "0x010000000304030404040404"
 // PVQ-LABEL: func.func @plain
 // PVQ: lq.constant codes(dense_resource<matmul0.codes> : tensor<8x{{[0-9]+}}xi8>) scales(dense_resource<matmul0.scales> : tensor<8x1xf16>) amplitudes(dense_resource<matmul0.amplitudes> : tensor<8x1xi8>) : !lq.weight<8x32, #lq.pvq<dim = 8, pulses = 6, amp_bits = 4, amp_group = 16>>
+// PVQ: matmul0.codes: "0x01000000049D3CA9D1A35603793AEF97CD472203CC1B729BE62C010A610503F25E45760C3856D2A9D7ED3C07B79624CC7A0D740A8636F89E12EFDF09C51B1B9B586BBE0A",
+// PVQ-NEXT: matmul0.scales: "0x02000000D934692ECE2E712EAF2DA42D48304835",
+// PVQ-NEXT: matmul0.amplitudes: "0x01000000EDACEADCCDDDD9D9"
 // BIN-LABEL: func.func @plain
 // BIN: lq.constant codes(dense_resource<matmul0.codes> : tensor<2x8x4xi8>) scales(dense_resource<matmul0.scales> : tensor<8x2x2xf16>) offsets(dense_resource<matmul0.offsets> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.binary<planes = 2, group = 16>>
+// BIN: matmul0.codes: "0x01000000B2A96B554031C2D40DA5DF300D5A926B1168F759FA72989C996303897C3C6067CB0C980ABBDC6DFFF2F7A04E5AA45FD4ACDCF9BB6FB7576C47FBE72E539FDDBA",
+// BIN-NEXT: matmul0.scales: "0x02000000BA397D3D4B3C2540A435E9387831BB3629330F3805369239F7340E384C35AF38D132AB373134AF360B3344377D3372366B34833704361D391938C63C4B3CBC3F",
+// BIN-NEXT: matmul0.offsets: "0x0200000077B62E3823B005293BAD13358CAA2EB4A8ACE9B07FB1302C22AE23B1E724CABA"
 func.func @plain(%x: tensor<4x32xf32>) -> tensor<4x8xf32> {
   %w = arith.constant dense<[[-0.3838, 0.2557, -0.1130, -0.1575, -0.4650, -0.1067, 0.5560, 0.6362],
     [1.5553, 0.1245, 0.1974, 0.0927, -0.8330, 0.4276, 0.2532, 0.7482],

@@ -4,10 +4,13 @@
 // regenerates each weight from its seed, packs it with the compiler's own
 // packing code (and checks the bytes' fingerprint against the compiler's),
 // checks every kernel's result against the numeric library's decoded
-// reference, then times it with CUDA events (warm-up, median of --iters
-// launches, weights rotated through more memory than the L2 holds) next to
-// cuBLAS fp16 GEMM on the same shape, in the same process. Device copy
-// bandwidth is measured in the same run.
+// reference (relative error over the output, and with --element-tolerance
+// each element against the output's largest magnitude), then times it with
+// CUDA events (warm-up, median of --iters launches, weights rotated through
+// more memory than the L2 holds) next to cuBLAS fp16 GEMM on the same
+// shape, in the same process. Device copy bandwidth is measured in the same
+// run. --seed makes the activations reproducible; the last line says how
+// many kernels were checked.
 //
 // Kernels are loaded and launched through the project's CUDA runtime (the
 // mgpu* functions AOT-compiled modules call); timing and cuBLAS use the
@@ -180,6 +183,20 @@ double relativeError(const std::vector<float> &got, const std::vector<double> &r
   return std::sqrt(num / std::max(den, 1e-300));
 }
 
+/// max_i |got_i - ref_i| / max_i |ref_i|, or NaN if any value is not finite:
+/// one wrong element (a bad index in a tail, a lane that reads the wrong
+/// code) shows here even where the norm-wise error hides it.
+double elementError(const std::vector<float> &got, const std::vector<double> &ref) {
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(got[i]))
+      return NAN;
+    worst = std::max(worst, std::fabs(got[i] - ref[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  return worst / std::max(scale, 1e-300);
+}
+
 struct Row {
   std::string kind, variant;
   int64_t rows, cols, batch;
@@ -192,6 +209,9 @@ int main(int argc, char **argv) {
   std::string dir, mdPath;
   int iters = 100, warmup = 20;
   double tolerance = 1e-3;
+  double elementTolerance = -1; // < 0: not checked
+  bool seeded = false;
+  uint64_t seed = 0;
   bool skipCublas = false;
   std::string filter;
   for (int i = 1; i < argc; ++i) {
@@ -211,13 +231,19 @@ int main(int argc, char **argv) {
       warmup = std::stoi(value());
     else if (a == "--tolerance")
       tolerance = std::stod(value());
-    else if (a == "--no-cublas")
+    else if (a == "--element-tolerance")
+      elementTolerance = std::stod(value());
+    else if (a == "--seed") {
+      seed = std::stoull(value());
+      seeded = true;
+    } else if (a == "--no-cublas")
       skipCublas = true;
     else if (a == "--filter")
       filter = value();
     else
       die("usage: quant-bench --kernels DIR [--markdown FILE] [--iters N] [--warmup N] "
-          "[--tolerance T] [--no-cublas] [--filter SUBSTRING-OF-PTX-FILE]");
+          "[--tolerance T] [--element-tolerance T] [--seed N] [--no-cublas] "
+          "[--filter SUBSTRING-OF-PTX-FILE]");
   }
   if (dir.empty())
     die("--kernels DIR (the output of quant-bench-compile) is required");
@@ -271,8 +297,11 @@ int main(int argc, char **argv) {
               "N", "K", "batch", "us", "GB/s", "%copy", "cuBLAS us", "speedup", "rel.err",
               "cublas.err");
   std::vector<Row> results;
-  std::mt19937_64 seeds(std::random_device{}());
-  int failures = 0;
+  // Activations: reproducible with --seed (the weights always are, from
+  // the manifest's seeds).
+  std::mt19937_64 seeds(seeded ? seed : std::random_device{}());
+  int failures = 0, checked = 0;
+  double worstErr = 0, worstElement = 0;
   std::map<std::string, CUmod_st *> modules;
 
   // Entries of one weight are consecutive; each weight is prepared once.
@@ -405,7 +434,13 @@ int main(int argc, char **argv) {
       std::vector<float> y(batch * rows);
       mgpuMemcpy(y.data(), yDev, yBytes, nullptr);
       double err = relativeError(y, ref);
+      double elemErr = elementError(y, ref);
       bool ok = err <= tolerance; // NaN compares false
+      if (elementTolerance >= 0 && !(elemErr <= elementTolerance))
+        ok = false;
+      ++checked;
+      worstErr = std::max(worstErr, std::isnan(err) ? INFINITY : err);
+      worstElement = std::max(worstElement, std::isnan(elemErr) ? INFINITY : elemErr);
       double us = timeLaunches(stream, warmup, iters, launch);
 
       double cuUs = NAN, cuErr = NAN;
@@ -491,6 +526,10 @@ int main(int argc, char **argv) {
   }
   if (blas)
     cublasDestroy(blas);
+  // The count lets a test check that every kernel of the manifest ran.
+  std::printf("checked %d kernels: %d wrong; worst relative error %.2e, worst element error %.2e "
+              "(of the output's largest magnitude)\n",
+              checked, failures, worstErr, worstElement);
   if (failures) {
     std::fprintf(stderr, "quant-bench: %d kernel(s) gave wrong results\n", failures);
     return 1;

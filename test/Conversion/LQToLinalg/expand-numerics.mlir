@@ -24,6 +24,29 @@
 // RUN: quant-opt %s %lower-to-llvm | %run-main > %t.float
 // RUN: %python %S/../../Inputs/compare-floats.py %t.RTN.ir %t.float --rtol 0.5 --atol 0.3 | FileCheck %s --check-prefix=MATCH
 
+// Each method's decoded weight against the float weight it encodes.
+// Round to nearest (and GPTQ, which without statistics is round to nearest,
+// asymmetric per channel here): every element within half its group's step.
+// PVQ and binary codes have no per-element bound: their max abs and
+// relative (Frobenius) errors are held just above the measured ones (PVQ
+// 1.13 / 0.408, binary 0.246 / 0.186). The input is fixed and the decode
+// deterministic; 2x would let an all-zero decode (relative error 1) through,
+// and a binary offset half a grid step off (0.289 / 0.198) must fail.
+// RUN: %python %S/../../Inputs/check-weights.py %t.RTN.ir %t.float --kn 64,16 --rtn 4 --group 32 --max-rel 0.16 | FileCheck %s --check-prefix=WEIGHTS
+// RUN: %python %S/../../Inputs/check-weights.py %t.GPTQ.ir %t.float --kn 64,16 --rtn 3 --asymmetric --max-rel 0.3 | FileCheck %s --check-prefix=WEIGHTS
+// RUN: %python %S/../../Inputs/check-weights.py %t.PVQ.ir %t.float --kn 64,16 --max-abs 1.25 --max-rel 0.43 | FileCheck %s --check-prefix=WEIGHTS
+// RUN: %python %S/../../Inputs/check-weights.py %t.BIN.ir %t.float --kn 64,16 --max-abs 0.27 --max-rel 0.195 | FileCheck %s --check-prefix=WEIGHTS
+// WEIGHTS: OK 1024 weights
+// The checks can fail: 3-bit codes are not within a 4-bit step, and the
+// float weight is not its own quantization at 0 error.
+// RUN: not %python %S/../../Inputs/check-weights.py %t.GPTQ.ir %t.float --kn 64,16 --rtn 4 --asymmetric | FileCheck %s --check-prefix=STEP
+// STEP: FAIL {{[0-9]+}} check(s):
+// STEP-NEXT: W[{{[0-9]+}}][{{[0-9]+}}] = {{.*}} decoded {{.*}}: error {{.*}} > step/2 =
+// RUN: not %python %S/../../Inputs/check-weights.py %t.float %t.RTN.ir --kn 64,16 --max-abs 0.01 --max-rel 0.01 | FileCheck %s --check-prefix=BOUND
+// BOUND: FAIL 2 check(s):
+// BOUND-NEXT: max abs error {{.*}} > 0.01
+// BOUND-NEXT: relative error {{.*}} > 0.01
+
 func.func private @printMemrefF32(memref<*xf32>)
 
 func.func @main() {
