@@ -105,7 +105,7 @@ cl::opt<bool> RuntimeDecode("runtime-decode",
                             cl::sub(BenchCmd), cl::cat(Cat));
 cl::opt<bool> Packed("packed",
                      cl::desc("Run 4-bit uniform weights packed, dequantized inside the dot "
-                              "products (fast strategy)"),
+                              "products (fast strategy; the default, =false: decoded)"),
                      cl::init(LoweringOptions().packed), cl::sub(PerplexityCmd),
                      cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,

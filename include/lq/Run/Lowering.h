@@ -35,7 +35,7 @@ struct LoweringOptions {
   /// Fast strategy: 4-bit uniform weights stay packed and are dequantized
   /// inside the dot products (lq-cpu-packed-matmul); other encodings still
   /// go through lq-expand.
-  bool packed = false;
+  bool packed = true;
   /// Fast strategy: register tile of contractions (rows x columns x
   /// reduction step); tileN is also the vector width of element-wise ops.
   int64_t tileM = 4, tileN = 16, tileK = 8;

@@ -88,7 +88,7 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
   Option<bool> packed{*this, "packed",
                       llvm::cl::desc("Fast strategy: run 4-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
-                      llvm::cl::init(false)};
+                      llvm::cl::init(true)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("Contraction tile rows, in [1, 64]"),
                         llvm::cl::init(4)};
   Option<int64_t> tileN{*this, "tile-n",

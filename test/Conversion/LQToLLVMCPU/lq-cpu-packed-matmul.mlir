@@ -63,12 +63,14 @@
 // W8: lq.matmul
 // W8: lq.matmul
 
-// The pipeline runs the pass before lq-expand only when asked.
-// RUN: quant-opt %s --lq-lower-to-cpu="packed=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=STAGES
+// The pipeline runs the pass before lq-expand (by default), not with
+// packed=false nor with the reference strategy.
+// RUN: quant-opt %s --lq-lower-to-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=STAGES
 // STAGES: lq-cpu-packed-matmul
 // STAGES-NEXT: lq-expand
 // RUN: quant-opt %s --lq-lower-to-cpu="packed=true strategy=reference" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=REF
 // REF-NOT: lq-cpu-packed-matmul
+// RUN: quant-opt %s --lq-lower-to-cpu="packed=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=REF
 
 func.func private @printMemrefF32(memref<*xf32>)
 

