@@ -90,12 +90,14 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   mlir::lq::CPULoweringOptions cpu;
   cpu.vectorize = options.strategy == LoweringStrategy::Fast;
   cpu.libraryDecode = options.compileTimeDecode;
+  cpu.packed = options.packed;
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;
   for (const mlir::lq::CPULoweringStage &stage : mlir::lq::getCPULoweringStages(cpu)) {
-    // Without lq ops, lq-expand (and its clean-up) has nothing to do.
-    if (stage.name == "lq-expand" && !hasLQ)
+    // Without lq ops, lq-expand (and its clean-up) and the packed kernels
+    // have nothing to do.
+    if ((stage.name == "lq-expand" || stage.name == "packed") && !hasLQ)
       continue;
     if (llvm::Error e = runPipeline(module, stage.name, stage.pipeline, options))
       return e;

@@ -103,6 +103,11 @@ cl::opt<bool> RuntimeDecode("runtime-decode",
                                      "code instead of at compile time"),
                             cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CompileCmd),
                             cl::sub(BenchCmd), cl::cat(Cat));
+cl::opt<bool> Packed("packed",
+                     cl::desc("Run 4-bit uniform weights packed, dequantized inside the dot "
+                              "products (fast strategy; the default, =false: decoded)"),
+                     cl::init(LoweringOptions().packed), cl::sub(PerplexityCmd),
+                     cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,
                            cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
                            cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
@@ -121,6 +126,7 @@ Expected<LoweringOptions> loweringOptions() {
   if (OptLevel > 3)
     return usage(formatv("-O must be in [0, 3], got {0}", OptLevel));
   options.compileTimeDecode = !RuntimeDecode;
+  options.packed = Packed;
   options.dumpVectorized = DumpVectorized;
   if (!Tile.empty()) {
     if (Tile.size() != 3 || llvm::any_of(Tile, [](int64_t t) { return t < 1 || t > 64; }))

@@ -160,6 +160,52 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
+  let summary = "Run 4-bit uniform lq.matmul on packed codes, dequantizing in the dot products";
+  let description = [{
+    Every `lq.matmul` of an `lq.constant` with 4-bit `#lq.uniform` codes
+    (per group with an even group size, or per channel; symmetric or
+    asymmetric) and no activation quantization becomes a loop nest of
+    `vector` ops on tensors that keeps the weight packed: the codes stay
+    4-bit (`dense_resource` i8, re-packed into panels of 16 output rows),
+    the f16 scales are widened to f32 and the zero points kept as i8, and
+    dequantization happens in registers:
+    `y[m, n] = sum_g s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g])`.
+
+    Panel layout: `codes[b, p, j] = q[16b + j, 2p] | q[16b + j, 2p + 1] << 4`
+    (`[ceil(N/16), K/2, 16]` i8), `scales[b, g, j] = s[16b + j, g]`
+    (`[ceil(N/16), K/group, 16]` f32), `zeros` likewise (i8, asymmetric
+    only); rows past N are zero. One 16-byte load gives two k of 16 rows:
+    `andi 15` and `shrui 4` split them, `subi` the zero point, `sitofp`, and
+    each feeds a `vector.fma` with a broadcast element of x. Rows of x are
+    taken 4 at a time (the decoded codes feed 4 FMAs); a single row (decode)
+    keeps 4 accumulators over successive k. The last panel's stores are
+    masked when N is no multiple of 16.
+
+    Anything else (other bit widths and encodings, odd group sizes,
+    quantized activations, weights that are not constants) is left as it is
+    for `lq-expand`.
+
+    ```mlir
+    %w = lq.constant codes(dense_resource<c> : tensor<40x32xi8>) scales(dense_resource<s> : tensor<40x2xf16>)
+         : !lq.weight<40x64, #lq.uniform<bits = 4, group = 32>>
+    %y = lq.matmul %x, %w : tensor<?x64xf32>, !lq.weight<40x64, #lq.uniform<bits = 4, group = 32>> -> tensor<?x40xf32>
+    // becomes
+    %codes = arith.constant dense_resource<lq_cpu_w4_0_codes> : tensor<3x32x16xi8>
+    %scales = arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x2x16xf32>
+    %y = scf.for %panel = %c0 to %c3 step %c1 iter_args(%acc = %empty) -> (tensor<?x40xf32>) {
+      // rows 4 at a time, then one at a time; per group, per pair of k:
+      //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
+      //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
+      //   vector.fma %sum, %scale, %y_row : vector<16xf32>
+      //   vector.transfer_write %y_row, %acc[%m, %col] : vector<16xf32>, tensor<?x40xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::mlir::ModuleOp"> {
   let summary = "Return argument buffers instead of their clones after deallocation";
   let description = [{

@@ -32,6 +32,10 @@ struct LoweringOptions {
   /// lq-expand: decode quantized weights at compile time with the numeric
   /// library (constant f32 weights, fastest) instead of emitting decoding IR.
   bool compileTimeDecode = true;
+  /// Fast strategy: 4-bit uniform weights stay packed and are dequantized
+  /// inside the dot products (lq-cpu-packed-matmul); other encodings still
+  /// go through lq-expand.
+  bool packed = true;
   /// Fast strategy: register tile of contractions (rows x columns x
   /// reduction step); tileN is also the vector width of element-wise ops.
   int64_t tileM = 4, tileN = 16, tileK = 8;

@@ -37,6 +37,8 @@ static constexpr const char *kToLLVM =
 
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
+  if (options.vectorize && options.packed)
+    stages.push_back({"packed", "lq-cpu-packed-matmul"});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
@@ -83,6 +85,10 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                              llvm::cl::desc("Decode quantized weights at compile time with "
                                             "the numeric library (false: decoding IR)"),
                              llvm::cl::init(true)};
+  Option<bool> packed{*this, "packed",
+                      llvm::cl::desc("Fast strategy: run 4-bit uniform lq.matmul on packed "
+                                     "codes (lq-cpu-packed-matmul) instead of decoded weights"),
+                      llvm::cl::init(true)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("Contraction tile rows, in [1, 64]"),
                         llvm::cl::init(4)};
   Option<int64_t> tileN{*this, "tile-n",
@@ -98,7 +104,8 @@ void mlir::lq::registerCPULoweringPipeline() {
   registerPassPipeline(
       "lq-lower-to-cpu",
       "Lower a model module (linalg on tensors with lq ops) to the LLVM dialect for the CPU: "
-      "lq-expand, weight panels, bufferization, deallocation, tiling and vectorization, loops",
+      "packed 4-bit kernels (packed=true), lq-expand, weight panels, bufferization, "
+      "deallocation, tiling and vectorization, loops",
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
         CPULoweringPipelineOptions parsed;
@@ -110,6 +117,7 @@ void mlir::lq::registerCPULoweringPipeline() {
                               parsed.strategy + "'");
         options.vectorize = parsed.strategy == "fast";
         options.libraryDecode = parsed.libraryDecode;
+        options.packed = parsed.packed;
         options.tileM = parsed.tileM;
         options.tileN = parsed.tileN;
         options.tileK = parsed.tileK;

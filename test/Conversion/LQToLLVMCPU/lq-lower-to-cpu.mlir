@@ -12,14 +12,16 @@
 // RUN: %python %S/../../Inputs/compare-floats.py %t.odd %t.upstream | FileCheck %s --check-prefix=MATCH
 // MATCH: MATCH 440 values
 
-// Quantized (RTN 4-bit, groups of 16): compile-time decoding and decoding
-// IR both match the library's decoded weights through upstream's lowering,
+// Quantized (RTN 4-bit, groups of 16): the packed kernels (the default),
+// compile-time decoding and decoding IR all match the library's decoded weights through upstream's lowering,
 // and differ from the float result (the negative control: the comparison
 // can fail).
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=16" -o %t.q.mlir 2>/dev/null
 // RUN: quant-opt %t.q.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.q.upstream
 // RUN: quant-opt %t.q.mlir --lq-lower-to-cpu | %run-main > %t.q.fast
-// RUN: quant-opt %t.q.mlir --lq-lower-to-cpu="library-decode=false" | %run-main > %t.q.ir
+// RUN: quant-opt %t.q.mlir --lq-lower-to-cpu="packed=false library-decode=false" | %run-main > %t.q.ir
+// RUN: quant-opt %t.q.mlir --lq-lower-to-cpu="packed=false" | %run-main > %t.q.decoded
+// RUN: %python %S/../../Inputs/compare-floats.py %t.q.decoded %t.q.upstream | FileCheck %s --check-prefix=MATCH
 // RUN: %python %S/../../Inputs/compare-floats.py %t.q.fast %t.q.upstream | FileCheck %s --check-prefix=MATCH
 // RUN: %python %S/../../Inputs/compare-floats.py %t.q.ir %t.q.upstream | FileCheck %s --check-prefix=MATCH
 // RUN: not %python %S/../../Inputs/compare-floats.py %t.q.fast %t.upstream | FileCheck %s --check-prefix=DIFFER
@@ -28,6 +30,7 @@
 // The stages are the ones quant-run times (the vectorized ones only with
 // the fast strategy).
 // RUN: quant-opt %s --lq-lower-to-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=STAGES
+// STAGES: lq-cpu-packed-matmul
 // STAGES: lq-expand{library-decode=true}
 // STAGES: lq-cpu-pack-weights{panel=16}
 // STAGES: one-shot-bufferize

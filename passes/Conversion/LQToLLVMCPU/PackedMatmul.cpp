@@ -1,0 +1,319 @@
+//===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
+//
+// `lq.matmul` of a 4-bit uniform `lq.constant` becomes a loop nest of vector
+// ops that reads the 4-bit codes where they lie and dequantizes them inside
+// the dot products, so the weight stays packed in memory (half a byte per
+// weight instead of four) and is never decoded to f32 as a whole.
+//
+// Layout. Codes are re-packed at compile time into panels of 16 output rows
+// (the AVX-512 f32 vector width): byte [b, p, j] holds the codes of row
+// 16*b + j at k = 2p (low nibble) and k = 2p + 1 (high nibble), so one
+// 16-byte load yields the codes of 16 rows for two consecutive k. Scales
+// (widened to f32) and zero points are laid out the same way, one vector of
+// 16 per panel and group. Rows past N are zero and never stored.
+//
+// Kernel. Output columns are vectors of 16 (one panel); each row of x is
+// broadcast element by element. Within a group, the integer codes minus the
+// zero point are converted to f32 and multiplied by x into accumulators;
+// the group's scale is applied once, at the end of the group, to their sum:
+// y[m, n] += s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g]).
+// Rows of x are taken four at a time, so the decoded codes feed four FMAs
+// each; a single row (decode) uses four accumulators over successive k
+// instead, to hide the FMA latency.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Numerics/Packing.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir::lq {
+#define GEN_PASS_DEF_LQCPUPACKEDMATMUL
+#include "lq/Conversion/Passes.h.inc"
+} // namespace mlir::lq
+
+using namespace mlir;
+using namespace mlir::lq;
+
+/// Output rows per panel: one f32 vector of AVX-512.
+static constexpr int64_t kPanel = 16;
+/// Rows of x per register tile in the main row loop.
+static constexpr int64_t kRowTile = 4;
+
+namespace {
+/// The re-packed weight, as constants (tensors) in the IR.
+struct PackedWeight {
+  int64_t rows, cols, group;
+  Value codes;      // [panels, cols/2, 16] i8
+  Value scales;     // [panels, cols/group, 16] f32
+  Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
+};
+
+/// Builds the loop nest of one matmul; all sizes but the row count static.
+struct KernelBuilder {
+  OpBuilder &b;
+  Location loc;
+  const PackedWeight &w;
+  Value x; // [M, K] f32
+
+  VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
+  VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
+  Value mul(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
+  Value zeroF32Vec() {
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32Vec(), 0.0f));
+  }
+  Value read(VectorType type, Value tensor, ValueRange indices) {
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad, ArrayRef<bool>{true});
+  }
+
+  /// The codes of the panel's 16 rows at k = 2p and 2p + 1, minus the zero
+  /// points `z`, as f32.
+  std::pair<Value, Value> decodePair(Value panel, Value p, Value z) {
+    Value bytes = read(VectorType::get({kPanel}, b.getI8Type()), w.codes, {panel, p, idx(0)});
+    Value wide = arith::ExtUIOp::create(b, loc, i32Vec(), bytes);
+    auto splat = [&](int32_t v) {
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec(), v));
+    };
+    Value lo = arith::AndIOp::create(b, loc, wide, splat(15));
+    Value hi = arith::ShRUIOp::create(b, loc, wide, splat(4));
+    auto toF32 = [&](Value q) -> Value {
+      return arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, q, z));
+    };
+    return {toF32(lo), toF32(hi)};
+  }
+
+  /// acc[r * chains + c] += x[m + r, k + c'] * q for the k-pairs [p, p + pairs):
+  /// chain c takes k = 2p + c (mod chains).
+  void accumulate(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m, Value panel,
+                  Value p, int64_t pairs, Value z) {
+    for (int64_t u = 0; u < pairs; ++u) {
+      Value pu = add(p, idx(u));
+      auto [lo, hi] = decodePair(panel, pu, z);
+      Value k = mul(pu, idx(2));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value row = add(m, idx(r));
+        for (auto [half, q] : llvm::enumerate(std::array<Value, 2>{lo, hi})) {
+          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(half))});
+          Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+          Value &a = acc[r * chains + (2 * u + half) % chains];
+          a = vector::FMAOp::create(b, loc, xv, q, a);
+        }
+      }
+    }
+  }
+
+  /// y[m .. m + rows, panel's columns] for one row tile, written into `y`.
+  Value rowTile(int64_t rows, Value m, Value panel, Value y) {
+    // Chains of accumulators per row: enough independent FMAs in flight.
+    int64_t chains = rows == 1 ? 4 : 2;
+    int64_t groups = w.cols / w.group, pairsPerGroup = w.group / 2;
+    int64_t step = chains / 2, mainPairs = pairsPerGroup - pairsPerGroup % step;
+    SmallVector<Value> init(rows, zeroF32Vec());
+    auto groupLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(groups), idx(1), init,
+        [&](OpBuilder &, Location, Value g, ValueRange ys) {
+          Value s = read(f32Vec(), w.scales, {panel, g, idx(0)});
+          Value z =
+              w.zeroPoints
+                  ? (Value)arith::ExtUIOp::create(b, loc, i32Vec(),
+                                                  read(VectorType::get({kPanel}, b.getI8Type()),
+                                                       w.zeroPoints, {panel, g, idx(0)}))
+                  : (Value)arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec(), 8));
+          Value p0 = mul(g, idx(pairsPerGroup));
+          SmallVector<Value> acc(rows * chains, zeroF32Vec());
+          if (mainPairs > 0) {
+            auto kLoop =
+                scf::ForOp::create(b, loc, p0, add(p0, idx(mainPairs)), idx(step), acc,
+                                   [&](OpBuilder &, Location, Value p, ValueRange carried) {
+                                     SmallVector<Value> a(carried);
+                                     accumulate(a, rows, chains, m, panel, p, step, z);
+                                     scf::YieldOp::create(b, loc, a);
+                                   });
+            acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+          }
+          // Pairs of the group past the last full step (fewer than `step`).
+          if (mainPairs < pairsPerGroup)
+            accumulate(acc, rows, chains, m, panel, add(p0, idx(mainPairs)),
+                       pairsPerGroup - mainPairs, z);
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            Value sum = acc[r * chains];
+            for (int64_t c = 1; c < chains; ++c)
+              sum = arith::AddFOp::create(b, loc, sum, acc[r * chains + c]);
+            next.push_back(vector::FMAOp::create(b, loc, sum, s, ys[r]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    // The last panel may reach past N: its stores are masked.
+    Value col = mul(panel, idx(kPanel));
+    bool inBounds = w.rows % kPanel == 0;
+    for (int64_t r = 0; r < rows; ++r)
+      y = vector::TransferWriteOp::create(b, loc, groupLoop.getResult(r), y,
+                                          ValueRange{add(m, idx(r)), col}, ArrayRef<bool>{inBounds})
+              .getResult();
+    return y;
+  }
+
+  /// y = x * decode(W)^T into `init` ([M, N]).
+  Value build(Value init) {
+    Value M = tensor::DimOp::create(b, loc, x, 0);
+    Value mainRows =
+        arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kRowTile)));
+    int64_t panels = llvm::divideCeil(w.rows, kPanel);
+    auto panelLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(panels), idx(1), ValueRange{init},
+        [&](OpBuilder &, Location, Value panel, ValueRange y0) {
+          auto tiles =
+              scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), y0,
+                                 [&](OpBuilder &, Location, Value m, ValueRange y) {
+                                   scf::YieldOp::create(b, loc, rowTile(kRowTile, m, panel, y[0]));
+                                 });
+          auto rest = scf::ForOp::create(b, loc, mainRows, M, idx(1), tiles.getResults(),
+                                         [&](OpBuilder &, Location, Value m, ValueRange y) {
+                                           scf::YieldOp::create(b, loc, rowTile(1, m, panel, y[0]));
+                                         });
+          scf::YieldOp::create(b, loc, rest.getResults());
+        });
+    return panelLoop.getResult(0);
+  }
+};
+} // namespace
+
+/// Why `op` is left for lq-expand, or nullopt when the kernel handles it.
+static std::optional<std::string> unsupported(MatmulOp op) {
+  if (op.getActBits())
+    return "activations are quantized";
+  auto constant = op.getWeight().getDefiningOp<ConstantOp>();
+  if (!constant)
+    return "the weight is not an lq.constant";
+  WeightType type = op.getWeight().getType();
+  ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
+  auto *u = std::get_if<::lq::UniformEncoding>(&enc);
+  if (!u || u->bits != 4)
+    return "the encoding is not 4-bit uniform";
+  if (u->group % 2 != 0)
+    return "the group size is odd (k-pairs would straddle groups)";
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  if (!in.getElementType().isF32() || in.getRank() < 2 ||
+      !cast<RankedTensorType>(op.getResult().getType()).getElementType().isF32())
+    return "x or y is not an f32 tensor of rank >= 2";
+  return std::nullopt;
+}
+
+/// The weight of `constant` re-packed into 16-row panels (file comment).
+static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id) {
+  FailureOr<::lq::EncodedWeight> storage = readStorage(constant);
+  if (failed(storage))
+    return failure();
+  WeightType type = constant.getResult().getType();
+  auto enc = std::get<::lq::UniformEncoding>(type.getEncoding().getNumericEncoding());
+  int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group, pairs = K / 2;
+  int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = (K * 4 + 7) / 8;
+  std::vector<int8_t> codes(panels * pairs * kPanel, 0);
+  std::vector<float> scales(panels * G * kPanel, 0.0f);
+  std::vector<int8_t> zeros(enc.symmetric ? 0 : panels * G * kPanel, 0);
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t panel = n / kPanel, lane = n % kPanel;
+    // 4-bit LSB-first rows: byte p already holds k = 2p and 2p + 1.
+    for (int64_t p = 0; p < pairs; ++p)
+      codes[(panel * pairs + p) * kPanel + lane] = storage->codes[n * rowBytes + p];
+    for (int64_t g = 0; g < G; ++g) {
+      scales[(panel * G + g) * kPanel + lane] = ::lq::halfToFloat(storage->scales[n * G + g]);
+      if (!enc.symmetric)
+        zeros[(panel * G + g) * kPanel + lane] = storage->zeroPoints[n * G + g];
+    }
+  }
+  Location loc = constant.getLoc();
+  auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
+    auto t = RankedTensorType::get(shape, elt);
+    return arith::ConstantOp::create(
+        b, loc, t, makeResource(t, llvm::formatv("lq_cpu_w4_{0}_{1}", id, part).str(), values));
+  };
+  PackedWeight w{N, K, enc.group, nullptr, nullptr, nullptr};
+  w.codes = tensor({panels, pairs, kPanel}, b.getI8Type(), "codes", ArrayRef<int8_t>(codes));
+  w.scales = tensor({panels, G, kPanel}, b.getF32Type(), "scales", ArrayRef<float>(scales));
+  if (!enc.symmetric)
+    w.zeroPoints = tensor({panels, G, kPanel}, b.getI8Type(), "zeros", ArrayRef<int8_t>(zeros));
+  return w;
+}
+
+/// Rewrites `op`; `packed` caches the re-packed weight of each lq.constant,
+/// which may feed several matmuls.
+static LogicalResult rewriteMatmul(MatmulOp op, DenseMap<Operation *, PackedWeight> &packed) {
+  auto constant = op.getWeight().getDefiningOp<ConstantOp>();
+  auto it = packed.find(constant);
+  if (it == packed.end()) {
+    // Next to the lq.constant, so the packed constants dominate all its uses.
+    OpBuilder cb(constant);
+    cb.setInsertionPointAfter(constant);
+    FailureOr<PackedWeight> w = packWeight(cb, constant, packed.size());
+    if (failed(w))
+      return failure();
+    it = packed.try_emplace(constant, *w).first;
+  }
+  const PackedWeight *w = &it->second;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  auto inType = cast<RankedTensorType>(x.getType());
+  auto outType = cast<RankedTensorType>(op.getResult().getType());
+  int64_t rank = inType.getRank();
+  SmallVector<ReassociationIndices> groups;
+  if (rank > 2) {
+    ReassociationIndices leading;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      leading.push_back(i);
+    groups = {leading, {rank - 1}};
+    x = tensor::CollapseShapeOp::create(b, loc, x, groups);
+  }
+  Value M = tensor::DimOp::create(b, loc, x, 0);
+  auto yType = RankedTensorType::get({cast<RankedTensorType>(x.getType()).getDimSize(0), w->rows},
+                                     b.getF32Type());
+  Value init =
+      tensor::EmptyOp::create(b, loc, yType, yType.isDynamicDim(0) ? ValueRange{M} : ValueRange{});
+  KernelBuilder kernel{b, loc, *w, x};
+  Value y = kernel.build(init);
+  for (NamedAttribute a : op->getDiscardableAttrs())
+    y.getDefiningOp()->setAttr(a.getName(), a.getValue());
+  if (rank > 2) {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, op.getInput());
+    sizes.back() = b.getIndexAttr(w->rows);
+    y = tensor::ExpandShapeOp::create(b, loc, outType, y, groups, sizes);
+  }
+  if (y.getType() != outType)
+    y = tensor::CastOp::create(b, loc, outType, y);
+  op.getResult().replaceAllUsesWith(y);
+  op.erase();
+  return success();
+}
+
+namespace {
+struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCPUPackedMatmulPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<MatmulOp> matmuls;
+    getOperation().walk([&](MatmulOp op) {
+      if (!unsupported(op))
+        matmuls.push_back(op);
+    });
+    DenseMap<Operation *, PackedWeight> packed;
+    for (MatmulOp op : matmuls)
+      if (failed(rewriteMatmul(op, packed)))
+        return signalPassFailure();
+    for (auto &[constant, w] : packed)
+      if (constant->use_empty())
+        constant->erase();
+  }
+};
+} // namespace
