@@ -17,22 +17,18 @@ Prints 'OK <count> weights: max abs err E, rel err R' or 'FAIL ...' with
 the first offending elements, and exits non-zero on failure.
 """
 import argparse
+import importlib.util
 import math
-import re
+import os
 import struct
 import sys
 
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)")
-
-
-def numbers(path):
-    values = []
-    with open(path) as f:
-        text = f.read()
-    for block in text.split("data =")[1:]:
-        body = block.split("Unranked Memref")[0]
-        values.extend(float(v) for v in NUMBER.findall(body))
-    return values
+# The runner-output parser of compare-floats.py, beside this file.
+_spec = importlib.util.spec_from_file_location(
+    "compare_floats", os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare-floats.py"))
+_compare_floats = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_compare_floats)
+numbers = _compare_floats.numbers
 
 
 def fp16(x):
