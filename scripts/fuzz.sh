@@ -1,68 +1,67 @@
 #!/usr/bin/env bash
-# Builds the LQModel reader fuzzers with clang-22 (libFuzzer + ASan + UBSan)
-# and runs each for N seconds (default 10) from its seed corpus.
+# Builds the fuzz targets with clang-22 (libFuzzer + ASan + UBSan, the whole
+# project instrumented; build-fuzz) and runs each from its seed corpus, for
+# SECONDS (default 10) or for N executions.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors config
-#                                             tokenizer encode llama2c gguf
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), CLANGXX, LLVM_PREFIX.
-# New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never to the seeds in
-# test/fuzz/corpus. Exits non-zero when a fuzzer finds a crash.
+#   scripts/fuzz.sh [SECONDS | -runs=N] [TARGET...]
+#       targets: safetensors config tokenizer encode llama2c gguf module
+#
+# `module` reads lq modules as quant-opt does (resource blobs checked, text or
+# bytecode parsed and verified), round-trips them through text and bytecode,
+# and runs lq-expand and lq-lower-to-nvptx on them (test/fuzz/FuzzModule.cpp).
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS, FUZZ_FLAGS (more
+# libFuzzer flags). New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never
+# to the seeds in test/fuzz/corpus. Exits non-zero when a fuzzer finds a
+# crash, a leak, undefined behaviour or a violated invariant.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds="${1:-10}"
+limit="${1:-10}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer encode llama2c gguf)
-if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer encode llama2c gguf module)
+if [[ "$limit" =~ ^-runs=([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+  stop=("$limit")
+elif [[ "$limit" =~ ^[0-9]+$ ]] && [ "$limit" -gt 0 ]; then
   # libFuzzer reads -max_total_time=0 as "no limit".
-  echo "fuzz.sh: SECONDS must be a positive integer" >&2
+  stop=(-max_total_time="$limit")
+else
+  echo "fuzz.sh: the first argument is SECONDS or -runs=N, a positive integer; got '$limit'" >&2
   exit 2
 fi
-cxx="${CLANGXX:-/usr/bin/clang++-22}"
-llvm="${LLVM_PREFIX:-/usr/lib/llvm-22}"
-out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
-mkdir -p "$out/obj"
-
-flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -Wno-deprecated-declarations
-       -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/include" -isystem "$llvm/include"
-       -D_GNU_SOURCE -D__STDC_CONSTANT_MACROS -D__STDC_FORMAT_MACROS
-       -D__STDC_LIMIT_MACROS)
-libs=(-L"$llvm/lib" -Wl,-rpath,"$llvm/lib" -lLLVM -lpcre2-8)
-
-# The reader sources (no transformer), compiled once for all targets.
-objs=()
-for src in Llama HFReader Llama2c GGUF Tokenizer; do
-  obj="$out/obj/$src.o"
-  if [ ! -f "$obj" ] || [ "$root/lib/Model/$src.cpp" -nt "$obj" ] ||
-     [ -n "$(find "$root/include/lq/Model" "$root/lib/Model" -name '*.h' -newer "$obj")" ]; then
-    echo "fuzz.sh: compiling $src.cpp"
-    "$cxx" "${flags[@]}" -c "$root/lib/Model/$src.cpp" -o "$obj"
-  fi
-  objs+=("$obj")
+for t in "${targets[@]}"; do
+  case "$t" in
+    safetensors|config|tokenizer|encode|llama2c|gguf|module) ;;
+    *) echo "fuzz.sh: unknown target '$t'" >&2; exit 2 ;;
+  esac
 done
 
-declare -A source=([safetensors]=FuzzSafetensors [config]=FuzzConfig
-                   [tokenizer]=FuzzTokenizer [encode]=FuzzEncode
-                   [llama2c]=FuzzLlama2c [gguf]=FuzzGGUF)
+out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+san="$san -fno-omit-frame-pointer -Wno-deprecated-declarations"
+if [ ! -f "$out/build.ninja" ]; then
+  cmake -G Ninja -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=/usr/bin/clang-22 -DCMAKE_CXX_COMPILER=/usr/bin/clang++-22 \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir -DQUANT_OPT_FUZZ=ON \
+    -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON \
+    -DCMAKE_CXX_FLAGS="$san" -DCMAKE_C_FLAGS="$san" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" > "$out.cmake.log" ||
+    { cat "$out.cmake.log" >&2; exit 1; }
+fi
+ninja -C "$out" -j "${JOBS:-$(nproc)}" "${targets[@]/#/fuzz-}"
+
 status=0
 for t in "${targets[@]}"; do
-  src="${source[$t]:-}"
-  if [ -z "$src" ]; then
-    echo "fuzz.sh: unknown target '$t'" >&2
-    exit 2
-  fi
-  bin="$out/fuzz-$t"
-  echo "fuzz.sh: building $bin"
-  "$cxx" "${flags[@]}" -fsanitize=fuzzer \
-    -DLQ_FUZZ_TOKENIZER="\"$root/test/data/llama-docs-2m/tokenizer.json\"" \
-    "$root/test/fuzz/$src.cpp" \
-    "${objs[@]}" "${libs[@]}" -o "$bin"
+  bin="$out/test/fuzz/fuzz-$t"
   mkdir -p "$out/corpus/$t" "$out/artifacts/$t"
-  echo "fuzz.sh: running $t for ${seconds}s"
-  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -max_len=65536 -print_final_stats=1 \
+  dict=()
+  [ -f "$root/test/fuzz/$t.dict" ] && dict=(-dict="$root/test/fuzz/$t.dict")
+  echo "fuzz.sh: running $t (${stop[*]})"
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  if ! ASAN_OPTIONS=detect_leaks=1 "$bin" "${stop[@]}" -timeout=10 -rss_limit_mb=2048 \
+       -max_len=65536 -print_final_stats=1 "${dict[@]}" ${FUZZ_FLAGS:-} \
        -artifact_prefix="$out/artifacts/$t/" \
        "$out/corpus/$t" "$root/test/fuzz/corpus/$t" \
        > "$out/fuzz-$t.log" 2>&1; then
@@ -70,7 +69,9 @@ for t in "${targets[@]}"; do
     tail -40 "$out/fuzz-$t.log" >&2
     status=1
   else
-    grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$t.log")
+    echo "fuzz.sh: $t: $runs executions in $(( $(date +%s) - start )) s, no crash;" \
+      "$(grep -E '^#[0-9]+.*cov:' "$out/fuzz-$t.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-zA-Z]+')"
   fi
 done
 exit $status

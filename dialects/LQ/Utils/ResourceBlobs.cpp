@@ -6,6 +6,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
+
 using namespace llvm;
 
 /// The magic number that starts MLIR bytecode.
@@ -24,40 +26,63 @@ Error mlir::lq::checkResourceBlobs(MemoryBufferRef buffer) {
                              formatv("{0}:{1}:{2}: error: {3}", buffer.getBufferIdentifier(),
                                      line, column, message));
   };
-  // Resource sections open with `{-#` at the start of a line (after
-  // indentation) and close with `#-}`.
-  for (size_t pos = 0; (pos = text.find("{-#", pos)) != StringRef::npos;) {
-    size_t lineStart = text.rfind('\n', pos);
-    StringRef indent = text.slice(lineStart == StringRef::npos ? 0 : lineStart + 1, pos);
-    size_t end = text.find("#-}", pos);
-    if (end == StringRef::npos)
-      end = text.size();
-    if (!indent.trim().empty()) {
+  // A token-level scan, as MLIR's lexer sees the file: string literals
+  // (with their escapes) and `//` comments are skipped, so a `{-#` or a
+  // `"0x...` inside either is not a section or a blob, and a section opened
+  // anywhere else is checked, wherever it starts on its line.
+  bool inSection = false;
+  StringRef lastWord; // The key before a blob: the last word or string seen.
+  for (size_t pos = 0, e = text.size(); pos < e;) {
+    char c = text[pos];
+    if (c == '/' && text.substr(pos, 2) == "//") {
+      pos = text.find('\n', pos);
+      continue;
+    }
+    if (c == '"') {
+      size_t close = pos + 1;
+      while (close < e && text[close] != '"' && text[close] != '\n')
+        close += text[close] == '\\' ? 2 : 1;
+      StringRef body = text.slice(pos + 1, std::min(close, e));
+      if (inSection && body.starts_with("0x")) {
+        StringRef hex = body.drop_front(2);
+        if (hex.size() < 8)
+          return error(pos, formatv("resource blob '{0}' is shorter than its 4-byte alignment "
+                                    "word",
+                                    lastWord));
+        uint32_t alignment = 0;
+        for (int i = 3; i >= 0; --i) {
+          if (!isHexDigit(hex[2 * i]) || !isHexDigit(hex[2 * i + 1]))
+            return error(pos, formatv("resource blob '{0}' is not a hex string", lastWord));
+          alignment = alignment << 8 | (hexDigitValue(hex[2 * i]) << 4 | hexDigitValue(hex[2 * i + 1]));
+        }
+        if (!isPowerOf2_64(alignment) || alignment > kMaxResourceAlignment)
+          return error(pos, formatv("resource blob '{0}' declares alignment {1}; expected a "
+                                    "power of two in [1, {2}]",
+                                    lastWord, alignment, kMaxResourceAlignment));
+      }
+      lastWord = body;
+      pos = close + 1;
+      continue;
+    }
+    if (c == '{' && text.substr(pos, 3) == "{-#") {
+      inSection = true;
       pos += 3;
       continue;
     }
-    StringRef section = text.slice(pos, end);
-    for (size_t at = 0; (at = section.find("\"0x", at)) != StringRef::npos; at += 3) {
-      size_t offset = pos + at;
-      // The key: the word before the ':' that precedes the string.
-      StringRef head = section.take_front(at).rtrim();
-      StringRef key = head.ends_with(":") ? head.drop_back().rtrim() : StringRef();
-      key = key.substr(key.find_last_of(" \t\n{,") + 1).trim('"');
-      StringRef hex = section.drop_front(at + 3);
-      hex = hex.take_until([](char c) { return !isHexDigit(c); });
-      if (hex.size() < 8)
-        return error(offset, formatv("resource blob '{0}' is shorter than its 4-byte alignment "
-                                     "word",
-                                     key));
-      uint32_t alignment = 0;
-      for (int i = 3; i >= 0; --i)
-        alignment = alignment << 8 | (hexDigitValue(hex[2 * i]) << 4 | hexDigitValue(hex[2 * i + 1]));
-      if (!isPowerOf2_64(alignment) || alignment > kMaxResourceAlignment)
-        return error(offset, formatv("resource blob '{0}' declares alignment {1}; expected a "
-                                     "power of two in [1, {2}]",
-                                     key, alignment, kMaxResourceAlignment));
+    if (c == '#' && text.substr(pos, 3) == "#-}") {
+      inSection = false;
+      pos += 3;
+      continue;
     }
-    pos = end;
+    if (isAlnum(c) || c == '_' || c == '.' || c == '$' || c == '-') {
+      size_t wordEnd = pos;
+      while (wordEnd < e && (isAlnum(text[wordEnd]) || StringRef("_.$-").contains(text[wordEnd])))
+        ++wordEnd;
+      lastWord = text.slice(pos, wordEnd);
+      pos = wordEnd;
+      continue;
+    }
+    ++pos;
   }
   return Error::success();
 }

@@ -1,0 +1,138 @@
+//===- FuzzModule.cpp - libFuzzer target: lq modules, text and bytecode ---===//
+//
+// Reads the input the way quant-opt does (resource blobs checked first, then
+// MLIR's text or bytecode parser, which verifies), then, when it parses:
+//   - the module prints and parses back to the same text (the lq types' and
+//     attributes' printers and parsers agree), and its bytecode reads back to
+//     the same text;
+//   - lq-expand and lq-lower-to-nvptx either fail with a diagnostic or leave
+//     a module that verifies. The passes run without the pass manager's own
+//     verification, so a pass that produces invalid IR is a crash here, not
+//     a diagnostic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/Utils/ResourceBlobs.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+using namespace mlir;
+
+namespace {
+
+[[noreturn]] void fail(const char *what, const std::string &detail = "") {
+  std::fprintf(stderr, "fuzz invariant violated: %s\n%s\n", what, detail.c_str());
+  std::abort();
+}
+
+const DialectRegistry &registry() {
+  static const DialectRegistry *r = [] {
+    auto *reg = new DialectRegistry;
+    registerAllDialects(*reg);
+    registerAllExtensions(*reg);
+    reg->insert<mlir::lq::LQDialect>();
+    mlir::lq::registerLQConversionPasses();
+    return reg;
+  }();
+  return *r;
+}
+
+/// A fresh context per module: resource blobs live in their context for its
+/// lifetime (a second parse of the same text in one context renames them),
+/// so contexts are not shared between inputs or between a module and its
+/// reparsed copy. Dialects load lazily, as the parser meets them.
+std::unique_ptr<MLIRContext> makeContext() {
+  auto ctx = std::make_unique<MLIRContext>(registry(), MLIRContext::Threading::DISABLED);
+  // Diagnostics are the expected outcome of most inputs; they are dropped.
+  ctx->getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
+  return ctx;
+}
+
+OwningOpRef<ModuleOp> parse(MLIRContext &ctx, llvm::StringRef bytes, const char *name) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(bytes, name), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&ctx));
+}
+
+std::string print(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, OpPrintingFlags().enableDebugInfo(false));
+  return text;
+}
+
+/// Runs `pipeline` on a clone of `module`. A failure is a diagnostic; a
+/// success must leave IR that verifies.
+void runPipeline(ModuleOp module, llvm::StringRef pipeline) {
+  OwningOpRef<ModuleOp> clone = module.clone();
+  PassManager pm(module.getContext());
+  pm.enableVerifier(false);
+  if (failed(parsePassPipeline(pipeline, pm)))
+    fail("the fuzz pipeline does not parse", pipeline.str());
+  if (failed(pm.run(*clone)))
+    return;
+  if (failed(verify(*clone)))
+    fail("a pass succeeded but left IR that does not verify", pipeline.str());
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  llvm::StringRef bytes(reinterpret_cast<const char *>(data), size);
+  if (llvm::Error e = mlir::lq::checkResourceBlobs(llvm::MemoryBufferRef(bytes, "fuzz"))) {
+    llvm::consumeError(std::move(e));
+    return 0;
+  }
+  std::unique_ptr<MLIRContext> ctx = makeContext();
+  OwningOpRef<ModuleOp> module = parse(*ctx, bytes, "fuzz");
+  if (!module)
+    return 0;
+
+  // Round trips, each into a context of its own: text -> text, and
+  // bytecode -> text.
+  std::string text = print(*module);
+  {
+    std::unique_ptr<MLIRContext> other = makeContext();
+    OwningOpRef<ModuleOp> reparsed = parse(*other, text, "printed");
+    if (!reparsed)
+      fail("a parsed module does not parse back from its printed form", text);
+    if (print(*reparsed) != text)
+      fail("a module prints differently after a round trip through text", text);
+  }
+  {
+    std::string bytecode;
+    llvm::raw_string_ostream os(bytecode);
+    if (failed(writeBytecodeToFile(*module, os)))
+      fail("a parsed module cannot be written as bytecode", text);
+    std::unique_ptr<MLIRContext> other = makeContext();
+    OwningOpRef<ModuleOp> fromBytecode = parse(*other, bytecode, "bytecode");
+    if (!fromBytecode)
+      fail("a module's bytecode does not read back", text);
+    if (print(*fromBytecode) != text)
+      fail("a module prints differently after a round trip through bytecode", text);
+  }
+
+  runPipeline(*module, "builtin.module(lq-expand)");
+  runPipeline(*module, "builtin.module(lq-lower-to-nvptx)");
+  return 0;
+}
