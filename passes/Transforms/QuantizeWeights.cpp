@@ -5,9 +5,12 @@
 // matmul by lq.constant + lq.matmul.
 //
 //===----------------------------------------------------------------------===//
-#include "lq/Dialect/LQ/Utils/ElementsData.h"
-#include "lq/Dialect/LQ/Transforms/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Dialect/LQ/IR/LQStorage.h"
+#include "lq/Dialect/LQ/Transforms/Passes.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Numerics/Quantize.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -15,13 +18,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
-
-#include "lq/Dialect/LQ/IR/LQStorage.h"
-#include "lq/Numerics/Quantize.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::lq {
@@ -259,7 +258,23 @@ MatmulOp QuantizeWeightsPass::replaceByLQMatmul(linalg::MatmulOp op, Value weigh
   if (!matchPattern(init, m_Op<linalg::FillOp>(m_AnyZeroFloat(), matchers::m_Any())))
     result = arith::AddFOp::create(builder, loc, init, result);
   op->getResult(0).replaceAllUsesWith(result);
+  // The float weight and the zero-filled init go with the matmul when
+  // nothing else uses them: a quantized module holds its codes, not also the
+  // weights they came from.
+  SmallVector<Operation *> producers;
+  for (Value operand : op->getOperands())
+    if (Operation *def = operand.getDefiningOp())
+      producers.push_back(def);
   op.erase();
+  while (!producers.empty()) {
+    Operation *def = producers.pop_back_val();
+    if (!isOpTriviallyDead(def))
+      continue;
+    for (Value operand : def->getOperands())
+      if (Operation *next = operand.getDefiningOp())
+        producers.push_back(next);
+    def->erase();
+  }
   return matmul;
 }
 
