@@ -50,8 +50,7 @@ namespace {
 struct HostConstant {
   SmallVector<int64_t> shape;
   std::vector<float> values;
-  /// The arith.constant attribute the values come from, when they are that
-  /// constant's data unchanged or permuted (null for fills).
+  /// The arith.constant attribute the values come from (null for fills).
   ElementsAttr root;
 };
 
@@ -245,9 +244,7 @@ static Evaluated evaluate(Value v, llvm::DenseMap<Value, bool> &memo) {
       order.push_back(cast<AffineDimExpr>(expr).getPosition());
     c.values = gather(src.constant.values, src.constant.shape, inMap, order, ranges,
                       SmallVector<int64_t>(ranges.size(), 0));
-    // A permutation keeps the root's data; a broadcast makes new data.
-    if (inMap.isPermutation())
-      c.root = src.constant.root;
+    c.root = src.constant.root;
     return done(std::move(c));
   }
   return unsupported(llvm::formatv("'{0}' computes the weight (only transposes, broadcasts, "
@@ -423,8 +420,10 @@ static Value transposeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> 
 
 /// The product of `sizes` as an OpFoldResult (static when all are).
 static OpFoldResult product(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
-  OpFoldResult result = b.getIndexAttr(1);
-  for (OpFoldResult s : sizes) {
+  if (sizes.empty())
+    return b.getIndexAttr(1);
+  OpFoldResult result = sizes.front();
+  for (OpFoldResult s : sizes.drop_front()) {
     std::optional<int64_t> a = getConstantIntValue(result), c = getConstantIntValue(s);
     if (a && c) {
       result = b.getIndexAttr(*a * *c);
@@ -638,8 +637,12 @@ LogicalResult ImportLinalgPass::importContraction(linalg::LinalgOp op) {
   if (y.getType() != yType)
     y = tensor::CastOp::create(b, loc, yType, y);
   Value yInit = op.getDpsInitOperand(0)->get();
-  if (!isZero(yInit))
-    y = arith::AddFOp::create(b, loc, yInit, y);
+  if (!isZero(yInit)) {
+    Value sum = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, yInit),
+                                        yType.getElementType());
+    y = linalg::AddOp::create(b, loc, TypeRange{yType}, ValueRange{yInit, y}, ValueRange{sum})
+            .getResult(0);
+  }
   op->getResult(0).replaceAllUsesWith(y);
   SmallVector<Value> producers(op->getOperands());
   op->erase();
