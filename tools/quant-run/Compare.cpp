@@ -15,8 +15,7 @@
 namespace quant_run {
 
 /// A module compiled for calling @`sig.name`.
-static Expected<std::unique_ptr<FunctionRunner>> compileFunction(StringRef path,
-                                                                 StringRef function,
+static Expected<std::unique_ptr<FunctionRunner>> compileFunction(StringRef path, StringRef function,
                                                                  FunctionSignature &sig) {
   auto m = loadModule(path);
   if (!m)

@@ -80,12 +80,12 @@ static Expected<NpyArray> readNpy(StringRef path) {
   }
   size_t dataStart = headerStart + headerLen;
   if (bytes.size() - dataStart != (size_t)count * 4)
-    return bad(formatv("holds {0} data bytes, its shape needs {1}", bytes.size() - dataStart,
-                       count * 4));
+    return bad(
+        formatv("holds {0} data bytes, its shape needs {1}", bytes.size() - dataStart, count * 4));
   a.data.resize(count);
   for (int64_t i = 0; i < count; ++i)
-    a.data[i] = support::endian::read<float, llvm::endianness::little>(
-        bytes.data() + dataStart + 4 * i);
+    a.data[i] =
+        support::endian::read<float, llvm::endianness::little>(bytes.data() + dataStart + 4 * i);
   return a;
 }
 
@@ -115,8 +115,8 @@ Expected<std::vector<std::vector<HostTensor>>> readInputs(StringRef spec,
   std::vector<std::vector<HostTensor>> samples;
   if (llvm::all_of(paths, [](StringRef p) { return p.ends_with(".npy"); })) {
     if (paths.size() != sig.args.size())
-      return usage(formatv("@{0} takes {1} arguments: give one .npy file each, not {2}",
-                           sig.name, sig.args.size(), paths.size()));
+      return usage(formatv("@{0} takes {1} arguments: give one .npy file each, not {2}", sig.name,
+                           sig.args.size(), paths.size()));
     for (auto [i, path] : llvm::enumerate(paths)) {
       auto a = readNpy(path);
       if (!a)
@@ -130,8 +130,8 @@ Expected<std::vector<std::vector<HostTensor>>> readInputs(StringRef spec,
       if (i == 0)
         samples.resize(S);
       else if ((int64_t)samples.size() != S)
-        return usage(formatv("'{0}' holds {1} samples, '{2}' {3}", paths[0], samples.size(),
-                             path, S));
+        return usage(
+            formatv("'{0}' holds {1} samples, '{2}' {3}", paths[0], samples.size(), path, S));
       int64_t n = 1;
       for (int64_t d : shape)
         n *= d;
@@ -188,8 +188,7 @@ Expected<std::vector<std::vector<HostTensor>>> randomInputs(const FunctionSignat
                                                             int64_t count, uint64_t seed) {
   for (auto [i, shape] : llvm::enumerate(sig.args))
     if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
-      return usage(formatv("argument {0} of @{1} has a dynamic size: give --inputs", i,
-                           sig.name));
+      return usage(formatv("argument {0} of @{1} has a dynamic size: give --inputs", i, sig.name));
   // splitmix64: the same numbers on every platform.
   uint64_t state = seed;
   auto next = [&] {

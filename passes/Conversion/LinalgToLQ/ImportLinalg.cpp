@@ -446,8 +446,7 @@ static Value flattenTo2D(OpBuilder &b, Location loc, Value v, unsigned split) {
     // [b..] -> [1, prod b] (or [a..] -> [prod a, 1]): collapse, then expand.
     Value flat = v;
     if (rank != 1) {
-      SmallVector<ReassociationIndices> all = {
-          llvm::to_vector(llvm::seq<int64_t>(0, rank))};
+      SmallVector<ReassociationIndices> all = {llvm::to_vector(llvm::seq<int64_t>(0, rank))};
       flat = tensor::CollapseShapeOp::create(b, loc, v, all);
     }
     auto flatType = cast<RankedTensorType>(flat.getType());
@@ -457,9 +456,9 @@ static Value flattenTo2D(OpBuilder &b, Location loc, Value v, unsigned split) {
     SmallVector<OpFoldResult> outSizes =
         split == 0 ? SmallVector<OpFoldResult>{b.getIndexAttr(1), sizes[0]}
                    : SmallVector<OpFoldResult>{sizes[0], b.getIndexAttr(1)};
-    return tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(shape, type.getElementType()), flat,
-        SmallVector<ReassociationIndices>{{0, 1}}, outSizes);
+    return tensor::ExpandShapeOp::create(b, loc,
+                                         RankedTensorType::get(shape, type.getElementType()), flat,
+                                         SmallVector<ReassociationIndices>{{0, 1}}, outSizes);
   }
   SmallVector<ReassociationIndices> groups = {llvm::to_vector(llvm::seq<int64_t>(0, split)),
                                               llvm::to_vector(llvm::seq<int64_t>(split, rank))};
@@ -492,8 +491,8 @@ static Value unflattenFrom2D(OpBuilder &b, Location loc, Value y, unsigned split
                                               llvm::to_vector(llvm::seq<int64_t>(split, rank))};
   if (llvm::equal(shape, yType.getShape()))
     return y;
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, yType.getElementType()), y, groups, sizes);
+  return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, yType.getElementType()),
+                                       y, groups, sizes);
 }
 
 /// Erases the ops that computed `values` (the old weight's transposes,
@@ -606,17 +605,17 @@ LogicalResult ImportLinalgPass::importContraction(linalg::LinalgOp op) {
   // y = x2 * W^T into a zero fill: the linear of docs/ModelIR.md.
   Value wValue = weightConstant(b, loc, w.constant, rows, cols, std::move(values));
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value empty = tensor::EmptyOp::create(b, loc, SmallVector<OpFoldResult>{tokens, b.getIndexAttr(rows)},
-                                        b.getF32Type());
+  Value empty = tensor::EmptyOp::create(
+      b, loc, SmallVector<OpFoldResult>{tokens, b.getIndexAttr(rows)}, b.getF32Type());
   Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
   MLIRContext *ctx = op.getContext();
   auto dimExpr = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   auto mm = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{x2, wValue},
                                      ValueRange{init});
-  mm.setIndexingMapsAttr(b.getAffineMapArrayAttr(
-      {AffineMap::get(3, 0, {dimExpr(0), dimExpr(2)}, ctx),
-       AffineMap::get(3, 0, {dimExpr(1), dimExpr(2)}, ctx),
-       AffineMap::get(3, 0, {dimExpr(0), dimExpr(1)}, ctx)}));
+  mm.setIndexingMapsAttr(
+      b.getAffineMapArrayAttr({AffineMap::get(3, 0, {dimExpr(0), dimExpr(2)}, ctx),
+                               AffineMap::get(3, 0, {dimExpr(1), dimExpr(2)}, ctx),
+                               AffineMap::get(3, 0, {dimExpr(0), dimExpr(1)}, ctx)}));
   for (NamedAttribute attr : op->getDiscardableAttrs())
     if (attr.getName().strref().starts_with("lq."))
       mm->setAttr(attr.getName(), attr.getValue());
@@ -674,8 +673,8 @@ void ImportLinalgPass::runOnOperation() {
                          << "' stays float: convolutions are imported only in im2col + matmul form";
       continue;
     }
-    if (!linalg::isaContractionOpInterface(op) && !isa<linalg::MatmulOp, linalg::MatvecOp,
-                                                       linalg::VecmatOp, linalg::BatchMatmulOp>(op)) {
+    if (!linalg::isaContractionOpInterface(op) &&
+        !isa<linalg::MatmulOp, linalg::MatvecOp, linalg::VecmatOp, linalg::BatchMatmulOp>(op)) {
       if (hasConstant && op.getNumDpsInputs() >= 2)
         op->emitRemark() << "'" << name
                          << "' stays as it is: not a floating-point multiply-accumulate of an "
