@@ -34,6 +34,13 @@ config.substitutions.append(("%python", sys.executable))
 # The fuzz targets built as corpus-replay executables (test/fuzz).
 config.substitutions.append(("%fuzz_bin", os.path.join(config.quant_opt_obj_root, "test", "fuzz")))
 
+# Exported model IR too large to vendor (QUANT_OPT_EXTERNAL_IR_DIR): tests on
+# it say REQUIRES: external-ir.
+external_ir = getattr(config, "external_ir_dir", "")
+if external_ir and os.path.isfile(os.path.join(external_ir, "heir_lenet.mlir")):
+    config.available_features.add("external-ir")
+    config.substitutions.append(("%external_ir", external_ir))
+
 # ptxas (CUDA toolkit) assembles the compile-only kernel sets when present.
 if shutil.which("ptxas"):
     config.available_features.add("ptxas")

@@ -50,8 +50,9 @@ constexpr IteratorType Red = IteratorType::reduction;
 /// attributes, materialized once per function as arith.constant.
 class LlamaEmitter {
 public:
-  LlamaEmitter(MLIRContext *ctx, const lq::LlamaConfig &c, int64_t context)
-      : ctx(ctx), c(c), C(context), b(UnknownLoc::get(ctx), ctx),
+  LlamaEmitter(MLIRContext *ctx, const lq::LlamaConfig &c, int64_t context,
+               lq::ImportOptions::LinearForm linearForm)
+      : ctx(ctx), c(c), C(context), linearForm(linearForm), b(UnknownLoc::get(ctx), ctx),
         f32(Float32Type::get(ctx)), f64(Float64Type::get(ctx)),
         i64(IntegerType::get(ctx, 64)) {}
 
@@ -129,6 +130,7 @@ private:
   MLIRContext *ctx;
   const lq::LlamaConfig &c;
   int64_t C;
+  lq::ImportOptions::LinearForm linearForm;
   ImplicitLocOpBuilder b;
   Type f32, f64, i64;
   llvm::StringMap<DenseResourceElementsAttr> weights;
@@ -222,6 +224,27 @@ Value LlamaEmitter::linear(Value x, OpFoldResult T, llvm::StringRef name,
                            const std::string &role) {
   Value w = weight(name);
   int64_t out = cast<RankedTensorType>(w.getType()).getDimSize(0);
+  int64_t in = cast<RankedTensorType>(w.getType()).getDimSize(1);
+  if (linearForm == lq::ImportOptions::LinearForm::Torch) {
+    // torch-mlir's aten.linear: W^T by a generic, broadcast to [1, in, out],
+    // batch_matmul of x as [1, T, in].
+    Value wt = generic(w, empty({ofr(in), ofr(out)}), {map(2, {1, 0}), map(2, {0, 1})},
+                       {Par, Par}, [](ImplicitLocOpBuilder &, ValueRange a) { return a[0]; });
+    Value wb = generic(wt, empty({ofr(1), ofr(in), ofr(out)}),
+                       {map(3, {1, 2}), map(3, {0, 1, 2})}, {Par, Par, Par},
+                       [](ImplicitLocOpBuilder &, ValueRange a) { return a[0]; });
+    auto x3Type = RankedTensorType::get(
+        {1, cast<RankedTensorType>(x.getType()).getDimSize(0), in}, f32);
+    Value x3 = tensor::ExpandShapeOp::create(b, x3Type, x,
+                                             SmallVector<ReassociationIndices>{{0, 1}, {2}},
+                                             SmallVector<OpFoldResult>{ofr(1), T, ofr(in)});
+    Value init = filled({ofr(1), T, ofr(out)}, f32, 0.0);
+    Value y3 = linalg::BatchMatmulOp::create(b, TypeRange{init.getType()}, ValueRange{x3, wb},
+                                             ValueRange{init})
+                   .getResult(0);
+    return tensor::CollapseShapeOp::create(b, y3,
+                                           SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  }
   Value init = filled({T, ofr(out)}, f32, 0.0);
   auto mm = linalg::MatmulOp::create(b, TypeRange{init.getType()},
                                      ValueRange{x, w}, ValueRange{init});
@@ -602,7 +625,7 @@ lq::importLlama(MLIRContext &context, LlamaModel &model,
       return makeError("importLlama: dialect '" + d +
                        "' is not registered (call registerImportDialects)");
 
-  LlamaEmitter emitter(&context, c, C);
+  LlamaEmitter emitter(&context, c, C, options.linearForm);
   for (const auto &[name, shape] : expected)
     emitter.addWeight(name, shape, std::move(model.weights.get(name).data));
   auto [cs, sn] = ropeTables(c, C);

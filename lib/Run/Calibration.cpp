@@ -148,22 +148,21 @@ struct LinearSlot {
 };
 } // namespace
 
-llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &info,
-                                             llvm::ArrayRef<int32_t> ids,
-                                             const CalibrationOptions &options) {
-  auto t0 = std::chrono::steady_clock::now();
-  const int64_t W = options.windowLen;
-  if (W < 1 || W > info.context)
-    return err(llvm::formatv("window length {0} is outside [1, {1}] (the model's context)",
-                             W, info.context));
-  const int64_t available = (int64_t)ids.size() / W;
-  if (available < 1)
-    return err(llvm::formatv("the text has {0} tokens, fewer than one window of {1}",
-                             ids.size(), W));
-  const int64_t windows = std::min(available, options.windows);
+namespace {
+/// An instrumented copy of a module and the statistics its hooks fill.
+struct Instrumented {
+  OwningOpRef<ModuleOp> copy;
+  llvm::StringMap<LinearSlot> slots;
+  Recorder recorder;
+};
+} // namespace
 
-  // Instrument a copy; the original only receives the attributes.
-  OwningOpRef<ModuleOp> copy = module.clone();
+/// Instruments a copy of `module` (lq-instrument-linears on @`function`)
+/// and sizes the recorder for its linears.
+static llvm::Expected<std::unique_ptr<Instrumented>> instrument(ModuleOp module,
+                                                                llvm::StringRef function) {
+  auto result = std::make_unique<Instrumented>();
+  result->copy = module.clone();
   MLIRContext *ctx = module.getContext();
   {
     std::string diagText;
@@ -174,14 +173,16 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
     });
     registerRunPasses();
     PassManager pm(ctx);
-    pm.addPass(mlir::lq::createLQInstrumentLinears());
-    if (failed(pm.run(*copy)))
+    mlir::lq::LQInstrumentLinearsOptions instrumentOptions;
+    instrumentOptions.function = function.str();
+    pm.addPass(mlir::lq::createLQInstrumentLinears(instrumentOptions));
+    if (failed(pm.run(*result->copy)))
       return err("cannot instrument the model: " + diagText);
   }
 
-  llvm::StringMap<LinearSlot> slots;
+  llvm::StringMap<LinearSlot> &slots = result->slots;
   int64_t numInputs = 0, numOutputs = 0;
-  copy->walk([&](Operation *op) {
+  result->copy->walk([&](Operation *op) {
     auto role = op->getAttrOfType<StringAttr>("lq.role");
     auto in = op->getAttrOfType<IntegerAttr>("lq.calib_input");
     if (!role || !in)
@@ -202,7 +203,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
       return err(llvm::formatv("linear '{0}' has a dynamic feature dimension",
                                entry.getKey()));
 
-  Recorder recorder;
+  Recorder &recorder = result->recorder;
   recorder.inputs.resize(numInputs);
   recorder.outputs.resize(numOutputs);
   for (auto &entry : slots) {
@@ -212,51 +213,41 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
     if (s.output >= 0 && !recorder.outputs[s.output])
       recorder.outputs[s.output] = std::make_unique<ActivationStats>(s.outDim, false);
   }
+  return std::move(result);
+}
 
-  if (llvm::Error e = lowerToLLVMDialect(*copy, options.lowering))
-    return std::move(e);
+/// The engine options that route the hooks to the active recorder.
+static EngineOptions hookedEngineOptions(unsigned optLevel) {
   EngineOptions engineOptions;
-  engineOptions.optLevel = options.optLevel;
+  engineOptions.optLevel = optLevel;
   engineOptions.symbols["_mlir_ciface_lq_record_input"] =
       reinterpret_cast<void *>(&lqRunRecordInput);
   engineOptions.symbols["_mlir_ciface_lq_record_output"] =
       reinterpret_cast<void *>(&lqRunRecordOutput);
-  ModelInfo copyInfo = info;
-  copyInfo.hasDecode = false; // only @forward is instrumented and run
-  auto runner = ModelRunner::create(*copy, copyInfo, engineOptions);
-  if (!runner)
-    return runner.takeError();
-  copy = nullptr; // compiled; only the original module receives attributes
-  if (options.progress)
-    *options.progress << llvm::formatv("calibration: {0} linears, {1} recorded inputs; "
-                                       "compiled in {2:f2} s\n",
-                                       slots.size(), numInputs, secondsSince(t0));
+  return engineOptions;
+}
 
+/// Runs `body` with the hooks recording into `recorder`.
+static llvm::Error recordWhile(Recorder &recorder, llvm::function_ref<llvm::Error()> body) {
   Recorder *expected = nullptr;
   if (!activeRecorder.compare_exchange_strong(expected, &recorder))
     return err("another calibration is running in this process");
-  llvm::Error failed = forEachWindow(windows, W, options.threads, options.progress,
-                                     [&](int64_t w) -> llvm::Error {
-                                       std::vector<float> logits;
-                                       return (*runner)->forward(ids.slice(w * W, W), logits);
-                                     });
+  llvm::Error failed = body();
   activeRecorder.store(nullptr);
   if (failed)
-    return std::move(failed);
+    return failed;
   if (recorder.badCall)
     return err("a calibration hook was called with an unknown id or a wrong shape");
+  return llvm::Error::success();
+}
 
-  const int64_t tokens = windows * W;
-  for (auto &stats : {&recorder.inputs, &recorder.outputs})
-    for (auto &s : *stats)
-      if (s && s->rows() != tokens)
-        return err(llvm::formatv("a calibration hook saw {0} rows, expected {1} "
-                                 "(is a linear inside a loop or a branch?)",
-                                 s ? s->rows() : 0, tokens));
-
-  // Attach to every op with the role, in every function (the @decode copies
-  // of a linear share its weight and must be quantized alike).
-  Builder b(ctx);
+/// Attaches what `instrumented` recorded to the linears of `module`, by role
+/// (in every function: the @decode copies of a linear share its weight and
+/// must be quantized alike); lq.tokens is the rows each linear saw.
+static int64_t attachStatistics(ModuleOp module, Instrumented &instrumented) {
+  const llvm::StringMap<LinearSlot> &slots = instrumented.slots;
+  Recorder &recorder = instrumented.recorder;
+  Builder b(module.getContext());
   auto f32Vector = [&](const std::vector<float> &v) {
     return DenseElementsAttr::get(RankedTensorType::get({(int64_t)v.size()}, b.getF32Type()),
                                   llvm::ArrayRef<float>(v));
@@ -268,7 +259,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
   std::vector<std::string> roles(slots.keys().begin(), slots.keys().end());
   llvm::sort(roles);
   for (const std::string &role : roles) {
-    const LinearSlot &s = slots[role];
+    const LinearSlot &s = slots.find(role)->second;
     if (hessians.count(s.input))
       continue;
     std::vector<float> gram = recorder.inputs[s.input]->gram();
@@ -282,7 +273,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
     NamedAttrList list;
     list.set("lq.hessian", hessians[s.input]);
     list.set("lq.act_absmax", f32Vector(in.absMax()));
-    list.set("lq.tokens", b.getI64IntegerAttr(tokens));
+    list.set("lq.tokens", b.getI64IntegerAttr(in.rows()));
     if (s.output >= 0) {
       const ActivationStats &out = *recorder.outputs[s.output];
       list.set("lq.out_absmax", f32Vector(out.absMax()));
@@ -291,7 +282,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
     }
     attrs[entry.getKey()] = std::move(list);
   }
-  CalibrationSummary summary;
+  int64_t layers = 0;
   module.walk([&](Operation *op) {
     auto role = op->getAttrOfType<StringAttr>("lq.role");
     if (!role)
@@ -301,10 +292,109 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
       return;
     for (NamedAttribute a : it->second)
       op->setAttr(a.getName(), a.getValue());
-    ++summary.layers;
+    ++layers;
   });
+  return layers;
+}
+
+llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &info,
+                                             llvm::ArrayRef<int32_t> ids,
+                                             const CalibrationOptions &options) {
+  auto t0 = std::chrono::steady_clock::now();
+  const int64_t W = options.windowLen;
+  if (W < 1 || W > info.context)
+    return err(llvm::formatv("window length {0} is outside [1, {1}] (the model's context)",
+                             W, info.context));
+  const int64_t available = (int64_t)ids.size() / W;
+  if (available < 1)
+    return err(llvm::formatv("the text has {0} tokens, fewer than one window of {1}",
+                             ids.size(), W));
+  const int64_t windows = std::min(available, options.windows);
+
+  // Instrument a copy; the original only receives the attributes.
+  auto instrumented = instrument(module, "forward");
+  if (!instrumented)
+    return instrumented.takeError();
+  Instrumented &ins = **instrumented;
+  if (llvm::Error e = lowerToLLVMDialect(*ins.copy, options.lowering))
+    return std::move(e);
+  ModelInfo copyInfo = info;
+  copyInfo.hasDecode = false; // only @forward is instrumented and run
+  auto runner = ModelRunner::create(*ins.copy, copyInfo, hookedEngineOptions(options.optLevel));
+  if (!runner)
+    return runner.takeError();
+  ins.copy = nullptr; // compiled; only the original module receives attributes
+  if (options.progress)
+    *options.progress << llvm::formatv("calibration: {0} linears, {1} recorded inputs; "
+                                       "compiled in {2:f2} s\n",
+                                       ins.slots.size(), ins.recorder.inputs.size(),
+                                       secondsSince(t0));
+
+  if (llvm::Error e = recordWhile(ins.recorder, [&] {
+        return forEachWindow(windows, W, options.threads, options.progress,
+                             [&](int64_t w) -> llvm::Error {
+                               std::vector<float> logits;
+                               return (*runner)->forward(ids.slice(w * W, W), logits);
+                             });
+      }))
+    return std::move(e);
+
+  const int64_t tokens = windows * W;
+  for (auto &stats : {&ins.recorder.inputs, &ins.recorder.outputs})
+    for (auto &s : *stats)
+      if (s && s->rows() != tokens)
+        return err(llvm::formatv("a calibration hook saw {0} rows, expected {1} "
+                                 "(is a linear inside a loop or a branch?)",
+                                 s ? s->rows() : 0, tokens));
+
+  CalibrationSummary summary;
+  summary.layers = attachStatistics(module, ins);
   summary.windows = windows;
   summary.tokens = tokens;
+  summary.seconds = secondsSince(t0);
+  return summary;
+}
+
+llvm::Expected<CalibrationSummary>
+calibrateFunction(ModuleOp module, const FunctionSignature &sig,
+                  llvm::ArrayRef<std::vector<HostTensor>> samples,
+                  const CalibrationOptions &options) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (samples.empty())
+    return err("no calibration samples");
+  auto instrumented = instrument(module, sig.name);
+  if (!instrumented)
+    return instrumented.takeError();
+  Instrumented &ins = **instrumented;
+  prepareForCall(*ins.copy, sig);
+  if (llvm::Error e = lowerToLLVMDialect(*ins.copy, options.lowering))
+    return std::move(e);
+  auto runner = FunctionRunner::create(*ins.copy, sig, hookedEngineOptions(options.optLevel));
+  if (!runner)
+    return runner.takeError();
+  ins.copy = nullptr;
+  if (options.progress)
+    *options.progress << llvm::formatv("calibration of @{0}: {1} linears; compiled in "
+                                       "{2:f2} s\n",
+                                       sig.name, ins.slots.size(), secondsSince(t0));
+  if (llvm::Error e = recordWhile(ins.recorder, [&] {
+        return forEachWindow((int64_t)samples.size(), 1, options.threads, options.progress,
+                             [&](int64_t i) -> llvm::Error {
+                               auto results = (*runner)->call(samples[i]);
+                               return results ? llvm::Error::success() : results.takeError();
+                             });
+      }))
+    return std::move(e);
+  for (auto &s : ins.recorder.inputs)
+    if (!s || s->rows() == 0)
+      return err(llvm::formatv("a linear of @{0} was not reached by any sample "
+                               "(inside a branch?)",
+                               sig.name));
+
+  CalibrationSummary summary;
+  summary.layers = attachStatistics(module, ins);
+  summary.windows = (int64_t)samples.size();
+  summary.tokens = ins.recorder.inputs.front()->rows();
   summary.seconds = secondsSince(t0);
   return summary;
 }

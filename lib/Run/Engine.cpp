@@ -4,8 +4,10 @@
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -74,9 +76,9 @@ static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
   }
 }
 
-llvm::Expected<std::unique_ptr<ModelRunner>>
-ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
-                    const EngineOptions &options) {
+/// The JIT of `lowered`, with `options.symbols` resolvable from it.
+static llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
   initializeNativeTarget();
   auto transformer = mlir::makeOptimizingTransformer(std::min(options.optLevel, 3u),
                                                      /*sizeLevel=*/0,
@@ -100,7 +102,15 @@ ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
       return map;
     });
   }
+  return std::move(*engine);
+}
 
+llvm::Expected<std::unique_ptr<ModelRunner>>
+ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
+                    const EngineOptions &options) {
+  auto engine = createEngine(lowered, options);
+  if (!engine)
+    return engine.takeError();
   std::unique_ptr<ModelRunner> runner(new ModelRunner());
   runner->modelInfo = info;
   auto lookup = [&](const char *name, bool wanted, void *&fn) -> llvm::Error {
@@ -379,6 +389,162 @@ void writeCHeader(llvm::raw_ostream &os, const ModelInfo &info,
           "                         lq_memref_f32_4d *k_cache,\n"
           "                         lq_memref_f32_4d *v_cache);\n\n";
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Any function of f32 tensors
+//===----------------------------------------------------------------------===//
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+llvm::Expected<FunctionSignature> readSignature(mlir::ModuleOp module, llvm::StringRef name) {
+  mlir::func::FuncOp fn;
+  if (name.empty()) {
+    for (auto f : module.getOps<mlir::func::FuncOp>()) {
+      if (f.isExternal() || f.isPrivate())
+        continue;
+      if (fn)
+        return err(llvm::formatv("the module has several public functions (@{0}, @{1}): "
+                                 "name one",
+                                 fn.getSymName(), f.getSymName()));
+      fn = f;
+    }
+    if (!fn)
+      return err("the module has no public function with a body");
+  } else {
+    fn = module.lookupSymbol<mlir::func::FuncOp>(name);
+    if (!fn || fn.isExternal())
+      return err(llvm::formatv("the module has no function @{0} with a body", name));
+  }
+  FunctionSignature sig;
+  sig.name = fn.getSymName().str();
+  auto shapes = [&](mlir::TypeRange types, llvm::StringRef what,
+                    std::vector<std::vector<int64_t>> &out) -> llvm::Error {
+    for (auto [i, type] : llvm::enumerate(types)) {
+      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
+      if (!tensor || !tensor.getElementType().isF32())
+        return err(llvm::formatv("@{0}: {1} {2} is not a ranked tensor of f32", sig.name, what,
+                                 i));
+      out.emplace_back(tensor.getShape().begin(), tensor.getShape().end());
+    }
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = shapes(fn.getArgumentTypes(), "argument", sig.args))
+    return std::move(e);
+  if (llvm::Error e = shapes(fn.getResultTypes(), "result", sig.results))
+    return std::move(e);
+  if (sig.results.empty())
+    return err(llvm::formatv("@{0} returns nothing to compare", sig.name));
+  return sig;
+}
+
+void prepareForCall(mlir::ModuleOp module, const FunctionSignature &sig) {
+  auto fn = module.lookupSymbol<mlir::func::FuncOp>(sig.name);
+  fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+}
+
+llvm::Expected<std::unique_ptr<FunctionRunner>>
+FunctionRunner::create(mlir::ModuleOp lowered, const FunctionSignature &sig,
+                       const EngineOptions &options) {
+  auto engine = createEngine(lowered, options);
+  if (!engine)
+    return engine.takeError();
+  std::unique_ptr<FunctionRunner> runner(new FunctionRunner());
+  runner->signature = sig;
+  runner->symbol = "_mlir_ciface_" + sig.name;
+  if (auto packed = (*engine)->lookupPacked(runner->symbol); !packed)
+    return err(llvm::formatv("the compiled module has no '{0}' (was prepareForCall run before "
+                             "lowering?): {1}",
+                             runner->symbol, llvm::toString(packed.takeError())));
+  runner->engine = std::move(*engine);
+  return std::move(runner);
+}
+
+FunctionRunner::~FunctionRunner() = default;
+
+llvm::Expected<std::vector<HostTensor>>
+FunctionRunner::call(llvm::ArrayRef<HostTensor> args) const {
+  const FunctionSignature &sig = signature;
+  if (args.size() != sig.args.size())
+    return err(llvm::formatv("@{0} takes {1} arguments, got {2}", sig.name, sig.args.size(),
+                             args.size()));
+  // Descriptors as words: allocated, aligned, offset, sizes[rank], strides[rank].
+  std::vector<std::vector<int64_t>> argDescs;
+  for (auto [i, arg] : llvm::enumerate(args)) {
+    const std::vector<int64_t> &expected = sig.args[i];
+    bool fits = arg.shape.size() == expected.size() &&
+                (int64_t)arg.data.size() == arg.numElements();
+    for (size_t d = 0; fits && d < expected.size(); ++d)
+      fits = expected[d] == mlir::ShapedType::kDynamic ? arg.shape[d] >= 1
+                                                      : arg.shape[d] == expected[d];
+    if (!fits)
+      return err(llvm::formatv("@{0}: argument {1} does not have the function's shape", sig.name,
+                               i));
+    std::vector<int64_t> desc(3 + 2 * arg.shape.size());
+    float *data = const_cast<float *>(arg.data.data());
+    desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
+    int64_t stride = 1;
+    for (int d = (int)arg.shape.size() - 1; d >= 0; --d) {
+      desc[3 + d] = arg.shape[d];
+      desc[3 + arg.shape.size() + d] = stride;
+      stride *= arg.shape[d];
+    }
+    argDescs.push_back(std::move(desc));
+  }
+  std::vector<size_t> resultOffsets;
+  size_t resultWords = 0;
+  for (const std::vector<int64_t> &shape : sig.results) {
+    resultOffsets.push_back(resultWords);
+    resultWords += 3 + 2 * shape.size();
+  }
+  std::vector<int64_t> results(resultWords, 0);
+  // The C interface: (results*, arg0*, arg1*, ...).
+  std::vector<void *> pointers;
+  pointers.push_back(results.data());
+  for (std::vector<int64_t> &desc : argDescs)
+    pointers.push_back(desc.data());
+  llvm::SmallVector<void *> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  if (llvm::Error e = engine->invokePacked(symbol, packed))
+    return std::move(e);
+
+  std::vector<HostTensor> out;
+  llvm::SmallPtrSet<void *, 4> freed;
+  for (auto [r, shape] : llvm::enumerate(sig.results)) {
+    const int64_t *desc = results.data() + resultOffsets[r];
+    size_t rank = shape.size();
+    HostTensor t;
+    t.shape.assign(desc + 3, desc + 3 + rank);
+    t.data.resize(t.numElements());
+    const float *base = reinterpret_cast<const float *>(desc[1]) + desc[2];
+    std::vector<int64_t> index(rank, 0);
+    for (int64_t i = 0; i < (int64_t)t.data.size(); ++i) {
+      int64_t offset = 0;
+      for (size_t d = 0; d < rank; ++d)
+        offset += index[d] * desc[3 + rank + d];
+      t.data[i] = base[offset];
+      for (int d = (int)rank - 1; d >= 0; --d) {
+        if (++index[d] < t.shape[d])
+          break;
+        index[d] = 0;
+      }
+    }
+    // Results are owned by the caller, unless they are an argument's buffer.
+    void *allocated = reinterpret_cast<void *>(desc[0]);
+    bool isArgument = llvm::any_of(args, [&](const HostTensor &a) {
+      return static_cast<const void *>(a.data.data()) == allocated;
+    });
+    if (isHeapBuffer(allocated) && !isArgument && freed.insert(allocated).second)
+      std::free(allocated);
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 } // namespace lq::run

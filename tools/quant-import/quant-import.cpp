@@ -2,7 +2,7 @@
 //
 //   quant-import <checkpoint> [-o model.mlirbc] [--emit-text] [--context N]
 //                [--config config.json] [--verify-tokens 1,2,3]
-//                [--verify-tolerance 1e-4] [--quiet]
+//                [--verify-tolerance 1e-4] [--linear-form model|torch] [--quiet]
 //
 // <checkpoint>: a Hugging Face directory (config.json + model.safetensors or
 // a sharded index), a .safetensors file with config.json beside it, a .gguf
@@ -73,6 +73,15 @@ static cl::opt<double> VerifyTolerance(
     cl::desc("Largest accepted |diff| as a fraction of max(1, max |ref "
              "logit|)"),
     cl::init(1e-4), cl::cat(Category));
+static cl::opt<lq::ImportOptions::LinearForm> LinearForm(
+    "linear-form", cl::desc("How linear layers are written"),
+    cl::values(clEnumValN(lq::ImportOptions::LinearForm::Model, "model",
+                          "role-tagged transposed-B linalg.matmul (docs/ModelIR.md)"),
+               clEnumValN(lq::ImportOptions::LinearForm::Torch, "torch",
+                          "torch-mlir's aten.linear lowering, untagged: weight "
+                          "transpose, broadcast to 1xKxN, linalg.batch_matmul (for "
+                          "lq-import-linalg)")),
+    cl::init(lq::ImportOptions::LinearForm::Model), cl::cat(Category));
 static cl::opt<bool> Quiet("quiet", cl::desc("No progress output"),
                            cl::cat(Category));
 
@@ -208,6 +217,7 @@ Error run() {
   step = Stopwatch();
   lq::ImportOptions options;
   options.context = Context;
+  options.linearForm = LinearForm;
   auto module = lq::importLlama(context, *model, options, InputPath);
   if (!module)
     return module.takeError();

@@ -10,18 +10,72 @@
 
 namespace quant_run {
 
+/// Writes the calibrated module to -o, whole or not at all.
+static int writeCalibrated(mlir::ModuleOp module) {
+  std::error_code ec;
+  ToolOutputFile out(OutputPath, ec, EmitText ? sys::fs::OF_Text : sys::fs::OF_None);
+  if (ec)
+    return fail(usage(formatv("cannot write '{0}': {1}", OutputPath, ec.message())));
+  if (EmitText) {
+    module.print(out.os());
+  } else if (failed(mlir::writeBytecodeToFile(module, out.os()))) {
+    return fail(usage("cannot serialize the calibrated module"));
+  }
+  out.os().flush();
+  if (out.os().has_error())
+    return fail(usage(formatv("error writing '{0}'", OutputPath)));
+  out.keep();
+  return 0;
+}
+
+/// A module without lq.model (exported model IR after lq-import-linalg):
+/// one function run on --inputs or random samples.
+static int calibrateFunction(LoadedModel &m, StringRef path) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto sig = readSignature(*m.module, FunctionName);
+  if (!sig)
+    return fail(usage(formatv("{0}: {1}", path, toString(sig.takeError()))));
+  auto samples = functionInputs(*sig);
+  if (!samples)
+    return fail(samples.takeError());
+  auto options = loweringOptions();
+  if (!options)
+    return fail(options.takeError());
+  CalibrationOptions calib;
+  calib.threads = threadCount();
+  calib.lowering = *options;
+  calib.optLevel = OptLevel;
+  calib.progress = &errs();
+  auto stats = lq::run::calibrateFunction(*m.module, *sig, *samples, calib);
+  if (!stats)
+    return fail(stats.takeError());
+  if (int status = writeCalibrated(*m.module))
+    return status;
+  errs() << formatv("calibrated {0} linear layers of @{1} on {2} samples; wrote {3}; "
+                    "total {4:f2} s\n",
+                    stats->layers, sig->name, stats->windows, OutputPath, secondsSince(t0));
+  return 0;
+}
+
 int runCalibrate() {
   if (OutputPath.empty())
     return fail(usage("calibrate needs -o <output module>"));
   if (CalibWindows < 1)
     return fail(usage("--windows must be positive"));
+  // A module without lq.model (or with --function / --inputs) is calibrated
+  // on its function's inputs instead of @forward over a text.
+  auto loaded = loadModule(ModelPath);
+  if (!loaded)
+    return fail(loaded.takeError());
+  if (!FunctionName.empty() || !InputsPath.empty() || !(*loaded->module)->hasAttr("lq.model"))
+    return calibrateFunction(*loaded, ModelPath);
   auto t0 = std::chrono::steady_clock::now();
   auto ids = inputIds();
   if (!ids)
     return fail(ids.takeError());
-  auto m = loadModel(ModelPath);
-  if (!m)
-    return fail(m.takeError());
+  LoadedModel *m = &*loaded;
+  if (Error e = checkModelInfo(*m, ModelPath))
+    return fail(std::move(e));
   if (!m->info.hasForward)
     return fail(usage(formatv("{0}: calibrate needs @forward", ModelPath)));
   auto options = loweringOptions();
@@ -39,19 +93,8 @@ int runCalibrate() {
   if (!stats)
     return fail(stats.takeError());
 
-  std::error_code ec;
-  ToolOutputFile out(OutputPath, ec, EmitText ? sys::fs::OF_Text : sys::fs::OF_None);
-  if (ec)
-    return fail(usage(formatv("cannot write '{0}': {1}", OutputPath, ec.message())));
-  if (EmitText) {
-    m->module->print(out.os());
-  } else if (failed(mlir::writeBytecodeToFile(*m->module, out.os()))) {
-    return fail(usage("cannot serialize the calibrated module"));
-  }
-  out.os().flush();
-  if (out.os().has_error())
-    return fail(usage(formatv("error writing '{0}'", OutputPath)));
-  out.keep();
+  if (int status = writeCalibrated(*m->module))
+    return status;
   errs() << formatv("calibrated {0} linear layers on {1} tokens ({2} windows of {3}); "
                     "wrote {4}; total {5:f2} s\n",
                     stats->layers, stats->tokens, stats->windows, calib.windowLen, OutputPath,

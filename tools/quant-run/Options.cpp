@@ -15,12 +15,16 @@ cl::SubCommand CompileCmd("compile", "Write an object file and a C header");
 cl::SubCommand BenchCmd("bench", "Tokens/s of @forward and @decode (and of the reference "
                                  "transformer on the checkpoint)");
 
+cl::SubCommand CompareCmd("compare",
+                          "Run a function of a quantized module and of its float module on the "
+                          "same inputs and report the output error");
+
 cl::OptionCategory Cat("quant-run options");
 
 cl::opt<std::string> ModelPath(cl::Positional, cl::Required,
                                cl::desc("<model module (.mlir or .mlirbc)>"),
                                cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
-                               cl::sub(CompileCmd), cl::sub(BenchCmd));
+                               cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd));
 cl::opt<std::string> TokenizerPath("tokenizer", cl::desc("tokenizer.json, or a folder holding one"),
                                    cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
                                    cl::sub(CalibrateCmd), cl::cat(Cat));
@@ -69,8 +73,25 @@ cl::opt<double> Temperature("temperature", cl::desc("Sampling temperature (0: gr
                             cl::init(0.0), cl::sub(GenerateCmd), cl::cat(Cat));
 cl::opt<int64_t> TopK("top-k", cl::desc("Sample among the K most likely (0: all)"), cl::init(0),
                       cl::sub(GenerateCmd), cl::cat(Cat));
-cl::opt<uint64_t> Seed("seed", cl::desc("Sampling seed"), cl::init(0), cl::sub(GenerateCmd),
-                       cl::cat(Cat));
+cl::opt<uint64_t> Seed("seed", cl::desc("Sampling seed (generate); random inputs' seed "
+                                       "(calibrate, compare)"),
+                       cl::init(0), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
+                       cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<std::string> FunctionName(
+    "function",
+    cl::desc("The function to run (calibrate without lq.model, compare; default: the module's "
+             "one public function)"),
+    cl::value_desc("name"), cl::sub(CalibrateCmd), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<std::string> InputsPath(
+    "inputs",
+    cl::desc("The function's inputs: one .npy (<f4, C order) per argument, comma-separated, "
+             "samples stacked on a leading axis; or one raw little-endian f32 file of whole "
+             "samples (default: --samples random inputs, with a warning)"),
+    cl::value_desc("files"), cl::sub(CalibrateCmd), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<int64_t> Samples("samples", cl::desc("Random input samples when no --inputs"),
+                         cl::init(16), cl::sub(CalibrateCmd), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<std::string> FloatPath("float", cl::desc("The float module to compare against"),
+                               cl::value_desc("module"), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<int> StopToken("stop-token", cl::desc("Stop after generating this id (-1: never)"),
                        cl::init(-1), cl::sub(GenerateCmd), cl::cat(Cat));
 cl::opt<bool> VerifyDecode("verify",
@@ -89,31 +110,31 @@ cl::opt<std::string> Strategy("strategy",
                                        "reference (plain loops)"),
                               cl::init("fast"), cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
                               cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd),
-                              cl::cat(Cat));
+                              cl::sub(CompareCmd), cl::cat(Cat));
 cl::list<int64_t> Tile("tile", cl::desc("Fast strategy register tile: rows,columns,reduction"),
                        cl::CommaSeparated, cl::Hidden, cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
-                       cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd));
+                       cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd));
 cl::opt<std::string> DumpVectorized("dump-vectorized",
                                     cl::desc("Print the module after tiling and vectorization"),
                                     cl::value_desc("file"), cl::Hidden, cl::sub(PerplexityCmd),
                                     cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
-                                    cl::sub(CompileCmd), cl::sub(BenchCmd));
+                                    cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd));
 cl::opt<bool> RuntimeDecode("runtime-decode",
                             cl::desc("Decode quantized weights in the compiled "
                                      "code instead of at compile time"),
                             cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CompileCmd),
-                            cl::sub(BenchCmd), cl::cat(Cat));
+                            cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> Packed("packed",
                      cl::desc("Run 4-bit uniform weights packed, dequantized inside the dot "
                               "products (fast strategy; the default, =false: decoded)"),
                      cl::init(LoweringOptions().packed), cl::sub(PerplexityCmd),
-                     cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
+                     cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,
                            cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
-                           cl::sub(CompileCmd), cl::sub(BenchCmd), cl::cat(Cat));
+                           cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> Verbose("v", cl::desc("Print lowering stage timings"), cl::sub(PerplexityCmd),
                       cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd),
-                      cl::sub(BenchCmd), cl::cat(Cat));
+                      cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 
 Expected<LoweringOptions> loweringOptions() {
   LoweringOptions options;

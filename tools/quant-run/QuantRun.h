@@ -40,6 +40,7 @@ extern cl::SubCommand GenerateCmd;
 extern cl::SubCommand CalibrateCmd;
 extern cl::SubCommand CompileCmd;
 extern cl::SubCommand BenchCmd;
+extern cl::SubCommand CompareCmd;
 extern cl::OptionCategory Cat;
 extern cl::opt<std::string> ModelPath;
 extern cl::opt<std::string> TokenizerPath;
@@ -72,6 +73,10 @@ extern cl::opt<std::string> DumpVectorized;
 extern cl::opt<bool> RuntimeDecode;
 extern cl::opt<unsigned> OptLevel;
 extern cl::opt<bool> Verbose;
+extern cl::opt<std::string> FunctionName;
+extern cl::opt<std::string> InputsPath;
+extern cl::opt<int64_t> Samples;
+extern cl::opt<std::string> FloatPath;
 
 /// The lowering options of --strategy, --tile, --runtime-decode,
 /// --dump-vectorized and -v, checked.
@@ -107,8 +112,26 @@ struct LoadedModel {
   std::unique_ptr<ModelRunner> runner;
 };
 Expected<LoadedModel> loadModel(StringRef path);
+/// A parsed, verified module of any kind (no lq.model needed; `info` empty).
+Expected<LoadedModel> loadModule(StringRef path);
+/// Reads and checks `m`'s lq.model and entry points into `m.info`.
+Error checkModelInfo(LoadedModel &m, StringRef path);
 /// Lowers `m.module` in place and JIT-compiles it.
 Error compileModel(LoadedModel &m, EngineOptions engineOptions = {});
+
+//===----------------------------------------------------------------------===//
+// Function inputs (Inputs.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Samples from `spec`: one .npy per argument ([S, ...] stacks S samples), or
+/// one raw little-endian f32 file of whole samples.
+Expected<std::vector<std::vector<HostTensor>>> readInputs(StringRef spec,
+                                                          const FunctionSignature &sig);
+/// `count` samples uniform in [-1, 1), the same for a seed everywhere.
+Expected<std::vector<std::vector<HostTensor>>> randomInputs(const FunctionSignature &sig,
+                                                            int64_t count, uint64_t seed);
+/// --inputs, or --samples random ones with a warning.
+Expected<std::vector<std::vector<HostTensor>>> functionInputs(const FunctionSignature &sig);
 
 //===----------------------------------------------------------------------===//
 // Sub-commands: each returns the exit status
@@ -119,6 +142,7 @@ int runGenerate();
 int runCalibrate();
 int runCompile();
 int runBench();
+int runCompare();
 
 } // namespace quant_run
 

@@ -83,27 +83,40 @@ Expected<std::vector<int32_t>> inputIds() {
   return encodeTextFile(*tok);
 }
 
-Expected<LoadedModel> loadModel(StringRef path) {
+Expected<LoadedModel> loadModule(StringRef path) {
   LoadedModel m;
   mlir::DialectRegistry registry;
   registerRunDialects(registry);
   // Lowering runs single-threaded: the machine's cores go to execution.
   m.context = std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
   m.context->loadAllAvailableDialects();
-  auto t0 = std::chrono::steady_clock::now();
   auto module = loadModelModule(*m.context, path);
   if (!module)
     return module.takeError();
   m.module = std::move(*module);
+  return std::move(m);
+}
+
+Error checkModelInfo(LoadedModel &m, StringRef path) {
   auto info = readModelInfo(*m.module, path);
   if (!info)
     return info.takeError();
   m.info = *info;
-  errs() << formatv("model: {0} layers, dim {1}, heads {2}/{3}, vocab {4}, context {5}; "
-                    "parsed in {6:f2} s\n",
+  errs() << formatv("model: {0} layers, dim {1}, heads {2}/{3}, vocab {4}, context {5}\n",
                     m.info.layers, m.info.dim, m.info.heads, m.info.kvHeads, m.info.vocab,
-                    m.info.context, secondsSince(t0));
-  return std::move(m);
+                    m.info.context);
+  return Error::success();
+}
+
+Expected<LoadedModel> loadModel(StringRef path) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto m = loadModule(path);
+  if (!m)
+    return m.takeError();
+  if (Error e = checkModelInfo(*m, path))
+    return std::move(e);
+  errs() << formatv("parsed in {0:f2} s\n", secondsSince(t0));
+  return m;
 }
 
 Error compileModel(LoadedModel &m, EngineOptions engineOptions) {

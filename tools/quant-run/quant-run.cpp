@@ -10,6 +10,10 @@
 //   quant-run compile    <model> -o <model.o> [--header <model.h>]
 //   quant-run bench      <model> [--reference <checkpoint>] [--tokens N]
 //                        [--iters N] [--steps N] [--threads N]
+//   quant-run calibrate  <module> [--function F] [--inputs a.npy,... | raw.bin]
+//                        [--samples N] [--seed S] -o <out.mlirbc>   (no lq.model)
+//   quant-run compare    <quantized module> --float <module> [--function F]
+//                        [--inputs a.npy,... | raw.bin] [--samples N] [--seed S]
 //
 // Every sub-command lowers the module (lq-expand first when it holds lq
 // ops) to LLVM and JIT-compiles it, except compile, which writes an object.
@@ -47,7 +51,9 @@ int main(int argc, char **argv) {
     return runCompile();
   if (BenchCmd)
     return runBench();
-  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile, bench); "
+  if (CompareCmd)
+    return runCompare();
+  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile, bench, compare); "
             "see --help\n";
   return 1;
 }

@@ -1,14 +1,68 @@
-//===- Passes.td - lowerings out of lq ----------------------*- tablegen -*-===//
+//===- Passes.td - conversions into and out of lq ----------*- tablegen -*-===//
 //
-// Conversions from the lq dialect to upstream dialects: to linalg (the
-// reference semantics), to NVPTX kernels with their host launches, and the
-// CPU code generation down to the LLVM dialect.
+// Conversions between the lq world and upstream dialects: into it, the
+// import of linalg model IR that other frontends export; out of it, to
+// linalg (the reference semantics), to NVPTX kernels with their host
+// launches, and the CPU code generation down to the LLVM dialect.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LQ_CONVERSION_PASSES_TD
 #define LQ_CONVERSION_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// LinalgToLQ
+//===----------------------------------------------------------------------===//
+
+def LQImportLinalg : Pass<"lq-import-linalg", "::mlir::ModuleOp"> {
+  let summary = "Bring exported linalg-on-tensors model IR into the linear form of the lq passes";
+  let description = [{
+    Finds, in any linalg-on-tensors module, the contractions of an
+    activation with a constant weight and rewrites each into the linear
+    layer of docs/ModelIR.md, which `lq-quantize-weights`, calibration and
+    the other lq passes read: a transposed-B `linalg.matmul` of a
+    `[tokens, in]` f32 input and an `[out, in]` constant, into a zero fill,
+    tagged `lq.role`. Reshapes and transposes around it keep the function
+    unchanged; a non-zero init (a bias the frontend accumulated into) is
+    added after it.
+
+    Contractions are recognised by `linalg::isaContractionOpInterface`
+    (`linalg.matmul` with any maps, `linalg.batch_matmul`, `linalg.matvec`,
+    `linalg.vecmat`, a multiply-accumulate `linalg.generic`); their
+    dimensions by which operands index them: reduction dims are `in`, dims
+    of the weight and the result are `out`, the rest are tokens. Batch dims
+    (in all three operands) fold into the tokens when the weight does not
+    vary along them (torch-mlir's `aten.linear`: a transpose of the weight,
+    a broadcast to `1xKxN`, `linalg.batch_matmul`). The weight is evaluated
+    on the host through `linalg.transpose`, `linalg.broadcast`, copy-only
+    `linalg.generic`s, `tensor` reshapes and casts and `linalg.fill` of a
+    constant; when it is exactly the frontend's `[out, in]` constant that
+    constant is reused, otherwise a new `dense_resource` blob holds it.
+
+    ```mlir
+    %t = linalg.transpose ins(%w : tensor<120x400xf32>) outs(%e : tensor<400x120xf32>) permutation = [1, 0]
+    %y = linalg.matmul ins(%x, %t : tensor<1x400xf32>, tensor<400x120xf32>) outs(%zero : tensor<1x120xf32>) -> tensor<1x120xf32>
+    // becomes
+    %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>,
+                                        affine_map<(m, n, k) -> (m, n)>]
+           ins(%x, %w : tensor<1x400xf32>, tensor<120x400xf32>) outs(%zero : tensor<1x120xf32>)
+           {lq.role = "..."} -> tensor<1x120xf32>
+    ```
+
+    The role is the weight blob's name when it has one (`linear<N>`
+    otherwise); uses of one weight share it, so statistics calibrated on one
+    function apply to all. Linears already in the form keep their role.
+
+    Everything else stays as it is. A convolution with a constant filter
+    (quantized only in im2col + matmul form), a contraction that is not
+    f32, whose weight varies along a batch dim or is computed by an op the
+    pass cannot evaluate, and any other op reducing over a constant operand
+    (`linalg.quantized_matmul`) get a remark naming the op and the reason.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
 
 //===----------------------------------------------------------------------===//
 // LQToLinalg

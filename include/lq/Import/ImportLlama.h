@@ -28,6 +28,17 @@ struct ImportOptions {
   /// Emit @forward / @decode.
   bool forward = true;
   bool decode = true;
+  /// How linear layers are written.
+  enum class LinearForm {
+    /// The role-tagged transposed-B linalg.matmul of docs/ModelIR.md.
+    Model,
+    /// torch-mlir's lowering of aten.linear, untagged: the [out, in] weight
+    /// transposed by a linalg.generic, broadcast to [1, in, out], and a
+    /// linalg.batch_matmul of the [1, T, in] input (what lq-import-linalg
+    /// takes back).
+    Torch,
+  };
+  LinearForm linearForm = LinearForm::Model;
 };
 
 /// Registers the dialects the imported module uses.

@@ -11,6 +11,7 @@
 #ifndef LQ_RUN_CALIBRATION_H
 #define LQ_RUN_CALIBRATION_H
 
+#include "lq/Run/Engine.h"
 #include "lq/Run/Lowering.h"
 #include "lq/Run/ModelModule.h"
 
@@ -72,6 +73,16 @@ private:
 llvm::Expected<CalibrationSummary>
 calibrate(mlir::ModuleOp module, const ModelInfo &info, llvm::ArrayRef<int32_t> ids,
           const CalibrationOptions &options);
+
+/// Calibrates @`sig.name` of any module (model IR another frontend exported,
+/// brought in by lq-import-linalg) on `samples` (one argument list each):
+/// the statistics above for every role-tagged linear of the function,
+/// lq.tokens being the rows each saw. `windows` and `windowLen` of
+/// `options` are not used.
+llvm::Expected<CalibrationSummary>
+calibrateFunction(mlir::ModuleOp module, const FunctionSignature &sig,
+                  llvm::ArrayRef<std::vector<HostTensor>> samples,
+                  const CalibrationOptions &options);
 
 } // namespace lq::run
 

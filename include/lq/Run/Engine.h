@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace mlir {
@@ -102,6 +103,50 @@ private:
   ModelInfo modelInfo;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   void *forwardFn = nullptr, *decodeFn = nullptr;
+};
+
+/// An f32 tensor on the host, row-major.
+struct HostTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  int64_t numElements() const;
+};
+
+/// The shapes of a function's f32 tensor arguments and results
+/// (mlir::ShapedType::kDynamic for a dynamic size).
+struct FunctionSignature {
+  std::string name;
+  std::vector<std::vector<int64_t>> args, results;
+};
+
+/// The signature of @`name` (empty: the module's one public function with a
+/// body); an error unless every argument and result is a ranked f32 tensor.
+llvm::Expected<FunctionSignature> readSignature(mlir::ModuleOp module,
+                                                llvm::StringRef name);
+
+/// Marks the function of `sig` for the C interface FunctionRunner calls;
+/// before lowering.
+void prepareForCall(mlir::ModuleOp module, const FunctionSignature &sig);
+
+/// Any function of f32 tensors of a JIT-compiled module (model IR exported by
+/// other frontends has no @forward). call() is safe from several threads.
+class FunctionRunner {
+public:
+  static llvm::Expected<std::unique_ptr<FunctionRunner>>
+  create(mlir::ModuleOp lowered, const FunctionSignature &sig,
+         const EngineOptions &options = {});
+  ~FunctionRunner();
+  const FunctionSignature &getSignature() const { return signature; }
+  /// The results of the function on `args` (shapes checked against the
+  /// signature).
+  llvm::Expected<std::vector<HostTensor>>
+  call(llvm::ArrayRef<HostTensor> args) const;
+
+private:
+  FunctionRunner() = default;
+  FunctionSignature signature;
+  std::string symbol;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
 };
 
 /// Compiles `lowered` for the host CPU to a relocatable (PIC) object file
