@@ -37,7 +37,7 @@ config.substitutions.append(("%fuzz_bin", os.path.join(config.quant_opt_obj_root
 # Exported model IR too large to vendor (QUANT_OPT_EXTERNAL_IR_DIR): tests on
 # it say REQUIRES: external-ir.
 external_ir = getattr(config, "external_ir_dir", "")
-if external_ir and os.path.isfile(os.path.join(external_ir, "heir_lenet.mlir")):
+if external_ir and os.path.isfile(os.path.join(external_ir, "heir_lola.mlir")):
     config.available_features.add("external-ir")
     config.substitutions.append(("%external_ir", external_ir))
 
