@@ -9,8 +9,8 @@
 # `module` reads lq modules as quant-opt does (resource blobs checked, text or
 # bytecode parsed and verified), round-trips them through text and bytecode,
 # and runs lq-expand and lq-lower-to-nvptx on them (test/fuzz/FuzzModule.cpp).
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS, FUZZ_FLAGS (more
-# libFuzzer flags). New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS, FUZZ_MAX_LEN (the
+# largest input, default 8192 bytes), FUZZ_FLAGS (more libFuzzer flags). New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never
 # to the seeds in test/fuzz/corpus. Exits non-zero when a fuzzer finds a
 # crash, a leak, undefined behaviour or a violated invariant.
 set -euo pipefail
@@ -69,7 +69,7 @@ for t in "${targets[@]}"; do
   # the same slabs without unpoisoning them, which ASan would report.
   # shellcheck disable=SC2086
   if ! ASAN_OPTIONS=detect_leaks=1:allow_user_poisoning=0 "$bin" "${stop[@]}" -timeout=10 -rss_limit_mb=2048 \
-       -max_len=65536 -print_final_stats=1 "${extra[@]}" ${FUZZ_FLAGS:-} \
+       -max_len="${FUZZ_MAX_LEN:-8192}" -print_final_stats=1 "${extra[@]}" ${FUZZ_FLAGS:-} \
        -artifact_prefix="$out/artifacts/$t/" \
        "$out/corpus/$t" "$root/test/fuzz/corpus/$t" \
        > "$out/fuzz-$t.log" 2>&1; then

@@ -74,9 +74,10 @@ static Expected<NpyArray> readNpy(StringRef path) {
     if (p.trim().getAsInteger(10, d) || d < 0 || d > (int64_t(1) << 40))
       return bad(formatv("bad dimension '{0}'", p.trim()));
     a.shape.push_back(d);
-    count *= d;
-    if (count > (int64_t(1) << 34))
+    // Checked before the product, which could otherwise overflow.
+    if (d > 0 && count > (int64_t(1) << 34) / d)
       return bad("array too large");
+    count *= d;
   }
   size_t dataStart = headerStart + headerLen;
   if (bytes.size() - dataStart != (size_t)count * 4)
