@@ -41,6 +41,15 @@ if external_ir and os.path.isfile(os.path.join(external_ir, "heir_lola.mlir")):
     config.available_features.add("external-ir")
     config.substitutions.append(("%external_ir", external_ir))
 
+# The CUDA driver runtime (lib/Runtime) is built where the CUDA headers are.
+if getattr(config, "cuda_runtime", "") == "ON":
+    config.available_features.add("cuda-runtime")
+# Kernel PTX is pinned (sha256) for the GCC build: the kernel builders'
+# nested calls create ops in C++'s argument evaluation order, which differs
+# between compilers, so another compiler's PTX is equivalent but not equal.
+if getattr(config, "cxx_compiler_id", "") == "GNU":
+    config.available_features.add("pinned-ptx")
+
 # ptxas (CUDA toolkit) assembles the compile-only kernel sets when present.
 if shutil.which("ptxas"):
     config.available_features.add("ptxas")

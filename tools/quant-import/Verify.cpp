@@ -1,8 +1,11 @@
 //===- Verify.cpp - Check an imported module against the reference --------===//
 //
 // The lowering is the upstream pipeline docs and tests use for modules of
-// linalg on tensors:
-//   one-shot-bufferize{bufferize-function-boundaries}, convert-linalg-to-loops,
+// linalg on tensors, plus upstream's deallocation (the checked entry points
+// run once per token, and their temporaries are freed as in any runner):
+//   one-shot-bufferize{bufferize-function-boundaries},
+//   buffer-deallocation-pipeline, convert-bufferization-to-memref,
+//   convert-linalg-to-loops,
 //   convert-scf-to-cf, expand-strided-metadata, lower-affine,
 //   finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm,
 //   convert-arith-to-llvm, convert-func-to-llvm, convert-cf-to-llvm,
@@ -15,6 +18,7 @@
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
@@ -23,6 +27,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -76,6 +81,8 @@ LogicalResult lowerToLLVM(ModuleOp module) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
