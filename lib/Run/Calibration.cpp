@@ -7,12 +7,16 @@
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -162,8 +166,11 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
                              ids.size(), W));
   const int64_t windows = std::min(available, options.windows);
 
-  // Instrument a copy; the original only receives the attributes.
+  // Instrument a copy; the original only receives the attributes. Only
+  // @forward runs: @decode is not compiled.
   OwningOpRef<ModuleOp> copy = module.clone();
+  if (auto decode = copy->lookupSymbol<func::FuncOp>("decode"))
+    decode.erase();
   MLIRContext *ctx = module.getContext();
   {
     std::string diagText;
@@ -174,7 +181,9 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
     });
     registerRunPasses();
     PassManager pm(ctx);
-    pm.addPass(mlir::lq::createLQInstrumentLinears());
+    mlir::lq::LQInstrumentLinearsOptions instrument;
+    instrument.roles.assign(options.roles.begin(), options.roles.end());
+    pm.addPass(mlir::lq::createLQInstrumentLinears(instrument));
     if (failed(pm.run(*copy)))
       return err("cannot instrument the model: " + diagText);
   }
@@ -305,6 +314,147 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
   });
   summary.windows = windows;
   summary.tokens = tokens;
+  summary.seconds = secondsSince(t0);
+  return summary;
+}
+
+} // namespace lq::run
+
+//===----------------------------------------------------------------------===//
+// Sequential calibration
+//===----------------------------------------------------------------------===//
+
+namespace lq::run {
+
+llvm::Expected<std::vector<std::vector<std::string>>>
+sequentialSteps(ModuleOp module, SequentialGranularity granularity) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal())
+    return err("sequential calibration needs @forward with a body");
+  // Steps keyed by layer (or by the role of a linear outside the layers) or
+  // by the activation read, in order of first appearance.
+  std::vector<std::vector<std::string>> steps;
+  llvm::StringMap<size_t> byKey;
+  llvm::DenseMap<Value, size_t> byInput;
+  llvm::StringSet<> seen;
+  forward.walk([&](Operation *op) {
+    auto role = op->getAttrOfType<StringAttr>("lq.role");
+    if (!role || op->getNumOperands() < 1 || !seen.insert(role.getValue()).second)
+      return;
+    size_t step = steps.size();
+    if (granularity == SequentialGranularity::Layer) {
+      StringRef key = role.getValue();
+      if (key.starts_with("layers.")) {
+        StringRef index = key.drop_front(7).split('.').first;
+        if (!index.empty() && llvm::all_of(index, llvm::isDigit))
+          key = key.take_front(7 + index.size());
+      }
+      step = byKey.try_emplace(key, steps.size()).first->second;
+    } else {
+      step = byInput.try_emplace(op->getOperand(0), steps.size()).first->second;
+    }
+    if (step == steps.size())
+      steps.emplace_back();
+    steps[step].push_back(role.getValue().str());
+  });
+  if (steps.empty())
+    return err("sequential calibration: no linear of @forward carries an lq.role");
+  return steps;
+}
+
+/// Parses the lq-quantize-weights pipeline for `roles`; errors name the
+/// option text.
+static llvm::Error parseQuantizeWeights(PassManager &pm, llvm::StringRef options,
+                                        llvm::ArrayRef<std::string> roles) {
+  std::string text = "lq-quantize-weights{" + options.str();
+  if (!roles.empty())
+    text += " roles=" + llvm::join(roles, ",");
+  text += "}";
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (failed(parsePassPipeline(text, pm, os)))
+    return err(llvm::formatv("bad lq-quantize-weights options '{0}': {1}", options,
+                             llvm::StringRef(message).trim()));
+  return llvm::Error::success();
+}
+
+/// Runs `pm` on `module`; remarks go to `progress`, errors into the result.
+static llvm::Error runReporting(PassManager &pm, ModuleOp module, llvm::raw_ostream *progress) {
+  std::string errors;
+  llvm::raw_string_ostream errorOS(errors);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      errorOS << d << "\n";
+    else if (progress)
+      *progress << d.getLocation() << ": "
+                << (d.getSeverity() == DiagnosticSeverity::Remark ? "remark: " : "warning: ") << d
+                << "\n";
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return err(errors.empty() ? "the pass failed" : llvm::StringRef(errors).rtrim());
+  return llvm::Error::success();
+}
+
+llvm::Expected<CalibrationSummary>
+calibrateSequential(ModuleOp module, const ModelInfo &info, llvm::ArrayRef<int32_t> ids,
+                    const CalibrationOptions &options, const SequentialOptions &sequential) {
+  auto t0 = std::chrono::steady_clock::now();
+  MLIRContext *ctx = module.getContext();
+  registerRunPasses();
+  for (llvm::StringRef token : llvm::split(sequential.quantizeWeights, ' '))
+    if (token.trim().starts_with("roles"))
+      return err("sequential calibration chooses the roles of each step itself; drop 'roles' "
+                 "from the lq-quantize-weights options");
+  // The options are checked once, up front, on an empty module, so that a
+  // bad one fails before any calibration runs.
+  {
+    PassManager pm = PassManager::on<ModuleOp>(ctx);
+    if (llvm::Error e = parseQuantizeWeights(pm, sequential.quantizeWeights, {}))
+      return std::move(e);
+    OwningOpRef<ModuleOp> empty = ModuleOp::create(UnknownLoc::get(ctx));
+    if (llvm::Error e = runReporting(pm, *empty, nullptr))
+      return err("lq-quantize-weights{" + sequential.quantizeWeights +
+                 "}: " + llvm::toString(std::move(e)));
+  }
+  auto steps = sequentialSteps(module, sequential.granularity);
+  if (!steps)
+    return steps.takeError();
+
+  CalibrationSummary summary;
+  llvm::raw_ostream *progress = options.progress;
+  for (auto [i, roles] : llvm::enumerate(*steps)) {
+    if (progress) {
+      *progress << llvm::formatv("step {0}/{1}: {2}\n", i + 1, steps->size(),
+                                 llvm::join(roles, " "));
+      progress->flush();
+    }
+    auto tStep = std::chrono::steady_clock::now();
+    CalibrationOptions stepOptions = options;
+    stepOptions.roles = roles;
+    stepOptions.progress = nullptr;
+    auto stats = calibrate(module, info, ids, stepOptions);
+    if (!stats)
+      return stats.takeError();
+    double recorded = secondsSince(tStep);
+    auto tQuantize = std::chrono::steady_clock::now();
+    PassManager pm = PassManager::on<ModuleOp>(ctx);
+    if (llvm::Error e = parseQuantizeWeights(pm, sequential.quantizeWeights, roles))
+      return std::move(e);
+    if (llvm::Error e = runReporting(pm, module, progress))
+      return err(llvm::formatv("quantizing step {0} ({1}): {2}", i + 1, llvm::join(roles, " "),
+                               llvm::toString(std::move(e))));
+    summary.layers += stats->layers;
+    summary.windows = stats->windows;
+    summary.tokens = stats->tokens;
+    if (progress) {
+      *progress << llvm::formatv("  recorded {0} tokens in {1:f1} s, quantized in {2:f1} s; "
+                                 "elapsed {3:f1} s\n",
+                                 stats->tokens, recorded, secondsSince(tQuantize),
+                                 secondsSince(t0));
+      progress->flush();
+    }
+  }
   summary.seconds = secondsSince(t0);
   return summary;
 }

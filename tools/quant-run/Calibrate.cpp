@@ -15,6 +15,17 @@ int runCalibrate() {
     return fail(usage("calibrate needs -o <output module>"));
   if (CalibWindows < 1)
     return fail(usage("--windows must be positive"));
+  SequentialOptions sequential;
+  sequential.quantizeWeights = Sequential;
+  if (SequentialSteps == "layer")
+    sequential.granularity = SequentialGranularity::Layer;
+  else if (SequentialSteps == "linear")
+    sequential.granularity = SequentialGranularity::Linear;
+  else
+    return fail(usage(formatv("--sequential-steps must be 'layer' or 'linear', not '{0}'",
+                              SequentialSteps)));
+  if (SequentialSteps.getNumOccurrences() && Sequential.getNumOccurrences() == 0)
+    return fail(usage("--sequential-steps needs --sequential"));
   auto t0 = std::chrono::steady_clock::now();
   auto ids = inputIds();
   if (!ids)
@@ -35,7 +46,9 @@ int runCalibrate() {
   calib.lowering = *options;
   calib.optLevel = OptLevel;
   calib.progress = &errs();
-  auto stats = calibrate(*m->module, m->info, *ids, calib);
+  auto stats = Sequential.getNumOccurrences()
+                   ? calibrateSequential(*m->module, m->info, *ids, calib, sequential)
+                   : calibrate(*m->module, m->info, *ids, calib);
   if (!stats)
     return fail(stats.takeError());
 
@@ -52,9 +65,10 @@ int runCalibrate() {
   if (out.os().has_error())
     return fail(usage(formatv("error writing '{0}'", OutputPath)));
   out.keep();
-  errs() << formatv("calibrated {0} linear layers on {1} tokens ({2} windows of {3}); "
-                    "wrote {4}; total {5:f2} s\n",
-                    stats->layers, stats->tokens, stats->windows, calib.windowLen, OutputPath,
+  errs() << formatv("calibrated {0}{1} linear layers on {2} tokens ({3} windows of {4}); "
+                    "wrote {5}; total {6:f2} s\n",
+                    Sequential.getNumOccurrences() ? "and quantized " : "", stats->layers,
+                    stats->tokens, stats->windows, calib.windowLen, OutputPath,
                     secondsSince(t0));
   return 0;
 }
