@@ -7,10 +7,14 @@
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/DenseMap.h"
@@ -144,6 +148,50 @@ extern "C" void lqRunRecordOutput(int64_t id, MemRef<float, 2> *x) {
     record(r->outputs, id, x);
 }
 
+/// The logits of an instrumented @forward are never read: it returns zeros
+/// instead, and whatever only fed them (the layers after the last recorded
+/// linear, lm_head's product) is erased, so a calibration runs no further
+/// than its hooks need. A @forward whose results do not have the shape of
+/// its tokens (plus trailing static dimensions) is left whole.
+static void skipUnrecorded(ModuleOp module) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal() || forward.getNumArguments() < 1 ||
+      !forward.getBody().hasOneBlock())
+    return;
+  Value tokens = forward.getArgument(0);
+  auto tokensType = dyn_cast<RankedTensorType>(tokens.getType());
+  auto ret = dyn_cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+  if (!tokensType || !ret)
+    return;
+  for (Type t : ret.getOperandTypes()) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || !isa<FloatType>(type.getElementType()))
+      return;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i) && (i >= tokensType.getRank() || !tokensType.isDynamicDim(i)))
+        return;
+  }
+  OpBuilder b(ret);
+  Location loc = ret.getLoc();
+  SmallVector<Value> zeros;
+  for (Type t : ret.getOperandTypes()) {
+    auto type = cast<RankedTensorType>(t);
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        sizes.push_back(tensor::DimOp::create(b, loc, tokens, i));
+    Value empty = tensor::EmptyOp::create(b, loc, type, sizes);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    zeros.push_back(linalg::FillOp::create(b, loc, zero, empty).getResult(0));
+  }
+  ret->setOperands(zeros);
+  // Erase what became dead, last op first so that chains go at once.
+  Block &body = forward.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+}
+
 namespace {
 /// Where one linear's statistics come from in the instrumented copy.
 struct LinearSlot {
@@ -210,6 +258,8 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
         (entry.second.output >= 0 && ShapedType::isDynamic(entry.second.outDim)))
       return err(llvm::formatv("linear '{0}' has a dynamic feature dimension",
                                entry.getKey()));
+
+  skipUnrecorded(*copy); // after the slots: a recorded linear's own product may go
 
   Recorder recorder;
   recorder.inputs.resize(numInputs);
