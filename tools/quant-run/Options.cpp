@@ -46,9 +46,10 @@ cl::opt<double>
                      cl::desc("Relative logit difference --compare accepts (exit 1 beyond)"),
                      cl::init(1e-4), cl::sub(PerplexityCmd), cl::cat(Cat));
 cl::opt<int64_t> CalibWindows("windows",
-                              cl::desc("Calibration windows (taken from the "
-                                       "start of the text)"),
-                              cl::init(16), cl::sub(CalibrateCmd), cl::cat(Cat));
+                              cl::desc("Calibration windows (taken from the start of the "
+                                       "text; fewer when the text is shorter). GPTQ's "
+                                       "Hessians overfit a few windows"),
+                              cl::init(128), cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<std::string> Sequential(
     "sequential",
     cl::desc("Sequential calibration (GPTQ's): record each step's statistics through the "

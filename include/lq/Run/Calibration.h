@@ -28,7 +28,7 @@ struct CalibrationOptions {
   int64_t windowLen = 512;
   /// Windows ids[i : i + windowLen] for i = 0, windowLen, ... (at most this
   /// many; fewer when the text is shorter).
-  int64_t windows = 16;
+  int64_t windows = 128;
   /// Windows run concurrently.
   unsigned threads = 1;
   LoweringOptions lowering;

@@ -59,9 +59,10 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     Option<"gridBits", "grid-bits", "unsigned", "0",
            "GPTQT first-step linear grid bits (0 = planes + 1)">,
     Option<"dampening", "dampening", "double", "0.01",
-           "GPTQ dampening as a fraction of the Hessian's mean diagonal">,
+           "GPTQ dampening as a fraction of the Hessian's mean diagonal, in [0, 1]">,
     Option<"actOrder", "act-order", "bool", "false",
-           "GPTQ: quantize columns in order of decreasing Hessian diagonal">,
+           "GPTQ: quantize columns in order of decreasing Hessian diagonal, with each "
+           "group's scales fitted up front on the original weight (static groups)">,
     Option<"blockSize", "block-size", "int64_t", "128", "GPTQ lazy-update block size">,
     Option<"report", "report", "bool", "false",
            "Emit a remark per weight: bits per weight, relative error, layer loss">,
