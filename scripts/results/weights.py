@@ -200,9 +200,25 @@ def claims(rows, texts):
 
 def render(results, out_dir):
     lines = ["# Weight quantization: perplexity vs bits per weight", "",
-             "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>`",
+             "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>"
+             " --windows 32 --evaluator reference`",
              "(imports each shared model, calibrates on the last quarter of docs-valid, quantizes with",
-             "`quant-opt`, measures perplexity; each section says by which evaluator).", "",
+             "`quant-opt`, measures perplexity; each section says by which evaluator). One row by hand",
+             "(`calibration.txt`: the last quarter of the lines of docs-valid):", "",
+             "```sh",
+             "quant-import <shared data>/models/llama-docs-19m -o fp32.mlirbc",
+             "quant-run calibrate fp32.mlirbc --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text calibration.txt --windows 128 -o calibrated.mlirbc",
+             "quant-opt calibrated.mlirbc --emit-bytecode -o gptq3.mlirbc --pass-pipeline=\\",
+             "    'builtin.module(lq-quantize-weights{method=gptq bits=3 group=64 act-order=true exclude=lm_head})'",
+             "# or, sequential calibration (calibrates and quantizes):",
+             "quant-run calibrate fp32.mlirbc --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text calibration.txt --windows 128 -o gptq3-seq.mlirbc \\",
+             "    --sequential='method=gptq bits=3 group=64 act-order=true exclude=lm_head'",
+             "quant-export gptq3.mlirbc -o gptq3.gguf",
+             "quant-ref perplexity --model gptq3.gguf --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text <shared data>/text/docs-valid.txt --max-windows 32",
+             "```", "",
              "- BPW: every stored bit of the quantized linear layers (codes, fp16 scales, zero",
              "  points, amplitudes, offsets) over their weight count; lm_head and the embedding",
              "  stay in float, as in the papers.",
@@ -225,7 +241,8 @@ def render(results, out_dir):
                      "the reference transformer on the module's exported decoded weights "
                      "(`quant-export` + `quant-ref`; `test/Tools/quant-export.test` checks it "
                      "matches the compiled module)") + "; "
-                  f"calibration: {r['calib_windows']} windows of the last quarter of docs-valid "
+                  f"calibration: up to {r['calib_windows']} windows of 512 tokens (all the text "
+                  f"holds) of the last quarter of docs-valid "
                   f"({r['calibrate_seconds']:.1f} s); import {r['import_seconds']:.1f} s.", "",
                   "| method | configuration | BPW | " + " | ".join(f"ppl {t}" for t in texts) +
                   " | Σ layer loss | time (s) |",
