@@ -33,9 +33,9 @@ echo "== fp32 perplexity ($text, up to $windows windows)"
 "$bin/quant-run" perplexity "$out/model.mlirbc" --tokenizer "$tok" --text "$text" \
   --max-windows "$windows" 2>&1 | grep -v "^  window"
 
-echo "== calibrate: input Hessians of every linear layer (8 windows of the text's last quarter)"
+echo "== calibrate: input Hessians of every linear layer (every window of the text's last quarter)"
 "$bin/quant-run" calibrate "$out/model.mlirbc" --tokenizer "$tok" --text "$calib" \
-  --windows 8 -o "$out/calibrated.mlirbc"
+  -o "$out/calibrated.mlirbc"
 
 run_method() {
   local name="$1" options="$2" extra="${3:-}"
@@ -50,6 +50,12 @@ run_method() {
 }
 run_method rtn-w4g64 "method=rtn bits=4 group=64"
 run_method rtn-w3g64 "method=rtn bits=3 group=64"
-run_method gptq-w3g64 "method=gptq bits=3 group=64"
+run_method gptq-w3g64 "method=gptq bits=3 group=64 act-order=true"
+echo "== gptq-w3g64-seq: sequential calibration, each layer's Hessians through the layers quantized before it"
+"$bin/quant-run" calibrate "$out/model.mlirbc" --tokenizer "$tok" --text "$calib" \
+  --sequential="method=gptq bits=3 group=64 act-order=true exclude=lm_head" \
+  -o "$out/gptq-w3g64-seq.mlirbc" 2>&1 | grep -v "^step"
+"$bin/quant-run" perplexity "$out/gptq-w3g64-seq.mlirbc" --tokenizer "$tok" --text "$text" \
+  --max-windows "$windows" 2>&1 | grep "^perplexity" | sed "s/^/  gptq-w3g64-seq: /"
 run_method pvq-3.25 "method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8"
 run_method gptqt-b3 "method=binary planes=3 group=128 grid-bits=5 keep-reference=true" ",lq-rescale"

@@ -540,7 +540,7 @@ llvm::Expected<EncodedWeight> quantizeWeight(const float *weight, int64_t rows, 
 
   auto quantizeRows = [&](int64_t begin, int64_t end) {
     std::unique_ptr<RowQuantizer> q = makeQuantizer();
-    std::vector<double> w(cols), decoded(cols), err;
+    std::vector<double> w(cols), decoded(cols), err, pending;
     for (int64_t r = begin; r < end; ++r) {
       const float *row = weight + r * cols;
       q->startRow(r, row);
@@ -569,8 +569,23 @@ llvm::Expected<EncodedWeight> quantizeWeight(const float *weight, int64_t rows, 
         err.assign(b1 - b0, 0);
         for (int64_t c = b0; c < b1; c += unit) {
           int64_t origCol = order[c / unit] * unit;
-          if (!staticGroups && origCol % group == 0)
-            q->fitGroup(r, origCol / group, &w[c]); // identity order: contiguous
+          if (!staticGroups && origCol % group == 0) {
+            // Identity order: the group is w[c, c + group). Its columns past
+            // the block have not received this block's errors yet (the lazy
+            // update comes after the block); fit on the updated values.
+            const double *g = &w[c];
+            if (c + group > b1) {
+              pending.assign(w.begin() + c, w.begin() + c + group);
+              for (int64_t j = b0; j < c; ++j) {
+                double e = err[j - b0];
+                const double *uj = &u[j * cols];
+                for (int64_t t = b1; t < c + group; ++t)
+                  pending[t - c] -= e * uj[t];
+              }
+              g = pending.data();
+            }
+            q->fitGroup(r, origCol / group, g);
+          }
           q->quantizeUnit(r, origCol, &w[c], &decoded[c]);
           for (int64_t j = c; j < c + unit; ++j) {
             double e = (w[j] - decoded[j]) / u[j * cols + j];

@@ -7,12 +7,20 @@
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -140,6 +148,50 @@ extern "C" void lqRunRecordOutput(int64_t id, MemRef<float, 2> *x) {
     record(r->outputs, id, x);
 }
 
+/// The logits of an instrumented @forward are never read: it returns zeros
+/// instead, and whatever only fed them (the layers after the last recorded
+/// linear, lm_head's product) is erased, so a calibration runs no further
+/// than its hooks need. A @forward whose results do not have the shape of
+/// its tokens (plus trailing static dimensions) is left whole.
+static void skipUnrecorded(ModuleOp module) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal() || forward.getNumArguments() < 1 ||
+      !forward.getBody().hasOneBlock())
+    return;
+  Value tokens = forward.getArgument(0);
+  auto tokensType = dyn_cast<RankedTensorType>(tokens.getType());
+  auto ret = dyn_cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+  if (!tokensType || !ret)
+    return;
+  for (Type t : ret.getOperandTypes()) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || !isa<FloatType>(type.getElementType()))
+      return;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i) && (i >= tokensType.getRank() || !tokensType.isDynamicDim(i)))
+        return;
+  }
+  OpBuilder b(ret);
+  Location loc = ret.getLoc();
+  SmallVector<Value> zeros;
+  for (Type t : ret.getOperandTypes()) {
+    auto type = cast<RankedTensorType>(t);
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        sizes.push_back(tensor::DimOp::create(b, loc, tokens, i));
+    Value empty = tensor::EmptyOp::create(b, loc, type, sizes);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    zeros.push_back(linalg::FillOp::create(b, loc, zero, empty).getResult(0));
+  }
+  ret->setOperands(zeros);
+  // Erase what became dead, last op first so that chains go at once.
+  Block &body = forward.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+}
+
 namespace {
 /// Where one linear's statistics come from in the instrumented copy.
 struct LinearSlot {
@@ -157,12 +209,17 @@ struct Instrumented {
 };
 } // namespace
 
-/// Instruments a copy of `module` (lq-instrument-linears on @`function`)
-/// and sizes the recorder for its linears.
-static llvm::Expected<std::unique_ptr<Instrumented>> instrument(ModuleOp module,
-                                                                llvm::StringRef function) {
+/// Instruments a copy of `module` (lq-instrument-linears on @`function`,
+/// on the linears whose role starts with one of `roles`, all when empty)
+/// and sizes the recorder for its linears. Only @`function` runs: @decode
+/// is not compiled, and what follows the last recorded linear is skipped.
+static llvm::Expected<std::unique_ptr<Instrumented>>
+instrument(ModuleOp module, llvm::StringRef function, llvm::ArrayRef<std::string> roles) {
   auto result = std::make_unique<Instrumented>();
   result->copy = module.clone();
+  if (function != "decode")
+    if (auto decode = result->copy->lookupSymbol<func::FuncOp>("decode"))
+      decode.erase();
   MLIRContext *ctx = module.getContext();
   {
     std::string diagText;
@@ -175,6 +232,7 @@ static llvm::Expected<std::unique_ptr<Instrumented>> instrument(ModuleOp module,
     PassManager pm(ctx);
     mlir::lq::LQInstrumentLinearsOptions instrumentOptions;
     instrumentOptions.function = function.str();
+    instrumentOptions.roles.assign(roles.begin(), roles.end());
     pm.addPass(mlir::lq::createLQInstrumentLinears(instrumentOptions));
     if (failed(pm.run(*result->copy)))
       return err("cannot instrument the model: " + diagText);
@@ -202,6 +260,8 @@ static llvm::Expected<std::unique_ptr<Instrumented>> instrument(ModuleOp module,
         (entry.second.output >= 0 && ShapedType::isDynamic(entry.second.outDim)))
       return err(llvm::formatv("linear '{0}' has a dynamic feature dimension",
                                entry.getKey()));
+
+  skipUnrecorded(*result->copy); // after the slots: a recorded linear's own product may go
 
   Recorder &recorder = result->recorder;
   recorder.inputs.resize(numInputs);
@@ -312,7 +372,7 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
   const int64_t windows = std::min(available, options.windows);
 
   // Instrument a copy; the original only receives the attributes.
-  auto instrumented = instrument(module, "forward");
+  auto instrumented = instrument(module, "forward", options.roles);
   if (!instrumented)
     return instrumented.takeError();
   Instrumented &ins = **instrumented;
@@ -362,7 +422,7 @@ calibrateFunction(ModuleOp module, const FunctionSignature &sig,
   auto t0 = std::chrono::steady_clock::now();
   if (samples.empty())
     return err("no calibration samples");
-  auto instrumented = instrument(module, sig.name);
+  auto instrumented = instrument(module, sig.name, options.roles);
   if (!instrumented)
     return instrumented.takeError();
   Instrumented &ins = **instrumented;
@@ -395,6 +455,147 @@ calibrateFunction(ModuleOp module, const FunctionSignature &sig,
   summary.layers = attachStatistics(module, ins);
   summary.windows = (int64_t)samples.size();
   summary.tokens = ins.recorder.inputs.front()->rows();
+  summary.seconds = secondsSince(t0);
+  return summary;
+}
+
+} // namespace lq::run
+
+//===----------------------------------------------------------------------===//
+// Sequential calibration
+//===----------------------------------------------------------------------===//
+
+namespace lq::run {
+
+llvm::Expected<std::vector<std::vector<std::string>>>
+sequentialSteps(ModuleOp module, SequentialGranularity granularity) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal())
+    return err("sequential calibration needs @forward with a body");
+  // Steps keyed by layer (or by the role of a linear outside the layers) or
+  // by the activation read, in order of first appearance.
+  std::vector<std::vector<std::string>> steps;
+  llvm::StringMap<size_t> byKey;
+  llvm::DenseMap<Value, size_t> byInput;
+  llvm::StringSet<> seen;
+  forward.walk([&](Operation *op) {
+    auto role = op->getAttrOfType<StringAttr>("lq.role");
+    if (!role || op->getNumOperands() < 1 || !seen.insert(role.getValue()).second)
+      return;
+    size_t step = steps.size();
+    if (granularity == SequentialGranularity::Layer) {
+      StringRef key = role.getValue();
+      if (key.starts_with("layers.")) {
+        StringRef index = key.drop_front(7).split('.').first;
+        if (!index.empty() && llvm::all_of(index, llvm::isDigit))
+          key = key.take_front(7 + index.size());
+      }
+      step = byKey.try_emplace(key, steps.size()).first->second;
+    } else {
+      step = byInput.try_emplace(op->getOperand(0), steps.size()).first->second;
+    }
+    if (step == steps.size())
+      steps.emplace_back();
+    steps[step].push_back(role.getValue().str());
+  });
+  if (steps.empty())
+    return err("sequential calibration: no linear of @forward carries an lq.role");
+  return steps;
+}
+
+/// Parses the lq-quantize-weights pipeline for `roles`; errors name the
+/// option text.
+static llvm::Error parseQuantizeWeights(PassManager &pm, llvm::StringRef options,
+                                        llvm::ArrayRef<std::string> roles) {
+  std::string text = "lq-quantize-weights{" + options.str();
+  if (!roles.empty())
+    text += " roles=" + llvm::join(roles, ",");
+  text += "}";
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (failed(parsePassPipeline(text, pm, os)))
+    return err(llvm::formatv("bad lq-quantize-weights options '{0}': {1}", options,
+                             llvm::StringRef(message).trim()));
+  return llvm::Error::success();
+}
+
+/// Runs `pm` on `module`; remarks go to `progress`, errors into the result.
+static llvm::Error runReporting(PassManager &pm, ModuleOp module, llvm::raw_ostream *progress) {
+  std::string errors;
+  llvm::raw_string_ostream errorOS(errors);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      errorOS << d << "\n";
+    else if (progress)
+      *progress << d.getLocation() << ": "
+                << (d.getSeverity() == DiagnosticSeverity::Remark ? "remark: " : "warning: ") << d
+                << "\n";
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return err(errors.empty() ? "the pass failed" : llvm::StringRef(errors).rtrim());
+  return llvm::Error::success();
+}
+
+llvm::Expected<CalibrationSummary>
+calibrateSequential(ModuleOp module, const ModelInfo &info, llvm::ArrayRef<int32_t> ids,
+                    const CalibrationOptions &options, const SequentialOptions &sequential) {
+  auto t0 = std::chrono::steady_clock::now();
+  MLIRContext *ctx = module.getContext();
+  registerRunPasses();
+  for (llvm::StringRef token : llvm::split(sequential.quantizeWeights, ' '))
+    if (token.trim().starts_with("roles"))
+      return err("sequential calibration chooses the roles of each step itself; drop 'roles' "
+                 "from the lq-quantize-weights options");
+  // The options are checked once, up front, on an empty module, so that a
+  // bad one fails before any calibration runs.
+  {
+    PassManager pm = PassManager::on<ModuleOp>(ctx);
+    if (llvm::Error e = parseQuantizeWeights(pm, sequential.quantizeWeights, {}))
+      return std::move(e);
+    OwningOpRef<ModuleOp> empty = ModuleOp::create(UnknownLoc::get(ctx));
+    if (llvm::Error e = runReporting(pm, *empty, nullptr))
+      return err("lq-quantize-weights{" + sequential.quantizeWeights +
+                 "}: " + llvm::toString(std::move(e)));
+  }
+  auto steps = sequentialSteps(module, sequential.granularity);
+  if (!steps)
+    return steps.takeError();
+
+  CalibrationSummary summary;
+  llvm::raw_ostream *progress = options.progress;
+  for (auto [i, roles] : llvm::enumerate(*steps)) {
+    if (progress) {
+      *progress << llvm::formatv("step {0}/{1}: {2}\n", i + 1, steps->size(),
+                                 llvm::join(roles, " "));
+      progress->flush();
+    }
+    auto tStep = std::chrono::steady_clock::now();
+    CalibrationOptions stepOptions = options;
+    stepOptions.roles = roles;
+    stepOptions.progress = nullptr;
+    auto stats = calibrate(module, info, ids, stepOptions);
+    if (!stats)
+      return stats.takeError();
+    double recorded = secondsSince(tStep);
+    auto tQuantize = std::chrono::steady_clock::now();
+    PassManager pm = PassManager::on<ModuleOp>(ctx);
+    if (llvm::Error e = parseQuantizeWeights(pm, sequential.quantizeWeights, roles))
+      return std::move(e);
+    if (llvm::Error e = runReporting(pm, module, progress))
+      return err(llvm::formatv("quantizing step {0} ({1}): {2}", i + 1, llvm::join(roles, " "),
+                               llvm::toString(std::move(e))));
+    summary.layers += stats->layers;
+    summary.windows = stats->windows;
+    summary.tokens = stats->tokens;
+    if (progress) {
+      *progress << llvm::formatv("  recorded {0} tokens in {1:f1} s, quantized in {2:f1} s; "
+                                 "elapsed {3:f1} s\n",
+                                 stats->tokens, recorded, secondsSince(tQuantize),
+                                 secondsSince(t0));
+      progress->flush();
+    }
+  }
   summary.seconds = secondsSince(t0);
   return summary;
 }

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQINSTRUMENTLINEARS
@@ -84,7 +85,7 @@ struct InstrumentLinearsPass
       llvm::DenseMap<Value, int64_t> inputIds;
       SmallVector<Operation *> linears;
       fn.walk([&](Operation *op) {
-        if (isTaggedLinear(op))
+        if (isTaggedLinear(op) && selected(op->getAttrOfType<StringAttr>("lq.role")))
           linears.push_back(op);
       });
       for (Operation *op : linears) {
@@ -108,10 +109,18 @@ struct InstrumentLinearsPass
     });
     if (!any) {
       module.emitError() << "lq-instrument-linears: no linear layer carries an lq.role"
+                         << (roles.empty() ? "" : " starting with " + llvm::join(roles, " or "))
                          << (function.empty() ? std::string()
                                               : " in @" + function.getValue());
       return signalPassFailure();
     }
+  }
+
+  /// Whether `role` is among the role prefixes asked for (all when none).
+  bool selected(StringAttr role) const {
+    return roles.empty() || llvm::any_of(roles, [&](const std::string &prefix) {
+             return role.getValue().starts_with(prefix);
+           });
   }
 
   static void call(OpBuilder &b, Location loc, StringRef hook, int64_t id, Value x,

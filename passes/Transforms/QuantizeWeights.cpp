@@ -118,6 +118,10 @@ LogicalResult QuantizeWeightsPass::quantize(linalg::MatmulOp op, unsigned index)
     return role ? op.emitError("expects a matmul on tensors") : success();
   if (role && llvm::is_contained(exclude, role.getValue()))
     return success();
+  if (!roles.empty() && !(role && llvm::any_of(roles, [&](const std::string &prefix) {
+        return role.getValue().starts_with(prefix);
+      })))
+    return success();
   Attribute weightAttr;
   if (auto c = op.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>())
     weightAttr = c.getValue();
@@ -286,6 +290,16 @@ void QuantizeWeightsPass::runOnOperation() {
   if (failed(encoding) ||
       !getEncodingAttr(module.getContext(), *encoding, [&] { return module.emitError(); }))
     return signalPassFailure();
+  if (!(dampening >= 0 && dampening <= 1)) {
+    module.emitError() << "dampening must be in [0, 1] (a fraction of the Hessian's mean "
+                          "diagonal), got "
+                       << (double)dampening;
+    return signalPassFailure();
+  }
+  if (blockSize < 1) {
+    module.emitError() << "block-size must be at least 1, got " << (int64_t)blockSize;
+    return signalPassFailure();
+  }
   SmallVector<linalg::MatmulOp> matmuls;
   module.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
   // A weight shared by several matmuls is encoded once, from the use that

@@ -30,16 +30,22 @@ CONFIGS = [
     ("RTN", "3-bit g64", "lq-quantize-weights{method=rtn bits=3 group=64 %s}"),
     ("RTN", "3-bit g128", "lq-quantize-weights{method=rtn bits=3 group=128 %s}"),
     ("RTN", "4-bit g64", "lq-quantize-weights{method=rtn bits=4 group=64 %s}"),
-    ("GPTQ", "2-bit g64", "lq-quantize-weights{method=gptq bits=2 group=64 %s}"),
-    ("GPTQ", "3-bit g64", "lq-quantize-weights{method=gptq bits=3 group=64 %s}"),
-    ("GPTQ", "3-bit g128", "lq-quantize-weights{method=gptq bits=3 group=128 %s}"),
-    ("GPTQ", "3-bit g32", "lq-quantize-weights{method=gptq bits=3 group=32 %s}"),
-    ("GPTQ", "4-bit g64", "lq-quantize-weights{method=gptq bits=4 group=64 %s}"),
-    ("PVQ", "D8 K5 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=5 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
-    ("PVQ", "D8 K12 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
-    ("PVQ", "D8 K27 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=27 pvq-amp-bits=3 pvq-amp-group=8 %s}"),
-    ("GPTQT", "2 planes g128 (grid 4)", "lq-quantize-weights{method=binary planes=2 group=128 grid-bits=4 keep-reference=true %s},lq-rescale"),
-    ("GPTQT", "3 planes g128 (grid 5)", "lq-quantize-weights{method=binary planes=3 group=128 grid-bits=5 keep-reference=true %s},lq-rescale"),
+    ("GPTQ", "2-bit g64", "lq-quantize-weights{method=gptq bits=2 group=64 act-order=true %s}"),
+    ("GPTQ", "3-bit g64", "lq-quantize-weights{method=gptq bits=3 group=64 act-order=true %s}"),
+    ("GPTQ", "3-bit g128", "lq-quantize-weights{method=gptq bits=3 group=128 act-order=true %s}"),
+    ("GPTQ", "3-bit g32", "lq-quantize-weights{method=gptq bits=3 group=32 act-order=true %s}"),
+    ("GPTQ", "4-bit g64", "lq-quantize-weights{method=gptq bits=4 group=64 act-order=true %s}"),
+    ("PVQ", "D8 K5 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=5 pvq-amp-bits=3 pvq-amp-group=8 act-order=true %s}"),
+    ("PVQ", "D8 K12 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8 act-order=true %s}"),
+    ("PVQ", "D8 K27 amp3", "lq-quantize-weights{method=pvq pvq-dim=8 pvq-pulses=27 pvq-amp-bits=3 pvq-amp-group=8 act-order=true %s}"),
+    ("GPTQT", "2 planes g128 (grid 4)", "lq-quantize-weights{method=binary planes=2 group=128 grid-bits=4 keep-reference=true act-order=true %s},lq-rescale"),
+    ("GPTQT", "3 planes g128 (grid 5)", "lq-quantize-weights{method=binary planes=3 group=128 grid-bits=5 keep-reference=true act-order=true %s},lq-rescale"),
+]
+# GPTQ with sequential calibration (quant-run calibrate --sequential): each
+# layer's Hessians recorded through the layers already quantized. Its time
+# is the whole calibrate-and-quantize run.
+SEQUENTIAL = [
+    ("GPTQ sequential", "3-bit g64", "method=gptq bits=3 group=64 act-order=true %s"),
 ]
 MODELS = {"2m": "llama-docs-2m", "19m": "llama-docs-19m"}
 TEXTS = [("docs-valid", "text/docs-valid.txt"), ("WikiText-2 test", "text/wikitext-2/test.txt")]
@@ -100,6 +106,22 @@ def prepare_model(args, key):
     return bin_dir, ckpt, fp32, calibrated, t1 - t0, t2 - t1
 
 
+def layer_report(stderr):
+    """(bits, weights, summed layer loss) from lq-quantize-weights' report
+    remarks, each role counted once (@forward and @decode share weights)."""
+    bits = weights = loss = 0.0
+    seen = set()
+    for m in REMARK.finditer(stderr):
+        role, n, k = m.group(1), int(m.group(2)), int(m.group(3))
+        if role in seen:
+            continue
+        seen.add(role)
+        bits += float(m.group(4)) * n * k
+        weights += n * k
+        loss += float(m.group(6))
+    return bits, weights, loss
+
+
 def evaluate_model(args, key):
     bin_dir, ckpt, fp32, calibrated, import_seconds, calibrate_seconds = prepare_model(args, key)
     work = os.path.dirname(fp32)
@@ -118,16 +140,22 @@ def evaluate_model(args, key):
         res = run([f"{bin_dir}/quant-opt", calibrated, f"--pass-pipeline={spec}", "--emit-bytecode",
                    "-o", out])
         seconds = time.time() - start
-        bits = weights = loss = 0.0
-        seen = set()
-        for m in REMARK.finditer(res.stderr):
-            role, n, k = m.group(1), int(m.group(2)), int(m.group(3))
-            if role in seen:
-                continue
-            seen.add(role)
-            bits += float(m.group(4)) * n * k
-            weights += n * k
-            loss += float(m.group(6))
+        bits, weights, loss = layer_report(res.stderr)
+        ppl = {}
+        for name, path in texts:
+            ppl[name], _ = perplexity(bin_dir, out, ckpt, path, args.windows)
+        rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
+                     "loss": loss, "seconds": seconds})
+        print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
+    calib_text = os.path.join(work, "calibration.txt")
+    for method, label, options in SEQUENTIAL:
+        out = os.path.join(work, re.sub(r"[^a-z0-9]+", "-", f"{method} {label}".lower()) + ".mlirbc")
+        start = time.time()
+        res = run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text",
+                   calib_text, "--windows", str(args.calib_windows), "--sequential",
+                   options % "report=true exclude=lm_head", "-o", out])
+        seconds = time.time() - start
+        bits, weights, loss = layer_report(res.stderr)
         ppl = {}
         for name, path in texts:
             ppl[name], _ = perplexity(bin_dir, out, ckpt, path, args.windows)
@@ -147,6 +175,9 @@ def claims(rows, texts):
     checks = [
         ("GPTQ < RTN at 3 bits (g64)", find("GPTQ", "3-bit g64"), find("RTN", "3-bit g64")),
         ("GPTQ < RTN at 3 bits (g128)", find("GPTQ", "3-bit g128"), find("RTN", "3-bit g128")),
+        ("GPTQ < RTN at 4 bits (g64)", find("GPTQ", "4-bit g64"), find("RTN", "4-bit g64")),
+        ("GPTQ sequential < RTN at 3 bits (g64)", find("GPTQ sequential", "3-bit g64"),
+         find("RTN", "3-bit g64")),
         ("PVQ at ~3.25 BPW <= GPTQ 3-bit g64 (3.25 BPW)", find("PVQ", "D8 K12 amp3"),
          find("GPTQ", "3-bit g64")),
         ("GPTQT 3 planes (3.5 BPW) < GPTQ 3-bit g32 (3.5 BPW)", find("GPTQT", "3 planes g128 (grid 5)"),
@@ -169,14 +200,36 @@ def claims(rows, texts):
 
 def render(results, out_dir):
     lines = ["# Weight quantization: perplexity vs bits per weight", "",
-             "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>`",
+             "Regenerate with `python3 scripts/results/weights.py --build build --data <shared data>"
+             " --windows 32 --evaluator reference`",
              "(imports each shared model, calibrates on the last quarter of docs-valid, quantizes with",
-             "`quant-opt`, measures perplexity; each section says by which evaluator).", "",
+             "`quant-opt`, measures perplexity; each section says by which evaluator). One row by hand",
+             "(`calibration.txt`: the last quarter of the lines of docs-valid):", "",
+             "```sh",
+             "quant-import <shared data>/models/llama-docs-19m -o fp32.mlirbc",
+             "quant-run calibrate fp32.mlirbc --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text calibration.txt --windows 128 -o calibrated.mlirbc",
+             "quant-opt calibrated.mlirbc --emit-bytecode -o gptq3.mlirbc --pass-pipeline=\\",
+             "    'builtin.module(lq-quantize-weights{method=gptq bits=3 group=64 act-order=true exclude=lm_head})'",
+             "# or, sequential calibration (calibrates and quantizes):",
+             "quant-run calibrate fp32.mlirbc --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text calibration.txt --windows 128 -o gptq3-seq.mlirbc \\",
+             "    --sequential='method=gptq bits=3 group=64 act-order=true exclude=lm_head'",
+             "quant-export gptq3.mlirbc -o gptq3.gguf",
+             "quant-ref perplexity --model gptq3.gguf --tokenizer <shared data>/models/llama-docs-19m \\",
+             "    --text <shared data>/text/docs-valid.txt --max-windows 32",
+             "```", "",
              "- BPW: every stored bit of the quantized linear layers (codes, fp16 scales, zero",
              "  points, amplitudes, offsets) over their weight count; lm_head and the embedding",
              "  stay in float, as in the papers.",
              "- Layer loss: tr(ΔW H ΔWᵀ) with H = XᵀX of the calibration inputs, summed over layers.",
-             "- Time: wall time of the `quant-opt` run (read, quantize every layer, write), 2 cores.", ""]
+             "- Time: wall time of the `quant-opt` run (read, quantize every layer, write), 2 cores;",
+             "  for GPTQ sequential, of the whole `quant-run calibrate --sequential` run (each layer",
+             "  calibrated through the layers quantized before it, then quantized), whose layer loss",
+             "  is measured on those sequential Hessians.",
+             "- GPTQ, PVQ and GPTQT (all with GPTQ's error feedback) run with act-order (static",
+             "  groups) and dampening 0.01; calibration: every window of the last quarter of",
+             "  docs-valid (GPTQ's Hessians overfit a few windows: docs/Methods.md).", ""]
     for r in results:
         texts = [t for t, _ in TEXTS]
         fp = r["rows"][0]["ppl"]
@@ -188,7 +241,8 @@ def render(results, out_dir):
                      "the reference transformer on the module's exported decoded weights "
                      "(`quant-export` + `quant-ref`; `test/Tools/quant-export.test` checks it "
                      "matches the compiled module)") + "; "
-                  f"calibration: {r['calib_windows']} windows of the last quarter of docs-valid "
+                  f"calibration: up to {r['calib_windows']} windows of 512 tokens (all the text "
+                  f"holds) of the last quarter of docs-valid "
                   f"({r['calibrate_seconds']:.1f} s); import {r['import_seconds']:.1f} s.", "",
                   "| method | configuration | BPW | " + " | ".join(f"ppl {t}" for t in texts) +
                   " | Σ layer loss | time (s) |",
@@ -237,6 +291,9 @@ def write_whole(path, text):
 
 def main():
     p = arguments(windows=32)
+    # GPTQ's Hessians overfit a few windows (docs/Methods.md): calibrate on
+    # every window of the last quarter of docs-valid (115 of 512 tokens).
+    p.set_defaults(calib_windows=128)
     p.add_argument("--evaluator", choices=["compiled", "reference"], default="compiled",
                    help="perplexity from the compiled module (quant-run) or from its exported "
                         "decoded weights in the reference transformer (quant-export + quant-ref)")

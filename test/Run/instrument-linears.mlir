@@ -1,6 +1,9 @@
 // RUN: quant-opt %s --lq-instrument-linears | FileCheck %s
 // RUN: quant-opt %s --lq-instrument-linears="function=" | FileCheck %s --check-prefix=ALL
 // RUN: not quant-opt %s --lq-instrument-linears="function=nothing" 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: quant-opt %s --lq-instrument-linears="roles=lm_head" | FileCheck %s --check-prefix=ROLES
+// RUN: quant-opt %s --lq-instrument-linears="roles=layers.0.,nothing" | FileCheck %s --check-prefix=LAYER
+// RUN: not quant-opt %s --lq-instrument-linears="roles=layers.1." 2>&1 | FileCheck %s --check-prefix=NOROLE
 
 // Linears reading one value share a recording (q and k here); attn.k's
 // output is recorded too; @other is left alone unless every function is
@@ -25,6 +28,26 @@
 // ALL: call @lq_record_input
 // ALL: lq.calib_input = 2 : i64, lq.role = "lm_head"
 // NONE: error: lq-instrument-linears: no linear layer carries an lq.role in @nothing
+
+// `roles` (prefixes, as sequential calibration uses them) instruments only
+// the linears whose role starts with one of them; ids still start at 0.
+// ROLES-LABEL: func.func @forward
+// ROLES-NOT: call
+// ROLES: %[[ID:.*]] = arith.constant 0 : i64
+// ROLES: call @lq_record_input(%[[ID]],
+// ROLES-NOT: call
+// ROLES: linalg.matmul {{.*}}lq.calib_input = 0 : i64, lq.role = "lm_head"
+// ROLES-NOT: call
+// ROLES-LABEL: func.func @other
+// LAYER-LABEL: func.func @forward
+// LAYER: call @lq_record_input
+// LAYER: lq.calib_input = 0 : i64, lq.role = "layers.0.attn.q"
+// LAYER: lq.calib_input = 0 : i64, lq.calib_output = 0 : i64, lq.role = "layers.0.attn.k"
+// LAYER: call @lq_record_output
+// LAYER-NOT: call
+// LAYER: linalg.matmul {{.*}}{lq.role = "lm_head"}
+// LAYER-LABEL: func.func @other
+// NOROLE: error: lq-instrument-linears: no linear layer carries an lq.role starting with layers.1. in @forward
 
 #mT = affine_map<(m, n, k) -> (m, k)>
 #nT = affine_map<(m, n, k) -> (n, k)>

@@ -4,12 +4,17 @@
 // RUN: not quant-opt %s --lq-quantize-weights="method=pvq pvq-dim=8 pvq-amp-group=12" 2>&1 | FileCheck %s --check-prefix=AMPGROUP
 // RUN: not quant-opt %s --lq-quantize-weights="method=binary planes=0" 2>&1 | FileCheck %s --check-prefix=PLANES
 // RUN: not quant-opt %s --lq-quantize-weights="method=rtn bits=four" 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: not quant-opt %s --lq-quantize-weights="method=gptq dampening=-0.01" 2>&1 | FileCheck %s --check-prefix=DAMP
+// RUN: not quant-opt %s --lq-quantize-weights="method=gptq dampening=1.5" 2>&1 | FileCheck %s --check-prefix=DAMP
+// RUN: not quant-opt %s --lq-quantize-weights="method=gptq block-size=0" 2>&1 | FileCheck %s --check-prefix=BLOCK
 
 // METHOD: error: unknown quantization method 'magic' (expected rtn, gptq, pvq or binary)
 // BITS: error:
 // AMPGROUP: error:
 // PLANES: error:
 // PARSE: error
+// DAMP: error: dampening must be in [0, 1] (a fraction of the Hessian's mean diagonal), got
+// BLOCK: error: block-size must be at least 1, got 0
 
 // Without calibration statistics GPTQ says it falls back to an identity Hessian.
 func.func @no_hessian(%x: tensor<2x16xf32>) -> tensor<2x4xf32> {

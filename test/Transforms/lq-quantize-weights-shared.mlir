@@ -1,4 +1,6 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=gptq bits=4 group=16 exclude=lm_head" 2>/dev/null | FileCheck %s --check-prefix=SHARE
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=16 roles=lm_" | FileCheck %s --check-prefix=ROLES
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=16 roles=layers.1.,layers.0." | FileCheck %s --check-prefix=LAYER
 
 // A weight used by two functions (as @forward and @decode are) is encoded
 // once and shared; an excluded role stays in float.
@@ -8,6 +10,21 @@
 // SHARE-LABEL: func.func @shared_b
 // SHARE: lq.constant codes(dense_resource<layers.0.mlp.up.codes> : tensor<8x16xi8>)
 // SHARE-NOT: layers.0.mlp.up.codes_
+
+// `roles` (prefixes) quantizes only the linears whose role starts with one
+// of them, in every function; the others stay as they are.
+// ROLES-LABEL: func.func @shared_a
+// ROLES: linalg.matmul {{.*}} {lq.role = "layers.0.mlp.up"} ins
+// ROLES: lq.constant codes(dense_resource<lm_head.codes> : tensor<8x16xi8>)
+// ROLES-LABEL: func.func @shared_b
+// ROLES-NOT: lq.
+// ROLES: linalg.matmul {{.*}} {lq.role = "layers.0.mlp.up"} ins
+// ROLES-NOT: lq.
+// LAYER-LABEL: func.func @shared_a
+// LAYER: lq.constant codes(dense_resource<layers.0.mlp.up.codes> : tensor<8x16xi8>)
+// LAYER: linalg.matmul {{.*}} {lq.role = "lm_head"} ins
+// LAYER-LABEL: func.func @shared_b
+// LAYER: lq.constant codes(dense_resource<layers.0.mlp.up.codes> : tensor<8x16xi8>)
 func.func @shared_a(%x: tensor<4x32xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
   %w = arith.constant dense_resource<up_weight> : tensor<8x32xf32>
   %zero = arith.constant 0.0 : f32

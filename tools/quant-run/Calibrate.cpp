@@ -62,13 +62,28 @@ int runCalibrate() {
     return fail(usage("calibrate needs -o <output module>"));
   if (CalibWindows < 1)
     return fail(usage("--windows must be positive"));
+  SequentialOptions sequential;
+  sequential.quantizeWeights = Sequential;
+  if (SequentialSteps == "layer")
+    sequential.granularity = SequentialGranularity::Layer;
+  else if (SequentialSteps == "linear")
+    sequential.granularity = SequentialGranularity::Linear;
+  else
+    return fail(usage(formatv("--sequential-steps must be 'layer' or 'linear', not '{0}'",
+                              SequentialSteps)));
+  if (SequentialSteps.getNumOccurrences() && Sequential.getNumOccurrences() == 0)
+    return fail(usage("--sequential-steps needs --sequential"));
   // A module without lq.model (or with --function / --inputs) is calibrated
   // on its function's inputs instead of @forward over a text.
   auto loaded = loadModule(ModelPath);
   if (!loaded)
     return fail(loaded.takeError());
-  if (!FunctionName.empty() || !InputsPath.empty() || !(*loaded->module)->hasAttr("lq.model"))
+  if (!FunctionName.empty() || !InputsPath.empty() || !(*loaded->module)->hasAttr("lq.model")) {
+    if (Sequential.getNumOccurrences())
+      return fail(usage("--sequential calibrates a model's @forward over a text, not a "
+                        "function over inputs"));
     return calibrateFunction(*loaded, ModelPath);
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto ids = inputIds();
   if (!ids)
@@ -89,15 +104,18 @@ int runCalibrate() {
   calib.lowering = *options;
   calib.optLevel = OptLevel;
   calib.progress = &errs();
-  auto stats = calibrate(*m->module, m->info, *ids, calib);
+  auto stats = Sequential.getNumOccurrences()
+                   ? calibrateSequential(*m->module, m->info, *ids, calib, sequential)
+                   : calibrate(*m->module, m->info, *ids, calib);
   if (!stats)
     return fail(stats.takeError());
 
   if (int status = writeCalibrated(*m->module))
     return status;
-  errs() << formatv("calibrated {0} linear layers on {1} tokens ({2} windows of {3}); "
-                    "wrote {4}; total {5:f2} s\n",
-                    stats->layers, stats->tokens, stats->windows, calib.windowLen, OutputPath,
+  errs() << formatv("calibrated {0}{1} linear layers on {2} tokens ({3} windows of {4}); "
+                    "wrote {5}; total {6:f2} s\n",
+                    Sequential.getNumOccurrences() ? "and quantized " : "", stats->layers,
+                    stats->tokens, stats->windows, calib.windowLen, OutputPath,
                     secondsSince(t0));
   return 0;
 }

@@ -50,9 +50,22 @@ cl::opt<double>
                      cl::desc("Relative logit difference --compare accepts (exit 1 beyond)"),
                      cl::init(1e-4), cl::sub(PerplexityCmd), cl::cat(Cat));
 cl::opt<int64_t> CalibWindows("windows",
-                              cl::desc("Calibration windows (taken from the "
-                                       "start of the text)"),
-                              cl::init(16), cl::sub(CalibrateCmd), cl::cat(Cat));
+                              cl::desc("Calibration windows (taken from the start of the "
+                                       "text; fewer when the text is shorter). GPTQ's "
+                                       "Hessians overfit a few windows"),
+                              cl::init(128), cl::sub(CalibrateCmd), cl::cat(Cat));
+cl::opt<std::string> Sequential(
+    "sequential",
+    cl::desc("Sequential calibration (GPTQ's): record each step's statistics through the "
+             "steps already quantized, then quantize that step's linears with "
+             "lq-quantize-weights{OPTIONS}; -o gets the quantized module"),
+    cl::value_desc("OPTIONS"), cl::sub(CalibrateCmd), cl::cat(Cat));
+cl::opt<std::string> SequentialSteps(
+    "sequential-steps",
+    cl::desc("Steps of --sequential: 'layer' (one per transformer layer, then lm_head) or "
+             "'linear' (one per group of linears reading one activation: q/k/v, o, gate/up, "
+             "down)"),
+    cl::init("layer"), cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<unsigned> Threads("threads", cl::desc("Windows run concurrently (0: one per core)"),
                           cl::init(0), cl::sub(PerplexityCmd), cl::sub(CalibrateCmd),
                           cl::sub(BenchCmd), cl::cat(Cat));

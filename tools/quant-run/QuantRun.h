@@ -51,6 +51,8 @@ extern cl::opt<int64_t> MaxWindows;
 extern cl::opt<std::string> ComparePath;
 extern cl::opt<double> CompareTolerance;
 extern cl::opt<int64_t> CalibWindows;
+extern cl::opt<std::string> Sequential;
+extern cl::opt<std::string> SequentialSteps;
 extern cl::opt<unsigned> Threads;
 extern cl::opt<std::string> ReferencePath;
 extern cl::opt<int64_t> BenchTokens;

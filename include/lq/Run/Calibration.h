@@ -20,6 +20,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace lq::run {
@@ -28,11 +29,14 @@ struct CalibrationOptions {
   int64_t windowLen = 512;
   /// Windows ids[i : i + windowLen] for i = 0, windowLen, ... (at most this
   /// many; fewer when the text is shorter).
-  int64_t windows = 16;
+  int64_t windows = 128;
   /// Windows run concurrently.
   unsigned threads = 1;
   LoweringOptions lowering;
   unsigned optLevel = 3;
+  /// Record only the linears whose lq.role starts with one of these
+  /// prefixes (empty: every role-tagged linear).
+  std::vector<std::string> roles;
   /// Where progress lines go (null: silent).
   llvm::raw_ostream *progress = nullptr;
 };
@@ -83,6 +87,37 @@ llvm::Expected<CalibrationSummary>
 calibrateFunction(mlir::ModuleOp module, const FunctionSignature &sig,
                   llvm::ArrayRef<std::vector<HostTensor>> samples,
                   const CalibrationOptions &options);
+
+/// How sequential calibration splits the model into steps.
+enum class SequentialGranularity {
+  /// One step per transformer layer (`layers.N.*`), then the remaining
+  /// linears (lm_head): GPTQ's block-by-block calibration.
+  Layer,
+  /// One step per group of linears reading the same activation, in program
+  /// order (q/k/v, o, gate/up, down, ..., lm_head): GPTQ's "true sequential".
+  Linear,
+};
+
+struct SequentialOptions {
+  /// The options of lq-quantize-weights applied to each step's linears right
+  /// after their statistics are recorded (its `roles` option is set per step).
+  std::string quantizeWeights;
+  SequentialGranularity granularity = SequentialGranularity::Layer;
+};
+
+/// The steps of sequential calibration: the role-tagged linears of
+/// @forward, grouped as `granularity` says, in program order.
+llvm::Expected<std::vector<std::vector<std::string>>>
+sequentialSteps(mlir::ModuleOp module, SequentialGranularity granularity);
+
+/// Sequential calibration, as GPTQ runs it: for each step, statistics of
+/// that step's linears are recorded on the activations that the already
+/// quantized earlier steps produce, then those linears are quantized with
+/// lq-quantize-weights. `module` ends up calibrated and quantized; the
+/// summary counts the windows once and the layers of every step.
+llvm::Expected<CalibrationSummary>
+calibrateSequential(mlir::ModuleOp module, const ModelInfo &info, llvm::ArrayRef<int32_t> ids,
+                    const CalibrationOptions &options, const SequentialOptions &sequential);
 
 } // namespace lq::run
 

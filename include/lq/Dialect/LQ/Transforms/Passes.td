@@ -35,6 +35,12 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     A matmul's `lq.role` names its resources. A weight used by several
     matmuls (e.g. in `@forward` and `@decode`) is encoded once, from the use
     carrying `lq.hessian` if any, and shared.
+
+    With `roles`, only the linears whose role starts with one of the given
+    prefixes are quantized and everything else is left as it is: sequential
+    calibration (`quant-run calibrate --sequential`) quantizes one block at a
+    time this way, each on statistics recorded through the blocks quantized
+    before it.
   }];
   let dependentDialects = ["::mlir::lq::LQDialect", "::mlir::arith::ArithDialect"];
   let options = [
@@ -53,14 +59,18 @@ def LQQuantizeWeights : Pass<"lq-quantize-weights", "::mlir::ModuleOp"> {
     Option<"gridBits", "grid-bits", "unsigned", "0",
            "GPTQT first-step linear grid bits (0 = planes + 1)">,
     Option<"dampening", "dampening", "double", "0.01",
-           "GPTQ dampening as a fraction of the Hessian's mean diagonal">,
+           "GPTQ dampening as a fraction of the Hessian's mean diagonal, in [0, 1]">,
     Option<"actOrder", "act-order", "bool", "false",
-           "GPTQ: quantize columns in order of decreasing Hessian diagonal">,
+           "GPTQ: quantize columns in order of decreasing Hessian diagonal, with each "
+           "group's scales fitted up front on the original weight (static groups)">,
     Option<"blockSize", "block-size", "int64_t", "128", "GPTQ lazy-update block size">,
     Option<"report", "report", "bool", "false",
            "Emit a remark per weight: bits per weight, relative error, layer loss">,
     ListOption<"exclude", "exclude", "std::string",
                "Roles (`lq.role`) left in float, e.g. lm_head">,
+    ListOption<"roles", "roles", "std::string",
+               "Quantize only the linears whose `lq.role` starts with one of these "
+               "prefixes (e.g. `layers.3.`); empty: every matmul">,
     Option<"keepReference", "keep-reference", "bool", "false",
            "Attach the float weight (`lq.reference`) and its Hessian (`lq.hessian`) "
            "to each lq.constant, for passes that refine codes against it (lq-rescale)">,
@@ -288,6 +298,9 @@ def LQInstrumentLinears : Pass<"lq-instrument-linears", "::mlir::ModuleOp"> {
   let options = [
     Option<"function", "function", "std::string", "\"forward\"",
            "Function to instrument (empty: every function)">,
+    ListOption<"roles", "roles", "std::string",
+               "Instrument only the linears whose `lq.role` starts with one of these "
+               "prefixes (e.g. `layers.3.`); empty: every role-tagged linear">,
   ];
 }
 
