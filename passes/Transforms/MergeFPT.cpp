@@ -375,8 +375,9 @@ void MergeFPTPass::runOnOperation() {
           merged = mergeForward(op, mm, *t);
         }
       }
-      // Backward into the linear or norm whose result only it reads.
-      Value input = op.getInput();
+      // Backward into the linear or norm whose result only it reads (a
+      // forward merge above has erased `op`).
+      Value input = tried ? Value() : op.getInput();
       if (!tried && input.hasOneUse()) {
         if (auto mm = input.getDefiningOp<linalg::MatmulOp>();
             mm && weightAttr(mm) && hasZeroInit(mm)) {

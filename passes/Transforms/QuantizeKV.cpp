@@ -602,6 +602,9 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
     func::ReturnOp::create(b, ret.getLoc(), results);
   }
   ret.erase();
+  // The cache writes erased below leave the map, which the next function's
+  // packCaches walks.
+  cacheWrites.remove_if([&](const auto &entry) { return llvm::is_contained(dead, entry.first); });
   for (Operation *op : llvm::reverse(dead))
     op->erase();
   if (failed(fn.eraseArguments(oldArgs)))
