@@ -24,6 +24,7 @@
 #include "llvm/ADT/StringSwitch.h"
 
 #include <map>
+#include <tuple>
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQMERGEFPT
@@ -158,7 +159,8 @@ LogicalResult MergeFPTPass::mergeForward(FunctionPreservingTransformOpInterface 
   FailureOr<std::vector<float>> w = readWeight(mm, kPass);
   if (failed(w))
     return failure();
-  auto [n, k] = weightShape(mm);
+  int64_t n, k;
+  std::tie(n, k) = weightShape(mm);
   if (k != t.channels)
     return op.emitError() << kPass << ": transform has " << t.channels
                           << " channels but the linear reads " << k;
@@ -218,7 +220,8 @@ LogicalResult MergeFPTPass::mergeBackward(FunctionPreservingTransformOpInterface
   FailureOr<std::vector<float>> w = readWeight(mm, kPass);
   if (failed(w))
     return failure();
-  auto [n, k] = weightShape(mm);
+  int64_t n, k;
+  std::tie(n, k) = weightShape(mm);
   if (n != t.channels)
     return op.emitError() << kPass << ": transform has " << t.channels
                           << " channels but the linear writes " << n;

@@ -314,7 +314,8 @@ int main(int argc, char **argv) {
       if (!writeFile(file, ptx))
         return 1;
       for (auto &[name, abi] : kernels) {
-        auto get = [&](StringRef key) { return llvm::cast<IntegerAttr>(abi.get(key)).getInt(); };
+        DictionaryAttr attrs = abi; // a structured binding is not captured before C++20
+        auto get = [&](StringRef key) { return llvm::cast<IntegerAttr>(attrs.get(key)).getInt(); };
         manifest << "kernel=" << name << " ptx=" << file << " kind=" << kind->name;
         if (auto *u = std::get_if<::lq::UniformEncoding>(&kind->enc))
           manifest << " encoding=uniform bits=" << u->bits << " group=" << u->group
