@@ -86,8 +86,8 @@ struct Contexts {
 /// seen removed, so that two prints of the same module compare equal
 /// whichever blobs their contexts held before.
 std::string withoutBlobSuffixes(llvm::StringRef text) {
-  static const llvm::Regex suffix("(dense_resource<[^>]*[^_0-9>])(_[0-9]+)+>");
-  static const llvm::Regex key("^( *[^ :\"]*[^_0-9 :\"])(_[0-9]+)+: \"0x");
+  static const llvm::Regex suffix("(dense_resource<[^>]*[^_>])(_[0-9]+)+>");
+  static const llvm::Regex key("^( *[^ :\"]*[^_ :\"])(_[0-9]+)+: \"0x");
   std::string out;
   llvm::SmallVector<llvm::StringRef> lines;
   text.split(lines, '\n');
