@@ -133,13 +133,8 @@ def evaluate_model(args, key):
         ppl[name + " targets"] = targets
     rows.append({"method": "fp32", "config": "-", "bpw": 32.0, "ppl": ppl, "loss": 0.0,
                  "seconds": 0.0})
-    for method, label, pipeline in CONFIGS:
-        out = os.path.join(work, re.sub(r"[^a-z0-9]+", "-", f"{method} {label}".lower()) + ".mlirbc")
-        spec = "builtin.module(" + (pipeline % "report=true exclude=lm_head") + ")"
-        start = time.time()
-        res = run([f"{bin_dir}/quant-opt", calibrated, f"--pass-pipeline={spec}", "--emit-bytecode",
-                   "-o", out])
-        seconds = time.time() - start
+    def add_row(method, label, out, res, seconds):
+        """One table row: the quantizer's bits and layer loss, then perplexity."""
         bits, weights, loss = layer_report(res.stderr)
         ppl = {}
         for name, path in texts:
@@ -147,6 +142,14 @@ def evaluate_model(args, key):
         rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
                      "loss": loss, "seconds": seconds})
         print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
+
+    for method, label, pipeline in CONFIGS:
+        out = os.path.join(work, re.sub(r"[^a-z0-9]+", "-", f"{method} {label}".lower()) + ".mlirbc")
+        spec = "builtin.module(" + (pipeline % "report=true exclude=lm_head") + ")"
+        start = time.time()
+        res = run([f"{bin_dir}/quant-opt", calibrated, f"--pass-pipeline={spec}", "--emit-bytecode",
+                   "-o", out])
+        add_row(method, label, out, res, time.time() - start)
     calib_text = os.path.join(work, "calibration.txt")
     for method, label, options in SEQUENTIAL:
         out = os.path.join(work, re.sub(r"[^a-z0-9]+", "-", f"{method} {label}".lower()) + ".mlirbc")
@@ -154,14 +157,7 @@ def evaluate_model(args, key):
         res = run([f"{bin_dir}/quant-run", "calibrate", fp32, "--tokenizer", ckpt, "--text",
                    calib_text, "--windows", str(args.calib_windows), "--sequential",
                    options % "report=true exclude=lm_head", "-o", out])
-        seconds = time.time() - start
-        bits, weights, loss = layer_report(res.stderr)
-        ppl = {}
-        for name, path in texts:
-            ppl[name], _ = perplexity(bin_dir, out, ckpt, path, args.windows)
-        rows.append({"method": method, "config": label, "bpw": bits / weights, "ppl": ppl,
-                     "loss": loss, "seconds": seconds})
-        print(f"{key} {method} {label}: {bits / weights:.4f} bpw {ppl}", file=sys.stderr)
+        add_row(method, label, out, res, time.time() - start)
     return {"model": MODELS[key], "rows": rows, "evaluator": args.evaluator,
             "import_seconds": import_seconds, "calibrate_seconds": calibrate_seconds,
             "windows": args.windows,
