@@ -532,9 +532,14 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
         Value channel;
         if (DenseElementsAttr cs = layerScale[*l])
           channel = arith::ConstantOp::create(b, loc, cs);
-        Value deq = KVDequantizeOp::create(
-            b, loc, RankedTensorType::get({nStatic, c}, f32), window(codes, i8, rowBytes, 0),
-            window(params, f32, 1, 0), window(params, f32, 1, 1), channel, bitsAttr);
+        // One statement each: the IR's order must not follow the compiler's
+        // order of evaluating arguments.
+        Value codesWindow = window(codes, i8, rowBytes, 0);
+        Value scalesWindow = window(params, f32, 1, 0);
+        Value zerosWindow = window(params, f32, 1, 1);
+        Value deq = KVDequantizeOp::create(b, loc, RankedTensorType::get({nStatic, c}, f32),
+                                           codesWindow, scalesWindow, zerosWindow, channel,
+                                           bitsAttr);
         // [n, KV * hd] -> [1, n, KV, hd] -> the cache's [1, KV, n, hd].
         OpFoldResult kvSize = indexAttr(shape.kvHeads), hdSize = indexAttr(shape.headDim);
         Value rows = tensor::ExpandShapeOp::create(

@@ -90,9 +90,9 @@
 // PACKED: %[[KC1:.*]] = tensor.insert_slice %[[CODES]] into %[[KC]][0, %[[POS]], 0] [1, 1, 2] [1, 1, 1] : tensor<1x2xi8> into tensor<2x8x2xi8>
 // PACKED: %[[KP1:.*]] = tensor.insert_slice %[[S]] into %[[KP]][0, %[[POS]], 0] [1, 1, 1]
 // PACKED: %[[KP2:.*]] = tensor.insert_slice %[[Z]] into %[[KP1]][0, %[[POS]], 1] [1, 1, 1]
-// PACKED: %[[WZ:.*]] = tensor.extract_slice %[[KP2]][0, 0, 1] [1, %[[N:.*]], 1] [1, 1, 1] : tensor<2x8x2xf32> to tensor<?x1xf32>
+// PACKED: %[[WC:.*]] = tensor.extract_slice %[[KC1]][0, 0, 0] [1, %[[N:.*]], 2] [1, 1, 1] : tensor<2x8x2xi8> to tensor<?x2xi8>
 // PACKED: %[[WS:.*]] = tensor.extract_slice %[[KP2]][0, 0, 0] [1, %[[N]], 1]
-// PACKED: %[[WC:.*]] = tensor.extract_slice %[[KC1]][0, 0, 0] [1, %[[N]], 2] [1, 1, 1] : tensor<2x8x2xi8> to tensor<?x2xi8>
+// PACKED: %[[WZ:.*]] = tensor.extract_slice %[[KP2]][0, 0, 1] [1, %[[N]], 1] [1, 1, 1] : tensor<2x8x2xf32> to tensor<?x1xf32>
 // PACKED: lq.kv_dequantize %[[WC]], %[[WS]], %[[WZ]] channel_scale({{.*}}) bits(4) : tensor<?x2xi8>, tensor<?x1xf32>, tensor<?x1xf32> -> tensor<?x4xf32>
 // PACKED: linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
 // PACKED: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, %[[POS]], 0] [1, 1, 1, 4]
