@@ -37,12 +37,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> loadModelModule(MLIRContext &context,
                                                       llvm::StringRef path) {
   if (llvm::sys::fs::is_directory(path))
     return err(llvm::formatv("'{0}' is a directory, not a model module", path));
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);
+  auto buffer = mlir::lq::readModuleFile(path);
   if (!buffer)
-    return err(llvm::formatv("cannot read '{0}': {1}", path,
-                             buffer.getError().message()));
-  if (llvm::Error e = mlir::lq::checkResourceBlobs(**buffer))
-    return std::move(e);
+    return buffer.takeError();
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   // Collect parser diagnostics into the error instead of printing them late.

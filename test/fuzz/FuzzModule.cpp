@@ -35,6 +35,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 using namespace mlir;
@@ -105,8 +106,14 @@ std::string withoutBlobSuffixes(llvm::StringRef text) {
 }
 
 OwningOpRef<ModuleOp> parse(MLIRContext &ctx, llvm::StringRef bytes, const char *name) {
+  // Aligned as the tools align what they read (readModuleFile): the
+  // bytecode reader references blobs in place.
+  std::unique_ptr<llvm::WritableMemoryBuffer> buffer =
+      llvm::WritableMemoryBuffer::getNewUninitMemBuffer(
+          bytes.size(), name, llvm::Align(mlir::lq::kMaxResourceAlignment));
+  std::memcpy(buffer->getBufferStart(), bytes.data(), bytes.size());
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(bytes, name), llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&ctx));
 }
 

@@ -70,11 +70,9 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registry.insert<mlir::lq::LQDialect>();
   MLIRContext context(registry);
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
-  if (!buffer)
-    return fail("cannot read '" + inputPath + "': " + buffer.getError().message());
-  if (llvm::Error e = mlir::lq::checkResourceBlobs(**buffer)) {
-    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+  auto buffer = mlir::lq::readModuleFile(inputPath);
+  if (!buffer) {
+    llvm::errs() << llvm::toString(buffer.takeError()) << "\n";
     return 1;
   }
   llvm::SourceMgr sourceMgr;

@@ -46,23 +46,20 @@ int main(int argc, char **argv) {
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "quant-opt: low-bit quantization compiler\n", registry);
   // Resource blobs are checked before MLIR's parser, which aborts on some.
-  std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(inputFilename, &errorMessage);
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> input =
+      mlir::lq::readModuleFile(inputFilename);
   if (!input) {
-    llvm::errs() << errorMessage << "\n";
+    llvm::errs() << llvm::toString(input.takeError()) << "\n";
     return EXIT_FAILURE;
   }
-  if (llvm::Error e = mlir::lq::checkResourceBlobs(*input)) {
-    llvm::errs() << llvm::toString(std::move(e)) << "\n";
-    return EXIT_FAILURE;
-  }
+  std::string errorMessage;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputFilename, &errorMessage);
   if (!output) {
     llvm::errs() << errorMessage << "\n";
     return EXIT_FAILURE;
   }
-  if (failed(mlir::MlirOptMain(output->os(), std::move(input), registry,
+  if (failed(mlir::MlirOptMain(output->os(), std::move(*input), registry,
                                mlir::MlirOptMainConfig::createFromCLOptions())))
     return EXIT_FAILURE;
   // Written whole or not at all: the output file is kept only on success.

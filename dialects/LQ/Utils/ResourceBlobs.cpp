@@ -5,8 +5,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Alignment.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace llvm;
 
@@ -85,4 +87,27 @@ Error mlir::lq::checkResourceBlobs(MemoryBufferRef buffer) {
     ++pos;
   }
   return Error::success();
+}
+
+Expected<std::unique_ptr<MemoryBuffer>> mlir::lq::readModuleFile(StringRef path) {
+  const Align alignment(kMaxResourceAlignment);
+  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+      path == "-" ? MemoryBuffer::getSTDIN()
+                  : MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/true,
+                                          /*IsVolatile=*/false, alignment);
+  if (!file)
+    return createStringError(file.getError(),
+                             formatv("cannot read '{0}': {1}", path, file.getError().message()));
+  std::unique_ptr<MemoryBuffer> buffer = std::move(*file);
+  // stdin (and a file that was mapped) may start anywhere: copy when needed.
+  if (!isAddrAligned(alignment, buffer->getBufferStart())) {
+    std::unique_ptr<WritableMemoryBuffer> copy = WritableMemoryBuffer::getNewUninitMemBuffer(
+        buffer->getBufferSize(), buffer->getBufferIdentifier(), alignment);
+    std::memcpy(copy->getBufferStart(), buffer->getBufferStart(), buffer->getBufferSize());
+    buffer = std::move(copy);
+  }
+  if (Error e = checkResourceBlobs(*buffer))
+    return std::move(e);
+  return std::move(buffer);
 }

@@ -10,6 +10,7 @@
 #define LQ_DIALECT_LQ_UTILS_RESOURCEBLOBS_H
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/MemoryBufferRef.h"
 
 #include <cstdint>
@@ -25,6 +26,13 @@ constexpr uint64_t kMaxResourceAlignment = 4096;
 /// reads `file:line:col: error: ...` and names the blob. Bytecode is left to
 /// the bytecode reader, which checks alignments itself.
 llvm::Error checkResourceBlobs(llvm::MemoryBufferRef buffer);
+
+/// Reads a module (a file, or stdin for "-") for MLIR's parsers: the buffer
+/// starts on a kMaxResourceAlignment boundary, which the bytecode reader
+/// needs for the blobs it references in place (a file written with a
+/// 256-byte aligned blob does not read back from an 8-byte aligned heap
+/// buffer), and its resource blobs pass checkResourceBlobs.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> readModuleFile(llvm::StringRef path);
 
 } // namespace mlir::lq
 
