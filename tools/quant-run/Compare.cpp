@@ -42,6 +42,8 @@ static Expected<std::unique_ptr<FunctionRunner>> compileFunction(StringRef path,
 int runCompare() {
   if (FloatPath.empty())
     return fail(usage("compare needs --float <the float module>"));
+  if (InputsPath.empty() && Samples < 1) // before minutes of compiling
+    return fail(usage("--samples must be positive"));
   FunctionSignature sig, floatSig;
   auto quantized = compileFunction(ModelPath, FunctionName, sig);
   if (!quantized)
