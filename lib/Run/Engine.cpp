@@ -2,6 +2,8 @@
 
 #include "lq/Run/Engine.h"
 
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,7 +23,12 @@
 #include <cstring>
 #include <mutex>
 
+// The OpenMP runtime that the parallel loops of the compiled code call.
+extern "C" void omp_set_num_threads(int);
+
 namespace lq::run {
+
+void setKernelThreads(unsigned threads) { omp_set_num_threads(std::max(1u, threads)); }
 
 static llvm::Error err(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -76,10 +83,40 @@ static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
   }
 }
 
-/// The JIT of `lowered`, with `options.symbols` resolvable from it.
+/// Where lq-cpu-external-weights listed the weights it took out of the code.
+static constexpr llvm::StringLiteral kExternalWeights = "lq.external_weights";
+
+/// The data of each external weight of `lowered`, by symbol; the module's
+/// context owns it and must outlive the JIT.
+static llvm::Expected<llvm::StringMap<void *>> externalWeights(mlir::ModuleOp lowered) {
+  llvm::StringMap<void *> symbols;
+  auto table = lowered->getAttrOfType<mlir::DictionaryAttr>(kExternalWeights);
+  if (!table)
+    return symbols;
+  for (mlir::NamedAttribute entry : table) {
+    auto value = llvm::dyn_cast<mlir::ElementsAttr>(entry.getValue());
+    mlir::FailureOr<llvm::ArrayRef<char>> bytes = mlir::failure();
+    if (value)
+      bytes = mlir::lq::getRawBytes(value);
+    if (failed(bytes))
+      return err(llvm::formatv("the data of external weight '{0}' cannot be read",
+                               entry.getName().strref()));
+    symbols[entry.getName().strref()] = const_cast<char *>(bytes->data());
+  }
+  return symbols;
+}
+
+/// The JIT of `lowered`, with `options.symbols` and its external weights
+/// resolvable from it.
 static llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
 createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
   initializeNativeTarget();
+  auto weights = externalWeights(lowered);
+  if (!weights)
+    return weights.takeError();
+  llvm::StringMap<void *> symbols = options.symbols;
+  for (const auto &entry : *weights)
+    symbols[entry.getKey()] = entry.getValue();
   auto transformer = mlir::makeOptimizingTransformer(std::min(options.optLevel, 3u),
                                                      /*sizeLevel=*/0,
                                                      /*targetMachine=*/nullptr);
@@ -93,10 +130,10 @@ createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
   if (!engine)
     return err("cannot JIT-compile the model: " + llvm::toString(engine.takeError()));
 
-  if (!options.symbols.empty()) {
+  if (!symbols.empty()) {
     (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
       llvm::orc::SymbolMap map;
-      for (const auto &entry : options.symbols)
+      for (const auto &entry : symbols)
         map[interner(entry.getKey())] = {llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),
                                          llvm::JITSymbolFlags::Exported};
       return map;
@@ -295,6 +332,9 @@ llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
 
 llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
                             unsigned optLevel) {
+  if (lowered->hasAttr(kExternalWeights))
+    return err("the module's weights are external (lowered with external weights): an object "
+               "file must carry them");
   initializeNativeTarget();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =

@@ -60,7 +60,11 @@ llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned thr
   } else {
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
     for (int64_t w = 0; w < windows; ++w)
-      pool.async([&, w] { run(w); });
+      pool.async([&, w] {
+        // Windows already fill the cores: kernels run on the worker alone.
+        setKernelThreads(1);
+        run(w);
+      });
     pool.wait();
   }
   return firstError;

@@ -91,6 +91,8 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.vectorize = options.strategy == LoweringStrategy::Fast;
   cpu.libraryDecode = options.compileTimeDecode;
   cpu.packed = options.packed;
+  cpu.externalWeights = options.externalWeights;
+  cpu.threads = options.threads;
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;

@@ -62,6 +62,14 @@ static cl::opt<std::string> ConfigPath(
              ".bin, whose header has none of them); size keys present must "
              "match the checkpoint"),
     cl::value_desc("file"), cl::cat(Category));
+static cl::opt<bool> Synthetic(
+    "synthetic",
+    cl::desc("The input is a Hugging Face config.json: import a model of its "
+             "shape with seeded random weights (initialization statistics; "
+             "for scale tests and benchmarks)"),
+    cl::cat(Category));
+static cl::opt<uint64_t> SyntheticSeed("seed", cl::desc("Seed of --synthetic weights"),
+                                       cl::init(1), cl::cat(Category));
 static cl::list<int64_t> VerifyTokens(
     "verify-tokens", cl::CommaSeparated,
     cl::desc("Before writing, JIT-compile the module with the upstream "
@@ -172,10 +180,21 @@ Error applyConfigOverride(lq::LlamaConfig &c, StringRef path) {
   return c.validate(path);
 }
 
+/// --synthetic: the shape from the config.json at `path`, random weights.
+Expected<lq::LlamaModel> syntheticModel(StringRef path) {
+  auto buf = MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buf)
+    return makeError("cannot open '" + path + "': " + buf.getError().message());
+  auto config = lq::parseHFConfig((*buf)->getBuffer(), path);
+  if (!config)
+    return config.takeError();
+  return lq::makeSyntheticModel(*config, SyntheticSeed);
+}
+
 Error run() {
   Stopwatch total;
   Stopwatch step;
-  auto model = lq::loadModel(InputPath);
+  auto model = Synthetic ? syntheticModel(InputPath) : lq::loadModel(InputPath);
   if (!model)
     return model.takeError();
   if (!ConfigPath.empty())

@@ -54,6 +54,7 @@ int runBench() {
       llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
       for (int64_t i = 0; i < BenchIters; ++i)
         pool.async([&] {
+          setKernelThreads(1);
           std::vector<float> out;
           Error e = m->runner->forward(window, out);
           std::lock_guard<std::mutex> lock(mutex);

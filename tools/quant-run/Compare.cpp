@@ -14,9 +14,16 @@
 
 namespace quant_run {
 
-/// A module compiled for calling @`sig.name`.
-static Expected<std::unique_ptr<FunctionRunner>> compileFunction(StringRef path, StringRef function,
-                                                                 FunctionSignature &sig) {
+/// A module compiled for calling @`sig.name`, with the context that holds
+/// its weights (the compiled code reads them there).
+struct CompiledFunction {
+  LoadedModel model;
+  std::unique_ptr<FunctionRunner> runner;
+  FunctionRunner *operator->() const { return runner.get(); }
+};
+
+static Expected<CompiledFunction> compileFunction(StringRef path, StringRef function,
+                                                  FunctionSignature &sig) {
   auto m = loadModule(path);
   if (!m)
     return m.takeError();
@@ -34,9 +41,10 @@ static Expected<std::unique_ptr<FunctionRunner>> compileFunction(StringRef path,
   EngineOptions engineOptions;
   engineOptions.optLevel = OptLevel;
   auto runner = FunctionRunner::create(*m->module, sig, engineOptions);
-  if (runner)
-    errs() << formatv("{0}: compiled @{1} in {2:f2} s\n", path, sig.name, secondsSince(t0));
-  return runner;
+  if (!runner)
+    return runner.takeError();
+  errs() << formatv("{0}: compiled @{1} in {2:f2} s\n", path, sig.name, secondsSince(t0));
+  return CompiledFunction{std::move(*m), std::move(*runner)};
 }
 
 int runCompare() {

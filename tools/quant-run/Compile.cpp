@@ -19,6 +19,10 @@ int runCompile() {
   auto options = loweringOptions();
   if (!options)
     return fail(options.takeError());
+  // An object file carries its weights (nothing binds them at load time)
+  // and runs on the caller's thread (no OpenMP runtime needed).
+  options->externalWeights = false;
+  options->threads = false;
   auto t0 = std::chrono::steady_clock::now();
   if (Error e = lowerToLLVMDialect(*m->module, *options))
     return fail(std::move(e));

@@ -133,6 +133,7 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   if (!runner)
     return runner.takeError();
   m.runner = std::move(*runner);
+  setKernelThreads(threadCount());
   // The JIT holds its own copy of the code and weights now.
   m.module = nullptr;
   errs() << formatv("compiled ({0} strategy): lowering {1:f2} s, LLVM {2:f2} s\n", Strategy,

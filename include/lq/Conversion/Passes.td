@@ -257,7 +257,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::mlir::ModuleOp"> {
@@ -299,6 +300,35 @@ def LQCPUTileAndVectorize : Pass<"lq-cpu-tile-and-vectorize", "::mlir::ModuleOp"
            "Columns of a contraction's register tile and vector width of element-wise ops, "
            "in [1, 64]">,
     Option<"tileK", "tile-k", "int64_t", "8", "Reduction step of a contraction tile, in [1, 64]">,
+  ];
+}
+
+def LQCPUExternalWeights : Pass<"lq-cpu-external-weights", "::mlir::ModuleOp"> {
+  let summary = "Turn large constant globals into external declarations bound at run time";
+  let description = [{
+    Every constant `memref.global` whose initial value holds at least
+    `min-bytes` bytes (a `dense_resource` or non-splat `dense` attribute of
+    whole-byte elements) loses its initial value and becomes a public
+    external declaration without an alignment; the value moves into the
+    module's `lq.external_weights` dictionary under the global's name. The
+    JIT of quant-run binds each such symbol to the value's bytes, which the
+    MLIR context keeps alive, so the weights never pass through LLVM:
+    compile time and memory depend on the code and shapes alone, and the
+    code reads the packed weights where the module holds them. Runs after
+    bufferization (which turns constants into globals). Without a binding
+    the symbols stay undefined: modules for `mlir-runner` or object files
+    keep their weights (the pipeline's `external-weights=false`).
+
+    ```mlir
+    memref.global "private" constant @__constant_3x33x16xi8 : memref<3x33x16xi8> = dense_resource<w> {alignment = 64 : i64}
+    // becomes
+    module attributes {lq.external_weights = {__constant_3x33x16xi8 = dense_resource<w> : tensor<3x33x16xi8>}} {
+      memref.global constant @__constant_3x33x16xi8 : memref<3x33x16xi8>
+    ```
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "4096",
+           "Globals of fewer bytes stay in the code (positive)">,
   ];
 }
 

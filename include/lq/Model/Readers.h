@@ -96,6 +96,10 @@ llvm::Expected<GGUFVocab> readGGUFVocab(llvm::MemoryBufferRef buffer);
 /// .bin (the error says which formats were ruled out).
 llvm::Expected<LlamaModel> loadModel(llvm::StringRef path);
 
+/// A model of `config`'s shape with seeded pseudo-random weights distributed
+/// as an initialized Llama's (Synthetic.cpp); for scale tests and benchmarks.
+llvm::Expected<LlamaModel> makeSyntheticModel(const LlamaConfig &config, uint64_t seed);
+
 } // namespace lq
 
 #endif // LQ_MODEL_READERS_H

@@ -57,13 +57,20 @@ struct EngineOptions {
   llvm::StringMap<void *> symbols;
 };
 
+/// Threads the compiled kernels' parallel loops use in calls made from the
+/// calling thread (at least 1). Callers that already run several calls at
+/// once (one per thread) give each 1.
+void setKernelThreads(unsigned threads);
+
 /// A JIT-compiled model. forward() is safe to call from several threads at
 /// once (each call allocates its own temporaries); decode states are not
 /// shared between threads.
 class ModelRunner {
 public:
   /// `lowered` must be in the LLVM dialect (see lowerToLLVMDialect); `info`
-  /// is what readModelInfo returned before lowering.
+  /// is what readModelInfo returned before lowering. The compiled code reads
+  /// external weights (lq-cpu-external-weights) where `lowered`'s context
+  /// holds them: the context must outlive the runner.
   static llvm::Expected<std::unique_ptr<ModelRunner>>
   create(mlir::ModuleOp lowered, const ModelInfo &info,
          const EngineOptions &options = {});
@@ -130,6 +137,7 @@ void prepareForCall(mlir::ModuleOp module, const FunctionSignature &sig);
 
 /// Any function of f32 tensors of a JIT-compiled module (model IR exported by
 /// other frontends has no @forward). call() is safe from several threads.
+/// As for ModelRunner, the lowered module's context must outlive it.
 class FunctionRunner {
 public:
   static llvm::Expected<std::unique_ptr<FunctionRunner>>

@@ -36,6 +36,12 @@ struct LoweringOptions {
   /// inside the dot products (lq-cpu-packed-matmul); other encodings still
   /// go through lq-expand.
   bool packed = true;
+  /// Weights stay out of the compiled code: the JIT binds them to the
+  /// module's data (lq-cpu-external-weights). Off for object files.
+  bool externalWeights = true;
+  /// Parallel loops (the packed kernels' panels) run on OpenMP threads
+  /// (see setKernelThreads). Off for object files.
+  bool threads = true;
   /// Fast strategy: register tile of contractions (rows x columns x
   /// reduction step); tileN is also the vector width of element-wise ops.
   int64_t tileM = 4, tileN = 16, tileK = 8;

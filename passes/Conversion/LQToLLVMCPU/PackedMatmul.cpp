@@ -29,6 +29,7 @@
 #include "lq/Numerics/Packing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -51,7 +52,8 @@ static constexpr int64_t kRowTile = 4;
 namespace {
 /// The re-packed weight, as constants (tensors) in the IR.
 struct PackedWeight {
-  int64_t rows, cols, group;
+  Value source; // the lq.constant's weight
+  int64_t rows = 0, cols = 0, group = 0;
   Value codes;      // [panels, cols/2, 16] i8
   Value scales;     // [panels, cols/group, 16] f32
   Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
@@ -155,37 +157,61 @@ struct KernelBuilder {
           }
           scf::YieldOp::create(b, loc, next);
         });
-    // The last panel may reach past N: its stores are masked.
-    Value col = mul(panel, idx(kPanel));
-    bool inBounds = w.rows % kPanel == 0;
+    // `y` is the panel's own [M, 16] slice of the output.
     for (int64_t r = 0; r < rows; ++r)
       y = vector::TransferWriteOp::create(b, loc, groupLoop.getResult(r), y,
-                                          ValueRange{add(m, idx(r)), col}, ArrayRef<bool>{inBounds})
+                                          ValueRange{add(m, idx(r)), idx(0)}, ArrayRef<bool>{true})
               .getResult();
     return y;
   }
 
-  /// y = x * decode(W)^T into `init` ([M, N]).
+  /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent
+  /// (an scf.forall, which the pipeline runs on all cores); each writes its
+  /// own 16 columns, so N is padded to whole panels and cut back after.
   Value build(Value init) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
     Value mainRows =
         arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kRowTile)));
     int64_t panels = llvm::divideCeil(w.rows, kPanel);
-    auto panelLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(panels), idx(1), ValueRange{init},
-        [&](OpBuilder &, Location, Value panel, ValueRange y0) {
-          auto tiles =
-              scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), y0,
-                                 [&](OpBuilder &, Location, Value m, ValueRange y) {
-                                   scf::YieldOp::create(b, loc, rowTile(kRowTile, m, panel, y[0]));
-                                 });
-          auto rest = scf::ForOp::create(b, loc, mainRows, M, idx(1), tiles.getResults(),
-                                         [&](OpBuilder &, Location, Value m, ValueRange y) {
-                                           scf::YieldOp::create(b, loc, rowTile(1, m, panel, y[0]));
-                                         });
-          scf::YieldOp::create(b, loc, rest.getResults());
-        });
-    return panelLoop.getResult(0);
+    auto initType = cast<RankedTensorType>(init.getType());
+    bool ragged = w.rows % kPanel != 0;
+    Value out = init;
+    if (ragged) {
+      auto paddedType = RankedTensorType::get({initType.getDimSize(0), panels * kPanel},
+                                              initType.getElementType());
+      out = tensor::EmptyOp::create(b, loc, paddedType,
+                                    paddedType.isDynamicDim(0) ? ValueRange{M} : ValueRange{});
+    }
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+                                        ValueRange{out}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value panel = forall.getInductionVar(0);
+    Value shared = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), mul(panel, idx(kPanel))};
+    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
+                                       b.getIndexAttr(kPanel)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+    auto tiles = scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), ValueRange{slice},
+                                    [&](OpBuilder &, Location, Value m, ValueRange y) {
+                                      scf::YieldOp::create(b, loc,
+                                                           rowTile(kRowTile, m, panel, y[0]));
+                                    });
+    auto rest = scf::ForOp::create(b, loc, mainRows, M, idx(1), tiles.getResults(),
+                                   [&](OpBuilder &, Location, Value m, ValueRange y) {
+                                     scf::YieldOp::create(b, loc, rowTile(1, m, panel, y[0]));
+                                   });
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, rest.getResult(0), shared, offsets, sizes,
+                                          strides);
+    b.setInsertionPointAfter(forall);
+    Value y = forall.getResult(0);
+    if (ragged)
+      y = tensor::ExtractSliceOp::create(
+          b, loc, y, SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
+          {tensor::getMixedSize(b, loc, x, 0), b.getIndexAttr(w.rows)}, strides);
+    return y;
   }
 };
 } // namespace
@@ -240,7 +266,7 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
     return arith::ConstantOp::create(
         b, loc, t, makeResource(t, llvm::formatv("lq_cpu_w4_{0}_{1}", id, part).str(), values));
   };
-  PackedWeight w{N, K, enc.group, nullptr, nullptr, nullptr};
+  PackedWeight w{constant.getResult(), N, K, enc.group, nullptr, nullptr, nullptr};
   w.codes = tensor({panels, pairs, kPanel}, b.getI8Type(), "codes", ArrayRef<int8_t>(codes));
   w.scales = tensor({panels, G, kPanel}, b.getF32Type(), "scales", ArrayRef<float>(scales));
   if (!enc.symmetric)
@@ -248,21 +274,103 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
   return w;
 }
 
-/// Rewrites `op`; `packed` caches the re-packed weight of each lq.constant,
-/// which may feed several matmuls.
-static LogicalResult rewriteMatmul(MatmulOp op, DenseMap<Operation *, PackedWeight> &packed) {
-  auto constant = op.getWeight().getDefiningOp<ConstantOp>();
-  auto it = packed.find(constant);
-  if (it == packed.end()) {
-    // Next to the lq.constant, so the packed constants dominate all its uses.
-    OpBuilder cb(constant);
-    cb.setInsertionPointAfter(constant);
-    FailureOr<PackedWeight> w = packWeight(cb, constant, packed.size());
-    if (failed(w))
+/// The kernel function computing x * decode(W)^T for x of `xType` ([M, K])
+/// and weights laid out as `w`, shared by every matmul of the same shape and
+/// encoding: one function per layer shape instead of one loop nest per layer
+/// keeps the code (and LLVM's time) independent of the depth.
+static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
+                                      RankedTensorType xType, Location loc) {
+  MLIRContext *ctx = module.getContext();
+  WeightType type = cast<WeightType>(w.source.getType());
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  os << "lq_cpu_packed_";
+  // e.g. uniform<bits = 4, group = 128>
+  type.getEncoding().print(os);
+  os << "_" << w.rows << "x" << w.cols << "_m";
+  if (xType.isDynamicDim(0))
+    os << "dyn";
+  else
+    os << xType.getDimSize(0);
+  // Symbol-safe: letters, digits and underscores only; the dialect prefix
+  // adds nothing.
+  if (size_t prefix = name.find("#lq."); prefix != std::string::npos)
+    name.erase(prefix, 4);
+  std::string symbol;
+  for (char c : name)
+    if (llvm::isAlnum(c))
+      symbol += c;
+    else if (!symbol.empty() && symbol.back() != '_')
+      symbol += '_';
+  if (auto existing = module.lookupSymbol<func::FuncOp>(symbol))
+    return existing;
+  SmallVector<Type> args = {xType, w.codes.getType(), w.scales.getType()};
+  if (w.zeroPoints)
+    args.push_back(w.zeroPoints.getType());
+  auto yType = RankedTensorType::get({xType.getDimSize(0), w.rows}, Float32Type::get(ctx));
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = func::FuncOp::create(b, loc, symbol, FunctionType::get(ctx, args, {yType}));
+  fn.setPrivate();
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  PackedWeight inner = w;
+  inner.codes = body->getArgument(1);
+  inner.scales = body->getArgument(2);
+  inner.zeroPoints = w.zeroPoints ? body->getArgument(3) : Value();
+  Value x = body->getArgument(0);
+  SmallVector<Value> dynamic;
+  if (yType.isDynamicDim(0))
+    dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
+  Value init = tensor::EmptyOp::create(b, loc, yType, dynamic);
+  KernelBuilder kernel{b, loc, inner, x};
+  func::ReturnOp::create(b, loc, kernel.build(init));
+  return fn;
+}
+
+/// Packing state of the pass: the packed weight of each lq.constant, and
+/// by the constant's data, so the lq.constants of one weight in @forward and
+/// @decode share one packed copy.
+struct PackedWeights {
+  using DataKey = std::tuple<Attribute, Attribute, Attribute, Type>;
+  DenseMap<Operation *, PackedWeight> byConstant;
+  DenseMap<DataKey, PackedWeight> byData;
+};
+
+/// The packed weight of `constant`, made once per weight and materialized as
+/// arith.constants next to each lq.constant of that weight.
+static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &packed) {
+  if (auto it = packed.byConstant.find(constant); it != packed.byConstant.end())
+    return it->second;
+  // Next to the lq.constant, so the packed constants dominate all its uses.
+  OpBuilder b(constant);
+  b.setInsertionPointAfter(constant);
+  PackedWeights::DataKey key{constant.getCodes(), constant.getScales(),
+                             constant.getZeroPointsAttr(), constant.getType()};
+  PackedWeight w;
+  if (auto it = packed.byData.find(key); it != packed.byData.end()) {
+    w = it->second;
+    w.source = constant.getResult();
+    for (Value *part : {&w.codes, &w.scales, &w.zeroPoints})
+      if (*part)
+        *part = b.clone(*part->getDefiningOp())->getResult(0);
+  } else {
+    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size());
+    if (failed(made))
       return failure();
-    it = packed.try_emplace(constant, *w).first;
+    w = *made;
+    packed.byData.try_emplace(key, w);
   }
-  const PackedWeight *w = &it->second;
+  packed.byConstant.try_emplace(constant, w);
+  return w;
+}
+
+/// Rewrites `op` into a call of its kernel.
+static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
+  auto constant = op.getWeight().getDefiningOp<ConstantOp>();
+  FailureOr<PackedWeight> packedWeight = getPacked(constant, packed);
+  if (failed(packedWeight))
+    return failure();
+  const PackedWeight *w = &*packedWeight;
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -277,15 +385,15 @@ static LogicalResult rewriteMatmul(MatmulOp op, DenseMap<Operation *, PackedWeig
     groups = {leading, {rank - 1}};
     x = tensor::CollapseShapeOp::create(b, loc, x, groups);
   }
-  Value M = tensor::DimOp::create(b, loc, x, 0);
-  auto yType = RankedTensorType::get({cast<RankedTensorType>(x.getType()).getDimSize(0), w->rows},
-                                     b.getF32Type());
-  Value init =
-      tensor::EmptyOp::create(b, loc, yType, yType.isDynamicDim(0) ? ValueRange{M} : ValueRange{});
-  KernelBuilder kernel{b, loc, *w, x};
-  Value y = kernel.build(init);
+  func::FuncOp kernel = getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w,
+                                          cast<RankedTensorType>(x.getType()), loc);
+  SmallVector<Value> operands = {x, w->codes, w->scales};
+  if (w->zeroPoints)
+    operands.push_back(w->zeroPoints);
+  auto call = func::CallOp::create(b, loc, kernel, operands);
   for (NamedAttribute a : op->getDiscardableAttrs())
-    y.getDefiningOp()->setAttr(a.getName(), a.getValue());
+    call->setAttr(a.getName(), a.getValue());
+  Value y = call.getResult(0);
   if (rank > 2) {
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, op.getInput());
     sizes.back() = b.getIndexAttr(w->rows);
@@ -307,11 +415,11 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
       if (!unsupported(op))
         matmuls.push_back(op);
     });
-    DenseMap<Operation *, PackedWeight> packed;
+    PackedWeights packed;
     for (MatmulOp op : matmuls)
       if (failed(rewriteMatmul(op, packed)))
         return signalPassFailure();
-    for (auto &[constant, w] : packed)
+    for (auto &[constant, w] : packed.byConstant)
       if (constant->use_empty())
         constant->erase();
   }

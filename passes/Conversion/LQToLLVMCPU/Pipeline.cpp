@@ -23,9 +23,12 @@ static constexpr const char *kBufferize = "one-shot-bufferize{bufferize-function
 /// every temporary must be freed. Upstream's buffer-deallocation-pipeline
 /// minus buffer-deallocation-simplification, whose alias proofs (Presburger
 /// arithmetic over every tiled loop) cost seconds of compile time to save a
-/// few pointer comparisons at run time.
+/// few pointer comparisons at run time. The canonicalization first drops the
+/// buffers that bufferized loops carry only to yield them unchanged (the
+/// packed kernels' output slices): carried, each would get ownership flags
+/// and run-time alias checks in the innermost loops.
 static constexpr const char *kDealloc =
-    "expand-realloc,ownership-based-buffer-deallocation,canonicalize,"
+    "expand-realloc,canonicalize,ownership-based-buffer-deallocation,canonicalize,"
     "bufferization-lower-deallocations,cse,canonicalize";
 
 /// From loops, vectors and memrefs down to the LLVM dialect.
@@ -33,7 +36,8 @@ static constexpr const char *kToLLVM =
     "convert-vector-to-scf{full-unroll=true},func.func(lower-vector-mask),convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,convert-vector-to-llvm,finalize-memref-to-llvm,"
     "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
+    "reconcile-unrealized-casts";
 
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
@@ -52,7 +56,14 @@ SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOp
     stages.push_back({"vectorize", llvm::formatv("lq-cpu-tile-and-vectorize{{tile-m={0} "
                                                  "tile-n={1} tile-k={2}}",
                                                  options.tileM, options.tileN, options.tileK)});
-  stages.push_back({"loops", "lq-cpu-copies-to-linalg,convert-linalg-to-loops,canonicalize,cse"});
+  // Parallel loops (the packed kernels' panels) run on OpenMP threads, or
+  // one after another.
+  stages.push_back({"loops", std::string(options.threads
+                                             ? "scf-forall-to-parallel,convert-scf-to-openmp,"
+                                             : "scf-forall-to-for,") +
+                                 "lq-cpu-copies-to-linalg,convert-linalg-to-loops,canonicalize,cse"});
+  if (options.externalWeights)
+    stages.push_back({"external", "lq-cpu-external-weights"});
   stages.push_back({"to-llvm", kToLLVM});
   return stages;
 }
@@ -89,6 +100,15 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                       llvm::cl::desc("Fast strategy: run 4-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
                       llvm::cl::init(true)};
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
+                                      "threads; the code then needs the OpenMP runtime (libomp)"),
+                       llvm::cl::init(false)};
+  Option<bool> externalWeights{*this, "external-weights",
+                               llvm::cl::desc("Large constants become external globals listed "
+                                              "in lq.external_weights, for a runner that binds "
+                                              "them (lq-cpu-external-weights)"),
+                               llvm::cl::init(false)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("Contraction tile rows, in [1, 64]"),
                         llvm::cl::init(4)};
   Option<int64_t> tileN{*this, "tile-n",
@@ -118,6 +138,8 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vectorize = parsed.strategy == "fast";
         options.libraryDecode = parsed.libraryDecode;
         options.packed = parsed.packed;
+        options.externalWeights = parsed.externalWeights;
+        options.threads = parsed.threads;
         options.tileM = parsed.tileM;
         options.tileN = parsed.tileN;
         options.tileK = parsed.tileK;

@@ -23,6 +23,12 @@
 // RUN: quant-opt %t.pca.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.pca.lib
 // RUN: quant-opt %t.pca.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.pca.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.pca.packed %t.pca.lib | FileCheck %s --check-prefix=MATCH
+// Panels on OpenMP threads (threads=true) compute the same values.
+// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.g6a.threads
+// RUN: %python %S/../../Inputs/compare-floats.py %t.g6a.threads %t.g6a.lib | FileCheck %s --check-prefix=MATCH
+// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true" | FileCheck %s --check-prefix=OMP
+// OMP: omp.parallel
+// OMP: omp.wsloop
 // MATCH: MATCH 240 values
 
 // The negative control: the comparison fails between the packed kernel and
@@ -32,14 +38,25 @@
 // DIFFER: MISMATCH at
 
 // The IR: codes re-packed into panels of 16 rows x 33 k-pairs, f32 scales
-// and i8 zero points per panel and group, once for both matmuls; the
-// nibbles split, offset and converted in vector registers.
+// and i8 zero points per panel and group, once for both matmuls (their two
+// lq.constants hold the same data); each matmul calls the kernel function of
+// its shape, where the nibbles are split, offset and converted in vector
+// registers.
 // RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=KERNEL
 // KERNEL-NOT: lq.matmul
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_codes> : tensor<3x33x16xi8>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x11x16xf32>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_zeros> : tensor<3x11x16xi8>
 // KERNEL-NOT: lq_cpu_w4_1
+// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m5({{.*}}) : (tensor<5x66xf32>, tensor<3x33x16xi8>, tensor<3x11x16xf32>, tensor<3x11x16xi8>) -> tensor<5x40xf32>
+// KERNEL-NOT: lq_cpu_w4_1
+// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m1(
+// KERNEL-NOT: lq.constant
+// KERNEL-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m5(
+// KERNEL: %[[PADDED:.*]] = tensor.empty() : tensor<5x48xf32>
+// KERNEL: scf.forall (%[[PANEL:.*]]) in (3) shared_outs(%[[OUT:.*]] = %[[PADDED]])
+// KERNEL: %[[COL:.*]] = arith.muli %[[PANEL]], %c16
+// KERNEL: tensor.extract_slice %[[OUT]][0, %[[COL]]] [5, 16] [1, 1] : tensor<5x48xf32> to tensor<5x16xf32>
 // KERNEL: scf.for
 // KERNEL: vector.transfer_read {{.*}} : tensor<3x33x16xi8>, vector<16xi8>
 // KERNEL: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
@@ -48,9 +65,11 @@
 // KERNEL: arith.subi
 // KERNEL: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
 // KERNEL: vector.fma
-// KERNEL: vector.transfer_write {{.*}} : vector<16xf32>, tensor<5x40xf32>
-// KERNEL-NOT: lq.constant
-// KERNEL-NOT: lq.matmul
+// KERNEL: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<5x16xf32>
+// KERNEL: tensor.parallel_insert_slice {{.*}} into %[[OUT]][0, %[[COL]]] [5, 16] [1, 1]
+// KERNEL: tensor.extract_slice {{.*}}[0, 0] [5, 40] [1, 1] : tensor<5x48xf32> to tensor<5x40xf32>
+// KERNEL-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m1(
+// KERNEL: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x16xf32>
 
 // Symmetric codes need no zero-point tensor (the offset is the constant 8).
 // RUN: quant-opt %t.g22.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=SYM

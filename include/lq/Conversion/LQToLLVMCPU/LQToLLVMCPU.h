@@ -32,6 +32,12 @@ struct CPULoweringOptions {
   /// (lq-cpu-packed-matmul, before lq-expand) instead of decoded weights:
   /// 3x the decode speed of decoded weights, the same prefill speed.
   bool packed = true;
+  /// Large constants become external globals for the runner to bind
+  /// (lq-cpu-external-weights): the weights never pass through LLVM.
+  bool externalWeights = false;
+  /// Parallel loops (the packed kernels' panels) run on OpenMP threads;
+  /// the code then calls the OpenMP runtime (libomp).
+  bool threads = false;
   /// Register tile of contractions (rows x columns x reduction step); tileN
   /// is also the panel width of packed weights and the vector width of
   /// element-wise ops. Each in [1, 64].
@@ -45,8 +51,9 @@ struct CPULoweringStage {
   std::string pipeline;
 };
 
-/// The stages in order: packed (vectorize and packed only), lq-expand, pack (vectorize only), bufferize,
-/// dealloc, clones, vectorize (vectorize only), loops, to-llvm.
+/// The stages in order: packed (vectorize and packed only), lq-expand, pack
+/// (vectorize only), bufferize, dealloc, clones, vectorize (vectorize only),
+/// loops, external (externalWeights only), to-llvm.
 SmallVector<CPULoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
 
 /// Adds every stage to `pm` (a module pass manager); fails with a message
