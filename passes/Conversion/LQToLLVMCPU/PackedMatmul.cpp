@@ -11,11 +11,11 @@
 // 8 -> {8}. Byte [b, i, j] of a plane of width w holds its fields of row
 // 16*b + j at k = (8/w)*i .. (8/w)*i + 8/w - 1, lowest k in the lowest bits,
 // so one 16-byte load yields 8/w consecutive k of 16 rows. A decode unit
-// is the k one byte of the narrowest plane covers (1, 2, 4 or 8); a group
-// must be a whole number of units (one scale per unit), else the op is left
-// to lq-expand. Scales (widened
-// to f32) and zero points are laid out per panel and group, one vector of
-// 16 each. Rows past N are zero and never stored.
+// is the k one byte of the narrowest plane covers (1, 2, 4 or 8); a unit
+// must not straddle groups (it is decoded against one zero point), so other
+// group sizes are left to lq-expand. Scales (widened to f32) and zero
+// points are laid out per panel and group, one vector of 16 each. Rows
+// past N are zero and never stored.
 //
 // Kernel. Output columns are vectors of 16 (one panel); each row of x is
 // broadcast element by element. Within a group, the integer codes minus the
@@ -71,7 +71,7 @@ static SmallVector<unsigned, 2> planeWidths(unsigned bits) {
   }
 }
 
-/// k per decode unit: one byte of every plane (8 / narrowest width).
+/// k per decode unit: one byte of the narrowest plane.
 static int64_t unitK(unsigned bits) {
   unsigned narrowest = 8;
   for (unsigned width : planeWidths(bits))
