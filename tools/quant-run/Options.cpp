@@ -138,7 +138,7 @@ cl::opt<bool> RuntimeDecode("runtime-decode",
                             cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CompileCmd),
                             cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> Packed("packed",
-                     cl::desc("Run 4-bit uniform weights packed, dequantized inside the dot "
+                     cl::desc("Run 2/3/4/8-bit uniform weights packed, dequantized inside the dot "
                               "products (fast strategy; the default, =false: decoded)"),
                      cl::init(LoweringOptions().packed), cl::sub(PerplexityCmd),
                      cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));

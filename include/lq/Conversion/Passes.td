@@ -215,30 +215,38 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
 }
 
 def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
-  let summary = "Run 4-bit uniform lq.matmul on packed codes, dequantizing in the dot products";
+  let summary = "Run 2/3/4/8-bit uniform lq.matmul on packed codes, dequantizing in the dot products";
   let description = [{
-    Every `lq.matmul` of an `lq.constant` with 4-bit `#lq.uniform` codes
-    (per group with an even group size, or per channel; symmetric or
-    asymmetric) and no activation quantization becomes a loop nest of
-    `vector` ops on tensors that keeps the weight packed: the codes stay
-    4-bit (`dense_resource` i8, re-packed into panels of 16 output rows),
-    the f16 scales are widened to f32 and the zero points kept as i8, and
+    Every `lq.matmul` of an `lq.constant` with 2-, 3-, 4- or 8-bit
+    `#lq.uniform` codes (per group or per channel; symmetric or asymmetric)
+    and no activation quantization becomes a loop nest of `vector` ops on
+    tensors that keeps the weight packed: the codes stay b-bit
+    (`dense_resource` i8, re-packed into panels of 16 output rows), the f16
+    scales are widened to f32 and the zero points kept as i8, and
     dequantization happens in registers:
-    `y[m, n] = sum_g s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g])`.
+    `y[m, n] = sum_g s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g])`
+    (`z` = 2^(b-1) when symmetric).
 
-    Panel layout: `codes[b, p, j] = q[16b + j, 2p] | q[16b + j, 2p + 1] << 4`
-    (`[ceil(N/16), K/2, 16]` i8), `scales[b, g, j] = s[16b + j, g]`
+    Panel layout: the codes are split into bit planes of widths dividing 8
+    (2 -> {2}; 3 -> {2, 1}, `q = lo | hi << 2`; 4 -> {4}; 8 -> {8}). A plane
+    of width w is `[ceil(N/16), K*w/8, 16]` i8 with byte `[b, i, j]` holding
+    the fields of row `16b + j` at `k = (8/w)i + t` in bits `[t*w, t*w + w)`;
+    4-bit: `codes[b, p, j] = q[16b + j, 2p] | q[16b + j, 2p + 1] << 4`.
+    3-bit has `codes` (low 2 bits) and `codes_hi` (high bit, 8 k per byte):
+    3 bits per weight. `scales[b, g, j] = s[16b + j, g]`
     (`[ceil(N/16), K/group, 16]` f32), `zeros` likewise (i8, asymmetric
-    only); rows past N are zero. One 16-byte load gives two k of 16 rows:
-    `andi 15` and `shrui 4` split them, `subi` the zero point, `sitofp`, and
-    each feeds a `vector.fma` with a broadcast element of x. Rows of x are
-    taken 4 at a time (the decoded codes feed 4 FMAs); a single row (decode)
-    keeps 4 accumulators over successive k. The last panel's stores are
-    masked when N is no multiple of 16.
+    only); rows past N are zero. One 16-byte load gives 8/w k of 16 rows:
+    `shrui`/`shli`/`andi` (and `ori` across planes) extract the codes,
+    `subi` the zero point, `sitofp`, and each feeds a `vector.fma` with a
+    broadcast element of x. Rows of x are taken 4 at a time (the decoded
+    codes feed 4 FMAs); a single row (decode) keeps 4 accumulators over
+    successive k. The last panel's stores are masked when N is no multiple
+    of 16.
 
-    Anything else (other bit widths and encodings, odd group sizes,
-    quantized activations, weights that are not constants) is left as it is
-    for `lq-expand`.
+    Anything else (other bit widths and encodings, group sizes that are no
+    multiple of the k per byte of the narrowest plane: 1, 2, 4 or 8, e.g.
+    odd groups at 4 bits, groups of 12 at 3 bits; quantized activations,
+    weights that are not constants) is left as it is for `lq-expand`.
 
     ```mlir
     %w = lq.constant codes(dense_resource<c> : tensor<40x32xi8>) scales(dense_resource<s> : tensor<40x2xf16>)

@@ -1,21 +1,27 @@
 //===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
 //
-// `lq.matmul` of a 4-bit uniform `lq.constant` becomes a loop nest of vector
-// ops that reads the 4-bit codes where they lie and dequantizes them inside
-// the dot products, so the weight stays packed in memory (half a byte per
-// weight instead of four) and is never decoded to f32 as a whole.
+// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform `lq.constant` becomes a loop
+// nest of vector ops that reads the codes where they lie and dequantizes
+// them inside the dot products, so the weight stays packed in memory (b/8
+// bytes per weight instead of four) and is never decoded to f32 as a whole.
 //
 // Layout. Codes are re-packed at compile time into panels of 16 output rows
-// (the AVX-512 f32 vector width): byte [b, p, j] holds the codes of row
-// 16*b + j at k = 2p (low nibble) and k = 2p + 1 (high nibble), so one
-// 16-byte load yields the codes of 16 rows for two consecutive k. Scales
-// (widened to f32) and zero points are laid out the same way, one vector of
-// 16 per panel and group. Rows past N are zero and never stored.
+// (the AVX-512 f32 vector width) and split into bit planes whose fields
+// divide a byte: 2 -> {2}, 3 -> {2, 1} (code = lo2 | hi1 << 2), 4 -> {4},
+// 8 -> {8}. Byte [b, i, j] of a plane of width w holds its fields of row
+// 16*b + j at k = (8/w)*i .. (8/w)*i + 8/w - 1, lowest k in the lowest bits,
+// so one 16-byte load yields 8/w consecutive k of 16 rows. A decode unit
+// is the k one byte of the narrowest plane covers (1, 2, 4 or 8); a unit
+// must not straddle groups (it is decoded against one zero point), so other
+// group sizes are left to lq-expand. Scales (widened to f32) and zero
+// points are laid out per panel and group, one vector of 16 each. Rows
+// past N are zero and never stored.
 //
 // Kernel. Output columns are vectors of 16 (one panel); each row of x is
 // broadcast element by element. Within a group, the integer codes minus the
-// zero point are converted to f32 and multiplied by x into accumulators;
-// the group's scale is applied once, at the end of the group, to their sum:
+// zero point (2^(b-1) when symmetric) are converted to f32 and multiplied
+// by x into accumulators; the group's scale is applied once, at the end of
+// the group, to their sum:
 // y[m, n] += s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g]).
 // Rows of x are taken four at a time, so the decoded codes feed four FMAs
 // each; a single row (decode) uses four accumulators over successive k
@@ -49,14 +55,58 @@ static constexpr int64_t kPanel = 16;
 /// Rows of x per register tile in the main row loop.
 static constexpr int64_t kRowTile = 4;
 
+/// Widths of the bit planes of b-bit codes, low bits first (file comment);
+/// empty for the widths the kernel does not take.
+static SmallVector<unsigned, 2> planeWidths(unsigned bits) {
+  switch (bits) {
+  case 2:
+    return {2};
+  case 3:
+    return {2, 1};
+  case 4:
+    return {4};
+  case 8:
+    return {8};
+  default:
+    return {};
+  }
+}
+
+/// k per decode unit: one byte of the narrowest plane.
+static int64_t unitK(unsigned bits) {
+  unsigned narrowest = 8;
+  for (unsigned width : planeWidths(bits))
+    narrowest = std::min(narrowest, width);
+  return 8 / narrowest;
+}
+
 namespace {
+/// One bit plane: `width`-bit fields holding bits [shift, shift + width) of
+/// the codes, 8 / width consecutive k per byte.
+struct Plane {
+  unsigned width, shift;
+  Value codes; // [panels, cols * width / 8, 16] i8
+};
+
 /// The re-packed weight, as constants (tensors) in the IR.
 struct PackedWeight {
   Value source; // the lq.constant's weight
   int64_t rows = 0, cols = 0, group = 0;
-  Value codes;      // [panels, cols/2, 16] i8
+  unsigned bits = 0;
+  SmallVector<Plane, 2> planes;
   Value scales;     // [panels, cols/group, 16] f32
   Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
+
+  /// The tensors in kernel-argument order: planes, scales, zero points.
+  SmallVector<Value *> parts() {
+    SmallVector<Value *> out;
+    for (Plane &plane : planes)
+      out.push_back(&plane.codes);
+    out.push_back(&scales);
+    if (zeroPoints)
+      out.push_back(&zeroPoints);
+    return out;
+  }
 };
 
 /// Builds the loop nest of one matmul; all sizes but the row count static.
@@ -71,6 +121,9 @@ struct KernelBuilder {
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value mul(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
+  Value splat(int32_t v) {
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec(), v));
+  }
   Value zeroF32Vec() {
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32Vec(), 0.0f));
   }
@@ -79,37 +132,59 @@ struct KernelBuilder {
     return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad, ArrayRef<bool>{true});
   }
 
-  /// The codes of the panel's 16 rows at k = 2p and 2p + 1, minus the zero
-  /// points `z`, as f32.
-  std::pair<Value, Value> decodePair(Value panel, Value p, Value z) {
-    Value bytes = read(VectorType::get({kPanel}, b.getI8Type()), w.codes, {panel, p, idx(0)});
-    Value wide = arith::ExtUIOp::create(b, loc, i32Vec(), bytes);
-    auto splat = [&](int32_t v) {
-      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec(), v));
-    };
-    Value lo = arith::AndIOp::create(b, loc, wide, splat(15));
-    Value hi = arith::ShRUIOp::create(b, loc, wide, splat(4));
-    auto toF32 = [&](Value q) -> Value {
-      return arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, q, z));
-    };
-    return {toF32(lo), toF32(hi)};
+  /// Bits [from, from + width) of the bytes `v` (as i32), moved to bit `to`.
+  Value field(Value v, unsigned from, unsigned width, unsigned to) {
+    int32_t mask = ((1 << width) - 1) << to;
+    if (from > to)
+      v = arith::ShRUIOp::create(b, loc, v, splat(from - to));
+    else if (from < to)
+      v = arith::ShLIOp::create(b, loc, v, splat(to - from));
+    // A field at the top of the byte needs no mask once shifted down.
+    if (from + width == 8 && to == 0)
+      return v;
+    return arith::AndIOp::create(b, loc, v, splat(mask));
   }
 
-  /// acc[r * chains + c] += x[m + r, k + c'] * q for the k-pairs [p, p + pairs):
-  /// chain c takes k = 2p + c (mod chains).
+  /// The codes of the panel's 16 rows for the k of decode unit `u`, minus
+  /// the zero points `z`, as f32.
+  SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
+    int64_t unit = unitK(w.bits);
+    SmallVector<Value> q(unit);
+    for (const Plane &plane : w.planes) {
+      int64_t perByte = 8 / plane.width, loads = unit / perByte;
+      for (int64_t l = 0; l < loads; ++l) {
+        Value byteIdx = loads == 1 ? u : add(mul(u, idx(loads)), idx(l));
+        Value bytes = read(VectorType::get({kPanel}, b.getI8Type()), plane.codes,
+                           {panel, byteIdx, idx(0)});
+        Value wide = arith::ExtUIOp::create(b, loc, i32Vec(), bytes);
+        for (int64_t f = 0; f < perByte; ++f) {
+          Value bits = field(wide, f * plane.width, plane.width, plane.shift);
+          Value &code = q[l * perByte + f];
+          code = code ? (Value)arith::OrIOp::create(b, loc, code, bits) : bits;
+        }
+      }
+    }
+    for (Value &code : q)
+      code = arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, code, z));
+    return q;
+  }
+
+  /// acc[r * chains + c] += x[m + r, k] * q for the units [u0, u0 + units):
+  /// chain c takes k = c (mod chains).
   void accumulate(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m, Value panel,
-                  Value p, int64_t pairs, Value z) {
-    for (int64_t u = 0; u < pairs; ++u) {
-      Value pu = add(p, idx(u));
-      auto [lo, hi] = decodePair(panel, pu, z);
-      Value k = mul(pu, idx(2));
+                  Value u0, int64_t units, Value z) {
+    int64_t unit = unitK(w.bits);
+    for (int64_t i = 0; i < units; ++i) {
+      Value u = add(u0, idx(i));
+      SmallVector<Value> q = decodeUnit(panel, u, z);
+      Value k = mul(u, idx(unit));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = add(m, idx(r));
-        for (auto [half, q] : llvm::enumerate(std::array<Value, 2>{lo, hi})) {
-          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(half))});
+        for (auto [j, qj] : llvm::enumerate(q)) {
+          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
           Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
-          Value &a = acc[r * chains + (2 * u + half) % chains];
-          a = vector::FMAOp::create(b, loc, xv, q, a);
+          Value &a = acc[r * chains + (unit * i + j) % chains];
+          a = vector::FMAOp::create(b, loc, xv, qj, a);
         }
       }
     }
@@ -119,35 +194,37 @@ struct KernelBuilder {
   Value rowTile(int64_t rows, Value m, Value panel, Value y) {
     // Chains of accumulators per row: enough independent FMAs in flight.
     int64_t chains = rows == 1 ? 4 : 2;
-    int64_t groups = w.cols / w.group, pairsPerGroup = w.group / 2;
-    int64_t step = chains / 2, mainPairs = pairsPerGroup - pairsPerGroup % step;
+    int64_t unit = unitK(w.bits);
+    int64_t groups = w.cols / w.group, unitsPerGroup = w.group / unit;
+    // Units per loop step: at least one k per chain.
+    int64_t step = std::max<int64_t>(1, chains / unit);
+    int64_t mainUnits = unitsPerGroup - unitsPerGroup % step;
     SmallVector<Value> init(rows, zeroF32Vec());
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(0), idx(groups), idx(1), init,
         [&](OpBuilder &, Location, Value g, ValueRange ys) {
           Value s = read(f32Vec(), w.scales, {panel, g, idx(0)});
-          Value z =
-              w.zeroPoints
-                  ? (Value)arith::ExtUIOp::create(b, loc, i32Vec(),
-                                                  read(VectorType::get({kPanel}, b.getI8Type()),
-                                                       w.zeroPoints, {panel, g, idx(0)}))
-                  : (Value)arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec(), 8));
-          Value p0 = mul(g, idx(pairsPerGroup));
+          Value z = w.zeroPoints ? (Value)arith::ExtUIOp::create(
+                                       b, loc, i32Vec(),
+                                       read(VectorType::get({kPanel}, b.getI8Type()),
+                                            w.zeroPoints, {panel, g, idx(0)}))
+                                 : splat(1 << (w.bits - 1));
+          Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * chains, zeroF32Vec());
-          if (mainPairs > 0) {
+          if (mainUnits > 0) {
             auto kLoop =
-                scf::ForOp::create(b, loc, p0, add(p0, idx(mainPairs)), idx(step), acc,
-                                   [&](OpBuilder &, Location, Value p, ValueRange carried) {
+                scf::ForOp::create(b, loc, u0, add(u0, idx(mainUnits)), idx(step), acc,
+                                   [&](OpBuilder &, Location, Value u, ValueRange carried) {
                                      SmallVector<Value> a(carried);
-                                     accumulate(a, rows, chains, m, panel, p, step, z);
+                                     accumulate(a, rows, chains, m, panel, u, step, z);
                                      scf::YieldOp::create(b, loc, a);
                                    });
             acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
           }
-          // Pairs of the group past the last full step (fewer than `step`).
-          if (mainPairs < pairsPerGroup)
-            accumulate(acc, rows, chains, m, panel, add(p0, idx(mainPairs)),
-                       pairsPerGroup - mainPairs, z);
+          // Units of the group past the last full step (fewer than `step`).
+          if (mainUnits < unitsPerGroup)
+            accumulate(acc, rows, chains, m, panel, add(u0, idx(mainUnits)),
+                       unitsPerGroup - mainUnits, z);
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value sum = acc[r * chains];
@@ -226,10 +303,13 @@ static std::optional<std::string> unsupported(MatmulOp op) {
   WeightType type = op.getWeight().getType();
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *u = std::get_if<::lq::UniformEncoding>(&enc);
-  if (!u || u->bits != 4)
-    return "the encoding is not 4-bit uniform";
-  if (u->group % 2 != 0)
-    return "the group size is odd (k-pairs would straddle groups)";
+  if (!u || planeWidths(u->bits).empty())
+    return "the encoding is not 2-, 3-, 4- or 8-bit uniform";
+  // A decode unit must not straddle groups (one scale and zero point each).
+  if (u->group % unitK(u->bits) != 0)
+    return llvm::formatv("the group size {0} is no multiple of {1} (the k of one {2}-bit byte)",
+                         u->group, unitK(u->bits), u->bits)
+        .str();
   auto in = cast<RankedTensorType>(op.getInput().getType());
   if (!in.getElementType().isF32() || in.getRank() < 2 ||
       !cast<RankedTensorType>(op.getResult().getType()).getElementType().isF32())
@@ -244,16 +324,27 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
     return failure();
   WeightType type = constant.getResult().getType();
   auto enc = std::get<::lq::UniformEncoding>(type.getEncoding().getNumericEncoding());
-  int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group, pairs = K / 2;
-  int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = (K * 4 + 7) / 8;
-  std::vector<int8_t> codes(panels * pairs * kPanel, 0);
+  int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group;
+  int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, enc.bits);
+  SmallVector<unsigned, 2> widths = planeWidths(enc.bits);
+  std::vector<std::vector<int8_t>> planes;
+  for (unsigned width : widths)
+    planes.emplace_back(panels * (K * width / 8) * kPanel, 0);
   std::vector<float> scales(panels * G * kPanel, 0.0f);
   std::vector<int8_t> zeros(enc.symmetric ? 0 : panels * G * kPanel, 0);
   for (int64_t n = 0; n < N; ++n) {
     int64_t panel = n / kPanel, lane = n % kPanel;
-    // 4-bit LSB-first rows: byte p already holds k = 2p and 2p + 1.
-    for (int64_t p = 0; p < pairs; ++p)
-      codes[(panel * pairs + p) * kPanel + lane] = storage->codes[n * rowBytes + p];
+    const uint8_t *row = &storage->codes[n * rowBytes];
+    for (int64_t k = 0; k < K; ++k) {
+      uint64_t q = ::lq::getBits(row, k * enc.bits, enc.bits);
+      unsigned shift = 0;
+      for (auto [width, plane] : llvm::zip(widths, planes)) {
+        int64_t perByte = 8 / width, bytes = K / perByte;
+        uint8_t bits = (q >> shift) & ((1u << width) - 1);
+        plane[(panel * bytes + k / perByte) * kPanel + lane] |= bits << (k % perByte * width);
+        shift += width;
+      }
+    }
     for (int64_t g = 0; g < G; ++g) {
       scales[(panel * G + g) * kPanel + lane] = ::lq::halfToFloat(storage->scales[n * G + g]);
       if (!enc.symmetric)
@@ -264,10 +355,17 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
   auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
     auto t = RankedTensorType::get(shape, elt);
     return arith::ConstantOp::create(
-        b, loc, t, makeResource(t, llvm::formatv("lq_cpu_w4_{0}_{1}", id, part).str(), values));
+        b, loc, t,
+        makeResource(t, llvm::formatv("lq_cpu_w{0}_{1}_{2}", enc.bits, id, part).str(), values));
   };
-  PackedWeight w{constant.getResult(), N, K, enc.group, nullptr, nullptr, nullptr};
-  w.codes = tensor({panels, pairs, kPanel}, b.getI8Type(), "codes", ArrayRef<int8_t>(codes));
+  PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr};
+  unsigned shift = 0;
+  for (auto [i, width] : llvm::enumerate(widths)) {
+    Value codes = tensor({panels, K * width / 8, kPanel}, b.getI8Type(),
+                         i == 0 ? "codes" : "codes_hi", ArrayRef<int8_t>(planes[i]));
+    w.planes.push_back({width, shift, codes});
+    shift += width;
+  }
   w.scales = tensor({panels, G, kPanel}, b.getF32Type(), "scales", ArrayRef<float>(scales));
   if (!enc.symmetric)
     w.zeroPoints = tensor({panels, G, kPanel}, b.getI8Type(), "zeros", ArrayRef<int8_t>(zeros));
@@ -304,19 +402,18 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
       symbol += '_';
   if (auto existing = module.lookupSymbol<func::FuncOp>(symbol))
     return existing;
-  SmallVector<Type> args = {xType, w.codes.getType(), w.scales.getType()};
-  if (w.zeroPoints)
-    args.push_back(w.zeroPoints.getType());
+  PackedWeight inner = w;
+  SmallVector<Type> args = {xType};
+  for (Value *part : inner.parts())
+    args.push_back(part->getType());
   auto yType = RankedTensorType::get({xType.getDimSize(0), w.rows}, Float32Type::get(ctx));
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   auto fn = func::FuncOp::create(b, loc, symbol, FunctionType::get(ctx, args, {yType}));
   fn.setPrivate();
   Block *body = fn.addEntryBlock();
   b.setInsertionPointToStart(body);
-  PackedWeight inner = w;
-  inner.codes = body->getArgument(1);
-  inner.scales = body->getArgument(2);
-  inner.zeroPoints = w.zeroPoints ? body->getArgument(3) : Value();
+  for (auto [i, part] : llvm::enumerate(inner.parts()))
+    *part = body->getArgument(i + 1);
   Value x = body->getArgument(0);
   SmallVector<Value> dynamic;
   if (yType.isDynamicDim(0))
@@ -350,9 +447,8 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &pac
   if (auto it = packed.byData.find(key); it != packed.byData.end()) {
     w = it->second;
     w.source = constant.getResult();
-    for (Value *part : {&w.codes, &w.scales, &w.zeroPoints})
-      if (*part)
-        *part = b.clone(*part->getDefiningOp())->getResult(0);
+    for (Value *part : w.parts())
+      *part = b.clone(*part->getDefiningOp())->getResult(0);
   } else {
     FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size());
     if (failed(made))
@@ -370,7 +466,7 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
   FailureOr<PackedWeight> packedWeight = getPacked(constant, packed);
   if (failed(packedWeight))
     return failure();
-  const PackedWeight *w = &*packedWeight;
+  PackedWeight *w = &*packedWeight;
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -387,9 +483,9 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
   }
   func::FuncOp kernel = getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w,
                                           cast<RankedTensorType>(x.getType()), loc);
-  SmallVector<Value> operands = {x, w->codes, w->scales};
-  if (w->zeroPoints)
-    operands.push_back(w->zeroPoints);
+  SmallVector<Value> operands = {x};
+  for (Value *part : w->parts())
+    operands.push_back(*part);
   auto call = func::CallOp::create(b, loc, kernel, operands);
   for (NamedAttribute a : op->getDiscardableAttrs())
     call->setAttr(a.getName(), a.getValue());

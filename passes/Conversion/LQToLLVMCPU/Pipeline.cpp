@@ -97,7 +97,7 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                                             "the numeric library (false: decoding IR)"),
                              llvm::cl::init(true)};
   Option<bool> packed{*this, "packed",
-                      llvm::cl::desc("Fast strategy: run 4-bit uniform lq.matmul on packed "
+                      llvm::cl::desc("Fast strategy: run 2/3/4/8-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
                       llvm::cl::init(true)};
   Option<bool> threads{*this, "threads",

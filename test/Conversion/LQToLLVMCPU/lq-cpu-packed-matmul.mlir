@@ -76,11 +76,15 @@
 // SYM-NOT: lq_cpu_w4_0_zeros
 // SYM: arith.constant dense<8> : vector<16xi32>
 
-// Other bit widths are left for lq-expand.
-// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=8 group=22" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=W8
-// W8-NOT: lq_cpu_w4
-// W8: lq.matmul
-// W8: lq.matmul
+// Other bit widths (2, 3 and 8 bits: lq-cpu-packed-matmul-bits.mlir) are
+// left for lq-expand, as are 3-bit codes per channel here (66 columns: no
+// whole number of 8-k decode units) and odd 4-bit groups.
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=5 group=22" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=3 group=0" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=33" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
+// OTHER-NOT: lq_cpu_w
+// OTHER: lq.matmul
+// OTHER: lq.matmul
 
 // The pipeline runs the pass before lq-expand (by default), not with
 // packed=false nor with the reference strategy.
