@@ -240,8 +240,19 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     `subi` the zero point, `sitofp`, and each feeds a `vector.fma` with a
     broadcast element of x. Rows of x are taken 4 at a time (the decoded
     codes feed 4 FMAs); a single row (decode) keeps 4 accumulators over
-    successive k. The last panel's stores are masked when N is no multiple
-    of 16.
+    successive k.
+
+    Kernels: each matmul becomes a `func.call` of a private kernel function
+    named after the encoding and shape (`@lq_cpu_packed_<encoding>_<N>x<K>_m<M
+    or dyn>`), which takes x and the packed tensors: every layer of one
+    shape shares one function, so the code (and LLVM's time) does not grow
+    with the depth, and the weights are plain arguments. The lq.constants of
+    one weight (in @forward and @decode) share one packed copy. Panels are
+    independent: in kernels of at least `parallel-min-weights` weights they
+    are an `scf.forall` (the pipeline maps it onto OpenMP threads, or onto a
+    loop), in smaller ones an `scf.for`, where a thread's start-up would
+    cost more than it saves. Each panel writes its own `[M, 16]` slice of
+    an output padded to whole panels, cut back to N after.
 
     Anything else (other bit widths and encodings, group sizes that are no
     multiple of the k per byte of the narrowest plane: 1, 2, 4 or 8, e.g.
@@ -255,15 +266,30 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     // becomes
     %codes = arith.constant dense_resource<lq_cpu_w4_0_codes> : tensor<3x32x16xi8>
     %scales = arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x2x16xf32>
-    %y = scf.for %panel = %c0 to %c3 step %c1 iter_args(%acc = %empty) -> (tensor<?x40xf32>) {
-      // rows 4 at a time, then one at a time; per group, per pair of k:
-      //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
-      //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
-      //   vector.fma %sum, %scale, %y_row : vector<16xf32>
-      //   vector.transfer_write %y_row, %acc[%m, %col] : vector<16xf32>, tensor<?x40xf32>
+    %y = call @lq_cpu_packed_uniform_bits_4_group_32_40x64_mdyn(%x, %codes, %scales)
+    ...
+    func.func private @lq_cpu_packed_uniform_bits_4_group_32_40x64_mdyn(%x: tensor<?x64xf32>,
+        %codes: tensor<3x32x16xi8>, %scales: tensor<3x2x16xf32>) -> tensor<?x40xf32> {
+      %padded = tensor.empty(%m) : tensor<?x48xf32>
+      %y = scf.forall (%panel) in (3) shared_outs(%out = %padded) -> (tensor<?x48xf32>) {
+        %slice = tensor.extract_slice %out[0, %col] [%m, 16] [1, 1]
+        // rows 4 at a time, then one at a time; per group, per pair of k:
+        //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
+        //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
+        //   vector.fma %sum, %scale, %y_row : vector<16xf32>
+        //   vector.transfer_write %y_row, %slice[%row, %c0] : vector<16xf32>, tensor<?x16xf32>
+        scf.forall.in_parallel { tensor.parallel_insert_slice %rows into %out[0, %col] [%m, 16] [1, 1] }
+      }
+      %cut = tensor.extract_slice %y[0, 0] [%m, 40] [1, 1]
+      return %cut : tensor<?x40xf32>
     }
     ```
   }];
+  let options = [
+    Option<"parallelMinWeights", "parallel-min-weights", "int64_t", "1048576",
+           "Kernels of at least this many weights (N x K) run their panels in "
+           "parallel (scf.forall); smaller ones in a loop (non-negative)">,
+  ];
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];

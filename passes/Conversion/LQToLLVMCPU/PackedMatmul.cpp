@@ -242,34 +242,11 @@ struct KernelBuilder {
     return y;
   }
 
-  /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent
-  /// (an scf.forall, which the pipeline runs on all cores); each writes its
-  /// own 16 columns, so N is padded to whole panels and cut back after.
-  Value build(Value init) {
+  /// The panel's [M, 16] output `slice`, computed.
+  Value panelBody(Value panel, Value slice) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
     Value mainRows =
         arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kRowTile)));
-    int64_t panels = llvm::divideCeil(w.rows, kPanel);
-    auto initType = cast<RankedTensorType>(init.getType());
-    bool ragged = w.rows % kPanel != 0;
-    Value out = init;
-    if (ragged) {
-      auto paddedType = RankedTensorType::get({initType.getDimSize(0), panels * kPanel},
-                                              initType.getElementType());
-      out = tensor::EmptyOp::create(b, loc, paddedType,
-                                    paddedType.isDynamicDim(0) ? ValueRange{M} : ValueRange{});
-    }
-    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
-                                        ValueRange{out}, std::nullopt);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value panel = forall.getInductionVar(0);
-    Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), mul(panel, idx(kPanel))};
-    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
-                                       b.getIndexAttr(kPanel)};
-    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
     auto tiles = scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), ValueRange{slice},
                                     [&](OpBuilder &, Location, Value m, ValueRange y) {
                                       scf::YieldOp::create(b, loc,
@@ -279,15 +256,64 @@ struct KernelBuilder {
                                    [&](OpBuilder &, Location, Value m, ValueRange y) {
                                      scf::YieldOp::create(b, loc, rowTile(1, m, panel, y[0]));
                                    });
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, rest.getResult(0), shared, offsets, sizes,
-                                          strides);
-    b.setInsertionPointAfter(forall);
-    Value y = forall.getResult(0);
+    return rest.getResult(0);
+  }
+
+  /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent: with
+  /// `parallel`, an scf.forall, which the pipeline runs on all cores; else a
+  /// loop. Each panel writes its own 16 columns, so N is padded to whole
+  /// panels and cut back after.
+  Value build(Value init, bool parallel) {
+    int64_t panels = llvm::divideCeil(w.rows, kPanel);
+    auto initType = cast<RankedTensorType>(init.getType());
+    bool ragged = w.rows % kPanel != 0;
+    OpFoldResult M = tensor::getMixedSize(b, loc, x, 0);
+    Value out = init;
+    if (ragged) {
+      auto paddedType = RankedTensorType::get({initType.getDimSize(0), panels * kPanel},
+                                              initType.getElementType());
+      SmallVector<Value> dynamic;
+      if (paddedType.isDynamicDim(0))
+        dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
+      out = tensor::EmptyOp::create(b, loc, paddedType, dynamic);
+    }
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    auto sliceOffsets = [&](Value panel) -> SmallVector<OpFoldResult> {
+      return {b.getIndexAttr(0), mul(panel, idx(kPanel))};
+    };
+    SmallVector<OpFoldResult> sizes = {M, b.getIndexAttr(kPanel)};
+    Value y;
+    if (parallel) {
+      auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+                                          ValueRange{out}, std::nullopt);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value panel = forall.getInductionVar(0);
+      Value shared = forall.getRegionIterArgs()[0];
+      SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+      Value result = panelBody(panel, slice);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes, strides);
+      y = forall.getResult(0);
+    } else {
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), idx(panels), idx(1), ValueRange{out},
+          [&](OpBuilder &, Location, Value panel, ValueRange acc) {
+            SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
+            Value slice = tensor::ExtractSliceOp::create(b, loc, acc[0], offsets, sizes, strides);
+            Value result = panelBody(panel, slice);
+            scf::YieldOp::create(b, loc,
+                                 tensor::InsertSliceOp::create(b, loc, result, acc[0], offsets,
+                                                               sizes, strides)
+                                     .getResult());
+          });
+      y = loop.getResult(0);
+    }
     if (ragged)
-      y = tensor::ExtractSliceOp::create(
-          b, loc, y, SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
-          {tensor::getMixedSize(b, loc, x, 0), b.getIndexAttr(w.rows)}, strides);
+      y = tensor::ExtractSliceOp::create(b, loc, y,
+                                         SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
+                                         {M, b.getIndexAttr(w.rows)}, strides);
     return y;
   }
 };
@@ -377,7 +403,7 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
 /// encoding: one function per layer shape instead of one loop nest per layer
 /// keeps the code (and LLVM's time) independent of the depth.
 static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
-                                      RankedTensorType xType, Location loc) {
+                                      RankedTensorType xType, Location loc, bool parallel) {
   MLIRContext *ctx = module.getContext();
   WeightType type = cast<WeightType>(w.source.getType());
   std::string name;
@@ -420,7 +446,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
     dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
   Value init = tensor::EmptyOp::create(b, loc, yType, dynamic);
   KernelBuilder kernel{b, loc, inner, x};
-  func::ReturnOp::create(b, loc, kernel.build(init));
+  func::ReturnOp::create(b, loc, kernel.build(init, parallel));
   return fn;
 }
 
@@ -461,7 +487,8 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &pac
 }
 
 /// Rewrites `op` into a call of its kernel.
-static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
+static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
+                                   int64_t parallelMinWeights) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   FailureOr<PackedWeight> packedWeight = getPacked(constant, packed);
   if (failed(packedWeight))
@@ -481,8 +508,9 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
     groups = {leading, {rank - 1}};
     x = tensor::CollapseShapeOp::create(b, loc, x, groups);
   }
-  func::FuncOp kernel = getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w,
-                                          cast<RankedTensorType>(x.getType()), loc);
+  func::FuncOp kernel =
+      getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w, cast<RankedTensorType>(x.getType()),
+                        loc, w->rows * w->cols >= parallelMinWeights);
   SmallVector<Value> operands = {x};
   for (Value *part : w->parts())
     operands.push_back(*part);
@@ -506,6 +534,12 @@ namespace {
 struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCPUPackedMatmulPass> {
   using Base::Base;
   void runOnOperation() override {
+    if (parallelMinWeights < 0) {
+      getOperation().emitError() << "lq-cpu-packed-matmul: parallel-min-weights must be "
+                                    "non-negative, got "
+                                 << int64_t(parallelMinWeights);
+      return signalPassFailure();
+    }
     SmallVector<MatmulOp> matmuls;
     getOperation().walk([&](MatmulOp op) {
       if (!unsupported(op))
@@ -513,7 +547,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
     PackedWeights packed;
     for (MatmulOp op : matmuls)
-      if (failed(rewriteMatmul(op, packed)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights)))
         return signalPassFailure();
     for (auto &[constant, w] : packed.byConstant)
       if (constant->use_empty())

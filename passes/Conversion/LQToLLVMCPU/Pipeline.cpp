@@ -42,7 +42,8 @@ static constexpr const char *kToLLVM =
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
   if (options.vectorize && options.packed)
-    stages.push_back({"packed", "lq-cpu-packed-matmul"});
+    stages.push_back({"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0}}",
+                                              options.parallelMinWeights)});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
@@ -104,6 +105,11 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),
                        llvm::cl::init(false)};
+  Option<int64_t> parallelMinWeights{
+      *this, "parallel-min-weights",
+      llvm::cl::desc("Packed kernels of at least this many weights run their panels in "
+                     "parallel (on threads with threads=true)"),
+      llvm::cl::init(1 << 20)};
   Option<bool> externalWeights{*this, "external-weights",
                                llvm::cl::desc("Large constants become external globals listed "
                                               "in lq.external_weights, for a runner that binds "
@@ -140,6 +146,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.packed = parsed.packed;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
+        options.parallelMinWeights = parsed.parallelMinWeights;
         options.tileM = parsed.tileM;
         options.tileN = parsed.tileN;
         options.tileK = parsed.tileK;
