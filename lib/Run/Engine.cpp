@@ -457,10 +457,12 @@ FunctionRunner::create(mlir::ModuleOp lowered, const FunctionSignature &sig,
   std::unique_ptr<FunctionRunner> runner(new FunctionRunner());
   runner->signature = sig;
   runner->symbol = "_mlir_ciface_" + sig.name;
-  if (auto packed = (*engine)->lookupPacked(runner->symbol); !packed)
+  auto packed = (*engine)->lookupPacked(runner->symbol);
+  if (!packed)
     return err(llvm::formatv("the compiled module has no '{0}' (was prepareForCall run before "
                              "lowering?): {1}",
                              runner->symbol, llvm::toString(packed.takeError())));
+  runner->packedFn = *packed;
   runner->engine = std::move(*engine);
   return std::move(runner);
 }
