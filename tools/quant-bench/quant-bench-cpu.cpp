@@ -462,8 +462,8 @@ int main(int argc, char **argv) {
   if (!baselinesOpt)
     baselines = "baselines off";
   llvm::outs() << "baselines: " << baselines << "\n";
-  llvm::outs() << llvm::formatv("lq kernels: single-threaded calls; median of {0} after {1} "
-                                "warm-up; caches {2} before each call\n",
+  llvm::outs() << llvm::formatv("lq kernels: @matmul called as compiled; median of {0} calls "
+                                "after {1} warm-up; caches {2} before each call\n",
                                 (int)itersOpt, (int)warmupOpt, flushOpt ? "evicted" : "not evicted");
   llvm::outs().flush();
 
