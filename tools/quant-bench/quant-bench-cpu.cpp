@@ -188,6 +188,11 @@ double timeCalls(const std::function<void()> &call, const std::function<void()> 
   return times[times.size() / 2];
 }
 
+/// Waits for a library's idle workers to stop spinning: OpenBLAS's spin for
+/// about 2^28 cycles after a call, OpenMP's a little, and on a machine with
+/// few cores they would take cores from whatever is timed next.
+void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
+
 /// ||y - ref|| / ||ref|| over the rows `rows` of [B x N] results.
 double relativeError(const float *y, const std::vector<double> &ref, llvm::ArrayRef<int64_t> rows,
                      int64_t n) {
@@ -331,6 +336,7 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
       row.blasRelError = relativeError(y.data(), ref, checked, N);
     }
     row.blasSeconds = timeCalls(blas, [] {}, c.flusher);
+    settle();
   }
 #endif
 #ifdef QUANT_BENCH_HAVE_DNNL
@@ -347,6 +353,7 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
                                  K, 0, 0.0f, y.data(), N, &co);
     };
     row.dnnlSeconds = timeCalls(dnnl, [] {}, c.flusher);
+    settle();
     if (status != dnnl_success)
       return fail(llvm::formatv("dnnl_gemm_u8s8s32 failed (status {0})", (int)status));
   }
