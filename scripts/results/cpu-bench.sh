@@ -83,6 +83,12 @@ its weight from memory.
   faster). OpenBLAS reads 4 bytes a weight, oneDNN 1. \`dnnl_gemm_u8s8s32\` is
   oneDNN's BLAS-like API, on a plain row-major weight (no weight reordered
   ahead of time, as its matmul primitive could use).
+* **GFLOP/s**: 2·B·N·K / lq time. Where it nears one core's f32 FMA
+  throughput the kernel is compute-bound and its weight GB/s low by nature
+  (from batch 4 or 16 on).
+* Multi-threaded baselines suffer most from a loaded machine: with a load
+  above the core count their threads wait on each other (run with
+  \`--threads 1\` for a per-core comparison with the lq kernel).
 
 Run parameters and measured bandwidth:
 

@@ -29,9 +29,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -234,8 +232,7 @@ int64_t kernelWeightBytes(const quant_bench::Kind &kind, bool packed, int64_t ro
 
 struct Context {
   MLIRContext &ctx;
-  int threads;
-  CacheFlusher *flusher;
+  CacheFlusher *flusher; // null: caches not evicted
 };
 
 /// Compiles, checks and times one shape, kind and batch size.
@@ -380,6 +377,9 @@ void setLibraryThreads(int threads) {
 #endif
 }
 
+/// 2BNK floating-point operations per call (multiply and add).
+double gflops(const Row &r) { return 2.0 * r.batch * r.rows * r.cols / r.seconds / 1e9; }
+
 std::string fmtUs(double s) { return std::isnan(s) ? "-" : llvm::formatv("{0:f1}", s * 1e6).str(); }
 std::string fmtX(double base, double ours) {
   return std::isnan(base) ? "-" : llvm::formatv("{0:f2}x", base / ours).str();
@@ -475,14 +475,14 @@ int main(int argc, char **argv) {
   llvm::outs().flush();
 
   CacheFlusher flusher;
-  Context c{ctx, threads, flushOpt ? &flusher : nullptr};
+  Context c{ctx, flushOpt ? &flusher : nullptr};
   std::vector<Row> rows;
   int failures = 0;
-  llvm::outs() << llvm::formatv("{0,-11} {1,-8} {2,-7} {3,4} {4,9} {5,10} {6,7} {7,6} {8,6} {9,9} "
-                                "{10,10} {11,7} {12,10} {13,7}\n",
+  llvm::outs() << llvm::formatv("{0,-11} {1,-8} {2,-7} {3,4} {4,9} {5,10} {6,7} {7,6} {8,6} {9,7} "
+                                "{10,9} {11,10} {12,7} {13,10} {14,7}\n",
                                 "shape", "kernel", "path", "B", "compile s", "lq us", "GB/s",
-                                "%BW", "%BW1", "rel.err", "blas us", "vs blas", "onednn us",
-                                "vs dnnl");
+                                "%BW", "%BW1", "GFLOP/s", "rel.err", "blas us", "vs blas",
+                                "onednn us", "vs dnnl");
   llvm::outs().flush();
   for (Job &job : jobs) {
     uint64_t seed = quant_bench::weightSeed(job.rows, job.cols, job.kind);
@@ -510,10 +510,11 @@ int main(int argc, char **argv) {
       bool ok = row.relError <= kErrorBound;
       failures += !ok;
       llvm::outs() << llvm::formatv(
-          "{0,-11} {1,-8} {2,-7} {3,4} {4,9:f2} {5,10} {6,7:f1} {7,5:f0}% {8,5:f0}% {9,9:e1} "
-          "{10,10} {11,7} {12,10} {13,7}\n",
+          "{0,-11} {1,-8} {2,-7} {3,4} {4,9:f2} {5,10} {6,7:f1} {7,5:f0}% {8,5:f0}% {9,7:f1} "
+          "{10,9:e1} {11,10} {12,7} {13,10} {14,7}\n",
           row.shape, row.kind, row.path, row.batch, row.lowerSeconds + row.jitSeconds,
-          fmtUs(row.seconds), gbs, 100 * gbs / bandwidth, 100 * gbs / bandwidth1, row.relError,
+          fmtUs(row.seconds), gbs, 100 * gbs / bandwidth, 100 * gbs / bandwidth1, gflops(row),
+          row.relError,
           fmtUs(row.blasSeconds), fmtX(row.blasSeconds, row.seconds), fmtUs(row.dnnlSeconds),
           fmtX(row.dnnlSeconds, row.seconds));
       llvm::outs() << llvm::formatv("  check {0} {1} B={2}: relative error {3:e2} on {4} rows "
@@ -555,16 +556,16 @@ int main(int argc, char **argv) {
   if (!markdownOpt.empty()) {
     if (llvm::Error e = llvm::writeToOutput(markdownOpt, [&](llvm::raw_ostream &os) {
           os << "| shape N×K | kernel | path | batch | compile s | lq µs | weight GB/s | % BW ("
-             << threads << " thr) | % BW (1 thr) | rel. error | OpenBLAS µs | vs OpenBLAS | "
-             << "oneDNN int8 µs | vs oneDNN |\n";
-          os << "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+             << threads << " thr) | % BW (1 thr) | GFLOP/s | rel. error | OpenBLAS µs | "
+             << "vs OpenBLAS | oneDNN int8 µs | vs oneDNN |\n";
+          os << "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
           for (const Row &r : rows) {
             double gbs = r.weightBytes / r.seconds / 1e9;
             os << llvm::formatv("| {0} | {1} | {2} | {3} | {4:f1} | {5} | {6:f1} | {7:f0} % | "
-                                "{8:f0} % | {9:e1} | {10} | {11} | {12} | {13} |\n",
+                                "{8:f0} % | {9:f1} | {10:e1} | {11} | {12} | {13} | {14} |\n",
                                 r.shape, r.kind, r.path, r.batch, r.lowerSeconds + r.jitSeconds,
                                 fmtUs(r.seconds), gbs, 100 * gbs / bandwidth,
-                                100 * gbs / bandwidth1, r.relError, fmtUs(r.blasSeconds),
+                                100 * gbs / bandwidth1, gflops(r), r.relError, fmtUs(r.blasSeconds),
                                 fmtX(r.blasSeconds, r.seconds), fmtUs(r.dnnlSeconds),
                                 fmtX(r.dnnlSeconds, r.seconds));
           }
