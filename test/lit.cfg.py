@@ -63,5 +63,6 @@ tools = ["quant-opt", "mlir-opt", "mlir-runner",
          ToolSubst("quant-run", unresolved="ignore"),
          ToolSubst("quant-export", unresolved="ignore"),
          ToolSubst("quant-ref", unresolved="ignore"),
-         ToolSubst("quant-bench-compile", unresolved="ignore")]
+         ToolSubst("quant-bench-compile", unresolved="ignore"),
+         ToolSubst("quant-bench-cpu", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

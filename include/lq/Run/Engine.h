@@ -159,10 +159,18 @@ public:
   llvm::Expected<std::vector<HostTensor>>
   call(llvm::ArrayRef<HostTensor> args) const;
 
+  /// The packed entry point of the function's C interface, for callers that
+  /// keep their own buffers (a timing loop must not copy): args[0] points to
+  /// a pointer to the result descriptor(s), args[1 + i] to a pointer to
+  /// argument i's MemRef descriptor. Results are malloc'ed by the callee and
+  /// freed by the caller (unless they are an argument's buffer).
+  using PackedFunction = void (*)(void **args);
+  PackedFunction getPackedFunction() const { return packedFn; }
+
 private:
   FunctionRunner() = default;
   FunctionSignature signature;
-  void (*packedFn)(void **) = nullptr;
+  PackedFunction packedFn = nullptr;
   std::unique_ptr<JITCode> code;
 };
 
