@@ -41,6 +41,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Parallel.h"
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQCPUPACKEDMATMUL
@@ -358,7 +359,9 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
     planes.emplace_back(panels * (K * width / 8) * kPanel, 0);
   std::vector<float> scales(panels * G * kPanel, 0.0f);
   std::vector<int8_t> zeros(enc.symmetric ? 0 : panels * G * kPanel, 0);
-  for (int64_t n = 0; n < N; ++n) {
+  // Every row owns its bytes (its lane of each panel): rows are re-packed in
+  // parallel (a 1B-parameter model has 10^9 codes to move).
+  llvm::parallelFor(0, N, [&](int64_t n) {
     int64_t panel = n / kPanel, lane = n % kPanel;
     const uint8_t *row = &storage->codes[n * rowBytes];
     for (int64_t k = 0; k < K; ++k) {
@@ -376,7 +379,7 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
       if (!enc.symmetric)
         zeros[(panel * G + g) * kPanel + lane] = storage->zeroPoints[n * G + g];
     }
-  }
+  });
   Location loc = constant.getLoc();
   auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
     auto t = RankedTensorType::get(shape, elt);
