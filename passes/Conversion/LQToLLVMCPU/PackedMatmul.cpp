@@ -1,9 +1,10 @@
 //===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
 //
-// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform `lq.constant` becomes a loop
-// nest of vector ops that reads the codes where they lie and dequantizes
-// them inside the dot products, so the weight stays packed in memory (b/8
-// bytes per weight instead of four) and is never decoded to f32 as a whole.
+// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform or a binary-code
+// `lq.constant` becomes a loop nest of vector ops that reads the codes
+// where they lie and dequantizes them inside the dot products, so the
+// weight stays packed in memory (b/8 bytes per weight instead of four) and
+// is never decoded to f32 as a whole.
 //
 // Layout. Codes are re-packed at compile time into panels of 16 output rows
 // (the AVX-512 f32 vector width) and split into bit planes whose fields
@@ -26,6 +27,18 @@
 // Rows of x are taken four at a time, so the decoded codes feed four FMAs
 // each; a single row (decode) uses four accumulators over successive k
 // instead, to hide the FMA latency.
+//
+// Binary codes (GPTQT: w = offset + sum_t alpha_t * b_t, b = +-1) differ
+// only in the decode step. Their sign bits are re-packed per panel, 8 k and
+// plane, a byte per row, so one 16-byte load gives two 4-bit indices of 16
+// rows (k 0..3 and 4..7). Before the panels, per row of x, each 4 k's 16
+// signed sums (the table) and each group's sum of x are computed once; a
+// step looks the rows' indices up in x's table (a variable permute) and adds
+// them to the plane's accumulator, and the group applies the alphas and
+// offset: y += sum_t alpha_t * acc_t + offset * sum_{k in g} x[k]. Per 4 k
+// and plane that is one permute and one add where the direct form (a mask
+// of the sign bits selecting acc + x) takes four masked adds and four mask
+// loads; the table is the faster at every batch (Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,10 +110,28 @@ struct PackedWeight {
   SmallVector<Plane, 2> planes;
   Value scales;     // [panels, cols/group, 16] f32
   Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
+  /// Binary codes (signPlanes > 0) instead of `planes`: `signs` is
+  /// [panels, cols/8, signPlanes, 16] i8 (byte [b, i, p, j]: the sign bits
+  /// of row 16b + j at k = 8i .. 8i + 7 in plane p, bit 1 = +1) and
+  /// `scales` [panels, cols/group, signPlanes + 1, 16] f32: alpha per
+  /// plane, then the offset.
+  unsigned signPlanes = 0;
+  Value signs;
 
-  /// The tensors in kernel-argument order: planes, scales, zero points.
+  /// k per decode unit: one byte of the narrowest plane (8 k of signs).
+  int64_t unit() const { return signPlanes ? 8 : unitK(bits); }
+  /// Decoded values per unit and term: one per k, or one table index per
+  /// 4 k of signs.
+  int64_t slots() const { return signPlanes ? 2 : unit(); }
+  /// Partial sums per row and group, each scaled once: one per sign plane.
+  int64_t terms() const { return signPlanes ? signPlanes : 1; }
+
+  /// The tensors in kernel-argument order: planes (or signs), scales, zero
+  /// points.
   SmallVector<Value *> parts() {
     SmallVector<Value *> out;
+    if (signs)
+      out.push_back(&signs);
     for (Plane &plane : planes)
       out.push_back(&plane.codes);
     out.push_back(&scales);
@@ -116,6 +147,8 @@ struct KernelBuilder {
   Location loc;
   const PackedWeight &w;
   Value x; // [M, K] f32
+  Value xSums = {};  // binary codes: [M, K/group] f32, x summed over each group
+  Value tables = {}; // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
@@ -149,7 +182,9 @@ struct KernelBuilder {
   /// The codes of the panel's 16 rows for the k of decode unit `u`, minus
   /// the zero points `z`, as f32.
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
-    int64_t unit = unitK(w.bits);
+    if (w.signPlanes)
+      return decodeSigns(panel, u);
+    int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     for (const Plane &plane : w.planes) {
       int64_t perByte = 8 / plane.width, loads = unit / perByte;
@@ -170,22 +205,67 @@ struct KernelBuilder {
     return q;
   }
 
-  /// acc[r * chains + c] += x[m + r, k] * q for the units [u0, u0 + units):
-  /// chain c takes k = c (mod chains).
+  /// Binary codes: per plane, the panel's 16 rows' sign bits of the 8 k of
+  /// unit `u` as two vectors of table indices (k 0..3, then 4..7), from one
+  /// 16-byte load.
+  SmallVector<Value> decodeSigns(Value panel, Value u) {
+    SmallVector<Value> q;
+    for (unsigned p = 0; p < w.signPlanes; ++p) {
+      Value bytes =
+          read(VectorType::get({kPanel}, b.getI8Type()), w.signs, {panel, u, idx(p), idx(0)});
+      Value wide = arith::ExtUIOp::create(b, loc, i32Vec(), bytes);
+      q.push_back(field(wide, 0, 4, 0));
+      q.push_back(field(wide, 4, 4, 0));
+    }
+    return q;
+  }
+
+  /// lanes[i] = table[index[i]]: a variable permute, which LLVM's X86
+  /// backend turns into one vpermps (AVX-512) and other targets into
+  /// extracts.
+  Value lookup(Value table, Value index) {
+    SmallVector<Value> lanes;
+    for (int64_t i = 0; i < kPanel; ++i) {
+      Value lane = vector::ExtractOp::create(b, loc, index, i);
+      Value pos = arith::IndexCastOp::create(b, loc, b.getIndexType(), lane);
+      lanes.push_back(vector::ExtractOp::create(b, loc, table, OpFoldResult(pos)));
+    }
+    return vector::FromElementsOp::create(b, loc, f32Vec(), lanes);
+  }
+
+  /// One decoded value `q` of a term and its x into `a`: uniform,
+  /// a += x * q with x broadcast; binary, a += x's table of 4 k (the sums
+  /// of +-x by the rows' signs) looked up at the rows' sign bits q.
+  Value step(Value a, Value xv, Value q) {
+    if (!w.signPlanes)
+      return vector::FMAOp::create(b, loc, xv, q, a);
+    return arith::AddFOp::create(b, loc, a, lookup(xv, q));
+  }
+
+  /// acc[(r * terms + t) * chains + c] += x[m + r, k] * q_t for the units
+  /// [u0, u0 + units): chain c takes slot (k, or 4 k of signs) = c (mod
+  /// chains).
   void accumulate(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m, Value panel,
                   Value u0, int64_t units, Value z) {
-    int64_t unit = unitK(w.bits);
+    int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
       SmallVector<Value> q = decodeUnit(panel, u, z);
       Value k = mul(u, idx(unit));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = add(m, idx(r));
-        for (auto [j, qj] : llvm::enumerate(q)) {
-          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
-          Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
-          Value &a = acc[r * chains + (unit * i + j) % chains];
-          a = vector::FMAOp::create(b, loc, xv, qj, a);
+        for (int64_t j = 0; j < slots; ++j) {
+          Value xv;
+          if (w.signPlanes) {
+            xv = read(f32Vec(), tables, {row, add(mul(u, idx(slots)), idx(j)), idx(0)});
+          } else {
+            Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
+            xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+          }
+          for (int64_t t = 0; t < terms; ++t) {
+            Value &a = acc[(r * terms + t) * chains + (slots * i + j) % chains];
+            a = step(a, xv, q[t * slots + j]);
+          }
         }
       }
     }
@@ -195,7 +275,12 @@ struct KernelBuilder {
   Value rowTile(int64_t rows, Value m, Value panel, Value y) {
     // Chains of accumulators per row: enough independent FMAs in flight.
     int64_t chains = rows == 1 ? 4 : 2;
-    int64_t unit = unitK(w.bits);
+    // Sign planes are independent chains already: fewer chains (one per
+    // half unit at most) keep the accumulators in registers.
+    int64_t terms = w.terms();
+    if (w.signPlanes)
+      chains = std::clamp<int64_t>(8 / (terms * rows), 1, 2);
+    int64_t unit = w.unit();
     int64_t groups = w.cols / w.group, unitsPerGroup = w.group / unit;
     // Units per loop step: at least one k per chain.
     int64_t step = std::max<int64_t>(1, chains / unit);
@@ -204,14 +289,15 @@ struct KernelBuilder {
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(0), idx(groups), idx(1), init,
         [&](OpBuilder &, Location, Value g, ValueRange ys) {
-          Value s = read(f32Vec(), w.scales, {panel, g, idx(0)});
-          Value z = w.zeroPoints ? (Value)arith::ExtUIOp::create(
-                                       b, loc, i32Vec(),
+          Value z;
+          if (w.zeroPoints)
+            z = arith::ExtUIOp::create(b, loc, i32Vec(),
                                        read(VectorType::get({kPanel}, b.getI8Type()),
-                                            w.zeroPoints, {panel, g, idx(0)}))
-                                 : splat(1 << (w.bits - 1));
+                                            w.zeroPoints, {panel, g, idx(0)}));
+          else if (!w.signPlanes)
+            z = splat(1 << (w.bits - 1));
           Value u0 = mul(g, idx(unitsPerGroup));
-          SmallVector<Value> acc(rows * chains, zeroF32Vec());
+          SmallVector<Value> acc(rows * terms * chains, zeroF32Vec());
           if (mainUnits > 0) {
             auto kLoop =
                 scf::ForOp::create(b, loc, u0, add(u0, idx(mainUnits)), idx(step), acc,
@@ -226,12 +312,26 @@ struct KernelBuilder {
           if (mainUnits < unitsPerGroup)
             accumulate(acc, rows, chains, m, panel, add(u0, idx(mainUnits)),
                        unitsPerGroup - mainUnits, z);
-          SmallVector<Value> next;
-          for (int64_t r = 0; r < rows; ++r) {
-            Value sum = acc[r * chains];
-            for (int64_t c = 1; c < chains; ++c)
-              sum = arith::AddFOp::create(b, loc, sum, acc[r * chains + c]);
-            next.push_back(vector::FMAOp::create(b, loc, sum, s, ys[r]));
+          SmallVector<Value> next(ys);
+          for (int64_t t = 0; t < terms; ++t) {
+            Value s = w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
+                                   : read(f32Vec(), w.scales, {panel, g, idx(0)});
+            for (int64_t r = 0; r < rows; ++r) {
+              Value *chain = &acc[(r * terms + t) * chains];
+              Value sum = chain[0];
+              for (int64_t c = 1; c < chains; ++c)
+                sum = arith::AddFOp::create(b, loc, sum, chain[c]);
+              next[r] = vector::FMAOp::create(b, loc, sum, s, next[r]);
+            }
+          }
+          // Binary codes: the offset term, offset * sum of x over the group.
+          if (w.signPlanes) {
+            Value s = read(f32Vec(), w.scales, {panel, g, idx(terms), idx(0)});
+            for (int64_t r = 0; r < rows; ++r) {
+              Value xs = tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
+              Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+              next[r] = vector::FMAOp::create(b, loc, xv, s, next[r]);
+            }
           }
           scf::YieldOp::create(b, loc, next);
         });
@@ -241,6 +341,76 @@ struct KernelBuilder {
                                           ValueRange{add(m, idx(r)), idx(0)}, ArrayRef<bool>{true})
               .getResult();
     return y;
+  }
+
+  /// The sums of x over each group ([M, K/group] f32), computed once for
+  /// all panels: binary codes' offset term.
+  Value groupSums(Value M) {
+    int64_t groups = w.cols / w.group;
+    auto type = RankedTensorType::get({ShapedType::kDynamic, groups}, b.getF32Type());
+    Value sums = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{sums},
+        [&](OpBuilder &, Location, Value m, ValueRange rowIn) {
+          auto gLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(groups), idx(1), rowIn,
+              [&](OpBuilder &, Location, Value g, ValueRange gIn) {
+                Value k0 = mul(g, idx(w.group));
+                auto kLoop = scf::ForOp::create(
+                    b, loc, k0, add(k0, idx(w.group)), idx(1), ValueRange{zero},
+                    [&](OpBuilder &, Location, Value k, ValueRange sum) {
+                      Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{m, k});
+                      scf::YieldOp::create(b, loc,
+                                           ValueRange{arith::AddFOp::create(b, loc, sum[0], xs)});
+                    });
+                scf::YieldOp::create(b, loc,
+                                     ValueRange{tensor::InsertOp::create(b, loc, kLoop.getResult(0),
+                                                                         gIn[0], ValueRange{m, g})});
+              });
+          scf::YieldOp::create(b, loc, gLoop.getResults());
+        });
+    return rowLoop.getResult(0);
+  }
+
+  /// Binary codes: per row of x and 4 k, the table of the 16 signed sums of
+  /// those x ([M, K/4, 16] f32; entry i adds x[k] where bit k of i is set
+  /// and subtracts it where not), computed once for all panels: 4 FMAs with
+  /// constant +-1 vectors each.
+  Value lutTables(Value M) {
+    int64_t blocks = w.cols / 4;
+    auto type = RankedTensorType::get({ShapedType::kDynamic, blocks, kPanel}, b.getF32Type());
+    Value out = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
+    SmallVector<Value> bitVecs;
+    for (int64_t j = 0; j < 4; ++j) {
+      SmallVector<float> bits;
+      for (int64_t i = 0; i < kPanel; ++i)
+        bits.push_back((i >> j) & 1 ? 1.0f : -1.0f);
+      bitVecs.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(f32Vec(), ArrayRef<float>(bits))));
+    }
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{out},
+        [&](OpBuilder &, Location, Value m, ValueRange rowIn) {
+          auto tLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(blocks), idx(1), rowIn,
+              [&](OpBuilder &, Location, Value t, ValueRange tIn) {
+                Value table = zeroF32Vec();
+                for (int64_t j = 0; j < 4; ++j) {
+                  Value xs = tensor::ExtractOp::create(b, loc, x,
+                                                       ValueRange{m, add(mul(t, idx(4)), idx(j))});
+                  Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+                  table = vector::FMAOp::create(b, loc, xv, bitVecs[j], table);
+                }
+                scf::YieldOp::create(b, loc,
+                                     vector::TransferWriteOp::create(b, loc, table, tIn[0],
+                                                                     ValueRange{m, t, idx(0)},
+                                                                     ArrayRef<bool>{true})
+                                         .getResult());
+              });
+          scf::YieldOp::create(b, loc, tLoop.getResults());
+        });
+    return rowLoop.getResult(0);
   }
 
   /// The panel's [M, 16] output `slice`, computed.
@@ -265,6 +435,12 @@ struct KernelBuilder {
   /// loop. Each panel writes its own 16 columns, so N is padded to whole
   /// panels and cut back after.
   Value build(Value init, bool parallel) {
+    // Binary codes' per-row sums and tables serve every panel.
+    if (w.signPlanes) {
+      Value rows = tensor::DimOp::create(b, loc, x, 0);
+      xSums = groupSums(rows);
+      tables = lutTables(rows);
+    }
     int64_t panels = llvm::divideCeil(w.rows, kPanel);
     auto initType = cast<RankedTensorType>(init.getType());
     bool ragged = w.rows % kPanel != 0;
@@ -330,10 +506,16 @@ static std::optional<std::string> unsupported(MatmulOp op) {
   WeightType type = op.getWeight().getType();
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *u = std::get_if<::lq::UniformEncoding>(&enc);
-  if (!u || planeWidths(u->bits).empty())
+  auto *bin = std::get_if<::lq::BinaryEncoding>(&enc);
+  if (!u && !bin)
+    return "the encoding is neither binary nor uniform";
+  // Sign bits are decoded a byte (8 k) at a time, against one group's alphas.
+  if (bin && bin->group % 8 != 0)
+    return llvm::formatv("the binary group size {0} is no multiple of 8", bin->group).str();
+  if (u && planeWidths(u->bits).empty())
     return "the encoding is not 2-, 3-, 4- or 8-bit uniform";
   // A decode unit must not straddle groups (one scale and zero point each).
-  if (u->group % unitK(u->bits) != 0)
+  if (u && u->group % unitK(u->bits) != 0)
     return llvm::formatv("the group size {0} is no multiple of {1} (the k of one {2}-bit byte)",
                          u->group, unitK(u->bits), u->bits)
         .str();
@@ -344,12 +526,54 @@ static std::optional<std::string> unsupported(MatmulOp op) {
   return std::nullopt;
 }
 
+/// Binary codes re-packed into 16-row panels: per panel, 8 k and plane, a
+/// byte per row holding its sign bits (k 0..3 in the low nibble: the index
+/// into x's table of those 4 k), and per panel, group and plane the 16
+/// rows' alphas, then their offsets.
+static PackedWeight packBinary(OpBuilder &b, ConstantOp constant, const ::lq::EncodedWeight &ew,
+                               unsigned id) {
+  WeightType type = constant.getResult().getType();
+  auto enc = std::get<::lq::BinaryEncoding>(type.getEncoding().getNumericEncoding());
+  int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group, P = enc.planes;
+  int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, 1);
+  std::vector<int8_t> signs(panels * (K / 8) * P * kPanel, 0);
+  std::vector<float> coefs(panels * G * (P + 1) * kPanel, 0.0f);
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t panel = n / kPanel, lane = n % kPanel;
+    for (int64_t p = 0; p < P; ++p) {
+      const uint8_t *row = &ew.codes[(p * N + n) * rowBytes];
+      for (int64_t k = 0; k < K; ++k)
+        if (::lq::getBits(row, k, 1))
+          signs[((panel * (K / 8) + k / 8) * P + p) * kPanel + lane] |= 1 << (k % 8);
+    }
+    for (int64_t g = 0; g < G; ++g) {
+      float *c = &coefs[(panel * G + g) * (P + 1) * kPanel + lane];
+      for (int64_t p = 0; p < P; ++p)
+        c[p * kPanel] = ::lq::halfToFloat(ew.scales[(n * G + g) * P + p]);
+      c[P * kPanel] = ::lq::halfToFloat(ew.offsets[n * G + g]);
+    }
+  }
+  Location loc = constant.getLoc();
+  auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
+    auto t = RankedTensorType::get(shape, elt);
+    return arith::ConstantOp::create(
+        b, loc, t, makeResource(t, llvm::formatv("lq_cpu_b{0}_{1}_{2}", P, id, part).str(), values));
+  };
+  PackedWeight w{constant.getResult(), N, K, enc.group, 1, {}, nullptr, nullptr};
+  w.signPlanes = P;
+  w.signs = tensor({panels, K / 8, P, kPanel}, b.getI8Type(), "signs", ArrayRef<int8_t>(signs));
+  w.scales = tensor({panels, G, P + 1, kPanel}, b.getF32Type(), "coefs", ArrayRef<float>(coefs));
+  return w;
+}
+
 /// The weight of `constant` re-packed into 16-row panels (file comment).
 static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id) {
   FailureOr<::lq::EncodedWeight> storage = readStorage(constant);
   if (failed(storage))
     return failure();
   WeightType type = constant.getResult().getType();
+  if (std::holds_alternative<::lq::BinaryEncoding>(type.getEncoding().getNumericEncoding()))
+    return packBinary(b, constant, *storage, id);
   auto enc = std::get<::lq::UniformEncoding>(type.getEncoding().getNumericEncoding());
   int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group;
   int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, enc.bits);
