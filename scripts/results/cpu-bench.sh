@@ -58,7 +58,7 @@ Every row comes from one \`quant-bench-cpu\` process (regenerate this page with
 (output rows × reduction), kernel kind and batch B it builds
 \`func @matmul(x: tensor<B×K×f32>) -> tensor<B×N×f32>\` on a seeded random
 weight (an \`lq.constant\`, as \`quant-bench-compile\` does), lowers it with the
-CPU pipeline (\`lowerToLLVMDialect\`: fast strategy, packed 4-bit kernels) and
+CPU pipeline (\`lowerToLLVMDialect\`: fast strategy, packed kernels) and
 JIT-compiles it. The result is checked against the numeric library's decoded
 weight (\`decodeWeight\`) times x in double precision (relative error bound
 1e-4). Then the compiled call, OpenBLAS (\`cblas_sgemv\` at B = 1,
@@ -68,12 +68,13 @@ timed in the same process: warm-up calls, then the median of the timed calls,
 each preceded (untimed) by a read of a buffer 4× the L3, so every call streams
 its weight from memory.
 
-* **path**: *packed*: the 4-bit kernel (\`lq-cpu-packed-matmul\`) reads the
+* **path**: *packed*: the kernel of \`lq-cpu-packed-matmul\` reads the
   codes where they lie; *decoded*: the encoding has no packed kernel yet and
   the weight is decoded to f32 at compile time (lq-expand).
-* **compile s**: lowering plus JIT compilation (today the weights are
-  compiled into the code as constants, so this grows with the weight).
-* **lq µs**: the compiled call, as compiled: single-threaded today.
+* **compile s**: lowering plus JIT compilation; the weights stay out of the
+  code (\`lq-cpu-external-weights\`), so this depends on the shape alone.
+* **lq µs**: the compiled call; kernels of at least 2^20 weights run their
+  16-row panels on the OpenMP threads (\`--threads\`).
 * **weight GB/s**: bytes the kernel streams per call / time: packed codes
   (½ byte a weight), scales as f32 and zero points in 16-row panels; f32
   for decoded weights. **% BW**: of the streaming read bandwidth measured in
