@@ -221,13 +221,21 @@ llvm::Error fail(const llvm::Twine &msg) {
 /// Bytes the kernel streams per call: the packed kernels read the codes, the
 /// scales as f32 and the zero points, all in panels of 16 rows; decoded
 /// weights are f32.
+/// Bytes a kernel streams per call: f32 when decoded; packed, the codes and
+/// the f32 per-group parameters in 16-row panels (docs/Layout.md).
 int64_t kernelWeightBytes(const quant_bench::Kind &kind, bool packed, int64_t rows,
                           int64_t cols) {
   if (!packed)
     return rows * cols * 4;
+  int64_t paddedRows = llvm::divideCeil(rows, 16) * 16;
+  if (const auto *b = std::get_if<::lq::BinaryEncoding>(&kind.enc)) {
+    int64_t groups = cols / b->group;
+    // Sign bits per plane, then alphas and the offset per group.
+    return paddedRows * (cols / 8 * b->planes + groups * (b->planes + 1) * 4);
+  }
   const auto &u = std::get<::lq::UniformEncoding>(kind.enc);
-  int64_t paddedRows = llvm::divideCeil(rows, 16) * 16, groups = cols / u.group;
-  return paddedRows * (cols / 2 + groups * 4 + (u.symmetric ? 0 : groups));
+  int64_t groups = cols / u.group;
+  return paddedRows * (cols * u.bits / 8 + groups * 4 + (u.symmetric ? 0 : groups));
 }
 
 struct Context {
