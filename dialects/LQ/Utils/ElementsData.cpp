@@ -65,10 +65,8 @@ FailureOr<std::vector<float>> mlir::lq::readFloats(ElementsAttr attr) {
 
 DenseResourceElementsAttr mlir::lq::makeResource(ShapedType type, StringRef name,
                                                  ArrayRef<char> bytes) {
-  // Cache-line aligned: compiled code reads weights in place (external
-  // weights) with 64-byte vector loads.
   unsigned width = type.getElementTypeBitWidth();
-  size_t align = std::max<size_t>(width / 8, 64);
+  size_t align = std::max<size_t>(width / 8, 1);
   return DenseResourceElementsAttr::get(
       type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align));
 }
