@@ -266,7 +266,13 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::func::FuncDialect"];
+                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"vnni", "vnni", "bool", "false",
+           "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
+           "products (vpdpbusd); false leaves it to lq-expand">,
+  ];
 }
 
 def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::mlir::ModuleOp"> {

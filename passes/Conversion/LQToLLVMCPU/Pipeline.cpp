@@ -42,7 +42,8 @@ static constexpr const char *kToLLVM =
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
   if (options.vectorize && options.packed)
-    stages.push_back({"packed", "lq-cpu-packed-matmul"});
+    stages.push_back({"packed", llvm::formatv("lq-cpu-packed-matmul{{vnni={0}}",
+                                              options.vnni ? "true" : "false")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
@@ -100,6 +101,10 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                       llvm::cl::desc("Fast strategy: run 2/3/4/8-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
                       llvm::cl::init(true)};
+  Option<bool> vnni{*this, "vnni",
+                    llvm::cl::desc("Packed W4A8 (4-bit codes, act(8)) on AVX512-VNNI int8 dot "
+                                   "products; only for targets that have them (false: lq-expand)"),
+                    llvm::cl::init(false)};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),
@@ -138,6 +143,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vectorize = parsed.strategy == "fast";
         options.libraryDecode = parsed.libraryDecode;
         options.packed = parsed.packed;
+        options.vnni = parsed.vnni;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
         options.tileM = parsed.tileM;
