@@ -212,8 +212,7 @@ struct KernelBuilder {
 
   /// vpdpbusd: acc + sum over each 4 bytes of u8 `codes` times s8 `xs`.
   Value dotBytes(Value acc, Value codes, Value xs) {
-    return LLVM::CallIntrinsicOp::create(b, loc, i32Vec(),
-                                         b.getStringAttr(kVpdpbusd),
+    return LLVM::CallIntrinsicOp::create(b, loc, i32Vec(), b.getStringAttr(kVpdpbusd),
                                          ValueRange{acc, codes, xs})
         .getResult(0);
   }
@@ -231,15 +230,14 @@ struct KernelBuilder {
       Value words = vector::BitCastOp::create(
           b, loc, i32Vec(), read(bytesVec(), w.planes[0].codes, {panel, u, idx(0)}));
       Value lo = arith::AndIOp::create(b, loc, words, nibbles);
-      Value hi = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, words, splat(4)),
-                                       nibbles);
+      Value hi =
+          arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, words, splat(4)), nibbles);
       Value halves[2] = {vector::BitCastOp::create(b, loc, bytesVec(), lo),
                          vector::BitCastOp::create(b, loc, bytesVec(), hi)};
       for (int64_t r = 0; r < rows; ++r) {
         // The row's 8 codes of this unit: two i32 of 4 k, one per half.
         Value xs = vector::BitCastOp::create(
-            b, loc, xWords,
-            read(xType, xCodes, {add(m, idx(r)), mul(u, idx(kVnniUnit))}));
+            b, loc, xWords, read(xType, xCodes, {add(m, idx(r)), mul(u, idx(kVnniUnit))}));
         for (int64_t h = 0; h < 2; ++h) {
           Value word = vector::ExtractOp::create(b, loc, xs, ArrayRef<int64_t>{h});
           Value bcast = vector::BitCastOp::create(
@@ -413,9 +411,9 @@ struct KernelBuilder {
                       [&](OpBuilder &, Location, Value c, ValueRange ct) {
                         Value k = mul(c, idx(kPanel));
                         Value q = quantize(read(f32Vec(), x, {m, add(in, k)}), scaleVec);
-                        Value written = vector::TransferWriteOp::create(
-                                            b, loc, q, ct[0], ValueRange{m, add(out, k)},
-                                            ArrayRef<bool>{true})
+                        Value written = vector::TransferWriteOp::create(b, loc, q, ct[0],
+                                                                        ValueRange{m, add(out, k)},
+                                                                        ArrayRef<bool>{true})
                                             .getResult();
                         Value wide = arith::ExtSIOp::create(b, loc, i32Vec(), q);
                         scf::YieldOp::create(b, loc, ValueRange{written, add(ct[1], wide)});
@@ -427,11 +425,13 @@ struct KernelBuilder {
                 for (int64_t k = group - group % kPanel; k < padded; ++k) {
                   Value q = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
                   if (k < group) {
-                    q = quantize(tensor::ExtractOp::create(b, loc, x, ValueRange{m, add(in, idx(k))}),
-                                 scale);
+                    q = quantize(
+                        tensor::ExtractOp::create(b, loc, x, ValueRange{m, add(in, idx(k))}),
+                        scale);
                     sum = add(sum, arith::ExtSIOp::create(b, loc, i32, q));
                   }
-                  codes = tensor::InsertOp::create(b, loc, q, codes, ValueRange{m, add(out, idx(k))});
+                  codes =
+                      tensor::InsertOp::create(b, loc, q, codes, ValueRange{m, add(out, idx(k))});
                 }
                 Value sums = tensor::InsertOp::create(b, loc, sum, gt[1], ValueRange{m, g});
                 scf::YieldOp::create(b, loc, ValueRange{codes, sums});
@@ -582,8 +582,8 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
         b, loc, t,
         makeResource(t, llvm::formatv("lq_cpu_w{0}_{1}_{2}", enc.bits, id, part).str(), values));
   };
-  PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr,
-                 int8Act, int8Act ? padded : 0};
+  PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr, int8Act,
+                 int8Act ? padded : 0};
   unsigned shift = 0;
   if (int8Act)
     w.planes.push_back({4, 0,
@@ -666,8 +666,7 @@ struct PackedWeights {
 
 /// The packed weight of `constant`, made once per weight and materialized as
 /// arith.constants next to each lq.constant of that weight.
-static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act,
-                                         PackedWeights &packed) {
+static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed) {
   if (auto it = packed.byConstant.find({constant, int8Act}); it != packed.byConstant.end())
     return it->second;
   // Next to the lq.constant, so the packed constants dominate all its uses.
@@ -741,9 +740,9 @@ namespace {
 /// none; any other intrinsic reads and writes memory, as it might.
 struct CallIntrinsicEffects
     : public MemoryEffectOpInterface::ExternalModel<CallIntrinsicEffects, LLVM::CallIntrinsicOp> {
-  void getEffects(Operation *op,
-                  SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects)
-      const {
+  void
+  getEffects(Operation *op,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) const {
     if (cast<LLVM::CallIntrinsicOp>(op).getIntrin() == kVpdpbusd)
       return;
     effects.emplace_back(MemoryEffects::Read::get());
