@@ -15,6 +15,9 @@ config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+# quant-run's object cache: inside the build tree, not the user's home.
+config.environment["QUANT_OPT_CACHE_DIR"] = os.path.join(config.quant_opt_obj_root, "test",
+                                                         "object-cache")
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%src_root", config.quant_opt_src_root))
@@ -72,5 +75,6 @@ tools = ["quant-opt", "mlir-opt", "mlir-runner",
          ToolSubst("quant-run", unresolved="ignore"),
          ToolSubst("quant-export", unresolved="ignore"),
          ToolSubst("quant-ref", unresolved="ignore"),
-         ToolSubst("quant-bench-compile", unresolved="ignore")]
+         ToolSubst("quant-bench-compile", unresolved="ignore"),
+         ToolSubst("quant-bench-cpu", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

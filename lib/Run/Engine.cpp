@@ -10,7 +10,17 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -22,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <unistd.h>
 
 // The OpenMP runtime that the parallel loops of the compiled code call.
 extern "C" void omp_set_num_threads(int);
@@ -106,17 +117,174 @@ static llvm::Expected<llvm::StringMap<void *>> externalWeights(mlir::ModuleOp lo
   return symbols;
 }
 
-/// The JIT of `lowered`, with `options.symbols` and its external weights
-/// resolvable from it.
-static llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
-createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
+/// Compiled code of a lowered module: JIT-compiled by mlir::ExecutionEngine,
+/// or its object, compiled before, loaded from the object cache.
+class JITCode {
+public:
+  llvm::Expected<void *> lookup(llvm::StringRef name) const {
+    if (engine)
+      return engine->lookup(name);
+    auto address = jit->lookup(name);
+    if (!address)
+      return address.takeError();
+    return address->toPtr<void *>();
+  }
+  /// The ExecutionEngine's packed wrapper of `name` (void (void **args)).
+  llvm::Expected<void (*)(void **)> lookupPacked(llvm::StringRef name) const {
+    auto address = lookup(("_mlir_" + name).str());
+    if (!address)
+      return address.takeError();
+    return reinterpret_cast<void (*)(void **)>(*address);
+  }
+
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+std::string defaultObjectCache() {
+  if (const char *dir = std::getenv("QUANT_OPT_CACHE_DIR"))
+    return dir;
+  llvm::SmallString<256> path;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    path = xdg;
+  else if (!llvm::sys::path::home_directory(path))
+    return "";
+  else
+    llvm::sys::path::append(path, ".cache");
+  llvm::sys::path::append(path, "quant-opt");
+  return std::string(path);
+}
+
+/// Cache entries: magic, xxh3 of the object, then the object.
+static constexpr llvm::StringLiteral kCacheMagic = "LQOBJ1\n";
+
+/// The cache file of `lowered`'s code: a hash of the module without its
+/// external weights' data (the code reads it at run time), the optimization
+/// level, the host CPU and its features, and the LLVM version.
+static std::string cacheEntry(mlir::ModuleOp lowered, const EngineOptions &options) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  mlir::Attribute weights = lowered->getAttr(kExternalWeights);
+  lowered->removeAttr(kExternalWeights);
+  lowered->print(os);
+  if (weights)
+    lowered->setAttr(kExternalWeights, weights);
+  os << "\nopt " << options.optLevel << "\ncpu " << llvm::sys::getHostCPUName() << "\n";
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    os << (feature.getValue() ? '+' : '-') << feature.getKey() << ",";
+  os << "\nllvm " << LLVM_VERSION_STRING << "\n";
+  llvm::XXH128_hash_t hash = llvm::xxh3_128bits(llvm::arrayRefFromStringRef(text));
+  llvm::SmallString<256> path(options.objectCache);
+  llvm::sys::path::append(path, llvm::formatv("{0:x-16}{1:x-16}.o", hash.high64, hash.low64)
+                                    .str());
+  return std::string(path);
+}
+
+/// The object of a cache entry, or null when it is missing or damaged.
+static std::unique_ptr<llvm::MemoryBuffer> readCacheEntry(llvm::StringRef path) {
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return nullptr;
+  llvm::StringRef bytes = (*file)->getBuffer();
+  if (!bytes.consume_front(kCacheMagic) || bytes.size() < 8)
+    return nullptr;
+  uint64_t sum;
+  std::memcpy(&sum, bytes.data(), 8);
+  bytes = bytes.drop_front(8);
+  if (sum != llvm::xxh3_64bits(llvm::arrayRefFromStringRef(bytes)))
+    return nullptr;
+  return llvm::MemoryBuffer::getMemBufferCopy(bytes, path);
+}
+
+/// Writes `object` as the cache entry `path`, whole or not at all (another
+/// process may be reading or writing the same entry).
+static void writeCacheEntry(llvm::StringRef path, llvm::StringRef object) {
+  if (llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)))
+    return;
+  llvm::SmallString<256> temp;
+  int fd;
+  if (llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
+    return;
+  bool ok;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    uint64_t sum = llvm::xxh3_64bits(llvm::arrayRefFromStringRef(object));
+    os << kCacheMagic;
+    os.write(reinterpret_cast<const char *>(&sum), 8);
+    os << object;
+    os.close();
+    ok = !os.has_error();
+  }
+  if (!ok || llvm::sys::fs::rename(temp, path))
+    llvm::sys::fs::remove(temp);
+}
+
+/// Loads a cached object into a fresh JIT that resolves `symbols` and the
+/// process's own symbols (the OpenMP runtime, libc).
+static llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
+loadObject(std::unique_ptr<llvm::MemoryBuffer> object, const llvm::StringMap<void *> &symbols) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  // The same linker as mlir::ExecutionEngine's, for the same objects.
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*builder))
+                 .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession &session) {
+                   return std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+                       session, [](const llvm::MemoryBuffer &) {
+                         return std::make_unique<llvm::SectionMemoryManager>();
+                       });
+                 })
+                 .create();
+  if (!jit)
+    return jit.takeError();
+  llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  main.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap map;
+  for (const auto &entry : symbols)
+    map[(*jit)->mangleAndIntern(entry.getKey())] = {
+        llvm::orc::ExecutorAddr::fromPtr(entry.getValue()), llvm::JITSymbolFlags::Exported};
+  if (llvm::Error e = main.define(llvm::orc::absoluteSymbols(std::move(map))))
+    return std::move(e);
+  if (llvm::Error e = (*jit)->addObjectFile(std::move(object)))
+    return std::move(e);
+  if (llvm::Error e = (*jit)->initialize(main))
+    return std::move(e);
+  return std::move(*jit);
+}
+
+/// The compiled code of `lowered`, with `options.symbols` and its external
+/// weights resolvable from it; through the object cache when one is set.
+/// `entry` is a symbol to look up once, which compiles the module.
+static llvm::Expected<std::unique_ptr<JITCode>>
+createEngine(mlir::ModuleOp lowered, const EngineOptions &options, llvm::StringRef entry) {
   initializeNativeTarget();
   auto weights = externalWeights(lowered);
   if (!weights)
     return weights.takeError();
   llvm::StringMap<void *> symbols = options.symbols;
-  for (const auto &entry : *weights)
-    symbols[entry.getKey()] = entry.getValue();
+  for (const auto &weight : *weights)
+    symbols[weight.getKey()] = weight.getValue();
+  auto code = std::make_unique<JITCode>();
+  std::string cachePath;
+  if (!options.objectCache.empty()) {
+    cachePath = cacheEntry(lowered, options);
+    if (std::unique_ptr<llvm::MemoryBuffer> object = readCacheEntry(cachePath)) {
+      auto jit = loadObject(std::move(object), symbols);
+      if (jit) {
+        code->jit = std::move(*jit);
+        return std::move(code);
+      }
+      // A stale or foreign entry: compile again and replace it.
+      llvm::consumeError(jit.takeError());
+    }
+  }
+
   auto transformer = mlir::makeOptimizingTransformer(std::min(options.optLevel, 3u),
                                                      /*sizeLevel=*/0,
                                                      /*targetMachine=*/nullptr);
@@ -126,6 +294,7 @@ createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
   // Debugger/profiler registration costs time per object and is not needed.
   engineOptions.enableGDBNotificationListener = false;
   engineOptions.enablePerfNotificationListener = false;
+  engineOptions.enableObjectDump = !cachePath.empty();
   auto engine = mlir::ExecutionEngine::create(lowered, engineOptions);
   if (!engine)
     return err("cannot JIT-compile the model: " + llvm::toString(engine.takeError()));
@@ -139,21 +308,35 @@ createEngine(mlir::ModuleOp lowered, const EngineOptions &options) {
       return map;
     });
   }
-  return std::move(*engine);
+  code->engine = std::move(*engine);
+  if (!cachePath.empty() && code->lookup(entry)) {
+    // The engine's object cache holds the compiled object now.
+    llvm::SmallString<256> dump;
+    int fd;
+    if (!llvm::sys::fs::createTemporaryFile("lq-object", "o", fd, dump)) {
+      ::close(fd);
+      code->engine->dumpToObjectFile(dump);
+      if (auto object = llvm::MemoryBuffer::getFile(dump, false, false))
+        writeCacheEntry(cachePath, (*object)->getBuffer());
+      llvm::sys::fs::remove(dump);
+    }
+  }
+  return std::move(code);
 }
 
 llvm::Expected<std::unique_ptr<ModelRunner>>
 ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
                     const EngineOptions &options) {
-  auto engine = createEngine(lowered, options);
-  if (!engine)
-    return engine.takeError();
+  auto code = createEngine(lowered, options,
+                          info.hasDecode ? "_mlir_ciface_decode" : "_mlir_ciface_forward");
+  if (!code)
+    return code.takeError();
   std::unique_ptr<ModelRunner> runner(new ModelRunner());
   runner->modelInfo = info;
   auto lookup = [&](const char *name, bool wanted, void *&fn) -> llvm::Error {
     if (!wanted)
       return llvm::Error::success();
-    auto sym = (*engine)->lookup(name);
+    auto sym = (*code)->lookup(name);
     if (!sym)
       return err(llvm::formatv("the compiled model has no '{0}': {1}", name,
                                llvm::toString(sym.takeError())));
@@ -164,11 +347,13 @@ ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
     return std::move(e);
   if (llvm::Error e = lookup("_mlir_ciface_decode", info.hasDecode, runner->decodeFn))
     return std::move(e);
-  runner->engine = std::move(*engine);
+  runner->code = std::move(*code);
   return std::move(runner);
 }
 
 ModelRunner::~ModelRunner() = default;
+
+bool ModelRunner::loadedFromCache() const { return code->jit != nullptr; }
 
 llvm::Error ModelRunner::forward(llvm::ArrayRef<int32_t> tokens,
                                  std::vector<float> &logits) const {
@@ -491,17 +676,19 @@ void prepareForCall(mlir::ModuleOp module, const FunctionSignature &sig) {
 llvm::Expected<std::unique_ptr<FunctionRunner>>
 FunctionRunner::create(mlir::ModuleOp lowered, const FunctionSignature &sig,
                        const EngineOptions &options) {
-  auto engine = createEngine(lowered, options);
-  if (!engine)
-    return engine.takeError();
+  std::string symbol = "_mlir_ciface_" + sig.name;
+  auto code = createEngine(lowered, options, symbol);
+  if (!code)
+    return code.takeError();
   std::unique_ptr<FunctionRunner> runner(new FunctionRunner());
   runner->signature = sig;
-  runner->symbol = "_mlir_ciface_" + sig.name;
-  if (auto packed = (*engine)->lookupPacked(runner->symbol); !packed)
+  auto packed = (*code)->lookupPacked(symbol);
+  if (!packed)
     return err(llvm::formatv("the compiled module has no '{0}' (was prepareForCall run before "
                              "lowering?): {1}",
-                             runner->symbol, llvm::toString(packed.takeError())));
-  runner->engine = std::move(*engine);
+                             symbol, llvm::toString(packed.takeError())));
+  runner->packedFn = *packed;
+  runner->code = std::move(*code);
   return std::move(runner);
 }
 
@@ -551,8 +738,7 @@ FunctionRunner::call(llvm::ArrayRef<HostTensor> args) const {
   llvm::SmallVector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);
-  if (llvm::Error e = engine->invokePacked(symbol, packed))
-    return std::move(e);
+  packedFn(packed.data());
 
   std::vector<HostTensor> out;
   llvm::SmallPtrSet<void *, 4> freed;

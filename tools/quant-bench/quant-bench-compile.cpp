@@ -9,7 +9,7 @@
 // the GPU machine, which has no LLVM.
 //
 //===----------------------------------------------------------------------===//
-#include "BenchData.h"
+#include "BenchModule.h"
 
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
@@ -63,126 +63,6 @@ static cl::opt<bool> printIR("print-ir", cl::desc("Print each module after lower
 static cl::opt<bool> f32Opt("f32-input", cl::desc("Feed f32 activations (no arith.extf)"),
                             cl::init(false), cl::cat(Category));
 
-namespace {
-
-struct Kind {
-  std::string name;
-  ::lq::Encoding enc;
-  int64_t actBits = 0;
-};
-
-std::optional<Kind> parseKind(StringRef name, int64_t cols) {
-  if (name == "w4g128")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}};
-  if (name == "w4g128a")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, false}};
-  if (name == "w4pc")
-    return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}};
-  if (name == "w4a8g128")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}, 8};
-  if (name == "w4a8pc")
-    return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}, 8};
-  if (StringRef rest = name; rest.consume_front("pvq")) {
-    int64_t d, p, a, g;
-    auto [ds, r1] = rest.split('k');
-    auto [ps, r2] = r1.split('a');
-    auto [as, gs] = r2.split('g');
-    if (!ds.getAsInteger(10, d) && !ps.getAsInteger(10, p) && !as.getAsInteger(10, a) &&
-        !gs.getAsInteger(10, g))
-      return Kind{name.str(), ::lq::PVQEncoding{d, p, (unsigned)a, g}};
-    return std::nullopt;
-  }
-  unsigned planes;
-  int64_t group;
-  StringRef rest = name;
-  if (rest.consume_front("b")) {
-    auto [p, g] = rest.split('g');
-    if (!p.getAsInteger(10, planes) && !g.getAsInteger(10, group))
-      return Kind{name.str(), ::lq::BinaryEncoding{planes, group}};
-  }
-  return std::nullopt;
-}
-
-/// `func @bench(%x_b: tensor<b x K x f16>, ...)` with one lq.matmul per batch
-/// size, all on one lq.constant (packed once).
-OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Kind &kind, int64_t rows, int64_t cols,
-                                  ArrayRef<int64_t> batches, const ::lq::EncodedWeight &w) {
-  OpBuilder b(&ctx);
-  Location loc = b.getUnknownLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  b.setInsertionPointToEnd(module->getBody());
-  Type f16 = b.getF16Type(), f32 = b.getF32Type();
-  SmallVector<Type> inputs, results;
-  for (int64_t m : batches) {
-    inputs.push_back(RankedTensorType::get({m, cols}, f32Opt ? f32 : f16));
-    results.push_back(RankedTensorType::get({m, rows}, f32));
-  }
-  auto func = func::FuncOp::create(b, loc, "bench", b.getFunctionType(inputs, results));
-  b.setInsertionPointToStart(func.addEntryBlock());
-  auto encAttr = mlir::lq::getEncodingAttr(&ctx, kind.enc, [&] { return emitError(loc); });
-  auto type = mlir::lq::WeightType::get(&ctx, rows, cols, encAttr);
-  ElementsAttr codes, scales, zeros, amplitudes, offsets;
-  if (auto *u = std::get_if<::lq::UniformEncoding>(&kind.enc)) {
-    int64_t groups = cols / u->group;
-    codes = mlir::lq::makeResource(RankedTensorType::get({rows, cols / 2}, b.getI8Type()), "codes",
-                                   ArrayRef<uint8_t>(w.codes));
-    scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "scales",
-                                    ArrayRef<uint16_t>(w.scales));
-    if (!u->symmetric)
-      zeros = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, b.getI8Type()),
-                                     "zeros", ArrayRef<uint8_t>(w.zeroPoints));
-  } else if (auto *p = std::get_if<::lq::PVQEncoding>(&kind.enc)) {
-    unsigned bits = llvm::cantFail(::lq::pvqIndexBits(p->dim, p->pulses));
-    codes = mlir::lq::makeResource(
-        RankedTensorType::get({rows, ::lq::packedBytes(cols / p->dim, bits)}, b.getI8Type()),
-        "codes", ArrayRef<uint8_t>(w.codes));
-    scales = mlir::lq::makeResource(RankedTensorType::get({rows, 1}, f16), "scales",
-                                    ArrayRef<uint16_t>(w.scales));
-    amplitudes = mlir::lq::makeResource(
-        RankedTensorType::get({rows, ::lq::packedBytes(cols / p->ampGroup, p->ampBits)},
-                              b.getI8Type()),
-        "amplitudes", ArrayRef<uint8_t>(w.amplitudes));
-  } else {
-    const auto &bin = std::get<::lq::BinaryEncoding>(kind.enc);
-    int64_t groups = cols / bin.group, planes = bin.planes;
-    codes = mlir::lq::makeResource(
-        RankedTensorType::get({planes, rows, (cols + 7) / 8}, b.getI8Type()), "codes",
-        ArrayRef<uint8_t>(w.codes));
-    scales = mlir::lq::makeResource(RankedTensorType::get({rows, groups, planes}, f16), "scales",
-                                    ArrayRef<uint16_t>(w.scales));
-    offsets = mlir::lq::makeResource(RankedTensorType::get({rows, groups}, f16), "offsets",
-                                     ArrayRef<uint16_t>(w.offsets));
-  }
-  Value weight =
-      mlir::lq::ConstantOp::create(b, loc, type, codes, scales, zeros, amplitudes, offsets);
-  SmallVector<Value> ys;
-  for (auto [i, m] : llvm::enumerate(batches)) {
-    Value x = func.getArgument(i);
-    if (!f32Opt)
-      x = arith::ExtFOp::create(b, loc, RankedTensorType::get({m, cols}, f32), x);
-    ys.push_back(mlir::lq::MatmulOp::create(
-        b, loc, results[i], x, weight,
-        kind.actBits ? b.getI64IntegerAttr(kind.actBits) : IntegerAttr()));
-  }
-  func::ReturnOp::create(b, loc, ys);
-  return module;
-}
-
-SmallVector<int64_t> parseList(StringRef s) {
-  SmallVector<int64_t> out;
-  SmallVector<StringRef> parts;
-  s.split(parts, ',', -1, false);
-  for (StringRef p : parts) {
-    int64_t v;
-    if (p.trim().getAsInteger(10, v))
-      llvm::report_fatal_error(llvm::Twine("bad number '") + p + "'");
-    out.push_back(v);
-  }
-  return out;
-}
-
-} // namespace
-
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(Category);
   cl::ParseCommandLineOptions(argc, argv, "quant-bench-compile: GPU kernels for quant-bench\n");
@@ -197,7 +77,12 @@ int main(int argc, char **argv) {
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading(false);
 
-  SmallVector<int64_t> batches = parseList(batchesOpt);
+  auto batchesOrErr = quant_bench::parsePositiveList(batchesOpt, "batch size");
+  if (!batchesOrErr) {
+    llvm::errs() << llvm::toString(batchesOrErr.takeError()) << "\n";
+    return 1;
+  }
+  SmallVector<int64_t> batches = *batchesOrErr;
   SmallVector<StringRef> shapes, kinds, variants;
   StringRef(shapesOpt).split(shapes, ',', -1, false);
   StringRef(kernelsOpt).split(kinds, ',', -1, false);
@@ -212,18 +97,17 @@ int main(int argc, char **argv) {
   struct Job {
     StringRef shape;
     int64_t rows, cols;
-    Kind kind;
+    quant_bench::Kind kind;
   };
   std::vector<Job> jobs;
   for (StringRef shape : shapes) {
-    auto [n, k] = shape.split('x');
     int64_t rows, cols;
-    if (n.getAsInteger(10, rows) || k.getAsInteger(10, cols)) {
+    if (!quant_bench::parseShape(shape, rows, cols)) {
       llvm::errs() << "bad shape '" << shape << "' (expected NxK)\n";
       return 1;
     }
     for (StringRef kindName : kinds) {
-      std::optional<Kind> kind = parseKind(kindName, cols);
+      std::optional<quant_bench::Kind> kind = quant_bench::parseKind(kindName, cols);
       if (!kind) {
         llvm::errs() << "unknown kernel kind '" << kindName << "'\n";
         return 1;
@@ -262,17 +146,11 @@ int main(int argc, char **argv) {
   for (Job &job : jobs) {
     StringRef shape = job.shape;
     int64_t rows = job.rows, cols = job.cols;
-    Kind *kind = &job.kind;
-    uint64_t seed = llvm::hash_combine(rows, cols, kind->name);
-    ::lq::EncodedWeight w =
-        std::holds_alternative<::lq::UniformEncoding>(kind->enc)
-            ? quant_bench::makeUniformWeight(std::get<::lq::UniformEncoding>(kind->enc), rows, cols,
-                                             seed)
-        : std::holds_alternative<::lq::PVQEncoding>(kind->enc)
-            ? quant_bench::makePVQWeight(std::get<::lq::PVQEncoding>(kind->enc), rows, cols, seed)
-            : quant_bench::makeBinaryWeight(std::get<::lq::BinaryEncoding>(kind->enc), rows, cols,
-                                            seed);
-    OwningOpRef<ModuleOp> base = buildModule(ctx, *kind, rows, cols, batches, w);
+    quant_bench::Kind *kind = &job.kind;
+    uint64_t seed = quant_bench::weightSeed(rows, cols, *kind);
+    ::lq::EncodedWeight w = quant_bench::makeWeight(*kind, rows, cols, seed);
+    OwningOpRef<ModuleOp> base =
+        quant_bench::buildMatmulModule(ctx, *kind, rows, cols, batches, w, "bench", f32Opt);
     for (auto [vi, variant] : llvm::enumerate(variants)) {
       OwningOpRef<ModuleOp> module = base->clone();
       std::string options = ("chip=" + chipOpt + " " + variant).str();

@@ -40,6 +40,7 @@ static Expected<CompiledFunction> compileFunction(StringRef path, StringRef func
     return std::move(e);
   EngineOptions engineOptions;
   engineOptions.optLevel = OptLevel;
+  engineOptions.objectCache = objectCacheDir();
   auto runner = FunctionRunner::create(*m->module, sig, engineOptions);
   if (!runner)
     return runner.takeError();

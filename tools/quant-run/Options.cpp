@@ -150,6 +150,13 @@ cl::opt<bool> Vnni("vnni",
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,
                            cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
                            cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<std::string> ObjectCache(
+    "object-cache",
+    cl::desc("Directory of compiled objects, named by a hash of the code: the same code (one "
+             "architecture, any weights) loads without compiling again. Empty: no cache. "
+             "Default: $QUANT_OPT_CACHE_DIR, $XDG_CACHE_HOME/quant-opt or ~/.cache/quant-opt"),
+    cl::value_desc("dir"), cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(BenchCmd),
+    cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> Verbose("v", cl::desc("Print lowering stage timings"), cl::sub(PerplexityCmd),
                       cl::sub(GenerateCmd), cl::sub(CalibrateCmd), cl::sub(CompileCmd),
                       cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
@@ -177,6 +184,10 @@ Expected<LoweringOptions> loweringOptions() {
   }
   options.log = Verbose ? &errs() : nullptr;
   return options;
+}
+
+std::string objectCacheDir() {
+  return ObjectCache.getNumOccurrences() ? ObjectCache.getValue() : defaultObjectCache();
 }
 
 unsigned threadCount() {

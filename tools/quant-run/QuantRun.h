@@ -74,6 +74,7 @@ extern cl::list<int64_t> Tile;
 extern cl::opt<std::string> DumpVectorized;
 extern cl::opt<bool> RuntimeDecode;
 extern cl::opt<unsigned> OptLevel;
+extern cl::opt<std::string> ObjectCache;
 extern cl::opt<bool> Verbose;
 extern cl::opt<std::string> FunctionName;
 extern cl::opt<std::string> InputsPath;
@@ -83,6 +84,8 @@ extern cl::opt<std::string> FloatPath;
 /// The lowering options of --strategy, --tile, --runtime-decode,
 /// --dump-vectorized and -v, checked.
 Expected<LoweringOptions> loweringOptions();
+/// --object-cache, or the default cache directory when not given.
+std::string objectCacheDir();
 /// --threads, or one per core.
 unsigned threadCount();
 /// --window, or the model's context when it is not given (an explicit 0 is

@@ -129,6 +129,7 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   double lowerSecs = secondsSince(t0);
   t0 = std::chrono::steady_clock::now();
   engineOptions.optLevel = OptLevel;
+  engineOptions.objectCache = objectCacheDir();
   auto runner = ModelRunner::create(*m.module, m.info, engineOptions);
   if (!runner)
     return runner.takeError();
@@ -136,8 +137,9 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   setKernelThreads(threadCount());
   // The JIT holds its own copy of the code and weights now.
   m.module = nullptr;
-  errs() << formatv("compiled ({0} strategy): lowering {1:f2} s, LLVM {2:f2} s\n", Strategy,
-                    lowerSecs, secondsSince(t0));
+  errs() << formatv("compiled ({0} strategy): lowering {1:f2} s, {2} {3:f2} s\n", Strategy,
+                    lowerSecs, m.runner->loadedFromCache() ? "object cache" : "LLVM",
+                    secondsSince(t0));
   return Error::success();
 }
 

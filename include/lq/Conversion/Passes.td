@@ -215,7 +215,7 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
 }
 
 def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
-  let summary = "Run 2/3/4/8-bit uniform lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
+  let summary = "Run 2/3/4/8-bit uniform and binary-code lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
   let description = [{
     Every `lq.matmul` of an `lq.constant` with 2-, 3-, 4- or 8-bit
     `#lq.uniform` codes (per group or per channel; symmetric or asymmetric)
@@ -240,8 +240,48 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     `subi` the zero point, `sitofp`, and each feeds a `vector.fma` with a
     broadcast element of x. Rows of x are taken 4 at a time (the decoded
     codes feed 4 FMAs); a single row (decode) keeps 4 accumulators over
-    successive k. The last panel's stores are masked when N is no multiple
-    of 16.
+    successive k.
+
+    Kernels: each matmul becomes a `func.call` of a private kernel function
+    named after the encoding and shape (`@lq_cpu_packed_<encoding>_<N>x<K>_m<M
+    or dyn>`), which takes x and the packed tensors: every layer of one
+    shape shares one function, so the code (and LLVM's time) does not grow
+    with the depth, and the weights are plain arguments. The lq.constants of
+    one weight (in @forward and @decode) share one packed copy. Panels are
+    independent: in kernels of at least `parallel-min-weights` weights they
+    are an `scf.forall` (the pipeline maps it onto OpenMP threads, or onto a
+    loop), in smaller ones an `scf.for`, where a thread's start-up would
+    cost more than it saves. Each panel writes its own `[M, 16]` slice of
+    an output padded to whole panels, cut back to N after.
+
+    GPTQT binary codes (`#lq.binary<planes = p, group = g>`,
+    `w = offset + sum_t alpha_t * b_t`, b = +-1) take the same kernel with
+    another decode step, by table look-up (LUT-GEMM / T-MAC):
+    `signs` `[ceil(N/16), K/8, p, 16]` i8 holds per panel, 8 k and plane a
+    byte of sign bits per row, `coefs` `[ceil(N/16), K/g, p + 1, 16]` f32
+    the alphas and the offset. Before the panels, per row of x, the sum of
+    x over each group (the offset term) and per 4 k the table of the 16
+    signed sums `+-x[k] +-x[k+1] +-x[k+2] +-x[k+3]` (4 FMAs with constant
+    +-1 vectors) are computed; per 8 k and plane one 16-byte load gives the
+    rows' two 4-bit indices (`andi`, `shrui`), each looked up in x's table
+    by 16 dynamic `vector.extract`s into `vector.from_elements` (LLVM makes
+    one `vpermps`/`vpermd` of it on AVX-512) and added to the plane's
+    accumulator; the alphas and offset are applied once per group:
+    `y += sum_t alpha_t * acc_t + offset * sum_{k in g} x[k]`. Why a table:
+    the direct form, per k and plane a 16-bit mask (`vector.bitcast` to
+    `vector<16xi1>`) selecting `acc + x`, takes a mask load (`kmovw`) and
+    a masked add per k and plane where the table takes one permute and one
+    add per 4 k, and the mask loads throttle it. On the 19M model, 3
+    planes g128 (AMD EPYC, AVX-512, 1 thread, best of 4-10 runs on a
+    shared machine), decode ran at 428 tokens/s with masks, 952 with the
+    table (4-bit uniform g128: 869; binary decoded to f32: 143) and a
+    512-token forward at 524 and 868 (4-bit: 1292, f32: 988); a C
+    micro-benchmark of one 1024x384 matvec took 57 us (masks), 14 us
+    (table), 16 us (4-bit). The table wins at every batch, so it is the
+    only binary kernel. Its tables (16 floats per 4 k, 4x the size of x)
+    are read again by every panel, which is why a long forward trails the
+    4-bit kernel and even the f32 path. Binary groups must be a multiple
+    of 8 (a byte of sign bits).
 
     W4A8 (`vnni=true`, for targets with AVX512-VNNI): `lq.matmul ... act(8)`
     of 4-bit codes (any group size; symmetric or asymmetric) runs on int8
@@ -263,9 +303,9 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
 
     Anything else (other bit widths and encodings, group sizes that are no
     multiple of the k per byte of the narrowest plane: 1, 2, 4 or 8, e.g.
-    odd groups at 4 bits, groups of 12 at 3 bits; other quantized
-    activations, weights that are not constants) is left as it is for
-    `lq-expand`.
+    odd groups at 4 bits, groups of 12 at 3 bits, binary groups of 12;
+    other quantized activations, weights that are not constants) is left
+    as it is for `lq-expand`.
 
     ```mlir
     %w = lq.constant codes(dense_resource<c> : tensor<40x32xi8>) scales(dense_resource<s> : tensor<40x2xf16>)
@@ -274,12 +314,22 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     // becomes
     %codes = arith.constant dense_resource<lq_cpu_w4_0_codes> : tensor<3x32x16xi8>
     %scales = arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x2x16xf32>
-    %y = scf.for %panel = %c0 to %c3 step %c1 iter_args(%acc = %empty) -> (tensor<?x40xf32>) {
-      // rows 4 at a time, then one at a time; per group, per pair of k:
-      //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
-      //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
-      //   vector.fma %sum, %scale, %y_row : vector<16xf32>
-      //   vector.transfer_write %y_row, %acc[%m, %col] : vector<16xf32>, tensor<?x40xf32>
+    %y = call @lq_cpu_packed_uniform_bits_4_group_32_40x64_mdyn(%x, %codes, %scales)
+    ...
+    func.func private @lq_cpu_packed_uniform_bits_4_group_32_40x64_mdyn(%x: tensor<?x64xf32>,
+        %codes: tensor<3x32x16xi8>, %scales: tensor<3x2x16xf32>) -> tensor<?x40xf32> {
+      %padded = tensor.empty(%m) : tensor<?x48xf32>
+      %y = scf.forall (%panel) in (3) shared_outs(%out = %padded) -> (tensor<?x48xf32>) {
+        %slice = tensor.extract_slice %out[0, %col] [%m, 16] [1, 1]
+        // rows 4 at a time, then one at a time; per group, per pair of k:
+        //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
+        //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
+        //   vector.fma %sum, %scale, %y_row : vector<16xf32>
+        //   vector.transfer_write %y_row, %slice[%row, %c0] : vector<16xf32>, tensor<?x16xf32>
+        scf.forall.in_parallel { tensor.parallel_insert_slice %rows into %out[0, %col] [%m, 16] [1, 1] }
+      }
+      %cut = tensor.extract_slice %y[0, 0] [%m, 40] [1, 1]
+      return %cut : tensor<?x40xf32>
     }
     ```
   }];
@@ -288,6 +338,9 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
                            "::mlir::LLVM::LLVMDialect"];
   let options = [
+    Option<"parallelMinWeights", "parallel-min-weights", "int64_t", "1048576",
+           "Kernels of at least this many weights (N x K) run their panels in "
+           "parallel (scf.forall); smaller ones in a loop (non-negative)">,
     Option<"vnni", "vnni", "bool", "false",
            "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
            "products (vpdpbusd); false leaves it to lq-expand">,

@@ -20,11 +20,9 @@
 #include <string>
 #include <vector>
 
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
-
 namespace lq::run {
+
+class JITCode;
 
 /// The descriptor MLIR passes memrefs by (as CRunnerUtils' StridedMemRefType).
 template <typename T, int N> struct MemRef {
@@ -55,7 +53,16 @@ struct EngineOptions {
   /// Host symbols the compiled code may call (e.g. calibration hooks), by
   /// their unmangled names.
   llvm::StringMap<void *> symbols;
+  /// Where compiled objects are kept, named by a hash of the code, the LLVM
+  /// version, the host CPU and the optimization level (empty: no cache). A
+  /// module whose code was compiled before loads without LLVM: with its
+  /// weights external, every quantization of one architecture shares it.
+  std::string objectCache;
 };
+
+/// The object cache quant-run uses by default: $QUANT_OPT_CACHE_DIR, else
+/// $XDG_CACHE_HOME/quant-opt, else ~/.cache/quant-opt (empty if none).
+std::string defaultObjectCache();
 
 /// Threads the compiled kernels' parallel loops use in calls made from the
 /// calling thread (at least 1). Callers that already run several calls at
@@ -77,6 +84,8 @@ public:
   ~ModelRunner();
 
   const ModelInfo &info() const { return modelInfo; }
+  /// Whether the code came from the object cache instead of LLVM.
+  bool loadedFromCache() const;
 
   /// Logits [T, vocab] row-major of @forward on `tokens` (1 <= T <= context,
   /// ids in the vocabulary).
@@ -108,7 +117,7 @@ public:
 private:
   ModelRunner() = default;
   ModelInfo modelInfo;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<JITCode> code;
   void *forwardFn = nullptr, *decodeFn = nullptr;
 };
 
@@ -150,11 +159,19 @@ public:
   llvm::Expected<std::vector<HostTensor>>
   call(llvm::ArrayRef<HostTensor> args) const;
 
+  /// The packed entry point of the function's C interface, for callers that
+  /// keep their own buffers (a timing loop must not copy): args[0] points to
+  /// a pointer to the result descriptor(s), args[1 + i] to a pointer to
+  /// argument i's MemRef descriptor. Results are malloc'ed by the callee and
+  /// freed by the caller (unless they are an argument's buffer).
+  using PackedFunction = void (*)(void **args);
+  PackedFunction getPackedFunction() const { return packedFn; }
+
 private:
   FunctionRunner() = default;
   FunctionSignature signature;
-  std::string symbol;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  PackedFunction packedFn = nullptr;
+  std::unique_ptr<JITCode> code;
 };
 
 /// Compiles `lowered` for the host CPU to a relocatable (PIC) object file

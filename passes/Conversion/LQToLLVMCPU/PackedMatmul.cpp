@@ -1,9 +1,10 @@
 //===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
 //
-// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform `lq.constant` becomes a loop
-// nest of vector ops that reads the codes where they lie and dequantizes
-// them inside the dot products, so the weight stays packed in memory (b/8
-// bytes per weight instead of four) and is never decoded to f32 as a whole.
+// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform or a binary-code
+// `lq.constant` becomes a loop nest of vector ops that reads the codes
+// where they lie and dequantizes them inside the dot products, so the
+// weight stays packed in memory (b/8 bytes per weight instead of four) and
+// is never decoded to f32 as a whole.
 //
 // Layout. Codes are re-packed at compile time into panels of 16 output rows
 // (the AVX-512 f32 vector width) and split into bit planes whose fields
@@ -26,6 +27,18 @@
 // Rows of x are taken four at a time, so the decoded codes feed four FMAs
 // each; a single row (decode) uses four accumulators over successive k
 // instead, to hide the FMA latency.
+//
+// Binary codes (GPTQT: w = offset + sum_t alpha_t * b_t, b = +-1) differ
+// only in the decode step. Their sign bits are re-packed per panel, 8 k and
+// plane, a byte per row, so one 16-byte load gives two 4-bit indices of 16
+// rows (k 0..3 and 4..7). Before the panels, per row of x, each 4 k's 16
+// signed sums (the table) and each group's sum of x are computed once; a
+// step looks the rows' indices up in x's table (a variable permute) and adds
+// them to the plane's accumulator, and the group applies the alphas and
+// offset: y += sum_t alpha_t * acc_t + offset * sum_{k in g} x[k]. Per 4 k
+// and plane that is one permute and one add where the direct form (a mask
+// of the sign bits selecting acc + x) takes four masked adds and four mask
+// loads; the table is the faster at every batch (Passes.td).
 //
 // W4A8 (`act(8)`, 4-bit codes, `vnni`). x is quantized per token to int8
 // once per call, before the panels (as lq-expand: s_x = max|x_row| / 127,
@@ -59,6 +72,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Parallel.h"
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQCPUPACKEDMATMUL
@@ -120,19 +134,36 @@ struct PackedWeight {
   SmallVector<Plane, 2> planes;
   Value scales;     // [panels, cols/group, 16] f32
   Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
+  /// Binary codes (signPlanes > 0) instead of `planes`: `signs` is
+  /// [panels, cols/8, signPlanes, 16] i8 (byte [b, i, p, j]: the sign bits
+  /// of row 16b + j at k = 8i .. 8i + 7 in plane p, bit 1 = +1) and
+  /// `scales` [panels, cols/group, signPlanes + 1, 16] f32: alpha per
+  /// plane, then the offset.
+  unsigned signPlanes = 0;
+  Value signs;
   /// W4A8 on vpdpbusd (file comment): one plane [panels, units, 64] i8,
   /// each group padded to `paddedGroup` (a multiple of 8) k.
   bool int8Act = false;
   int64_t paddedGroup = 0;
 
   int64_t groups() const { return cols / group; }
-  /// k per decode unit, and units per group.
-  int64_t unit() const { return int8Act ? kVnniUnit : unitK(bits); }
+  /// k per decode unit: one byte of the narrowest plane (8 k of signs; W4A8:
+  /// the 8 k of one vpdpbusd unit).
+  int64_t unit() const { return signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits); }
+  /// Units per group (W4A8: of the padded group).
   int64_t unitsPerGroup() const { return (int8Act ? paddedGroup : group) / unit(); }
+  /// Decoded values per unit and term: one per k, or one table index per
+  /// 4 k of signs.
+  int64_t slots() const { return signPlanes ? 2 : unit(); }
+  /// Partial sums per row and group, each scaled once: one per sign plane.
+  int64_t terms() const { return signPlanes ? signPlanes : 1; }
 
-  /// The tensors in kernel-argument order: planes, scales, zero points.
+  /// The tensors in kernel-argument order: planes (or signs), scales, zero
+  /// points.
   SmallVector<Value *> parts() {
     SmallVector<Value *> out;
+    if (signs)
+      out.push_back(&signs);
     for (Plane &plane : planes)
       out.push_back(&plane.codes);
     out.push_back(&scales);
@@ -148,10 +179,13 @@ struct KernelBuilder {
   Location loc;
   const PackedWeight &w;
   Value x; // [M, K] f32
-  // W4A8: x quantized by quantizeRows, once per call.
-  Value xCodes;  // [M, groups * paddedGroup] i8
-  Value xScales; // [M] f32
-  Value xSums;   // [M, groups] i32: the codes' sum per group
+  // Per-row data of x computed once before the panels. xSums: x summed over
+  // each group, [M, K/group]: f32 for binary codes (groupSums), i32 (the
+  // int8 codes' sums) for W4A8 (quantizeRows).
+  Value xSums = {};
+  Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
+  Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
+  Value xScales = {}; // W4A8: [M] f32, x's per-row scales
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
@@ -189,7 +223,9 @@ struct KernelBuilder {
   /// The codes of the panel's 16 rows for the k of decode unit `u`, minus
   /// the zero points `z`, as f32.
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
-    int64_t unit = unitK(w.bits);
+    if (w.signPlanes)
+      return decodeSigns(panel, u);
+    int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     for (const Plane &plane : w.planes) {
       int64_t perByte = 8 / plane.width, loads = unit / perByte;
@@ -208,6 +244,43 @@ struct KernelBuilder {
     for (Value &code : q)
       code = arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, code, z));
     return q;
+  }
+
+  /// Binary codes: per plane, the panel's 16 rows' sign bits of the 8 k of
+  /// unit `u` as two vectors of table indices (k 0..3, then 4..7), from one
+  /// 16-byte load.
+  SmallVector<Value> decodeSigns(Value panel, Value u) {
+    SmallVector<Value> q;
+    for (unsigned p = 0; p < w.signPlanes; ++p) {
+      Value bytes =
+          read(VectorType::get({kPanel}, b.getI8Type()), w.signs, {panel, u, idx(p), idx(0)});
+      Value wide = arith::ExtUIOp::create(b, loc, i32Vec(), bytes);
+      q.push_back(field(wide, 0, 4, 0));
+      q.push_back(field(wide, 4, 4, 0));
+    }
+    return q;
+  }
+
+  /// lanes[i] = table[index[i]]: a variable permute, which LLVM's X86
+  /// backend turns into one vpermps (AVX-512) and other targets into
+  /// extracts.
+  Value lookup(Value table, Value index) {
+    SmallVector<Value> lanes;
+    for (int64_t i = 0; i < kPanel; ++i) {
+      Value lane = vector::ExtractOp::create(b, loc, index, i);
+      Value pos = arith::IndexCastOp::create(b, loc, b.getIndexType(), lane);
+      lanes.push_back(vector::ExtractOp::create(b, loc, table, OpFoldResult(pos)));
+    }
+    return vector::FromElementsOp::create(b, loc, f32Vec(), lanes);
+  }
+
+  /// One decoded value `q` of a term and its x into `a`: uniform,
+  /// a += x * q with x broadcast; binary, a += x's table of 4 k (the sums
+  /// of +-x by the rows' signs) looked up at the rows' sign bits q.
+  Value step(Value a, Value xv, Value q) {
+    if (!w.signPlanes)
+      return vector::FMAOp::create(b, loc, xv, q, a);
+    return arith::AddFOp::create(b, loc, a, lookup(xv, q));
   }
 
   /// vpdpbusd: acc + sum over each 4 bytes of u8 `codes` times s8 `xs`.
@@ -249,24 +322,32 @@ struct KernelBuilder {
     }
   }
 
-  /// acc[r * chains + c] += x[m + r, k] * q for the units [u0, u0 + units):
-  /// chain c takes k = c (mod chains).
+  /// acc[(r * terms + t) * chains + c] += x[m + r, k] * q_t for the units
+  /// [u0, u0 + units): chain c takes slot (k, or 4 k of signs) = c (mod
+  /// chains).
   void accumulate(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m, Value panel,
                   Value u0, int64_t units, Value z) {
     if (w.int8Act)
       return accumulateInt(acc, rows, chains, m, panel, u0, units);
-    int64_t unit = unitK(w.bits);
+    int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
       SmallVector<Value> q = decodeUnit(panel, u, z);
       Value k = mul(u, idx(unit));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = add(m, idx(r));
-        for (auto [j, qj] : llvm::enumerate(q)) {
-          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
-          Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
-          Value &a = acc[r * chains + (unit * i + j) % chains];
-          a = vector::FMAOp::create(b, loc, xv, qj, a);
+        for (int64_t j = 0; j < slots; ++j) {
+          Value xv;
+          if (w.signPlanes) {
+            xv = read(f32Vec(), tables, {row, add(mul(u, idx(slots)), idx(j)), idx(0)});
+          } else {
+            Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
+            xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+          }
+          for (int64_t t = 0; t < terms; ++t) {
+            Value &a = acc[(r * terms + t) * chains + (slots * i + j) % chains];
+            a = step(a, xv, q[t * slots + j]);
+          }
         }
       }
     }
@@ -276,6 +357,11 @@ struct KernelBuilder {
   Value rowTile(int64_t rows, Value m, Value panel, Value y) {
     // Chains of accumulators per row: enough independent FMAs in flight.
     int64_t chains = rows == 1 ? 4 : 2;
+    // Sign planes are independent chains already: fewer chains (one per
+    // half unit at most) keep the accumulators in registers.
+    int64_t terms = w.terms();
+    if (w.signPlanes)
+      chains = std::clamp<int64_t>(8 / (terms * rows), 1, 2);
     int64_t unit = w.unit();
     int64_t groups = w.groups(), unitsPerGroup = w.unitsPerGroup();
     // Units per loop step: at least one k (W4A8: one vpdpbusd) per chain.
@@ -285,14 +371,15 @@ struct KernelBuilder {
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(0), idx(groups), idx(1), init,
         [&](OpBuilder &, Location, Value g, ValueRange ys) {
-          Value s = read(f32Vec(), w.scales, {panel, g, idx(0)});
-          Value z = w.zeroPoints ? (Value)arith::ExtUIOp::create(
-                                       b, loc, i32Vec(),
+          Value z;
+          if (w.zeroPoints)
+            z = arith::ExtUIOp::create(b, loc, i32Vec(),
                                        read(VectorType::get({kPanel}, b.getI8Type()),
-                                            w.zeroPoints, {panel, g, idx(0)}))
-                                 : splat(1 << (w.bits - 1));
+                                            w.zeroPoints, {panel, g, idx(0)}));
+          else if (!w.signPlanes)
+            z = splat(1 << (w.bits - 1));
           Value u0 = mul(g, idx(unitsPerGroup));
-          SmallVector<Value> acc(rows * chains, zeroAcc());
+          SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (mainUnits > 0) {
             auto kLoop =
                 scf::ForOp::create(b, loc, u0, add(u0, idx(mainUnits)), idx(step), acc,
@@ -307,21 +394,36 @@ struct KernelBuilder {
           if (mainUnits < unitsPerGroup)
             accumulate(acc, rows, chains, m, panel, add(u0, idx(mainUnits)),
                        unitsPerGroup - mainUnits, z);
-          SmallVector<Value> next;
-          for (int64_t r = 0; r < rows; ++r) {
-            Value sum = acc[r * chains];
-            for (int64_t c = 1; c < chains; ++c)
-              sum = w.int8Act ? (Value)arith::AddIOp::create(b, loc, sum, acc[r * chains + c])
-                              : (Value)arith::AddFOp::create(b, loc, sum, acc[r * chains + c]);
-            if (w.int8Act) {
-              // The zero point, once per group: z * sum_{k in g} x_q[m, k].
-              Value xSum = tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
-              Value offset =
-                  mul(z, vector::BroadcastOp::create(b, loc, i32Vec(), xSum).getResult());
-              sum = arith::SIToFPOp::create(b, loc, f32Vec(),
-                                            arith::SubIOp::create(b, loc, sum, offset));
+          SmallVector<Value> next(ys);
+          for (int64_t t = 0; t < terms; ++t) {
+            Value s = w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
+                                   : read(f32Vec(), w.scales, {panel, g, idx(0)});
+            for (int64_t r = 0; r < rows; ++r) {
+              Value *chain = &acc[(r * terms + t) * chains];
+              Value sum = chain[0];
+              for (int64_t c = 1; c < chains; ++c)
+                sum = w.int8Act ? (Value)arith::AddIOp::create(b, loc, sum, chain[c])
+                                : (Value)arith::AddFOp::create(b, loc, sum, chain[c]);
+              if (w.int8Act) {
+                // The zero point, once per group: z * sum_{k in g} x_q[m, k].
+                Value xSum =
+                    tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
+                Value offset =
+                    mul(z, vector::BroadcastOp::create(b, loc, i32Vec(), xSum).getResult());
+                sum = arith::SIToFPOp::create(b, loc, f32Vec(),
+                                              arith::SubIOp::create(b, loc, sum, offset));
+              }
+              next[r] = vector::FMAOp::create(b, loc, sum, s, next[r]);
             }
-            next.push_back(vector::FMAOp::create(b, loc, sum, s, ys[r]));
+          }
+          // Binary codes: the offset term, offset * sum of x over the group.
+          if (w.signPlanes) {
+            Value s = read(f32Vec(), w.scales, {panel, g, idx(terms), idx(0)});
+            for (int64_t r = 0; r < rows; ++r) {
+              Value xs = tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
+              Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+              next[r] = vector::FMAOp::create(b, loc, xv, s, next[r]);
+            }
           }
           scf::YieldOp::create(b, loc, next);
         });
@@ -337,6 +439,76 @@ struct KernelBuilder {
               .getResult();
     }
     return y;
+  }
+
+  /// The sums of x over each group ([M, K/group] f32), computed once for
+  /// all panels: binary codes' offset term.
+  Value groupSums(Value M) {
+    int64_t groups = w.cols / w.group;
+    auto type = RankedTensorType::get({ShapedType::kDynamic, groups}, b.getF32Type());
+    Value sums = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{sums},
+        [&](OpBuilder &, Location, Value m, ValueRange rowIn) {
+          auto gLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(groups), idx(1), rowIn,
+              [&](OpBuilder &, Location, Value g, ValueRange gIn) {
+                Value k0 = mul(g, idx(w.group));
+                auto kLoop = scf::ForOp::create(
+                    b, loc, k0, add(k0, idx(w.group)), idx(1), ValueRange{zero},
+                    [&](OpBuilder &, Location, Value k, ValueRange sum) {
+                      Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{m, k});
+                      scf::YieldOp::create(b, loc,
+                                           ValueRange{arith::AddFOp::create(b, loc, sum[0], xs)});
+                    });
+                scf::YieldOp::create(b, loc,
+                                     ValueRange{tensor::InsertOp::create(b, loc, kLoop.getResult(0),
+                                                                         gIn[0], ValueRange{m, g})});
+              });
+          scf::YieldOp::create(b, loc, gLoop.getResults());
+        });
+    return rowLoop.getResult(0);
+  }
+
+  /// Binary codes: per row of x and 4 k, the table of the 16 signed sums of
+  /// those x ([M, K/4, 16] f32; entry i adds x[k] where bit k of i is set
+  /// and subtracts it where not), computed once for all panels: 4 FMAs with
+  /// constant +-1 vectors each.
+  Value lutTables(Value M) {
+    int64_t blocks = w.cols / 4;
+    auto type = RankedTensorType::get({ShapedType::kDynamic, blocks, kPanel}, b.getF32Type());
+    Value out = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
+    SmallVector<Value> bitVecs;
+    for (int64_t j = 0; j < 4; ++j) {
+      SmallVector<float> bits;
+      for (int64_t i = 0; i < kPanel; ++i)
+        bits.push_back((i >> j) & 1 ? 1.0f : -1.0f);
+      bitVecs.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(f32Vec(), ArrayRef<float>(bits))));
+    }
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{out},
+        [&](OpBuilder &, Location, Value m, ValueRange rowIn) {
+          auto tLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(blocks), idx(1), rowIn,
+              [&](OpBuilder &, Location, Value t, ValueRange tIn) {
+                Value table = zeroF32Vec();
+                for (int64_t j = 0; j < 4; ++j) {
+                  Value xs = tensor::ExtractOp::create(b, loc, x,
+                                                       ValueRange{m, add(mul(t, idx(4)), idx(j))});
+                  Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+                  table = vector::FMAOp::create(b, loc, xv, bitVecs[j], table);
+                }
+                scf::YieldOp::create(b, loc,
+                                     vector::TransferWriteOp::create(b, loc, table, tIn[0],
+                                                                     ValueRange{m, t, idx(0)},
+                                                                     ArrayRef<bool>{true})
+                                         .getResult());
+              });
+          scf::YieldOp::create(b, loc, tLoop.getResults());
+        });
+    return rowLoop.getResult(0);
   }
 
   /// A float constant of `type` (f32 or a vector of f32).
@@ -444,37 +616,11 @@ struct KernelBuilder {
     xSums = rowLoop.getResult(2);
   }
 
-  /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent
-  /// (an scf.forall, which the pipeline runs on all cores); each writes its
-  /// own 16 columns, so N is padded to whole panels and cut back after.
-  Value build(Value init) {
+  /// The panel's [M, 16] output `slice`, computed.
+  Value panelBody(Value panel, Value slice) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
     Value mainRows =
         arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kRowTile)));
-    // Quantized once for all panels (threads read it, none writes it).
-    if (w.int8Act)
-      quantizeRows(M);
-    int64_t panels = llvm::divideCeil(w.rows, kPanel);
-    auto initType = cast<RankedTensorType>(init.getType());
-    bool ragged = w.rows % kPanel != 0;
-    Value out = init;
-    if (ragged) {
-      auto paddedType = RankedTensorType::get({initType.getDimSize(0), panels * kPanel},
-                                              initType.getElementType());
-      out = tensor::EmptyOp::create(b, loc, paddedType,
-                                    paddedType.isDynamicDim(0) ? ValueRange{M} : ValueRange{});
-    }
-    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
-                                        ValueRange{out}, std::nullopt);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value panel = forall.getInductionVar(0);
-    Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), mul(panel, idx(kPanel))};
-    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
-                                       b.getIndexAttr(kPanel)};
-    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
     auto tiles = scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), ValueRange{slice},
                                     [&](OpBuilder &, Location, Value m, ValueRange y) {
                                       scf::YieldOp::create(b, loc,
@@ -484,15 +630,73 @@ struct KernelBuilder {
                                    [&](OpBuilder &, Location, Value m, ValueRange y) {
                                      scf::YieldOp::create(b, loc, rowTile(1, m, panel, y[0]));
                                    });
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, rest.getResult(0), shared, offsets, sizes,
-                                          strides);
-    b.setInsertionPointAfter(forall);
-    Value y = forall.getResult(0);
+    return rest.getResult(0);
+  }
+
+  /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent: with
+  /// `parallel`, an scf.forall, which the pipeline runs on all cores; else a
+  /// loop. Each panel writes its own 16 columns, so N is padded to whole
+  /// panels and cut back after.
+  Value build(Value init, bool parallel) {
+    // Binary codes' per-row sums and tables serve every panel.
+    if (w.signPlanes) {
+      Value rows = tensor::DimOp::create(b, loc, x, 0);
+      xSums = groupSums(rows);
+      tables = lutTables(rows);
+    }
+    // W4A8: x quantized once for all panels (threads read it, none writes it).
+    if (w.int8Act)
+      quantizeRows(tensor::DimOp::create(b, loc, x, 0));
+    int64_t panels = llvm::divideCeil(w.rows, kPanel);
+    auto initType = cast<RankedTensorType>(init.getType());
+    bool ragged = w.rows % kPanel != 0;
+    OpFoldResult M = tensor::getMixedSize(b, loc, x, 0);
+    Value out = init;
+    if (ragged) {
+      auto paddedType = RankedTensorType::get({initType.getDimSize(0), panels * kPanel},
+                                              initType.getElementType());
+      SmallVector<Value> dynamic;
+      if (paddedType.isDynamicDim(0))
+        dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
+      out = tensor::EmptyOp::create(b, loc, paddedType, dynamic);
+    }
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    auto sliceOffsets = [&](Value panel) -> SmallVector<OpFoldResult> {
+      return {b.getIndexAttr(0), mul(panel, idx(kPanel))};
+    };
+    SmallVector<OpFoldResult> sizes = {M, b.getIndexAttr(kPanel)};
+    Value y;
+    if (parallel) {
+      auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+                                          ValueRange{out}, std::nullopt);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value panel = forall.getInductionVar(0);
+      Value shared = forall.getRegionIterArgs()[0];
+      SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+      Value result = panelBody(panel, slice);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes, strides);
+      y = forall.getResult(0);
+    } else {
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), idx(panels), idx(1), ValueRange{out},
+          [&](OpBuilder &, Location, Value panel, ValueRange acc) {
+            SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
+            Value slice = tensor::ExtractSliceOp::create(b, loc, acc[0], offsets, sizes, strides);
+            Value result = panelBody(panel, slice);
+            scf::YieldOp::create(b, loc,
+                                 tensor::InsertSliceOp::create(b, loc, result, acc[0], offsets,
+                                                               sizes, strides)
+                                     .getResult());
+          });
+      y = loop.getResult(0);
+    }
     if (ragged)
-      y = tensor::ExtractSliceOp::create(
-          b, loc, y, SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
-          {tensor::getMixedSize(b, loc, x, 0), b.getIndexAttr(w.rows)}, strides);
+      y = tensor::ExtractSliceOp::create(b, loc, y,
+                                         SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
+                                         {M, b.getIndexAttr(w.rows)}, strides);
     return y;
   }
 };
@@ -507,17 +711,23 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
   WeightType type = op.getWeight().getType();
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *u = std::get_if<::lq::UniformEncoding>(&enc);
-  if (!u || planeWidths(u->bits).empty())
+  auto *bin = std::get_if<::lq::BinaryEncoding>(&enc);
+  if (!u && !bin)
+    return "the encoding is neither binary nor uniform";
+  // Sign bits are decoded a byte (8 k) at a time, against one group's alphas.
+  if (bin && bin->group % 8 != 0)
+    return llvm::formatv("the binary group size {0} is no multiple of 8", bin->group).str();
+  if (u && planeWidths(u->bits).empty())
     return "the encoding is not 2-, 3-, 4- or 8-bit uniform";
   if (std::optional<int64_t> act = op.getActBits()) {
-    if (*act != 8 || u->bits != 4)
+    if (*act != 8 || !u || u->bits != 4)
       return "activations are quantized, and not W4A8";
     if (!vnni)
       return "W4A8 needs AVX512-VNNI (vnni=false)";
   }
   // A decode unit must not straddle groups (one scale and zero point each);
   // W4A8 pads groups instead.
-  if (!op.getActBits() && u->group % unitK(u->bits) != 0)
+  if (u && !op.getActBits() && u->group % unitK(u->bits) != 0)
     return llvm::formatv("the group size {0} is no multiple of {1} (the k of one {2}-bit byte)",
                          u->group, unitK(u->bits), u->bits)
         .str();
@@ -528,6 +738,46 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
   return std::nullopt;
 }
 
+/// Binary codes re-packed into 16-row panels: per panel, 8 k and plane, a
+/// byte per row holding its sign bits (k 0..3 in the low nibble: the index
+/// into x's table of those 4 k), and per panel, group and plane the 16
+/// rows' alphas, then their offsets.
+static PackedWeight packBinary(OpBuilder &b, ConstantOp constant, const ::lq::EncodedWeight &ew,
+                               unsigned id) {
+  WeightType type = constant.getResult().getType();
+  auto enc = std::get<::lq::BinaryEncoding>(type.getEncoding().getNumericEncoding());
+  int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group, P = enc.planes;
+  int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, 1);
+  std::vector<int8_t> signs(panels * (K / 8) * P * kPanel, 0);
+  std::vector<float> coefs(panels * G * (P + 1) * kPanel, 0.0f);
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t panel = n / kPanel, lane = n % kPanel;
+    for (int64_t p = 0; p < P; ++p) {
+      const uint8_t *row = &ew.codes[(p * N + n) * rowBytes];
+      for (int64_t k = 0; k < K; ++k)
+        if (::lq::getBits(row, k, 1))
+          signs[((panel * (K / 8) + k / 8) * P + p) * kPanel + lane] |= 1 << (k % 8);
+    }
+    for (int64_t g = 0; g < G; ++g) {
+      float *c = &coefs[(panel * G + g) * (P + 1) * kPanel + lane];
+      for (int64_t p = 0; p < P; ++p)
+        c[p * kPanel] = ::lq::halfToFloat(ew.scales[(n * G + g) * P + p]);
+      c[P * kPanel] = ::lq::halfToFloat(ew.offsets[n * G + g]);
+    }
+  }
+  Location loc = constant.getLoc();
+  auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
+    auto t = RankedTensorType::get(shape, elt);
+    return arith::ConstantOp::create(
+        b, loc, t, makeResource(t, llvm::formatv("lq_cpu_b{0}_{1}_{2}", P, id, part).str(), values));
+  };
+  PackedWeight w{constant.getResult(), N, K, enc.group, 1, {}, nullptr, nullptr};
+  w.signPlanes = P;
+  w.signs = tensor({panels, K / 8, P, kPanel}, b.getI8Type(), "signs", ArrayRef<int8_t>(signs));
+  w.scales = tensor({panels, G, P + 1, kPanel}, b.getF32Type(), "coefs", ArrayRef<float>(coefs));
+  return w;
+}
+
 /// The weight of `constant` re-packed into 16-row panels (file comment).
 /// `int8Act`: the W4A8 layout (vpdpbusd units of 8 k, groups padded).
 static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id,
@@ -536,6 +786,8 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
   if (failed(storage))
     return failure();
   WeightType type = constant.getResult().getType();
+  if (std::holds_alternative<::lq::BinaryEncoding>(type.getEncoding().getNumericEncoding()))
+    return packBinary(b, constant, *storage, id);
   auto enc = std::get<::lq::UniformEncoding>(type.getEncoding().getNumericEncoding());
   int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group;
   int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, enc.bits);
@@ -549,7 +801,9 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
       planes.emplace_back(panels * (K * width / 8) * kPanel, 0);
   std::vector<float> scales(panels * G * kPanel, 0.0f);
   std::vector<int8_t> zeros(enc.symmetric ? 0 : panels * G * kPanel, 0);
-  for (int64_t n = 0; n < N; ++n) {
+  // Every row owns its bytes (its lane of each panel): rows are re-packed in
+  // parallel (a 1B-parameter model has 10^9 codes to move).
+  llvm::parallelFor(0, N, [&](int64_t n) {
     int64_t panel = n / kPanel, lane = n % kPanel;
     const uint8_t *row = &storage->codes[n * rowBytes];
     for (int64_t k = 0; k < K; ++k) {
@@ -574,7 +828,7 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
       if (!enc.symmetric)
         zeros[(panel * G + g) * kPanel + lane] = storage->zeroPoints[n * G + g];
     }
-  }
+  });
   Location loc = constant.getLoc();
   auto tensor = [&](ArrayRef<int64_t> shape, Type elt, StringRef part, auto values) -> Value {
     auto t = RankedTensorType::get(shape, elt);
@@ -582,8 +836,9 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
         b, loc, t,
         makeResource(t, llvm::formatv("lq_cpu_w{0}_{1}_{2}", enc.bits, id, part).str(), values));
   };
-  PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr, int8Act,
-                 int8Act ? padded : 0};
+  PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr};
+  w.int8Act = int8Act;
+  w.paddedGroup = int8Act ? padded : 0;
   unsigned shift = 0;
   if (int8Act)
     w.planes.push_back({4, 0,
@@ -606,7 +861,7 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
 /// encoding: one function per layer shape instead of one loop nest per layer
 /// keeps the code (and LLVM's time) independent of the depth.
 static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
-                                      RankedTensorType xType, Location loc) {
+                                      RankedTensorType xType, Location loc, bool parallel) {
   MLIRContext *ctx = module.getContext();
   WeightType type = cast<WeightType>(w.source.getType());
   std::string name;
@@ -649,7 +904,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
     dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
   Value init = tensor::EmptyOp::create(b, loc, yType, dynamic);
   KernelBuilder kernel{b, loc, inner, x};
-  func::ReturnOp::create(b, loc, kernel.build(init));
+  func::ReturnOp::create(b, loc, kernel.build(init, parallel));
   return fn;
 }
 
@@ -692,7 +947,8 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
 }
 
 /// Rewrites `op` into a call of its kernel.
-static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
+static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
+                                   int64_t parallelMinWeights) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   FailureOr<PackedWeight> packedWeight = getPacked(constant, op.getActBits().has_value(), packed);
   if (failed(packedWeight))
@@ -712,8 +968,9 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed) {
     groups = {leading, {rank - 1}};
     x = tensor::CollapseShapeOp::create(b, loc, x, groups);
   }
-  func::FuncOp kernel = getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w,
-                                          cast<RankedTensorType>(x.getType()), loc);
+  func::FuncOp kernel =
+      getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w, cast<RankedTensorType>(x.getType()),
+                        loc, w->rows * w->cols >= parallelMinWeights);
   SmallVector<Value> operands = {x};
   for (Value *part : w->parts())
     operands.push_back(*part);
@@ -762,6 +1019,12 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
   }
   void runOnOperation() override {
+    if (parallelMinWeights < 0) {
+      getOperation().emitError() << "lq-cpu-packed-matmul: parallel-min-weights must be "
+                                    "non-negative, got "
+                                 << int64_t(parallelMinWeights);
+      return signalPassFailure();
+    }
     SmallVector<MatmulOp> matmuls;
     getOperation().walk([&](MatmulOp op) {
       if (!unsupported(op, vnni))
@@ -769,7 +1032,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
     PackedWeights packed;
     for (MatmulOp op : matmuls)
-      if (failed(rewriteMatmul(op, packed)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights)))
         return signalPassFailure();
     SetVector<Operation *> constants;
     for (auto &entry : packed.byConstant)

@@ -42,8 +42,9 @@ static constexpr const char *kToLLVM =
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
   if (options.vectorize && options.packed)
-    stages.push_back({"packed", llvm::formatv("lq-cpu-packed-matmul{{vnni={0}}",
-                                              options.vnni ? "true" : "false")});
+    stages.push_back(
+        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}}",
+                                 options.parallelMinWeights, options.vnni ? "true" : "false")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
@@ -109,6 +110,11 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),
                        llvm::cl::init(false)};
+  Option<int64_t> parallelMinWeights{
+      *this, "parallel-min-weights",
+      llvm::cl::desc("Packed kernels of at least this many weights run their panels in "
+                     "parallel (on threads with threads=true)"),
+      llvm::cl::init(1 << 20)};
   Option<bool> externalWeights{*this, "external-weights",
                                llvm::cl::desc("Large constants become external globals listed "
                                               "in lq.external_weights, for a runner that binds "
@@ -146,6 +152,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vnni = parsed.vnni;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
+        options.parallelMinWeights = parsed.parallelMinWeights;
         options.tileM = parsed.tileM;
         options.tileN = parsed.tileN;
         options.tileK = parsed.tileK;

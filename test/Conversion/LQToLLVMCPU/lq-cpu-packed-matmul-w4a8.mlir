@@ -14,7 +14,7 @@
 // codes padded per group), then each unit's nibbles are split into two u8
 // operands of 4 k, dotted with 4 int8 of x broadcast as an i32; the zero
 // point enters per group times the codes' sum.
-// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=KERNEL
+// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul="vnni=true parallel-min-weights=0" | FileCheck %s --check-prefix=KERNEL
 // KERNEL-NOT: lq.matmul
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_codes_a8> : tensor<3x14x64xi8>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x7x16xf32>
@@ -51,6 +51,15 @@
 // KERNEL-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m1(
 // KERNEL: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 
+// Below parallel-min-weights (the default, 2^20; 40 x 70 here) the panels
+// are a loop, x still quantized once before it.
+// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=SEQ
+// SEQ-NOT: scf.forall
+// SEQ-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m5(
+// SEQ: arith.fptosi {{.*}} : f32 to i8
+// SEQ: scf.for {{.*}} -> (tensor<5x48xf32>)
+// SEQ: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+
 // Per channel, symmetric: 70 k padded to 72 (9 units), the offset is 8, and
 // full chunks of 16 activations are quantized as vectors.
 // RUN: quant-opt %t.pc.mlir --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=PC
@@ -62,7 +71,7 @@
 // PC: arith.constant dense<8> : vector<16xi32>
 
 // Through the whole pipeline the intrinsic call is left for LLVM.
-// RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu="vnni=true threads=true" | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu="vnni=true threads=true parallel-min-weights=0" | FileCheck %s --check-prefix=LLVM
 // LLVM: omp.parallel
 // LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 

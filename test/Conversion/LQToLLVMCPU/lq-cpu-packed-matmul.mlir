@@ -23,10 +23,15 @@
 // RUN: quant-opt %t.pca.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.pca.lib
 // RUN: quant-opt %t.pca.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.pca.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.pca.packed %t.pca.lib | FileCheck %s --check-prefix=MATCH
+// Without AVX-512 (an AVX2 host), LLVM splits each 16-lane vector into two
+// of 8: the same kernels, the same values.
+// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true" | %run-main -mattr=+avx2,+fma,-avx512f > %t.g6a.avx2
+// RUN: %python %S/../../Inputs/compare-floats.py %t.g6a.avx2 %t.g6a.lib | FileCheck %s --check-prefix=MATCH
+
 // Panels on OpenMP threads (threads=true) compute the same values.
-// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.g6a.threads
+// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true parallel-min-weights=0" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.g6a.threads
 // RUN: %python %S/../../Inputs/compare-floats.py %t.g6a.threads %t.g6a.lib | FileCheck %s --check-prefix=MATCH
-// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true" | FileCheck %s --check-prefix=OMP
+// RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true threads=true parallel-min-weights=0" | FileCheck %s --check-prefix=OMP
 // OMP: omp.parallel
 // OMP: omp.wsloop
 // MATCH: MATCH 240 values
@@ -42,7 +47,7 @@
 // lq.constants hold the same data); each matmul calls the kernel function of
 // its shape, where the nibbles are split, offset and converted in vector
 // registers.
-// RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=KERNEL
+// RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul="parallel-min-weights=0" | FileCheck %s --check-prefix=KERNEL
 // KERNEL-NOT: lq.matmul
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_codes> : tensor<3x33x16xi8>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x11x16xf32>
@@ -70,6 +75,17 @@
 // KERNEL: tensor.extract_slice {{.*}}[0, 0] [5, 40] [1, 1] : tensor<5x48xf32> to tensor<5x40xf32>
 // KERNEL-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m1(
 // KERNEL: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x16xf32>
+
+// Below parallel-min-weights (40 x 66 here) the panels are a loop.
+// RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul="parallel-min-weights=2641" | FileCheck %s --check-prefix=SEQ
+// RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul="parallel-min-weights=2640" | FileCheck %s --check-prefix=PAR
+// SEQ-NOT: scf.forall
+// SEQ: scf.for {{.*}} iter_args({{.*}}) -> (tensor<5x48xf32>)
+// SEQ: tensor.extract_slice {{.*}} [5, 16] [1, 1] : tensor<5x48xf32> to tensor<5x16xf32>
+// SEQ: tensor.insert_slice {{.*}} [5, 16] [1, 1] : tensor<5x16xf32> into tensor<5x48xf32>
+// PAR: scf.forall
+// RUN: not quant-opt %t.g6a.mlir --lq-cpu-packed-matmul="parallel-min-weights=-1" 2>&1 | FileCheck %s --check-prefix=BADOPT
+// BADOPT: error: lq-cpu-packed-matmul: parallel-min-weights must be non-negative, got -1
 
 // Symmetric codes need no zero-point tensor (the offset is the constant 8).
 // RUN: quant-opt %t.g22.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=SYM

@@ -41,6 +41,9 @@ struct CPULoweringOptions {
   /// Parallel loops (the packed kernels' panels) run on OpenMP threads;
   /// the code then calls the OpenMP runtime (libomp).
   bool threads = false;
+  /// Packed kernels of at least this many weights (N x K) run their panels
+  /// in parallel; in smaller ones a thread costs more than it saves.
+  int64_t parallelMinWeights = 1 << 20;
   /// Register tile of contractions (rows x columns x reduction step); tileN
   /// is also the panel width of packed weights and the vector width of
   /// element-wise ops. Each in [1, 64].
