@@ -53,6 +53,15 @@ if getattr(config, "cuda_runtime", "") == "ON":
 if getattr(config, "cxx_compiler_id", "") == "GNU":
     config.available_features.add("pinned-ptx")
 
+# AVX512-VNNI (vpdpbusd) on the host: the packed W4A8 kernels run only there.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if any(line.startswith("flags") and "avx512_vnni" in line.split()
+               for line in cpuinfo):
+            config.available_features.add("avx512-vnni")
+except OSError:
+    pass
+
 # ptxas (CUDA toolkit) assembles the compile-only kernel sets when present.
 if shutil.which("ptxas"):
     config.available_features.add("ptxas")

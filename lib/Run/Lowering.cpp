@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <chrono>
 #include <mutex>
@@ -79,6 +80,14 @@ static llvm::Error runPipeline(ModuleOp module, llvm::StringRef stage,
   return llvm::Error::success();
 }
 
+bool hostHasAVX512VNNI() {
+  static const bool has = [] {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    return features.lookup("avx512vnni") && features.lookup("avx512bw");
+  }();
+  return has;
+}
+
 llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) {
   registerRunPasses();
   bool hasLQ = false;
@@ -91,6 +100,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.vectorize = options.strategy == LoweringStrategy::Fast;
   cpu.libraryDecode = options.compileTimeDecode;
   cpu.packed = options.packed;
+  cpu.vnni = options.vnni;
   cpu.externalWeights = options.externalWeights;
   cpu.threads = options.threads;
   cpu.tileM = options.tileM;

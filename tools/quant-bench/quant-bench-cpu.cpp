@@ -62,9 +62,10 @@ static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma s
                                        cl::init("1,4,16,64"), cl::cat(Category));
 static cl::opt<std::string> kernelsOpt(
     "kernels",
-    cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a run packed (4-bit "
-             "codes in memory); w4a8g128, w4a8pc, b<P>g<G>, pvq<D>k<P>a<A>g<G> run on the weight "
-             "decoded at compile time (reported as 'decoded'); comma separated"),
+    cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a and b<P>g<G> (G a "
+             "multiple of 8) run packed (codes in memory), w4a8g128 and w4a8pc too on hosts with "
+             "AVX512-VNNI; the rest (pvq<D>k<P>a<A>g<G>) run on the weight decoded at compile "
+             "time (reported as 'decoded'); comma separated"),
     cl::init("w4g128,w4pc"), cl::cat(Category));
 static cl::opt<bool> packedOpt("packed",
                                cl::desc("Lower 4-bit uniform weights to the packed kernels "
@@ -219,23 +220,22 @@ llvm::Error fail(const llvm::Twine &msg) {
 }
 
 /// Bytes the kernel streams per call: the packed kernels read the codes, the
-/// scales as f32 and the zero points, all in panels of 16 rows; decoded
-/// weights are f32.
-/// Bytes a kernel streams per call: f32 when decoded; packed, the codes and
-/// the f32 per-group parameters in 16-row panels (docs/Layout.md).
+/// scales as f32 and the zero points (binary codes: the sign bits, the
+/// alphas and offsets as f32), all in panels of 16 rows; decoded weights
+/// are f32.
 int64_t kernelWeightBytes(const quant_bench::Kind &kind, bool packed, int64_t rows,
                           int64_t cols) {
   if (!packed)
     return rows * cols * 4;
   int64_t paddedRows = llvm::divideCeil(rows, 16) * 16;
-  if (const auto *b = std::get_if<::lq::BinaryEncoding>(&kind.enc)) {
-    int64_t groups = cols / b->group;
-    // Sign bits per plane, then alphas and the offset per group.
-    return paddedRows * (cols / 8 * b->planes + groups * (b->planes + 1) * 4);
+  if (const auto *bin = std::get_if<::lq::BinaryEncoding>(&kind.enc)) {
+    int64_t planes = bin->planes, groups = cols / bin->group;
+    return paddedRows * (cols / 8 * planes + groups * (planes + 1) * 4);
   }
   const auto &u = std::get<::lq::UniformEncoding>(kind.enc);
-  int64_t groups = cols / u.group;
-  return paddedRows * (cols * u.bits / 8 + groups * 4 + (u.symmetric ? 0 : groups));
+  // W4A8's codes pad each group to a multiple of 8 k.
+  int64_t groups = cols / u.group, groupCols = kind.actBits ? llvm::alignTo(u.group, 8) : u.group;
+  return paddedRows * (groups * groupCols * u.bits / 8 + groups * 4 + (u.symmetric ? 0 : groups));
 }
 
 struct Context {
@@ -251,11 +251,17 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   OwningOpRef<ModuleOp> module =
       quant_bench::buildMatmulModule(c.ctx, kind, N, K, {B}, w, "matmul", /*f32Input=*/true);
   auto t0 = Clock::now();
-  // The packed kernels first, as the pipeline's first stage would, to learn
-  // whether this matmul runs on them (what remains of lq.matmul is decoded).
+  ::lq::run::LoweringOptions lowering;
+  lowering.strategy = ::lq::run::LoweringStrategy::Fast;
+  lowering.packed = packedOpt;
+  // The packed kernels first, as the pipeline's first stage would (W4A8
+  // where the host has VNNI), to learn whether this matmul runs on them
+  // (what remains of lq.matmul is decoded).
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());
-    if (failed(parsePassPipeline("lq-cpu-packed-matmul", pm)) || failed(pm.run(*module)))
+    std::string pipeline =
+        llvm::formatv("lq-cpu-packed-matmul{{vnni={0}}", lowering.vnni ? "true" : "false").str();
+    if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module)))
       return fail("lq-cpu-packed-matmul failed");
   }
   bool packed = true;
@@ -266,9 +272,6 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   if (!sig)
     return sig.takeError();
   ::lq::run::prepareForCall(*module, *sig);
-  ::lq::run::LoweringOptions lowering;
-  lowering.strategy = ::lq::run::LoweringStrategy::Fast;
-  lowering.packed = packedOpt;
   if (llvm::Error e = ::lq::run::lowerToLLVMDialect(*module, lowering))
     return e;
   auto t1 = Clock::now();

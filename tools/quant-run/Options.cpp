@@ -142,6 +142,11 @@ cl::opt<bool> Packed("packed",
                               "products (fast strategy; the default, =false: decoded)"),
                      cl::init(LoweringOptions().packed), cl::sub(PerplexityCmd),
                      cl::sub(GenerateCmd), cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<bool> Vnni("vnni",
+                   cl::desc("Packed W4A8 on AVX512-VNNI int8 dot products (default: whether the "
+                            "host has AVX512-VNNI; =false: W4A8 decoded, activations fake-quantized)"),
+                   cl::init(LoweringOptions().vnni), cl::sub(PerplexityCmd), cl::sub(GenerateCmd),
+                   cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,
                            cl::sub(PerplexityCmd), cl::sub(GenerateCmd), cl::sub(CalibrateCmd),
                            cl::sub(CompileCmd), cl::sub(BenchCmd), cl::sub(CompareCmd), cl::cat(Cat));
@@ -168,6 +173,7 @@ Expected<LoweringOptions> loweringOptions() {
     return usage(formatv("-O must be in [0, 3], got {0}", OptLevel));
   options.compileTimeDecode = !RuntimeDecode;
   options.packed = Packed;
+  options.vnni = Vnni;
   options.dumpVectorized = DumpVectorized;
   if (!Tile.empty()) {
     if (Tile.size() != 3 || llvm::any_of(Tile, [](int64_t t) { return t < 1 || t > 64; }))

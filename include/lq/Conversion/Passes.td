@@ -215,7 +215,7 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
 }
 
 def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
-  let summary = "Run 2/3/4/8-bit uniform and binary-code lq.matmul on packed codes, dequantizing in the dot products";
+  let summary = "Run 2/3/4/8-bit uniform and binary-code lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
   let description = [{
     Every `lq.matmul` of an `lq.constant` with 2-, 3-, 4- or 8-bit
     `#lq.uniform` codes (per group or per channel; symmetric or asymmetric)
@@ -283,11 +283,29 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     4-bit kernel and even the f32 path. Binary groups must be a multiple
     of 8 (a byte of sign bits).
 
+    W4A8 (`vnni=true`, for targets with AVX512-VNNI): `lq.matmul ... act(8)`
+    of 4-bit codes (any group size; symmetric or asymmetric) runs on int8
+    dot products. The kernel first quantizes every row of x to int8
+    exactly as `lq-expand` does (`s_x = max|x_row| / 127`, 1 for a zero
+    row; `round_half_even(x / s_x)` clamped to 127), each group's codes
+    padded with zeros to a multiple of 8 k, and sums them per group; then
+    `y[m, n] = s_x[m] * sum_g s[n, g] * (sum_{k in g} q[n, k] x_q[m, k] -
+    z[n, g] * sum_{k in g} x_q[m, k])`, the integer sums on `vpdpbusd`
+    (`llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: u8 codes times
+    s8 activations over 4 consecutive k into s32 lanes). Layout `codes_a8`
+    `[ceil(N/16), K'/8, 64]` i8 (K' = K with groups padded to 8 k): unit
+    `u` is 16 i32 lanes (rows) whose byte `t` holds `q[16b + j, 8u + t]`
+    (low nibble) and `q[16b + j, 8u + 4 + t]` (high nibble); one 64-byte
+    load, `andi 0x0F0F0F0F` and `shrui 4` give the two u8 operands, each
+    dotted with 4 int8 of x broadcast as an i32. Scales and zero points
+    as above. A row of x (decode) keeps 4 i32 accumulators, 4 rows 2 each.
+    With `vnni=false` (the default) W4A8 is left for `lq-expand`.
+
     Anything else (other bit widths and encodings, group sizes that are no
     multiple of the k per byte of the narrowest plane: 1, 2, 4 or 8, e.g.
     odd groups at 4 bits, groups of 12 at 3 bits, binary groups of 12;
-    quantized activations, weights that are not constants) is left as it
-    is for `lq-expand`.
+    other quantized activations, weights that are not constants) is left
+    as it is for `lq-expand`.
 
     ```mlir
     %w = lq.constant codes(dense_resource<c> : tensor<40x32xi8>) scales(dense_resource<s> : tensor<40x2xf16>)
@@ -315,14 +333,18 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     }
     ```
   }];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
+                           "::mlir::LLVM::LLVMDialect"];
   let options = [
     Option<"parallelMinWeights", "parallel-min-weights", "int64_t", "1048576",
            "Kernels of at least this many weights (N x K) run their panels in "
            "parallel (scf.forall); smaller ones in a loop (non-negative)">,
+    Option<"vnni", "vnni", "bool", "false",
+           "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
+           "products (vpdpbusd); false leaves it to lq-expand">,
   ];
-  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::func::FuncDialect"];
 }
 
 def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::mlir::ModuleOp"> {

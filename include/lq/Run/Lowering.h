@@ -27,6 +27,9 @@ enum class LoweringStrategy {
   Reference,
 };
 
+/// Whether the host CPU has AVX512-VNNI (vpdpbusd).
+bool hostHasAVX512VNNI();
+
 struct LoweringOptions {
   LoweringStrategy strategy = LoweringStrategy::Fast;
   /// lq-expand: decode quantized weights at compile time with the numeric
@@ -36,6 +39,10 @@ struct LoweringOptions {
   /// inside the dot products (lq-cpu-packed-matmul); other encodings still
   /// go through lq-expand.
   bool packed = true;
+  /// Fast strategy, packed: W4A8 (4-bit codes, act(8)) runs on AVX512-VNNI
+  /// int8 dot products; by default where the host has them, since the JIT
+  /// compiles for the host.
+  bool vnni = hostHasAVX512VNNI();
   /// Weights stay out of the compiled code: the JIT binds them to the
   /// module's data (lq-cpu-external-weights). Off for object files.
   bool externalWeights = true;

@@ -40,6 +40,22 @@
 // of the sign bits selecting acc + x) takes four masked adds and four mask
 // loads; the table is the faster at every batch (Passes.td).
 //
+// W4A8 (`act(8)`, 4-bit codes, `vnni`). x is quantized per token to int8
+// once per call, before the panels (as lq-expand: s_x = max|x_row| / 127,
+// round half to even), and the dot products run on integers with AVX512-
+// VNNI's vpdpbusd (u8 x s8 summed over 4 consecutive k into s32 lanes): the
+// unsigned codes are the u8 operand, the int8 activations the s8 one. The
+// zero point (8 when symmetric) enters once per group through the row's
+// code sum: y[m, n] = s_x[m] * sum_g s[n, g] *
+// (sum_{k in g} q[n, k] x_q[m, k] - z[n, g] * sum_{k in g} x_q[m, k]).
+// Groups are padded to a multiple of 8 k (zero activations), so any group
+// size and K fit. Layout: codes [panels, units, 64] i8, where unit u is 8
+// (padded) k and its 64 bytes are 16 i32 lanes (rows), byte t of lane j
+// holding q[16b + j, 8u + t] in the low and q[16b + j, 8u + 4 + t] in the
+// high nibble; one 64-byte load, a mask and a shift give the two u8
+// operands of 4 k each, whose s8 partners are the 4 int8 of x at 8u and
+// 8u + 4, broadcast as an i32.
+//
 //===----------------------------------------------------------------------===//
 
 #include "lq/Conversion/Passes.h"
@@ -49,6 +65,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -68,6 +86,12 @@ using namespace mlir::lq;
 static constexpr int64_t kPanel = 16;
 /// Rows of x per register tile in the main row loop.
 static constexpr int64_t kRowTile = 4;
+/// W4A8: k per vpdpbusd unit (8 nibbles of an i32 lane) and the largest
+/// activation code (int8, symmetric).
+static constexpr int64_t kVnniUnit = 8;
+static constexpr int64_t kActMax = 127;
+/// u8 x s8 dot products of 4 bytes into s32 lanes, accumulating (AVX512-VNNI).
+static constexpr llvm::StringLiteral kVpdpbusd = "llvm.x86.avx512.vpdpbusd.512";
 
 /// Widths of the bit planes of b-bit codes, low bits first (file comment);
 /// empty for the widths the kernel does not take.
@@ -117,9 +141,17 @@ struct PackedWeight {
   /// plane, then the offset.
   unsigned signPlanes = 0;
   Value signs;
+  /// W4A8 on vpdpbusd (file comment): one plane [panels, units, 64] i8,
+  /// each group padded to `paddedGroup` (a multiple of 8) k.
+  bool int8Act = false;
+  int64_t paddedGroup = 0;
 
-  /// k per decode unit: one byte of the narrowest plane (8 k of signs).
-  int64_t unit() const { return signPlanes ? 8 : unitK(bits); }
+  int64_t groups() const { return cols / group; }
+  /// k per decode unit: one byte of the narrowest plane (8 k of signs; W4A8:
+  /// the 8 k of one vpdpbusd unit).
+  int64_t unit() const { return signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits); }
+  /// Units per group (W4A8: of the padded group).
+  int64_t unitsPerGroup() const { return (int8Act ? paddedGroup : group) / unit(); }
   /// Decoded values per unit and term: one per k, or one table index per
   /// 4 k of signs.
   int64_t slots() const { return signPlanes ? 2 : unit(); }
@@ -147,11 +179,17 @@ struct KernelBuilder {
   Location loc;
   const PackedWeight &w;
   Value x; // [M, K] f32
-  Value xSums = {};  // binary codes: [M, K/group] f32, x summed over each group
-  Value tables = {}; // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
+  // Per-row data of x computed once before the panels. xSums: x summed over
+  // each group, [M, K/group]: f32 for binary codes (groupSums), i32 (the
+  // int8 codes' sums) for W4A8 (quantizeRows).
+  Value xSums = {};
+  Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
+  Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
+  Value xScales = {}; // W4A8: [M] f32, x's per-row scales
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
+  VectorType bytesVec() { return VectorType::get({4 * kPanel}, b.getI8Type()); }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value mul(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
@@ -161,6 +199,9 @@ struct KernelBuilder {
   Value zeroF32Vec() {
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32Vec(), 0.0f));
   }
+  /// The accumulators' zero: f32, or i32 for the integer dot products.
+  Value zeroAcc() { return w.int8Act ? splat(0) : zeroF32Vec(); }
+  Value f32(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
   Value read(VectorType type, Value tensor, ValueRange indices) {
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
     return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad, ArrayRef<bool>{true});
@@ -242,11 +283,52 @@ struct KernelBuilder {
     return arith::AddFOp::create(b, loc, a, lookup(xv, q));
   }
 
+  /// vpdpbusd: acc + sum over each 4 bytes of u8 `codes` times s8 `xs`.
+  Value dotBytes(Value acc, Value codes, Value xs) {
+    return LLVM::CallIntrinsicOp::create(b, loc, i32Vec(), b.getStringAttr(kVpdpbusd),
+                                         ValueRange{acc, codes, xs})
+        .getResult(0);
+  }
+
+  /// W4A8: acc[r * chains + c] += the integer dot products of the units
+  /// [u0, u0 + units) (codes, not minus the zero point): each unit's low
+  /// and high nibbles (4 k each) go to successive chains.
+  void accumulateInt(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m,
+                     Value panel, Value u0, int64_t units) {
+    Value nibbles = splat(0x0F0F0F0F);
+    auto xType = VectorType::get({kVnniUnit}, b.getI8Type());
+    auto xWords = VectorType::get({kVnniUnit / 4}, b.getI32Type());
+    for (int64_t i = 0; i < units; ++i) {
+      Value u = add(u0, idx(i));
+      Value words = vector::BitCastOp::create(
+          b, loc, i32Vec(), read(bytesVec(), w.planes[0].codes, {panel, u, idx(0)}));
+      Value lo = arith::AndIOp::create(b, loc, words, nibbles);
+      Value hi =
+          arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, words, splat(4)), nibbles);
+      Value halves[2] = {vector::BitCastOp::create(b, loc, bytesVec(), lo),
+                         vector::BitCastOp::create(b, loc, bytesVec(), hi)};
+      for (int64_t r = 0; r < rows; ++r) {
+        // The row's 8 codes of this unit: two i32 of 4 k, one per half.
+        Value xs = vector::BitCastOp::create(
+            b, loc, xWords, read(xType, xCodes, {add(m, idx(r)), mul(u, idx(kVnniUnit))}));
+        for (int64_t h = 0; h < 2; ++h) {
+          Value word = vector::ExtractOp::create(b, loc, xs, ArrayRef<int64_t>{h});
+          Value bcast = vector::BitCastOp::create(
+              b, loc, bytesVec(), vector::BroadcastOp::create(b, loc, i32Vec(), word));
+          Value &a = acc[r * chains + (2 * i + h) % chains];
+          a = dotBytes(a, halves[h], bcast);
+        }
+      }
+    }
+  }
+
   /// acc[(r * terms + t) * chains + c] += x[m + r, k] * q_t for the units
   /// [u0, u0 + units): chain c takes slot (k, or 4 k of signs) = c (mod
   /// chains).
   void accumulate(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m, Value panel,
                   Value u0, int64_t units, Value z) {
+    if (w.int8Act)
+      return accumulateInt(acc, rows, chains, m, panel, u0, units);
     int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
@@ -281,9 +363,9 @@ struct KernelBuilder {
     if (w.signPlanes)
       chains = std::clamp<int64_t>(8 / (terms * rows), 1, 2);
     int64_t unit = w.unit();
-    int64_t groups = w.cols / w.group, unitsPerGroup = w.group / unit;
-    // Units per loop step: at least one k per chain.
-    int64_t step = std::max<int64_t>(1, chains / unit);
+    int64_t groups = w.groups(), unitsPerGroup = w.unitsPerGroup();
+    // Units per loop step: at least one k (W4A8: one vpdpbusd) per chain.
+    int64_t step = std::max<int64_t>(1, chains / (w.int8Act ? 2 : unit));
     int64_t mainUnits = unitsPerGroup - unitsPerGroup % step;
     SmallVector<Value> init(rows, zeroF32Vec());
     auto groupLoop = scf::ForOp::create(
@@ -297,7 +379,7 @@ struct KernelBuilder {
           else if (!w.signPlanes)
             z = splat(1 << (w.bits - 1));
           Value u0 = mul(g, idx(unitsPerGroup));
-          SmallVector<Value> acc(rows * terms * chains, zeroF32Vec());
+          SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (mainUnits > 0) {
             auto kLoop =
                 scf::ForOp::create(b, loc, u0, add(u0, idx(mainUnits)), idx(step), acc,
@@ -320,7 +402,17 @@ struct KernelBuilder {
               Value *chain = &acc[(r * terms + t) * chains];
               Value sum = chain[0];
               for (int64_t c = 1; c < chains; ++c)
-                sum = arith::AddFOp::create(b, loc, sum, chain[c]);
+                sum = w.int8Act ? (Value)arith::AddIOp::create(b, loc, sum, chain[c])
+                                : (Value)arith::AddFOp::create(b, loc, sum, chain[c]);
+              if (w.int8Act) {
+                // The zero point, once per group: z * sum_{k in g} x_q[m, k].
+                Value xSum =
+                    tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
+                Value offset =
+                    mul(z, vector::BroadcastOp::create(b, loc, i32Vec(), xSum).getResult());
+                sum = arith::SIToFPOp::create(b, loc, f32Vec(),
+                                              arith::SubIOp::create(b, loc, sum, offset));
+              }
               next[r] = vector::FMAOp::create(b, loc, sum, s, next[r]);
             }
           }
@@ -336,10 +428,16 @@ struct KernelBuilder {
           scf::YieldOp::create(b, loc, next);
         });
     // `y` is the panel's own [M, 16] slice of the output.
-    for (int64_t r = 0; r < rows; ++r)
-      y = vector::TransferWriteOp::create(b, loc, groupLoop.getResult(r), y,
-                                          ValueRange{add(m, idx(r)), idx(0)}, ArrayRef<bool>{true})
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = groupLoop.getResult(r);
+      if (w.int8Act) {
+        Value sx = tensor::ExtractOp::create(b, loc, xScales, ValueRange{add(m, idx(r))});
+        row = arith::MulFOp::create(b, loc, row, vector::BroadcastOp::create(b, loc, f32Vec(), sx));
+      }
+      y = vector::TransferWriteOp::create(b, loc, row, y, ValueRange{add(m, idx(r)), idx(0)},
+                                          ArrayRef<bool>{true})
               .getResult();
+    }
     return y;
   }
 
@@ -413,6 +511,111 @@ struct KernelBuilder {
     return rowLoop.getResult(0);
   }
 
+  /// A float constant of `type` (f32 or a vector of f32).
+  Value fconst(Type type, float v) {
+    if (auto vec = dyn_cast<VectorType>(type))
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec, v));
+    return f32(v);
+  }
+
+  /// round(v / scale) clamped to [-127, 127], as lq-expand's quantizeScalar
+  /// (so the codes are the ones lq-expand's fake quantization multiplies
+  /// back), converted to i8; scalars or vectors.
+  Value quantize(Value v, Value scale) {
+    Type type = v.getType();
+    Value q = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, v, scale));
+    q = arith::MaximumFOp::create(b, loc, q, fconst(type, -kActMax));
+    q = arith::MinimumFOp::create(b, loc, q, fconst(type, kActMax));
+    Type i8 = b.getI8Type();
+    if (auto vec = dyn_cast<VectorType>(type))
+      i8 = VectorType::get(vec.getShape(), i8);
+    return arith::FPToSIOp::create(b, loc, i8, q);
+  }
+
+  /// W4A8: xCodes, xScales and xSums of all rows of x, before the panels.
+  /// Per row: max |x| (16 lanes, then the tail), the scale max / 127 (1 for
+  /// a zero row, as lq-expand's tokenScale), then per group the codes (16
+  /// lanes, then the group's tail, then zeros up to paddedGroup) and their
+  /// sum.
+  void quantizeRows(Value M) {
+    int64_t K = w.cols, group = w.group, padded = w.paddedGroup;
+    OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    Value codes0 = tensor::EmptyOp::create(
+        b, loc, ArrayRef<OpFoldResult>{rows, b.getIndexAttr(w.groups() * padded)}, i8);
+    Value scales0 = tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, b.getF32Type());
+    Value sums0 = tensor::EmptyOp::create(
+        b, loc, ArrayRef<OpFoldResult>{rows, b.getIndexAttr(w.groups())}, i32);
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{codes0, scales0, sums0},
+        [&](OpBuilder &, Location, Value m, ValueRange t) {
+          Value amax = f32(0);
+          if (int64_t chunks = K / kPanel) {
+            auto loop = scf::ForOp::create(
+                b, loc, idx(0), idx(chunks), idx(1), ValueRange{zeroF32Vec()},
+                [&](OpBuilder &, Location, Value c, ValueRange acc) {
+                  Value v = read(f32Vec(), x, {m, mul(c, idx(kPanel))});
+                  scf::YieldOp::create(b, loc,
+                                       ValueRange{arith::MaximumFOp::create(
+                                           b, loc, acc[0], math::AbsFOp::create(b, loc, v))});
+                });
+            amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                               loop.getResult(0));
+          }
+          for (int64_t k = K - K % kPanel; k < K; ++k) {
+            Value v = tensor::ExtractOp::create(b, loc, x, ValueRange{m, idx(k)});
+            amax = arith::MaximumFOp::create(b, loc, amax, math::AbsFOp::create(b, loc, v));
+          }
+          Value scale = arith::DivFOp::create(b, loc, amax, f32(kActMax));
+          Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, amax, f32(0));
+          scale = arith::SelectOp::create(b, loc, isZero, f32(1), scale);
+          Value scales = tensor::InsertOp::create(b, loc, scale, t[1], ValueRange{m});
+          Value scaleVec = vector::BroadcastOp::create(b, loc, f32Vec(), scale);
+          auto groupLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(w.groups()), idx(1), ValueRange{t[0], t[2]},
+              [&](OpBuilder &, Location, Value g, ValueRange gt) {
+                Value in = mul(g, idx(group)), out = mul(g, idx(padded));
+                Value codes = gt[0];
+                Value sum = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+                if (int64_t chunks = group / kPanel) {
+                  auto loop = scf::ForOp::create(
+                      b, loc, idx(0), idx(chunks), idx(1), ValueRange{codes, splat(0)},
+                      [&](OpBuilder &, Location, Value c, ValueRange ct) {
+                        Value k = mul(c, idx(kPanel));
+                        Value q = quantize(read(f32Vec(), x, {m, add(in, k)}), scaleVec);
+                        Value written = vector::TransferWriteOp::create(b, loc, q, ct[0],
+                                                                        ValueRange{m, add(out, k)},
+                                                                        ArrayRef<bool>{true})
+                                            .getResult();
+                        Value wide = arith::ExtSIOp::create(b, loc, i32Vec(), q);
+                        scf::YieldOp::create(b, loc, ValueRange{written, add(ct[1], wide)});
+                      });
+                  codes = loop.getResult(0);
+                  sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                                    loop.getResult(1));
+                }
+                for (int64_t k = group - group % kPanel; k < padded; ++k) {
+                  Value q = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+                  if (k < group) {
+                    q = quantize(
+                        tensor::ExtractOp::create(b, loc, x, ValueRange{m, add(in, idx(k))}),
+                        scale);
+                    sum = add(sum, arith::ExtSIOp::create(b, loc, i32, q));
+                  }
+                  codes =
+                      tensor::InsertOp::create(b, loc, q, codes, ValueRange{m, add(out, idx(k))});
+                }
+                Value sums = tensor::InsertOp::create(b, loc, sum, gt[1], ValueRange{m, g});
+                scf::YieldOp::create(b, loc, ValueRange{codes, sums});
+              });
+          scf::YieldOp::create(b, loc,
+                               ValueRange{groupLoop.getResult(0), scales, groupLoop.getResult(1)});
+        });
+    xCodes = rowLoop.getResult(0);
+    xScales = rowLoop.getResult(1);
+    xSums = rowLoop.getResult(2);
+  }
+
   /// The panel's [M, 16] output `slice`, computed.
   Value panelBody(Value panel, Value slice) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
@@ -441,6 +644,9 @@ struct KernelBuilder {
       xSums = groupSums(rows);
       tables = lutTables(rows);
     }
+    // W4A8: x quantized once for all panels (threads read it, none writes it).
+    if (w.int8Act)
+      quantizeRows(tensor::DimOp::create(b, loc, x, 0));
     int64_t panels = llvm::divideCeil(w.rows, kPanel);
     auto initType = cast<RankedTensorType>(init.getType());
     bool ragged = w.rows % kPanel != 0;
@@ -497,9 +703,8 @@ struct KernelBuilder {
 } // namespace
 
 /// Why `op` is left for lq-expand, or nullopt when the kernel handles it.
-static std::optional<std::string> unsupported(MatmulOp op) {
-  if (op.getActBits())
-    return "activations are quantized";
+/// `vnni`: the host has AVX512-VNNI (W4A8 may use vpdpbusd).
+static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   if (!constant)
     return "the weight is not an lq.constant";
@@ -514,8 +719,15 @@ static std::optional<std::string> unsupported(MatmulOp op) {
     return llvm::formatv("the binary group size {0} is no multiple of 8", bin->group).str();
   if (u && planeWidths(u->bits).empty())
     return "the encoding is not 2-, 3-, 4- or 8-bit uniform";
-  // A decode unit must not straddle groups (one scale and zero point each).
-  if (u && u->group % unitK(u->bits) != 0)
+  if (std::optional<int64_t> act = op.getActBits()) {
+    if (*act != 8 || !u || u->bits != 4)
+      return "activations are quantized, and not W4A8";
+    if (!vnni)
+      return "W4A8 needs AVX512-VNNI (vnni=false)";
+  }
+  // A decode unit must not straddle groups (one scale and zero point each);
+  // W4A8 pads groups instead.
+  if (u && !op.getActBits() && u->group % unitK(u->bits) != 0)
     return llvm::formatv("the group size {0} is no multiple of {1} (the k of one {2}-bit byte)",
                          u->group, unitK(u->bits), u->bits)
         .str();
@@ -567,7 +779,9 @@ static PackedWeight packBinary(OpBuilder &b, ConstantOp constant, const ::lq::En
 }
 
 /// The weight of `constant` re-packed into 16-row panels (file comment).
-static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id) {
+/// `int8Act`: the W4A8 layout (vpdpbusd units of 8 k, groups padded).
+static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id,
+                                          bool int8Act) {
   FailureOr<::lq::EncodedWeight> storage = readStorage(constant);
   if (failed(storage))
     return failure();
@@ -578,9 +792,13 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
   int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group;
   int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, enc.bits);
   SmallVector<unsigned, 2> widths = planeWidths(enc.bits);
+  int64_t padded = llvm::alignTo(enc.group, kVnniUnit), units = G * padded / kVnniUnit;
   std::vector<std::vector<int8_t>> planes;
-  for (unsigned width : widths)
-    planes.emplace_back(panels * (K * width / 8) * kPanel, 0);
+  if (int8Act)
+    planes.emplace_back(panels * units * 4 * kPanel, 0);
+  else
+    for (unsigned width : widths)
+      planes.emplace_back(panels * (K * width / 8) * kPanel, 0);
   std::vector<float> scales(panels * G * kPanel, 0.0f);
   std::vector<int8_t> zeros(enc.symmetric ? 0 : panels * G * kPanel, 0);
   // Every row owns its bytes (its lane of each panel): rows are re-packed in
@@ -590,6 +808,13 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
     const uint8_t *row = &storage->codes[n * rowBytes];
     for (int64_t k = 0; k < K; ++k) {
       uint64_t q = ::lq::getBits(row, k * enc.bits, enc.bits);
+      if (int8Act) {
+        // Byte t % 4 of lane `lane` of unit pk / 8; nibble t / 4 (file comment).
+        int64_t pk = k / enc.group * padded + k % enc.group, t = pk % kVnniUnit;
+        planes[0][((panel * units + pk / kVnniUnit) * kPanel + lane) * 4 + t % 4] |=
+            q << (4 * (t / 4));
+        continue;
+      }
       unsigned shift = 0;
       for (auto [width, plane] : llvm::zip(widths, planes)) {
         int64_t perByte = 8 / width, bytes = K / perByte;
@@ -612,8 +837,14 @@ static FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, uns
         makeResource(t, llvm::formatv("lq_cpu_w{0}_{1}_{2}", enc.bits, id, part).str(), values));
   };
   PackedWeight w{constant.getResult(), N, K, enc.group, enc.bits, {}, nullptr, nullptr};
+  w.int8Act = int8Act;
+  w.paddedGroup = int8Act ? padded : 0;
   unsigned shift = 0;
-  for (auto [i, width] : llvm::enumerate(widths)) {
+  if (int8Act)
+    w.planes.push_back({4, 0,
+                        tensor({panels, units, 4 * kPanel}, b.getI8Type(), "codes_a8",
+                               ArrayRef<int8_t>(planes[0]))});
+  for (auto [i, width] : llvm::enumerate(int8Act ? SmallVector<unsigned, 2>{} : widths)) {
     Value codes = tensor({panels, K * width / 8, kPanel}, b.getI8Type(),
                          i == 0 ? "codes" : "codes_hi", ArrayRef<int8_t>(planes[i]));
     w.planes.push_back({width, shift, codes});
@@ -638,7 +869,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
   os << "lq_cpu_packed_";
   // e.g. uniform<bits = 4, group = 128>
   type.getEncoding().print(os);
-  os << "_" << w.rows << "x" << w.cols << "_m";
+  os << (w.int8Act ? "_a8_" : "_") << w.rows << "x" << w.cols << "_m";
   if (xType.isDynamicDim(0))
     os << "dyn";
   else
@@ -681,21 +912,23 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
 /// by the constant's data, so the lq.constants of one weight in @forward and
 /// @decode share one packed copy.
 struct PackedWeights {
-  using DataKey = std::tuple<Attribute, Attribute, Attribute, Type>;
-  DenseMap<Operation *, PackedWeight> byConstant;
+  /// The data and the layout (W4A8 or not): a weight used both ways gets
+  /// both layouts.
+  using DataKey = std::tuple<Attribute, Attribute, Attribute, Type, unsigned>;
+  DenseMap<std::pair<Operation *, unsigned>, PackedWeight> byConstant;
   DenseMap<DataKey, PackedWeight> byData;
 };
 
 /// The packed weight of `constant`, made once per weight and materialized as
 /// arith.constants next to each lq.constant of that weight.
-static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &packed) {
-  if (auto it = packed.byConstant.find(constant); it != packed.byConstant.end())
+static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed) {
+  if (auto it = packed.byConstant.find({constant, int8Act}); it != packed.byConstant.end())
     return it->second;
   // Next to the lq.constant, so the packed constants dominate all its uses.
   OpBuilder b(constant);
   b.setInsertionPointAfter(constant);
   PackedWeights::DataKey key{constant.getCodes(), constant.getScales(),
-                             constant.getZeroPointsAttr(), constant.getType()};
+                             constant.getZeroPointsAttr(), constant.getType(), int8Act};
   PackedWeight w;
   if (auto it = packed.byData.find(key); it != packed.byData.end()) {
     w = it->second;
@@ -703,13 +936,13 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &pac
     for (Value *part : w.parts())
       *part = b.clone(*part->getDefiningOp())->getResult(0);
   } else {
-    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size());
+    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size(), int8Act);
     if (failed(made))
       return failure();
     w = *made;
     packed.byData.try_emplace(key, w);
   }
-  packed.byConstant.try_emplace(constant, w);
+  packed.byConstant.try_emplace({constant, int8Act}, w);
   return w;
 }
 
@@ -717,7 +950,7 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, PackedWeights &pac
 static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
                                    int64_t parallelMinWeights) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
-  FailureOr<PackedWeight> packedWeight = getPacked(constant, packed);
+  FailureOr<PackedWeight> packedWeight = getPacked(constant, op.getActBits().has_value(), packed);
   if (failed(packedWeight))
     return failure();
   PackedWeight *w = &*packedWeight;
@@ -758,8 +991,33 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
 }
 
 namespace {
+/// The vpdpbusd calls are `llvm.call_intrinsic`, which declares no memory
+/// effects, and ownership-based-buffer-deallocation rejects ops of unknown
+/// effects. This model says vpdpbusd (register-only, IntrNoMem in LLVM) has
+/// none; any other intrinsic reads and writes memory, as it might.
+struct CallIntrinsicEffects
+    : public MemoryEffectOpInterface::ExternalModel<CallIntrinsicEffects, LLVM::CallIntrinsicOp> {
+  void
+  getEffects(Operation *op,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) const {
+    if (cast<LLVM::CallIntrinsicOp>(op).getIntrin() == kVpdpbusd)
+      return;
+    effects.emplace_back(MemoryEffects::Read::get());
+    effects.emplace_back(MemoryEffects::Write::get());
+  }
+};
+
 struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCPUPackedMatmulPass> {
   using Base::Base;
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registry.addExtension(+[](MLIRContext *ctx, LLVM::LLVMDialect *) {
+      std::optional<RegisteredOperationName> name =
+          RegisteredOperationName::lookup(LLVM::CallIntrinsicOp::getOperationName(), ctx);
+      if (name && !name->hasInterface<MemoryEffectOpInterface>())
+        LLVM::CallIntrinsicOp::attachInterface<CallIntrinsicEffects>(*ctx);
+    });
+  }
   void runOnOperation() override {
     if (parallelMinWeights < 0) {
       getOperation().emitError() << "lq-cpu-packed-matmul: parallel-min-weights must be "
@@ -769,14 +1027,17 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     }
     SmallVector<MatmulOp> matmuls;
     getOperation().walk([&](MatmulOp op) {
-      if (!unsupported(op))
+      if (!unsupported(op, vnni))
         matmuls.push_back(op);
     });
     PackedWeights packed;
     for (MatmulOp op : matmuls)
       if (failed(rewriteMatmul(op, packed, parallelMinWeights)))
         return signalPassFailure();
-    for (auto &[constant, w] : packed.byConstant)
+    SetVector<Operation *> constants;
+    for (auto &entry : packed.byConstant)
+      constants.insert(entry.first.first);
+    for (Operation *constant : constants)
       if (constant->use_empty())
         constant->erase();
   }

@@ -42,8 +42,9 @@ static constexpr const char *kToLLVM =
 SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
   SmallVector<CPULoweringStage> stages;
   if (options.vectorize && options.packed)
-    stages.push_back({"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0}}",
-                                              options.parallelMinWeights)});
+    stages.push_back(
+        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}}",
+                                 options.parallelMinWeights, options.vnni ? "true" : "false")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
@@ -101,6 +102,10 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                       llvm::cl::desc("Fast strategy: run 2/3/4/8-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
                       llvm::cl::init(true)};
+  Option<bool> vnni{*this, "vnni",
+                    llvm::cl::desc("Packed W4A8 (4-bit codes, act(8)) on AVX512-VNNI int8 dot "
+                                   "products; only for targets that have them (false: lq-expand)"),
+                    llvm::cl::init(false)};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),
@@ -130,8 +135,8 @@ void mlir::lq::registerCPULoweringPipeline() {
   registerPassPipeline(
       "lq-lower-to-cpu",
       "Lower a model module (linalg on tensors with lq ops) to the LLVM dialect for the CPU: "
-      "packed 4-bit kernels (packed=true), lq-expand, weight panels, bufferization, "
-      "deallocation, tiling and vectorization, loops",
+      "packed 2/3/4/8-bit kernels (packed=true; W4A8 on VNNI with vnni=true), lq-expand, "
+      "weight panels, bufferization, deallocation, tiling and vectorization, loops",
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
         CPULoweringPipelineOptions parsed;
@@ -144,6 +149,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vectorize = parsed.strategy == "fast";
         options.libraryDecode = parsed.libraryDecode;
         options.packed = parsed.packed;
+        options.vnni = parsed.vnni;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
         options.parallelMinWeights = parsed.parallelMinWeights;

@@ -32,6 +32,9 @@ struct CPULoweringOptions {
   /// (lq-cpu-packed-matmul, before lq-expand) instead of decoded weights:
   /// 3x the decode speed of decoded weights, the same prefill speed.
   bool packed = true;
+  /// The target has AVX512-VNNI: packed W4A8 (4-bit codes, act(8)) runs on
+  /// int8 dot products (vpdpbusd); without it, W4A8 goes to lq-expand.
+  bool vnni = false;
   /// Large constants become external globals for the runner to bind
   /// (lq-cpu-external-weights): the weights never pass through LLVM.
   bool externalWeights = false;
