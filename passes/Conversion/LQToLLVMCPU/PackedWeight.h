@@ -1,0 +1,123 @@
+//===- PackedWeight.h - lq-cpu-packed-matmul's weights and kernel -*- C++ -*-===//
+//
+// Internal to lq-cpu-packed-matmul: the packed weight (the layouts are in
+// PackedMatmul.cpp's file comment and docs/Layout.md), how an lq.constant
+// is re-packed into it (PackedLayout.cpp) and the kernel that reads it
+// (PackedKernel.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
+#define LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
+
+#include "lq/Dialect/LQ/IR/LQDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::lq::cpu {
+
+/// Output rows per panel: one f32 vector of AVX-512.
+inline constexpr int64_t kPanel = 16;
+/// Rows of x per register tile in the main row loop.
+inline constexpr int64_t kRowTile = 4;
+/// W4A8: k per vpdpbusd unit (8 nibbles of an i32 lane) and the largest
+/// activation code (int8, symmetric).
+inline constexpr int64_t kVnniUnit = 8;
+inline constexpr int64_t kActMax = 127;
+/// u8 x s8 dot products of 4 bytes into s32 lanes, accumulating (AVX512-VNNI).
+inline constexpr llvm::StringLiteral kVpdpbusd = "llvm.x86.avx512.vpdpbusd.512";
+
+/// Widths of the bit planes of b-bit codes, low bits first (file comment);
+/// empty for the widths the kernel does not take.
+inline SmallVector<unsigned, 2> planeWidths(unsigned bits) {
+  switch (bits) {
+  case 2:
+    return {2};
+  case 3:
+    return {2, 1};
+  case 4:
+    return {4};
+  case 8:
+    return {8};
+  default:
+    return {};
+  }
+}
+
+/// k per decode unit: one byte of the narrowest plane.
+inline int64_t unitK(unsigned bits) {
+  unsigned narrowest = 8;
+  for (unsigned width : planeWidths(bits))
+    narrowest = std::min(narrowest, width);
+  return 8 / narrowest;
+}
+
+/// One bit plane: `width`-bit fields holding bits [shift, shift + width) of
+/// the codes, 8 / width consecutive k per byte.
+struct Plane {
+  unsigned width, shift;
+  Value codes; // [panels, cols * width / 8, 16] i8
+};
+
+/// The re-packed weight, as constants (tensors) in the IR.
+struct PackedWeight {
+  Value source; // the lq.constant's weight
+  int64_t rows = 0, cols = 0, group = 0;
+  unsigned bits = 0;
+  SmallVector<Plane, 2> planes;
+  Value scales;     // [panels, cols/group, 16] f32
+  Value zeroPoints; // [panels, cols/group, 16] i8, or null when symmetric
+  /// Binary codes (signPlanes > 0) instead of `planes`: `signs` is
+  /// [panels, cols/8, signPlanes, 16] i8 (byte [b, i, p, j]: the sign bits
+  /// of row 16b + j at k = 8i .. 8i + 7 in plane p, bit 1 = +1) and
+  /// `scales` [panels, cols/group, signPlanes + 1, 16] f32: alpha per
+  /// plane, then the offset.
+  unsigned signPlanes = 0;
+  Value signs;
+  /// W4A8 on vpdpbusd (file comment): one plane [panels, units, 64] i8,
+  /// each group padded to `paddedGroup` (a multiple of 8) k.
+  bool int8Act = false;
+  int64_t paddedGroup = 0;
+
+  int64_t groups() const { return cols / group; }
+  /// k per decode unit: one byte of the narrowest plane (8 k of signs; W4A8:
+  /// the 8 k of one vpdpbusd unit).
+  int64_t unit() const { return signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits); }
+  /// Units per group (W4A8: of the padded group).
+  int64_t unitsPerGroup() const { return (int8Act ? paddedGroup : group) / unit(); }
+  /// Decoded values per unit and term: one per k, or one table index per
+  /// 4 k of signs.
+  int64_t slots() const { return signPlanes ? 2 : unit(); }
+  /// Partial sums per row and group, each scaled once: one per sign plane.
+  int64_t terms() const { return signPlanes ? signPlanes : 1; }
+
+  /// The tensors in kernel-argument order: planes (or signs), scales, zero
+  /// points.
+  SmallVector<Value *> parts() {
+    SmallVector<Value *> out;
+    if (signs)
+      out.push_back(&signs);
+    for (Plane &plane : planes)
+      out.push_back(&plane.codes);
+    out.push_back(&scales);
+    if (zeroPoints)
+      out.push_back(&zeroPoints);
+    return out;
+  }
+};
+
+/// The weight of `constant` re-packed into 16-row panels, as arith.constants
+/// at `b`'s insertion point named lq_cpu_*_<id>_*. `int8Act`: the W4A8
+/// layout (vpdpbusd units of 8 k, groups padded).
+FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id, bool int8Act);
+
+/// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
+/// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
+/// scf.forall.
+Value buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x, Value init,
+                        bool parallel);
+
+} // namespace mlir::lq::cpu
+
+#endif // LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
