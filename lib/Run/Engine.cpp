@@ -2,6 +2,7 @@
 
 #include "lq/Run/Engine.h"
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -94,14 +95,13 @@ static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
   }
 }
 
-/// Where lq-cpu-external-weights listed the weights it took out of the code.
-static constexpr llvm::StringLiteral kExternalWeights = "lq.external_weights";
+using mlir::lq::kExternalWeightsAttrName;
 
 /// The data of each external weight of `lowered`, by symbol; the module's
 /// context owns it and must outlive the JIT.
 static llvm::Expected<llvm::StringMap<void *>> externalWeights(mlir::ModuleOp lowered) {
   llvm::StringMap<void *> symbols;
-  auto table = lowered->getAttrOfType<mlir::DictionaryAttr>(kExternalWeights);
+  auto table = lowered->getAttrOfType<mlir::DictionaryAttr>(kExternalWeightsAttrName);
   if (!table)
     return symbols;
   for (mlir::NamedAttribute entry : table) {
@@ -164,11 +164,11 @@ static constexpr llvm::StringLiteral kCacheMagic = "LQOBJ1\n";
 static std::string cacheEntry(mlir::ModuleOp lowered, const EngineOptions &options) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  mlir::Attribute weights = lowered->getAttr(kExternalWeights);
-  lowered->removeAttr(kExternalWeights);
+  mlir::Attribute weights = lowered->getAttr(kExternalWeightsAttrName);
+  lowered->removeAttr(kExternalWeightsAttrName);
   lowered->print(os);
   if (weights)
-    lowered->setAttr(kExternalWeights, weights);
+    lowered->setAttr(kExternalWeightsAttrName, weights);
   os << "\nopt " << options.optLevel << "\ncpu " << llvm::sys::getHostCPUName() << "\n";
   for (const auto &feature : llvm::sys::getHostCPUFeatures())
     os << (feature.getValue() ? '+' : '-') << feature.getKey() << ",";
@@ -220,6 +220,17 @@ static void writeCacheEntry(llvm::StringRef path, llvm::StringRef object) {
     llvm::sys::fs::remove(temp);
 }
 
+/// `symbols` as exported absolute addresses, their names mangled by `intern`.
+static llvm::orc::SymbolMap
+symbolMap(const llvm::StringMap<void *> &symbols,
+          llvm::function_ref<llvm::orc::SymbolStringPtr(llvm::StringRef)> intern) {
+  llvm::orc::SymbolMap map;
+  for (const auto &entry : symbols)
+    map[intern(entry.getKey())] = {llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),
+                                   llvm::JITSymbolFlags::Exported};
+  return map;
+}
+
 /// Loads a cached object into a fresh JIT that resolves `symbols` and the
 /// process's own symbols (the OpenMP runtime, libc).
 static llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
@@ -245,10 +256,8 @@ loadObject(std::unique_ptr<llvm::MemoryBuffer> object, const llvm::StringMap<voi
   if (!process)
     return process.takeError();
   main.addGenerator(std::move(*process));
-  llvm::orc::SymbolMap map;
-  for (const auto &entry : symbols)
-    map[(*jit)->mangleAndIntern(entry.getKey())] = {
-        llvm::orc::ExecutorAddr::fromPtr(entry.getValue()), llvm::JITSymbolFlags::Exported};
+  llvm::orc::SymbolMap map = symbolMap(
+      symbols, [&](llvm::StringRef name) { return (*jit)->mangleAndIntern(name); });
   if (llvm::Error e = main.define(llvm::orc::absoluteSymbols(std::move(map))))
     return std::move(e);
   if (llvm::Error e = (*jit)->addObjectFile(std::move(object)))
@@ -301,11 +310,7 @@ createEngine(mlir::ModuleOp lowered, const EngineOptions &options, llvm::StringR
 
   if (!symbols.empty()) {
     (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
-      llvm::orc::SymbolMap map;
-      for (const auto &entry : symbols)
-        map[interner(entry.getKey())] = {llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),
-                                         llvm::JITSymbolFlags::Exported};
-      return map;
+      return symbolMap(symbols, [&](llvm::StringRef name) { return interner(name); });
     });
   }
   code->engine = std::move(*engine);
@@ -517,7 +522,7 @@ llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
 
 llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
                             unsigned optLevel) {
-  if (lowered->hasAttr(kExternalWeights))
+  if (lowered->hasAttr(kExternalWeightsAttrName))
     return err("the module's weights are external (lowered with external weights): an object "
                "file must carry them");
   initializeNativeTarget();

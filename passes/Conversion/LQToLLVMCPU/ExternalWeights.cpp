@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 
@@ -20,6 +21,7 @@ namespace mlir::lq {
 } // namespace mlir::lq
 
 using namespace mlir;
+using mlir::lq::kExternalWeightsAttrName;
 
 namespace {
 struct LQCPUExternalWeightsPass
@@ -34,7 +36,7 @@ struct LQCPUExternalWeightsPass
     }
     MLIRContext *ctx = module.getContext();
     SmallVector<NamedAttribute> table;
-    if (auto existing = module->getAttrOfType<DictionaryAttr>(kAttrName))
+    if (auto existing = module->getAttrOfType<DictionaryAttr>(kExternalWeightsAttrName))
       llvm::append_range(table, existing.getValue());
     for (auto global : module.getOps<memref::GlobalOp>()) {
       if (!global.getConstant() || global.isExternal() || global.isUninitialized())
@@ -55,8 +57,7 @@ struct LQCPUExternalWeightsPass
       global.removeAlignmentAttr();
     }
     if (!table.empty())
-      module->setAttr(kAttrName, DictionaryAttr::get(ctx, table));
+      module->setAttr(kExternalWeightsAttrName, DictionaryAttr::get(ctx, table));
   }
-  static constexpr StringLiteral kAttrName = "lq.external_weights";
 };
 } // namespace

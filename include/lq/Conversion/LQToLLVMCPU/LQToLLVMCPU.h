@@ -11,6 +11,7 @@
 
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <string>
@@ -20,6 +21,10 @@ class OpPassManager;
 } // namespace mlir
 
 namespace mlir::lq {
+
+/// The module attribute where lq-cpu-external-weights lists the data of the
+/// globals it made external (symbol name -> elements), for the JIT to bind.
+inline constexpr llvm::StringLiteral kExternalWeightsAttrName = "lq.external_weights";
 
 struct CPULoweringOptions {
   /// Tiled and vectorized kernels on packed weight panels (the default), or
