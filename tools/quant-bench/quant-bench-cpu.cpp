@@ -376,17 +376,20 @@ struct Job {
   quant_bench::Kind kind;
 };
 
-/// Sets the baselines' thread counts. oneDNN (Debian's build) threads with
-/// OpenMP, whose runtime it loads: its omp_set_num_threads is looked up
-/// rather than compiling this file with OpenMP.
+/// Sets the thread counts of the lq kernels and the baselines. oneDNN's
+/// OpenMP runtime is the one it loads: its omp_set_num_threads is looked up
+/// there rather than compiling this file with OpenMP.
 void setLibraryThreads(int threads) {
   ::lq::run::setKernelThreads(threads); // the lq kernels' OpenMP runtime
 #ifdef QUANT_BENCH_HAVE_OPENBLAS
   openblas_set_num_threads(threads);
 #endif
 #ifdef QUANT_BENCH_HAVE_DNNL
-  if (auto *set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
-    set(threads);
+  // Debian's oneDNN threads with GCC's OpenMP runtime, a second one beside
+  // the kernels' libomp: the global lookup would find libomp's first.
+  if (void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD))
+    if (auto *set = reinterpret_cast<void (*)(int)>(dlsym(gomp, "omp_set_num_threads")))
+      set(threads);
 #endif
 }
 
