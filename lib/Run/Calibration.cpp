@@ -3,7 +3,7 @@
 #include "lq/Run/Calibration.h"
 
 #include "lq/Run/Engine.h"
-#include "lq/Run/Evaluate.h"
+#include "lq/Runtime/Evaluate.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 
@@ -32,6 +32,10 @@
 using namespace mlir;
 
 namespace lq::run {
+
+/// Calibration windows run concurrently and fill the cores: each worker's
+/// kernels run on the worker alone.
+static void kernelsOnOneThread() { setKernelThreads(1); }
 
 static llvm::Error err(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -391,11 +395,13 @@ llvm::Expected<CalibrationSummary> calibrate(ModuleOp module, const ModelInfo &i
                                        secondsSince(t0));
 
   if (llvm::Error e = recordWhile(ins.recorder, [&] {
-        return forEachWindow(windows, W, options.threads, options.progress,
-                             [&](int64_t w) -> llvm::Error {
-                               std::vector<float> logits;
-                               return (*runner)->forward(ids.slice(w * W, W), logits);
-                             });
+        return runtime::forEachWindow(
+            windows, W, options.threads, options.progress,
+            [&](int64_t w) -> llvm::Error {
+              std::vector<float> logits;
+              return (*runner)->forward(ids.slice(w * W, W), logits);
+            },
+            kernelsOnOneThread);
       }))
     return std::move(e);
 
@@ -438,11 +444,13 @@ calibrateFunction(ModuleOp module, const FunctionSignature &sig,
                                        "{2:f2} s\n",
                                        sig.name, ins.slots.size(), secondsSince(t0));
   if (llvm::Error e = recordWhile(ins.recorder, [&] {
-        return forEachWindow((int64_t)samples.size(), 1, options.threads, options.progress,
-                             [&](int64_t i) -> llvm::Error {
-                               auto results = (*runner)->call(samples[i]);
-                               return results ? llvm::Error::success() : results.takeError();
-                             });
+        return runtime::forEachWindow(
+            (int64_t)samples.size(), 1, options.threads, options.progress,
+            [&](int64_t i) -> llvm::Error {
+              auto results = (*runner)->call(samples[i]);
+              return results ? llvm::Error::success() : results.takeError();
+            },
+            kernelsOnOneThread);
       }))
     return std::move(e);
   for (auto &s : ins.recorder.inputs)

@@ -54,34 +54,6 @@ static void initializeNativeTarget() {
   });
 }
 
-/// memref.get_global results carry this allocated pointer (see
-/// finalize-memref-to-llvm); they are not heap buffers.
-static bool isHeapBuffer(const void *allocated) {
-  return allocated && allocated != reinterpret_cast<void *>(0xdeadbeef);
-}
-
-// The C interfaces of the contract's entry points (docs/ModelIR.md).
-using ForwardFn = void (*)(MemRef<float, 3> *, MemRef<int64_t, 2> *);
-struct DecodeResults {
-  MemRef<float, 2> logits;
-  MemRef<float, 4> keys, values;
-};
-using DecodeFn = void (*)(DecodeResults *, MemRef<int64_t, 1> *,
-                          MemRef<int64_t, 1> *, MemRef<float, 4> *,
-                          MemRef<float, 4> *);
-// With packed caches (lq-quantize-kv): codes and (scale, zero) per position.
-struct PackedDecodeResults {
-  MemRef<float, 2> logits;
-  MemRef<uint8_t, 3> keyCodes;
-  MemRef<float, 3> keyParams;
-  MemRef<uint8_t, 3> valueCodes;
-  MemRef<float, 3> valueParams;
-};
-using PackedDecodeFn = void (*)(PackedDecodeResults *, MemRef<int64_t, 1> *,
-                                MemRef<int64_t, 1> *, MemRef<uint8_t, 3> *,
-                                MemRef<float, 3> *, MemRef<uint8_t, 3> *,
-                                MemRef<float, 3> *);
-
 static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
   switch (optLevel) {
   case 0:
@@ -96,6 +68,7 @@ static llvm::CodeGenOptLevel codeGenLevel(unsigned optLevel) {
 }
 
 using mlir::lq::kExternalWeightsAttrName;
+using runtime::isHeapBuffer;
 
 /// The data of each external weight of `lowered`, by symbol; the module's
 /// context owns it and must outlive the JIT.
@@ -336,8 +309,6 @@ ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
                           info.hasDecode ? "_mlir_ciface_decode" : "_mlir_ciface_forward");
   if (!code)
     return code.takeError();
-  std::unique_ptr<ModelRunner> runner(new ModelRunner());
-  runner->modelInfo = info;
   auto lookup = [&](const char *name, bool wanted, void *&fn) -> llvm::Error {
     if (!wanted)
       return llvm::Error::success();
@@ -348,177 +319,25 @@ ModelRunner::create(mlir::ModuleOp lowered, const ModelInfo &info,
     fn = *sym;
     return llvm::Error::success();
   };
-  if (llvm::Error e = lookup("_mlir_ciface_forward", info.hasForward, runner->forwardFn))
+  void *forwardFn = nullptr, *decodeFn = nullptr;
+  if (llvm::Error e = lookup("_mlir_ciface_forward", info.hasForward, forwardFn))
     return std::move(e);
-  if (llvm::Error e = lookup("_mlir_ciface_decode", info.hasDecode, runner->decodeFn))
+  if (llvm::Error e = lookup("_mlir_ciface_decode", info.hasDecode, decodeFn))
     return std::move(e);
-  runner->code = std::move(*code);
-  return std::move(runner);
+  return std::unique_ptr<ModelRunner>(
+      new ModelRunner(info, std::move(*code), forwardFn, decodeFn));
 }
+
+ModelRunner::ModelRunner(const ModelInfo &info, std::unique_ptr<JITCode> code, void *forwardFn,
+                         void *decodeFn)
+    : CInterfaceModel(info, forwardFn, decodeFn, runtime::BufferMemory::Host),
+      code(std::move(code)) {}
 
 ModelRunner::~ModelRunner() = default;
 
 bool ModelRunner::loadedFromCache() const { return code->jit != nullptr; }
 
-llvm::Error ModelRunner::forward(llvm::ArrayRef<int32_t> tokens,
-                                 std::vector<float> &logits) const {
-  if (!forwardFn)
-    return err("the model module has no @forward");
-  const int64_t T = tokens.size();
-  if (T < 1 || T > modelInfo.context)
-    return err(llvm::formatv("@forward takes 1 to {0} tokens, got {1}",
-                             modelInfo.context, T));
-  std::vector<int64_t> ids(T);
-  for (int64_t i = 0; i < T; ++i) {
-    if (tokens[i] < 0 || tokens[i] >= modelInfo.vocab)
-      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})",
-                               tokens[i], modelInfo.vocab));
-    ids[i] = tokens[i];
-  }
-  MemRef<int64_t, 2> input = viewOf(ids.data(), {1, T});
-  MemRef<float, 3> result;
-  reinterpret_cast<ForwardFn>(forwardFn)(&result, &input);
-  const int64_t V = modelInfo.vocab;
-  if (result.sizes[0] != 1 || result.sizes[1] != T || result.sizes[2] != V)
-    return err(llvm::formatv("@forward returned logits of shape {0}x{1}x{2}, "
-                             "expected 1x{3}x{4}",
-                             result.sizes[0], result.sizes[1], result.sizes[2], T, V));
-  logits.resize(T * V);
-  const float *base = result.aligned + result.offset;
-  if (result.strides[2] == 1 && result.strides[1] == V) {
-    std::memcpy(logits.data(), base, sizeof(float) * T * V);
-  } else {
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t v = 0; v < V; ++v)
-        logits[t * V + v] = base[t * result.strides[1] + v * result.strides[2]];
-  }
-  // Results are owned by the caller (buffer deallocation's convention).
-  if (isHeapBuffer(result.allocated))
-    std::free(result.allocated);
-  return llvm::Error::success();
-}
-
-ModelRunner::DecodeState::DecodeState(DecodeState &&o) noexcept : pos(o.pos) {
-  std::swap(caches, o.caches);
-}
-ModelRunner::DecodeState &ModelRunner::DecodeState::operator=(DecodeState &&o) noexcept {
-  std::swap(caches, o.caches);
-  pos = o.pos;
-  return *this;
-}
-ModelRunner::DecodeState::~DecodeState() {
-  for (void *c : caches)
-    std::free(c);
-}
-
-/// The shapes of @decode's caches, in argument order, and their element size.
-struct CacheShape {
-  int64_t sizes[4];
-  int rank;
-  size_t elementBytes;
-  size_t bytes() const {
-    size_t n = elementBytes;
-    for (int i = 0; i < rank; ++i)
-      n *= sizes[i];
-    return n;
-  }
-};
-static llvm::SmallVector<CacheShape, 4> cacheShapes(const ModelInfo &info) {
-  if (!info.kvBits) {
-    CacheShape f32 = {{info.layers, info.kvHeads, info.context, info.headDim}, 4, sizeof(float)};
-    return {f32, f32};
-  }
-  CacheShape codes = {{info.layers, info.context, info.packedRowBytes(), 0}, 3, 1};
-  CacheShape params = {{info.layers, info.context, 2, 0}, 3, sizeof(float)};
-  return {codes, params, codes, params};
-}
-
-llvm::Expected<ModelRunner::DecodeState> ModelRunner::newDecodeState() const {
-  if (!decodeFn)
-    return err("the model module has no @decode");
-  DecodeState state;
-  auto shapes = cacheShapes(modelInfo);
-  for (size_t i = 0; i < shapes.size(); ++i) {
-    // Zeroed: positions past the current one are masked but still read.
-    state.caches[i] = std::calloc(1, shapes[i].bytes());
-    if (!state.caches[i])
-      return err(llvm::formatv("cannot allocate a KV cache of {0} bytes", shapes[i].bytes()));
-  }
-  return std::move(state);
-}
-
-/// Takes ownership of a returned cache: copies it into `dst` unless the code
-/// updated `dst` in place, then frees the returned buffer.
-template <typename T, int N>
-static llvm::Error adoptCache(const MemRef<T, N> &returned, void *dst, const CacheShape &shape) {
-  for (int i = 0; i < N; ++i)
-    if (returned.sizes[i] != shape.sizes[i])
-      return err("@decode returned a KV cache of the wrong shape");
-  const T *src = returned.aligned + returned.offset;
-  if (src != dst)
-    std::memcpy(dst, src, shape.bytes());
-  if (isHeapBuffer(returned.allocated) && returned.allocated != dst)
-    std::free(returned.allocated);
-  return llvm::Error::success();
-}
-
-template <typename T, int N>
-static MemRef<T, N> cacheView(void *data, const CacheShape &shape) {
-  int64_t sizes[N];
-  std::copy(shape.sizes, shape.sizes + N, sizes);
-  return viewOf(static_cast<T *>(data), sizes);
-}
-
-llvm::Error ModelRunner::decode(DecodeState &state, int32_t token,
-                                std::vector<float> &logits) const {
-  if (!decodeFn)
-    return err("the model module has no @decode");
-  if (state.pos >= modelInfo.context)
-    return err(llvm::formatv("the KV cache is full ({0} positions)", modelInfo.context));
-  if (token < 0 || token >= modelInfo.vocab)
-    return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})",
-                             token, modelInfo.vocab));
-  int64_t tok = token, pos = state.pos;
-  MemRef<int64_t, 1> tokRef = viewOf(&tok, {1}), posRef = viewOf(&pos, {1});
-  auto shapes = cacheShapes(modelInfo);
-  MemRef<float, 2> logitsRef;
-  llvm::Error e = llvm::Error::success();
-  if (!modelInfo.kvBits) {
-    auto k = cacheView<float, 4>(state.caches[0], shapes[0]);
-    auto v = cacheView<float, 4>(state.caches[1], shapes[1]);
-    DecodeResults results;
-    reinterpret_cast<DecodeFn>(decodeFn)(&results, &tokRef, &posRef, &k, &v);
-    e = adoptCache(results.keys, state.caches[0], shapes[0]);
-    e = llvm::joinErrors(std::move(e), adoptCache(results.values, state.caches[1], shapes[1]));
-    logitsRef = results.logits;
-  } else {
-    auto kc = cacheView<uint8_t, 3>(state.caches[0], shapes[0]);
-    auto kp = cacheView<float, 3>(state.caches[1], shapes[1]);
-    auto vc = cacheView<uint8_t, 3>(state.caches[2], shapes[2]);
-    auto vp = cacheView<float, 3>(state.caches[3], shapes[3]);
-    PackedDecodeResults results;
-    reinterpret_cast<PackedDecodeFn>(decodeFn)(&results, &tokRef, &posRef, &kc, &kp, &vc, &vp);
-    e = adoptCache(results.keyCodes, state.caches[0], shapes[0]);
-    e = llvm::joinErrors(std::move(e), adoptCache(results.keyParams, state.caches[1], shapes[1]));
-    e = llvm::joinErrors(std::move(e), adoptCache(results.valueCodes, state.caches[2], shapes[2]));
-    e = llvm::joinErrors(std::move(e),
-                         adoptCache(results.valueParams, state.caches[3], shapes[3]));
-    logitsRef = results.logits;
-  }
-  const int64_t V = modelInfo.vocab;
-  if (logitsRef.sizes[0] != 1 || logitsRef.sizes[1] != V)
-    e = llvm::joinErrors(std::move(e), err("@decode returned logits of the wrong shape"));
-  if (!e) {
-    logits.resize(V);
-    const float *base = logitsRef.aligned + logitsRef.offset;
-    for (int64_t i = 0; i < V; ++i)
-      logits[i] = base[i * logitsRef.strides[1]];
-    ++state.pos;
-  }
-  if (isHeapBuffer(logitsRef.allocated))
-    std::free(logitsRef.allocated);
-  return e;
-}
+void ModelRunner::setKernelThreads(unsigned threads) const { run::setKernelThreads(threads); }
 
 llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
                             unsigned optLevel) {

@@ -124,4 +124,22 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   return llvm::Error::success();
 }
 
+llvm::Error lowerToGPU(ModuleOp module, const LoweringOptions &options) {
+  registerRunPasses();
+  std::string pipeline = (kGPULoweringPipeline + "{functions=decode}").str();
+  PassManager pm(module.getContext());
+  std::string parseErrors;
+  llvm::raw_string_ostream parseOS(parseErrors);
+  if (failed(parsePassPipeline(pipeline, pm, parseOS))) {
+    if (!PassPipelineInfo::lookup(kGPULoweringPipeline) && !PassInfo::lookup(kGPULoweringPipeline))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     llvm::formatv("pipeline {0} is not registered",
+                                                   kGPULoweringPipeline));
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   llvm::formatv("cannot parse '{0}': {1}", pipeline,
+                                                 parseErrors));
+  }
+  return runPipeline(module, kGPULoweringPipeline, pipeline, options);
+}
+
 } // namespace lq::run

@@ -2,6 +2,7 @@
 
 #include "QuantRun.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -12,7 +13,16 @@ namespace quant_run {
 
 int runCompile() {
   if (OutputPath.empty())
-    return fail(usage("compile needs -o <object file>"));
+    return fail(usage(formatv("compile needs -o <{0}>", Shared ? "shared library" : "object file")));
+  ModelTarget target;
+  if (Target == "cpu")
+    target = ModelTarget::CPU;
+  else if (Target == "cuda")
+    target = ModelTarget::CUDA;
+  else
+    return fail(usage(formatv("--target must be 'cpu' or 'cuda', not '{0}'", Target)));
+  if (target == ModelTarget::CUDA && !Shared)
+    return fail(usage("--target cuda writes a shared library: give --shared"));
   auto m = loadModel(ModelPath);
   if (!m)
     return fail(m.takeError());
@@ -24,8 +34,19 @@ int runCompile() {
   options->externalWeights = false;
   options->threads = false;
   auto t0 = std::chrono::steady_clock::now();
-  if (Error e = lowerToLLVMDialect(*m->module, *options))
+  if (target == ModelTarget::CUDA) {
+    // The GPU lowering compiles @decode alone: the library's one entry point.
+    if (!m->info.hasDecode)
+      return fail(usage(formatv("{0}: --target cuda needs @decode", ModelPath)));
+    if (auto forward = m->module->lookupSymbol<mlir::func::FuncOp>("forward"))
+      forward.erase();
+    m->info.hasForward = false;
+    m->info.target = ModelTarget::CUDA;
+    if (Error e = lowerToGPU(*m->module, *options))
+      return fail(std::move(e));
+  } else if (Error e = lowerToLLVMDialect(*m->module, *options)) {
     return fail(std::move(e));
+  }
   double lowerSecs = secondsSince(t0);
   t0 = std::chrono::steady_clock::now();
   // The header first: if it cannot be written, no object is left behind.
@@ -40,7 +61,8 @@ int runCompile() {
       guard += isAlnum(c) ? toUpper(c) : '_';
     writeCHeader(header->os(), m->info, guard + "_H");
   }
-  if (Error e = writeObjectFile(*m->module, OutputPath, OptLevel))
+  if (Error e = Shared ? writeSharedLibrary(*m->module, m->info, OutputPath, OptLevel)
+                       : writeObjectFile(*m->module, OutputPath, OptLevel))
     return fail(std::move(e));
   if (header)
     header->keep();

@@ -8,6 +8,7 @@
 //   quant-run calibrate  <model> (--tokenizer <file|dir> --text <file> | --ids <file>)
 //                        [--windows N] [--window N] -o <out.mlirbc> [--emit-text]
 //   quant-run compile    <model> -o <model.o> [--header <model.h>]
+//                        [--shared -o <model.so> [--target cpu|cuda]]
 //   quant-run bench      <model> [--reference <checkpoint>] [--tokens N]
 //                        [--iters N] [--steps N] [--threads N]
 //   quant-run calibrate  <module> [--function F] [--inputs a.npy,... | raw.bin]
@@ -16,8 +17,10 @@
 //                        [--inputs a.npy,... | raw.bin] [--samples N] [--seed S]
 //
 // Every sub-command lowers the module (lq-expand first when it holds lq
-// ops) to LLVM and JIT-compiles it, except compile, which writes an object.
-// This file dispatches; QuantRun.h lists the files of the sub-commands.
+// ops) to LLVM and JIT-compiles it, except compile, which writes an object
+// or a shared library (which quant-run-aot runs). This file dispatches;
+// QuantRun.h lists the files of the sub-commands, Evaluation.h those shared
+// with quant-run-aot.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +34,8 @@
 
 using namespace quant_run;
 
+StringRef quant_run::ToolName = "quant-run";
+
 int main(int argc, char **argv) {
   InitLLVM x(argc, argv);
 #ifdef __GLIBC__
@@ -39,17 +44,20 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+  // The evaluation options that calibration and comparison read too.
+  addOptionsTo(CalibrateCmd, {&TokenizerPath, &TextPath, &IdsPath, &WindowLen, &Threads, &Seed});
+  addOptionsTo(CompareCmd, {&Seed});
   cl::HideUnrelatedOptions(Cat);
   cl::ParseCommandLineOptions(argc, argv, "quant-run: CPU execution of model modules\n");
-  if (PerplexityCmd)
+  if (perplexityCommand())
     return runPerplexity();
-  if (GenerateCmd)
+  if (generateCommand())
     return runGenerate();
   if (CalibrateCmd)
     return runCalibrate();
   if (CompileCmd)
     return runCompile();
-  if (BenchCmd)
+  if (benchCommand())
     return runBench();
   if (CompareCmd)
     return runCompare();

@@ -10,6 +10,8 @@
 #define LQ_RUN_ENGINE_H
 
 #include "lq/Run/ModelModule.h"
+#include "lq/Runtime/CInterfaceModel.h"
+#include "lq/Runtime/MemRef.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringMap.h"
@@ -24,28 +26,8 @@ namespace lq::run {
 
 class JITCode;
 
-/// The descriptor MLIR passes memrefs by (as CRunnerUtils' StridedMemRefType).
-template <typename T, int N> struct MemRef {
-  T *allocated = nullptr;
-  T *aligned = nullptr;
-  int64_t offset = 0;
-  int64_t sizes[N] = {};
-  int64_t strides[N] = {};
-};
-
-/// A contiguous row-major memref over `data` with `sizes`.
-template <typename T, int N>
-MemRef<T, N> viewOf(T *data, const int64_t (&sizes)[N]) {
-  MemRef<T, N> m;
-  m.allocated = m.aligned = data;
-  int64_t stride = 1;
-  for (int i = N - 1; i >= 0; --i) {
-    m.sizes[i] = sizes[i];
-    m.strides[i] = stride;
-    stride *= sizes[i];
-  }
-  return m;
-}
+using runtime::MemRef;
+using runtime::viewOf;
 
 struct EngineOptions {
   /// LLVM IR optimization and code generation level (0-3).
@@ -69,10 +51,11 @@ std::string defaultObjectCache();
 /// once (one per thread) give each 1.
 void setKernelThreads(unsigned threads);
 
-/// A JIT-compiled model. forward() is safe to call from several threads at
-/// once (each call allocates its own temporaries); decode states are not
-/// shared between threads.
-class ModelRunner {
+/// A JIT-compiled model, called through the entry points' C interfaces.
+/// forward() is safe to call from several threads at once (each call
+/// allocates its own temporaries); decode states are not shared between
+/// threads.
+class ModelRunner : public runtime::CInterfaceModel {
 public:
   /// `lowered` must be in the LLVM dialect (see lowerToLLVMDialect); `info`
   /// is what readModelInfo returned before lowering. The compiled code reads
@@ -81,44 +64,18 @@ public:
   static llvm::Expected<std::unique_ptr<ModelRunner>>
   create(mlir::ModuleOp lowered, const ModelInfo &info,
          const EngineOptions &options = {});
-  ~ModelRunner();
+  ~ModelRunner() override;
 
-  const ModelInfo &info() const { return modelInfo; }
   /// Whether the code came from the object cache instead of LLVM.
   bool loadedFromCache() const;
 
-  /// Logits [T, vocab] row-major of @forward on `tokens` (1 <= T <= context,
-  /// ids in the vocabulary).
-  llvm::Error forward(llvm::ArrayRef<int32_t> tokens,
-                      std::vector<float> &logits) const;
-
-  /// The KV caches @decode threads through, owned here: two f32 caches, or
-  /// (packed) codes and parameters for keys, then for values.
-  class DecodeState {
-  public:
-    DecodeState(DecodeState &&) noexcept;
-    DecodeState &operator=(DecodeState &&) noexcept;
-    ~DecodeState();
-    /// Positions cached so far.
-    int64_t position() const { return pos; }
-
-  private:
-    friend class ModelRunner;
-    DecodeState() = default;
-    void *caches[4] = {};
-    int64_t pos = 0;
-  };
-  llvm::Expected<DecodeState> newDecodeState() const;
-  /// Runs @decode on `token` at the state's position (< context), advances
-  /// it, and returns the logits [vocab].
-  llvm::Error decode(DecodeState &state, int32_t token,
-                     std::vector<float> &logits) const;
+  /// The OpenMP threads of the compiled parallel loops (lq::run::setKernelThreads).
+  void setKernelThreads(unsigned threads) const override;
 
 private:
-  ModelRunner() = default;
-  ModelInfo modelInfo;
+  ModelRunner(const ModelInfo &info, std::unique_ptr<JITCode> code, void *forwardFn,
+              void *decodeFn);
   std::unique_ptr<JITCode> code;
-  void *forwardFn = nullptr, *decodeFn = nullptr;
 };
 
 /// An f32 tensor on the host, row-major.
@@ -179,6 +136,15 @@ private:
 /// or not at all.
 llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
                             unsigned optLevel = 3);
+
+/// Compiles `lowered` as writeObjectFile does and links it into a shared
+/// library with the system's C compiler driver (cc, else clang-22),
+/// exporting `info` as runtime::kModelInfoSymbol beside the entry points (a
+/// self-describing model for runtime::SharedLibraryModel). A cuda model's
+/// mgpu* calls stay undefined, for the loading executable to resolve.
+/// Written whole or not at all.
+llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, const ModelInfo &info,
+                               llvm::StringRef path, unsigned optLevel = 3);
 
 /// Writes a C header declaring the C interfaces of the entry points in
 /// `info`, their memref descriptors and the model's dimensions as macros.

@@ -9,6 +9,8 @@
 #ifndef LQ_RUN_MODELMODULE_H
 #define LQ_RUN_MODELMODULE_H
 
+#include "lq/Runtime/ModelInfo.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
@@ -22,21 +24,7 @@ class MLIRContext;
 
 namespace lq::run {
 
-struct ModelInfo {
-  int64_t dim = 0, hiddenDim = 0, layers = 0, heads = 0, kvHeads = 0,
-          headDim = 0, vocab = 0, context = 0;
-  /// Which entry points the module defines (with the contract's signature).
-  bool hasForward = false, hasDecode = false;
-
-  /// Bits of @decode's packed KV cache codes (lq-quantize-kv), or 0 when it
-  /// carries f32 caches.
-  int64_t kvBits = 0;
-
-  /// Elements of one KV cache: layers * kv_heads * context * head_dim.
-  int64_t cacheElements() const { return layers * kvHeads * context * headDim; }
-  /// Bytes of one position's codes in a packed cache (all KV heads).
-  int64_t packedRowBytes() const { return (kvHeads * headDim * kvBits + 7) / 8; }
-};
+using runtime::ModelInfo;
 
 /// Every dialect, extension and LLVM IR translation the runner's lowering
 /// needs, plus the lq dialect.

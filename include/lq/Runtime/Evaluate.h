@@ -2,24 +2,30 @@
 //
 // Perplexity follows the protocol of lq/Model/Perplexity.h (windows at
 // i = 0, W, 2W, ... while i < N - W - 1, no carried context) with the
-// compiled @forward; windows are scored concurrently on a thread pool.
-// Generation drives @decode with greedy or temperature/top-k sampling.
+// compiled @forward, or, for a model without one (a GPU library), with
+// @decode token by token over each window; windows are scored concurrently
+// on a thread pool. Generation drives @decode with greedy or
+// temperature/top-k sampling. No MLIR dependency: any CompiledModel.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LQ_RUN_EVALUATE_H
-#define LQ_RUN_EVALUATE_H
+#ifndef LQ_RUNTIME_EVALUATE_H
+#define LQ_RUNTIME_EVALUATE_H
 
-#include "lq/Run/Engine.h"
+#include "lq/Runtime/CompiledModel.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <functional>
 
-namespace lq::run {
+namespace lq::runtime {
 
 struct RunPerplexityOptions {
   int64_t windowLen = 512;
+  /// Score through @decode even when the model has @forward (the two agree
+  /// up to float rounding).
+  bool useDecode = false;
   /// Stop after this many windows (0: all).
   int64_t maxWindows = 0;
   /// Windows scored at once (each on its own thread).
@@ -38,13 +44,17 @@ struct RunPerplexityResult {
 /// Runs `window(w)` for w in [0, windows), on `threads` threads (1: in order
 /// on the caller's), with a progress line about every 5 % of the windows to
 /// `progress` (null: silent). No window starts after one has failed; the
-/// first error is returned.
+/// first error is returned. With several threads, each worker first runs
+/// `onWorker` (e.g. to give the kernels one thread: windows fill the cores).
 llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned threads,
                           llvm::raw_ostream *progress,
-                          llvm::function_ref<llvm::Error(int64_t w)> window);
+                          llvm::function_ref<llvm::Error(int64_t w)> window,
+                          std::function<void()> onWorker = nullptr);
 
+/// Through @forward when the model has it, else through @decode; on one
+/// thread when the model does not allow concurrent calls.
 llvm::Expected<RunPerplexityResult>
-evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
+evaluatePerplexity(const CompiledModel &model, llvm::ArrayRef<int32_t> ids,
                    const RunPerplexityOptions &options);
 
 struct SamplingOptions {
@@ -67,7 +77,7 @@ struct GenerationResult {
 /// `maxNewTokens` tokens, stopping early at `stopToken` (if >= 0) or when the
 /// context is full. `onToken` sees each new id as it is produced.
 llvm::Expected<GenerationResult>
-generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
+generate(const CompiledModel &model, llvm::ArrayRef<int32_t> prompt,
          int64_t maxNewTokens, const SamplingOptions &sampling,
          int32_t stopToken = -1,
          const std::function<void(int32_t)> &onToken = nullptr, bool keepLogits = false);
@@ -76,6 +86,6 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
 int32_t sampleToken(llvm::ArrayRef<float> logits, const SamplingOptions &options,
                     uint64_t &rngState);
 
-} // namespace lq::run
+} // namespace lq::runtime
 
-#endif // LQ_RUN_EVALUATE_H
+#endif // LQ_RUNTIME_EVALUATE_H

@@ -1,6 +1,6 @@
 //===- Evaluate.cpp - Perplexity and generation on a compiled model -------===//
 
-#include "lq/Run/Evaluate.h"
+#include "lq/Runtime/Evaluate.h"
 
 #include "lq/Model/Perplexity.h"
 
@@ -13,7 +13,7 @@
 #include <mutex>
 #include <numeric>
 
-namespace lq::run {
+namespace lq::runtime {
 
 static llvm::Error err(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -25,7 +25,8 @@ static double secondsSince(std::chrono::steady_clock::time_point t0) {
 
 llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned threads,
                           llvm::raw_ostream *progress,
-                          llvm::function_ref<llvm::Error(int64_t w)> window) {
+                          llvm::function_ref<llvm::Error(int64_t w)> window,
+                          std::function<void()> onWorker) {
   auto t0 = std::chrono::steady_clock::now();
   std::mutex mutex;
   llvm::Error firstError = llvm::Error::success();
@@ -61,8 +62,8 @@ llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned thr
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
     for (int64_t w = 0; w < windows; ++w)
       pool.async([&, w] {
-        // Windows already fill the cores: kernels run on the worker alone.
-        setKernelThreads(1);
+        if (onWorker)
+          onWorker();
         run(w);
       });
     pool.wait();
@@ -71,7 +72,7 @@ llvm::Error forEachWindow(int64_t windows, int64_t tokensPerWindow, unsigned thr
 }
 
 llvm::Expected<RunPerplexityResult>
-evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
+evaluatePerplexity(const CompiledModel &model, llvm::ArrayRef<int32_t> ids,
                    const RunPerplexityOptions &options) {
   const int64_t W = options.windowLen, N = ids.size();
   if (W < 1 || W > model.info().context)
@@ -87,22 +88,40 @@ evaluatePerplexity(const ModelRunner &model, llvm::ArrayRef<int32_t> ids,
   if (options.maxWindows > 0)
     windows = std::min(windows, options.maxWindows);
 
+  const int64_t V = model.info().vocab;
+  const bool useDecode = options.useDecode || !model.info().hasForward;
+  if (useDecode && !model.info().hasDecode)
+    return err("perplexity needs @forward or @decode");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<double> nll(windows, 0.0);
+  // The window's tokens i .. i+W-1 predict i+1 .. i+W: all positions in one
+  // @forward call, or one @decode step each from fresh caches.
   auto scoreWindow = [&](int64_t w) -> llvm::Error {
     const int64_t i = w * W;
     std::vector<float> logits;
-    if (llvm::Error e = model.forward(ids.slice(i, W), logits))
-      return e;
     double sum = 0;
-    for (int64_t t = 0; t < W; ++t)
-      sum += lq::tokenNLL(
-          llvm::ArrayRef<float>(logits).slice(t * model.info().vocab, model.info().vocab),
-          ids[i + t + 1]);
+    if (!useDecode) {
+      if (llvm::Error e = model.forward(ids.slice(i, W), logits))
+        return e;
+      for (int64_t t = 0; t < W; ++t)
+        sum += lq::tokenNLL(llvm::ArrayRef<float>(logits).slice(t * V, V), ids[i + t + 1]);
+    } else {
+      auto state = model.newDecodeState();
+      if (!state)
+        return state.takeError();
+      for (int64_t t = 0; t < W; ++t) {
+        if (llvm::Error e = model.decode(**state, ids[i + t], logits))
+          return e;
+        sum += lq::tokenNLL(logits, ids[i + t + 1]);
+      }
+    }
     nll[w] = sum;
     return llvm::Error::success();
   };
-  if (llvm::Error e = forEachWindow(windows, W, options.threads, options.progress, scoreWindow))
+  unsigned threads = model.allowsConcurrentCalls() ? options.threads : 1;
+  // Windows already fill the cores: kernels run on the worker alone.
+  if (llvm::Error e = forEachWindow(windows, W, threads, options.progress, scoreWindow,
+                                    [&] { model.setKernelThreads(1); }))
     return std::move(e);
 
   // Summed in window order so the result does not depend on scheduling.
@@ -153,7 +172,7 @@ int32_t sampleToken(llvm::ArrayRef<float> logits, const SamplingOptions &options
 }
 
 llvm::Expected<GenerationResult>
-generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
+generate(const CompiledModel &model, llvm::ArrayRef<int32_t> prompt,
          int64_t maxNewTokens, const SamplingOptions &sampling, int32_t stopToken,
          const std::function<void(int32_t)> &onToken, bool keepLogits) {
   if (prompt.empty())
@@ -168,7 +187,7 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
   std::vector<float> logits;
   auto t0 = std::chrono::steady_clock::now();
   auto step = [&](int32_t token) -> llvm::Error {
-    if (llvm::Error e = model.decode(*state, token, logits))
+    if (llvm::Error e = model.decode(**state, token, logits))
       return e;
     if (keepLogits)
       result.logits.insert(result.logits.end(), logits.begin(), logits.end());
@@ -185,7 +204,7 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
     result.tokens.push_back(next);
     if (onToken)
       onToken(next);
-    if (next == stopToken || state->position() >= model.info().context ||
+    if (next == stopToken || (*state)->position() >= model.info().context ||
         n + 1 == maxNewTokens)
       break;
     if (llvm::Error e = step(next))
@@ -195,4 +214,4 @@ generate(const ModelRunner &model, llvm::ArrayRef<int32_t> prompt,
   return result;
 }
 
-} // namespace lq::run
+} // namespace lq::runtime
