@@ -73,6 +73,7 @@ tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
 tools = ["quant-opt", "mlir-opt", "mlir-runner",
          ToolSubst("quant-import", unresolved="ignore"),
          ToolSubst("quant-run", unresolved="ignore"),
+         ToolSubst("quant-run-aot", unresolved="ignore"),
          ToolSubst("quant-export", unresolved="ignore"),
          ToolSubst("quant-ref", unresolved="ignore"),
          ToolSubst("quant-bench-compile", unresolved="ignore"),
