@@ -12,11 +12,13 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Support/WithColor.h"
 
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 namespace quant_run {
@@ -149,6 +151,78 @@ Expected<GenerationInput> generationInput() {
   return GenerationInput{std::move(*tok), std::move(*prompt)};
 }
 
+namespace {
+
+/// The --logits-out file: "LQLOGITS", then little-endian i64 positions and
+/// vocab, the i32 ids fed at each position, and the f32 logits
+/// [positions, vocab] @decode returned.
+constexpr StringLiteral kLogitsMagic = "LQLOGITS";
+
+struct RecordedLogits {
+  std::vector<int32_t> fed;
+  std::vector<float> logits;
+  int64_t vocab = 0;
+};
+
+Error writeLogits(StringRef path, const RecordedLogits &r) {
+  return writeToOutput(path, [&](raw_ostream &os) {
+    int64_t header[2] = {(int64_t)r.fed.size(), r.vocab};
+    os << kLogitsMagic;
+    os.write(reinterpret_cast<const char *>(header), sizeof(header));
+    os.write(reinterpret_cast<const char *>(r.fed.data()), r.fed.size() * sizeof(int32_t));
+    os.write(reinterpret_cast<const char *>(r.logits.data()), r.logits.size() * sizeof(float));
+    return Error::success();
+  });
+}
+
+Expected<RecordedLogits> readLogits(StringRef path) {
+  auto buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return usage(formatv("cannot read '{0}': {1}", path, buffer.getError().message()));
+  StringRef data = (*buffer)->getBuffer();
+  auto bad = [&](StringRef why) { return usage(formatv("'{0}': {1}", path, why)); };
+  int64_t header[2];
+  if (!data.consume_front(kLogitsMagic) || data.size() < sizeof(header))
+    return bad("not a --logits-out file");
+  std::memcpy(header, data.data(), sizeof(header));
+  data = data.drop_front(sizeof(header));
+  auto [positions, vocab] = header;
+  if (positions < 0 || vocab <= 0 || positions > (1 << 24) || vocab > (1 << 24) ||
+      (uint64_t)data.size() != (uint64_t)positions * (4 + 4 * vocab))
+    return bad("size does not match its header (truncated or corrupt)");
+  RecordedLogits r;
+  r.vocab = vocab;
+  r.fed.resize(positions);
+  r.logits.resize(positions * vocab);
+  std::memcpy(r.fed.data(), data.data(), positions * 4);
+  std::memcpy(r.logits.data(), data.data() + positions * 4, positions * vocab * 4);
+  return r;
+}
+
+/// Compares over the leading positions where both runs fed the same ids
+/// (greedy runs may part where two logits nearly tie); true if within rtol.
+Expected<bool> compareLogits(const RecordedLogits &run, const RecordedLogits &ref) {
+  if (run.vocab != ref.vocab)
+    return usage(formatv("--logits-ref: vocabulary {0}, this model's {1}", ref.vocab, run.vocab));
+  size_t same = 0;
+  while (same < run.fed.size() && same < ref.fed.size() && run.fed[same] == ref.fed[same])
+    ++same;
+  double maxDiff = 0, maxRef = 0;
+  for (size_t i = 0; i < same * run.vocab; ++i) {
+    maxDiff = std::max<double>(maxDiff, std::fabs(run.logits[i] - ref.logits[i]));
+    maxRef = std::max<double>(maxRef, std::fabs(ref.logits[i]));
+  }
+  double rel = maxDiff / std::max(maxRef, 1e-30);
+  bool ok = same > 0 && rel <= LogitsRtol;
+  errs() << formatv("logits vs {0}: {1} of {2} positions fed the same ids; max |diff| {3:e2}, "
+                    "max |logit| {4:f2}, relative {5:e2}: {6}\n",
+                    LogitsRef, same, std::max(run.fed.size(), ref.fed.size()), maxDiff, maxRef,
+                    rel, ok ? "ok" : "MISMATCH");
+  return ok;
+}
+
+} // namespace
+
 int printGeneration(const CompiledModel &model, GenerationInput &input, StringRef modelName) {
   if (!model.info().hasDecode)
     return fail(usage(formatv("{0}: generate needs @decode", modelName)));
@@ -180,7 +254,7 @@ int printGeneration(const CompiledModel &model, GenerationInput &input, StringRe
     }
   };
   auto r = generate(model, prompt, MaxTokens, sampling, StopToken, onToken,
-                    /*keepLogits=*/VerifyDecode);
+                    /*keepLogits=*/VerifyDecode || !LogitsOut.empty() || !LogitsRef.empty());
   if (!r) {
     outs() << "\n";
     return fail(r.takeError());
@@ -198,6 +272,27 @@ int printGeneration(const CompiledModel &model, GenerationInput &input, StringRe
     outs() << "\n";
   }
   outs().flush();
+  if (!LogitsOut.empty() || !LogitsRef.empty()) {
+    RecordedLogits run;
+    run.vocab = model.info().vocab;
+    run.fed = prompt;
+    run.fed.insert(run.fed.end(), r->tokens.begin(), r->tokens.end() - 1);
+    run.logits = std::move(r->logits);
+    if (!LogitsOut.empty())
+      if (Error e = writeLogits(LogitsOut, run))
+        return fail(std::move(e));
+    if (!LogitsRef.empty()) {
+      auto ref = readLogits(LogitsRef);
+      if (!ref)
+        return fail(ref.takeError());
+      auto ok = compareLogits(run, *ref);
+      if (!ok)
+        return fail(ok.takeError());
+      if (!*ok)
+        return 1;
+    }
+    r->logits = std::move(run.logits);
+  }
   if (VerifyDecode) {
     // Every position fed to @decode, in one @forward call.
     std::vector<int32_t> fed(prompt);

@@ -58,6 +58,9 @@ extern cl::opt<uint64_t> Seed;
 extern cl::opt<int> StopToken;
 extern cl::opt<bool> VerifyDecode;
 extern cl::opt<bool> PrintIds;
+extern cl::opt<std::string> LogitsOut;
+extern cl::opt<std::string> LogitsRef;
+extern cl::opt<double> LogitsRtol;
 
 /// Makes `options` options of `command` too: for a tool's own sub-commands
 /// that read some of these (quant-run calibrate); call before parsing.

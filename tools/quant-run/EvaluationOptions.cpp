@@ -70,6 +70,18 @@ cl::opt<int> StopToken("stop-token", cl::desc("Stop after generating this id (-1
 cl::opt<bool> VerifyDecode("verify",
                            cl::desc("Check @decode's logits against @forward over the same tokens"),
                            cl::sub(generateCommand()), cl::cat(Cat));
+cl::opt<std::string> LogitsOut(
+    "logits-out",
+    cl::desc("Write the ids fed to @decode and the logits it returned at each (binary, see "
+             "--logits-ref), to compare runs on other targets"),
+    cl::sub(generateCommand()), cl::cat(Cat));
+cl::opt<std::string> LogitsRef(
+    "logits-ref",
+    cl::desc("Compare the logits with a --logits-out file over the positions both fed the same "
+             "ids; exit 1 if the largest difference exceeds --logits-rtol of the largest logit"),
+    cl::sub(generateCommand()), cl::cat(Cat));
+cl::opt<double> LogitsRtol("logits-rtol", cl::desc("Relative logit difference --logits-ref accepts"),
+                           cl::init(1e-3), cl::sub(generateCommand()), cl::cat(Cat));
 cl::opt<bool> PrintIds("print-ids", cl::desc("Also print the generated ids"),
                        cl::sub(generateCommand()), cl::cat(Cat));
 
