@@ -20,9 +20,10 @@ namespace mlir::lq::nvptx {
 /// `plan` describes (docs/GPULayout.md): the blob of its family plan.
 void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::EncodedWeight &storage);
 
-/// `func.func private @<name>_device() -> !llvm.ptr`: the device copy of
-/// the packed weight, uploaded on first use and kept for the process, at
-/// the start of `module` with the host copy it uploads.
+/// `func.func private @<name>_device() -> memref<Nxi8>`: the device copy
+/// of the packed weight, uploaded on first use and kept for the process
+/// (getOrBuildDeviceUpload), at the start of `module` with the host copy
+/// it uploads.
 func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan);
 
 /// Replaces `op` by the launch of `kernel` on `input` (the activations the
@@ -32,6 +33,14 @@ func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &
 /// widening of the input that is left unused is erased with `op`.
 void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
                 gpu::GPUFuncOp quant, func::FuncOp upload);
+
+/// Replaces `op` by the launch of `kernel` on buffers that are already
+/// device memory (lq-lower-to-gpu): the kernel reads `input`'s buffer and
+/// writes a new `memref.alloc` in place, with no copies; the upload is
+/// called at the start of the function. A W4A8 plan's `quant` kernel runs
+/// first, into a scratch buffer the GEMM reads.
+void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
+                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant, func::FuncOp upload);
 
 } // namespace mlir::lq::nvptx
 

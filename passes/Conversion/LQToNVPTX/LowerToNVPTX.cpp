@@ -240,7 +240,10 @@ void LowerToNVPTXPass::runOnOperation() {
       abi.push_back(kb.getNamedAttr("scratch_bytes", i64(w4a8->scratchBytes)));
     }
     kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
-    emitLaunch(op, input, *p, kernel, quant, upload);
+    if (deviceResident)
+      emitDeviceResidentLaunch(op, input, *p, kernel, quant, upload);
+    else
+      emitLaunch(op, input, *p, kernel, quant, upload);
   }
   if (failedAny)
     return signalPassFailure();
