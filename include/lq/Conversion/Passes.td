@@ -227,9 +227,12 @@ def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
       the kernels use it and the host reads the results the function
       returns), placed at the start of its block, after the values its
       sizes depend on;
-    - every `memref.dealloc` becomes `gpu.dealloc` at the end of its block:
+    - every allocation not returned (nor a view of it) is freed with
+      `gpu.dealloc` at the end of its block, as is every `memref.dealloc`:
       freeing synchronizes with the device, so the frees wait for the last
-      kernel once instead of after each;
+      kernel once instead of after each, and the pipeline needs no
+      deallocation pass (ownership-based deallocation rejects
+      `gpu.launch_func`, which declares no memory effects);
     - every `memref.get_global` of a constant global (the weights, the RoPE
       tables) becomes a call of `@<global>_device`, which uploads the
       global to device memory on its first call and returns the cached copy
@@ -249,7 +252,6 @@ def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
     %w = memref.get_global @__constant_64x128xf32 : memref<64x128xf32>
     %a = memref.alloc() {alignment = 64 : i64} : memref<1x64xf32>
     gpu.launch_func @k::@f ... args(%w : memref<64x128xf32>, %a : memref<1x64xf32>)
-    memref.dealloc %a : memref<1x64xf32>
     // becomes
     %w = call @__constant_64x128xf32_device() : () -> memref<64x128xf32>
     %a = gpu.alloc host_shared () : memref<1x64xf32>

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQGPUDEVICEMEMORY
@@ -39,6 +40,21 @@ static Block::iterator earliestPoint(Operation *op) {
       point = std::next(inBlock->getIterator());
   }
   return point;
+}
+
+/// Whether `alloc`, or a view of it, is returned: the caller then owns it.
+static bool isReturned(Value alloc) {
+  SmallVector<Value> worklist = {alloc};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (isa<func::ReturnOp>(user))
+        return true;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user); view && view.getViewSource() == value)
+        llvm::append_range(worklist, user->getResults());
+    }
+  }
+  return false;
 }
 
 /// Whether `type` holds one element: a scalar the host may read (the
@@ -128,7 +144,10 @@ struct LQGPUDeviceMemoryPass
   }
 
   /// Allocations become managed memory as early in their block as their
-  /// sizes allow; frees go to the end of the block.
+  /// sizes allow; those not returned are freed at the end of the block.
+  /// (The pipeline runs no deallocation pass: ownership-based deallocation
+  /// rejects the launches, ops without memory effects, and a function's
+  /// host side is straight-line code whose buffers all live to its end.)
   void moveToDeviceMemory(func::FuncOp func) {
     SmallVector<memref::AllocOp> allocs;
     SmallVector<memref::DeallocOp> deallocs;
@@ -141,6 +160,11 @@ struct LQGPUDeviceMemoryPass
                                         /*hostShared=*/true);
       op.replaceAllUsesWith(alloc.getMemref());
       op.erase();
+      if (!isReturned(alloc.getMemref())) {
+        OpBuilder end(alloc->getBlock()->getTerminator());
+        gpu::DeallocOp::create(end, alloc.getLoc(), /*asyncToken=*/Type(), ValueRange{},
+                               alloc.getMemref());
+      }
     }
     for (memref::DeallocOp op : deallocs) {
       OpBuilder b(op->getBlock()->getTerminator());

@@ -16,13 +16,6 @@
 using namespace mlir;
 using namespace mlir::lq;
 
-/// Deallocation as in lq-lower-to-cpu, plus buffer-deallocation-simplification:
-/// without it the frees at the return check at run time, on the host, which
-/// of a function's buffers alias its results.
-static constexpr const char *kDealloc =
-    "expand-realloc,canonicalize,ownership-based-buffer-deallocation,canonicalize,"
-    "buffer-deallocation-simplification,bufferization-lower-deallocations,cse,canonicalize";
-
 /// The host side down to the LLVM dialect (as test/GPU's %gpu-to-host-llvm).
 static constexpr const char *kHostToLLVM =
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
@@ -42,10 +35,12 @@ SmallVector<GPULoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOp
                            functions, options.chip, options.libraryDecode ? "true" : "false")});
   stages.push_back({"bufferize", "one-shot-bufferize{bufferize-function-boundaries "
                                  "function-boundary-type-conversion=identity-layout-map}"});
-  stages.push_back({"dealloc", kDealloc});
-  // The KV caches come back in place; copies become loops, and kernels.
-  stages.push_back({"clones", "lq-cpu-return-arguments-in-place,convert-bufferization-to-memref,"
-                              "lq-cpu-copies-to-linalg"});
+  // No deallocation pass: lq-gpu-device-memory frees every buffer that is
+  // not returned at the end of the function (ownership-based deallocation
+  // rejects gpu.launch_func, which declares no memory effects). Without its
+  // clones, the KV caches come back in place as they are (the function
+  // returns its argument buffers). Copies become loops, and so kernels.
+  stages.push_back({"copies", "lq-cpu-copies-to-linalg"});
   // No canonicalization between the parallel loops and their mapping: it
   // would fold single-iteration loops (a one-row reduction) back into host
   // code.

@@ -49,7 +49,7 @@ void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::Encoded
              plan.family);
 }
 
-func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan) {
+memref::GlobalOp buildPackedWeight(ModuleOp module, Location loc, const KernelPlan &plan) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   const std::vector<uint8_t> &blob = plan.bytes();
   int64_t size = blob.size();
@@ -58,11 +58,9 @@ func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &
   auto data = makeResource(tensorType, plan.weightName,
                            ArrayRef<char>(reinterpret_cast<const char *>(blob.data()),
                                           blob.size()));
-  auto global = memref::GlobalOp::create(
-      b, loc, plan.weightName, b.getStringAttr("private"),
-      MemRefType::get({size}, b.getI8Type()), data,
-      /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
-  return getOrBuildDeviceUpload(module, global);
+  return memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"),
+                                  MemRefType::get({size}, b.getI8Type()), data,
+                                  /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
 }
 
 void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
@@ -137,7 +135,8 @@ void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp
 namespace mlir::lq::nvptx {
 
 void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
-                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant, func::FuncOp upload) {
+                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+                              memref::GlobalOp packed) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto inputType = llvm::cast<RankedTensorType>(input.getType());
@@ -145,12 +144,10 @@ void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
   auto xType = MemRefType::get(inputType.getShape(), inputType.getElementType());
   auto yType = MemRefType::get(resultType.getShape(), resultType.getElementType());
 
-  // The upload is called once at the start of the function, so the host
-  // does no work between the launches (gpu-async-region puts them on one
-  // stream).
-  auto func = op->getParentOfType<func::FuncOp>();
-  OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-  Value weight = pointerOf(b, loc, func::CallOp::create(entry, loc, upload).getResult(0));
+  // The host copy: lq-gpu-device-memory replaces it by its device copy,
+  // as it does every constant the function reads.
+  Value weight = pointerOf(
+      b, loc, memref::GetGlobalOp::create(b, loc, packed.getType(), packed.getSymName()));
   Value x = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
   Value y = memref::AllocOp::create(b, loc, yType);
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
