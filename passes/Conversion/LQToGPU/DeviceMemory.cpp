@@ -67,8 +67,7 @@ static bool isScalarBuffer(Type type) {
 /// Checks that `op`, on the host side of a GPU function, does not read or
 /// write buffer data other than a scalar load.
 static LogicalResult checkHostOp(Operation *op) {
-  if (isa<gpu::GPUDialect>(op->getDialect()) || op->hasTrait<OpTrait::IsTerminator>() ||
-      op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+  if (isa<gpu::GPUDialect>(op->getDialect()) || op->hasTrait<OpTrait::IsTerminator>())
     return success();
   if (auto call = dyn_cast<func::CallOp>(op)) {
     auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
@@ -80,6 +79,9 @@ static LogicalResult checkHostOp(Operation *op) {
   if (auto load = dyn_cast<memref::LoadOp>(op); load && isScalarBuffer(load.getMemRefType()))
     return success();
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  // A loop or branch: the walk checks the ops inside.
+  if (!effects && op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+    return success();
   if (!effects)
     return op->emitOpError("has unknown memory effects on the host of a GPU function: no pass "
                            "lowered it to a GPU kernel");
