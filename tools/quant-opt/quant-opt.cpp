@@ -5,6 +5,7 @@
 // invocation.
 //
 //===----------------------------------------------------------------------===//
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
   mlir::lq::registerLQConversionPasses();
   mlir::lq::registerLQPipelines();
   mlir::lq::registerCPULoweringPipeline();
+  mlir::lq::registerGPULoweringPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -143,6 +143,11 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     ListOption<"functions", "functions", "std::string",
                "Lower only the lq.matmul ops of these functions (default: all), e.g. a "
                "model's static-shape `decode`; the others are left for the CPU path">,
+    Option<"deviceResident", "device-resident", "bool", "false",
+           "The activations and results already live in device-accessible memory "
+           "(lq-lower-to-gpu): pass them to the kernel as they are, with no copies; "
+           "the result is a memref.alloc (lq-gpu-device-memory makes it device memory) "
+           "and the weight upload is called at the start of the function">,
     Option<"warps", "warps", "int64_t", "0",
            "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
     Option<"unroll", "unroll", "int64_t", "2",
@@ -175,6 +180,115 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
            "(0: 2 for batches above 16, else 1)">,
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// LQToGPU: the stages of the `lq-lower-to-gpu` pipeline that upstream lacks
+// (the pipeline itself is registered in passes/Conversion/LQToGPU/Pipeline.cpp)
+//===----------------------------------------------------------------------===//
+
+def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Tile the outermost scf.parallel loops of GPU functions into blocks of threads";
+  let description = [{
+    Every outermost `scf.parallel` in the `functions` is tiled by `threads`
+    along its innermost dimension and by 1 along the others, so the outer
+    loop enumerates blocks and the inner loop (at most `threads` iterations,
+    one per thread) the threads of a block: `gpu-map-parallel-loops
+    {mapping-policy=innermost-first}` then maps the innermost dimension onto
+    x, where blocks may have 1024 threads. Upstream's
+    `scf-parallel-loop-tiling` tiles the leading dimensions, which in model
+    code are the short ones (the batch row of a decode step).
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c384) step (%c1, %c1) { ... }
+    // becomes, with threads = 256:
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c384) step (%c1, %c256) {
+      scf.parallel (%ti, %tj) = (%c0, %c0) to (%c1, min(256, 384 - %j)) step (%c1, %c1) { ... }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Tile the loops of these functions (default: all)">,
+    Option<"threads", "threads", "int64_t", "256",
+           "Iterations of the innermost dimension per block, in [1, 1024]">,
+  ];
+}
+
+def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
+  let summary = "Put the buffers of GPU functions in device-accessible memory";
+  let description = [{
+    Runs on the host side of `functions` after `gpu-kernel-outlining`, when
+    the kernels read and write buffers that the host allocated:
+
+    - every `memref.alloc` becomes `gpu.alloc host_shared` (managed memory:
+      the kernels use it and the host reads the results the function
+      returns), placed at the start of its block, after the values its
+      sizes depend on;
+    - every allocation not returned (nor a view of it) is freed with
+      `gpu.dealloc` at the end of its block, as is every `memref.dealloc`:
+      freeing synchronizes with the device, so the frees wait for the last
+      kernel once instead of after each, and the pipeline needs no
+      deallocation pass (ownership-based deallocation rejects
+      `gpu.launch_func`, which declares no memory effects);
+    - every `memref.get_global` of a constant global (the weights, the RoPE
+      tables) becomes a call of `@<global>_device`, which uploads the
+      global to device memory on its first call and returns the cached copy
+      after (the function lq-lower-to-nvptx builds for its packed weights);
+      the calls are at the start of the function.
+
+    Placing allocations, uploads and frees at the start and the end leaves
+    the launches in between free of host work, so `gpu-async-region` puts
+    them on one stream with a single synchronization at the end.
+
+    The host may then only read single-element buffers (a scalar such as the
+    decode position); any other op on the host that reads or writes buffer
+    data (a loop or copy left outside a kernel, an op no pass lowered to
+    the GPU) is an error naming the op.
+
+    ```mlir
+    %w = memref.get_global @__constant_64x128xf32 : memref<64x128xf32>
+    %a = memref.alloc() {alignment = 64 : i64} : memref<1x64xf32>
+    gpu.launch_func @k::@f ... args(%w : memref<64x128xf32>, %a : memref<1x64xf32>)
+    // becomes
+    %w = call @__constant_64x128xf32_device() : () -> memref<64x128xf32>
+    %a = gpu.alloc host_shared () : memref<1x64xf32>
+    gpu.launch_func @k::@f ... args(%w : memref<64x128xf32>, %a : memref<1x64xf32>)
+    gpu.dealloc %a : memref<1x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "The GPU functions (default: every public function)">,
+  ];
+}
+
+def LQGPUSyncHostSharedAllocs : Pass<"lq-gpu-sync-host-shared-allocs", "::mlir::ModuleOp"> {
+  let summary = "Make host_shared gpu.alloc synchronous again after gpu-async-region";
+  let description = [{
+    `gpu-async-region` threads its token through every GPU op, but
+    `gpu-to-llvm` lowers `gpu.alloc host_shared` (managed memory, allocated
+    outside any stream) only without async dependencies and token. Each
+    such allocation becomes synchronous at the same place; its token's uses
+    take its dependency instead (a fresh `gpu.wait async` without one, or
+    one joining several).
+
+    ```mlir
+    %t0 = gpu.wait async
+    %m, %t1 = gpu.alloc async [%t0] host_shared () : memref<16xf32>
+    %t2 = gpu.launch_func async [%t1] ...
+    // becomes
+    %t0 = gpu.wait async
+    %m = gpu.alloc host_shared () : memref<16xf32>
+    %t2 = gpu.launch_func async [%t0] ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "HostLaunch.h"
 
+#include "lq/Conversion/LQToNVPTX/DeviceUpload.h"
+
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -47,57 +49,18 @@ void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::Encoded
              plan.family);
 }
 
-func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan) {
-  MLIRContext *ctx = module.getContext();
+memref::GlobalOp buildPackedWeight(ModuleOp module, Location loc, const KernelPlan &plan) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
   const std::vector<uint8_t> &blob = plan.bytes();
   int64_t size = blob.size();
-  auto bytesType = MemRefType::get({size}, b.getI8Type());
-
   // Host copy: the packed bytes as a constant global.
   auto tensorType = RankedTensorType::get({size}, b.getI8Type());
   auto data = makeResource(tensorType, plan.weightName,
                            ArrayRef<char>(reinterpret_cast<const char *>(blob.data()),
                                           blob.size()));
-  memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"), bytesType, data,
-                           /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
-  // Device copy: a pointer cached in a global, null until the first call.
-  std::string cacheName = plan.weightName + "_device_ptr";
-  auto cache = LLVM::GlobalOp::create(b, loc, ptr, /*isConstant=*/false, LLVM::Linkage::Internal,
-                                      cacheName, Attribute());
-  {
-    Block *init = b.createBlock(&cache.getInitializerRegion());
-    OpBuilder ib = OpBuilder::atBlockBegin(init);
-    LLVM::ReturnOp::create(ib, loc, LLVM::ZeroOp::create(ib, loc, ptr).getResult());
-  }
-  b.setInsertionPointAfter(cache);
-  auto func = func::FuncOp::create(b, loc, plan.weightName + "_device", b.getFunctionType({}, {ptr}));
-  func.setPrivate();
-  OpBuilder fb = OpBuilder::atBlockBegin(func.addEntryBlock());
-  Value addr = LLVM::AddressOfOp::create(fb, loc, cache);
-  Value cached = LLVM::LoadOp::create(fb, loc, ptr, addr, 8);
-  Value null = LLVM::ZeroOp::create(fb, loc, ptr);
-  Value missing = LLVM::ICmpOp::create(fb, loc, LLVM::ICmpPredicate::eq, cached, null);
-  auto ifOp = scf::IfOp::create(
-      fb, loc, missing,
-      [&](OpBuilder &tb, Location l) {
-        Value host = memref::GetGlobalOp::create(tb, l, bytesType, plan.weightName);
-        auto tokenType = gpu::AsyncTokenType::get(ctx);
-        Value t0 = gpu::WaitOp::create(tb, l, tokenType, ValueRange{}).getAsyncToken();
-        auto alloc = gpu::AllocOp::create(tb, l, bytesType, tokenType, ValueRange{t0}, ValueRange{},
-                                          ValueRange{});
-        Value t1 = gpu::MemcpyOp::create(tb, l, tokenType, ValueRange{alloc.getAsyncToken()},
-                                         alloc.getMemref(), host)
-                       .getAsyncToken();
-        gpu::WaitOp::create(tb, l, Type(), ValueRange{t1});
-        Value device = pointerOf(tb, l, alloc.getMemref());
-        LLVM::StoreOp::create(tb, l, device, addr, 8);
-        scf::YieldOp::create(tb, l, device);
-      },
-      [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, cached); });
-  func::ReturnOp::create(fb, loc, ifOp.getResults());
-  return func;
+  return memref::GlobalOp::create(b, loc, plan.weightName, b.getStringAttr("private"),
+                                  MemRefType::get({size}, b.getI8Type()), data,
+                                  /*constant=*/true, b.getI64IntegerAttr(::lq::gpu::kBlobAlign));
 }
 
 void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
@@ -112,7 +75,7 @@ void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp
   auto yType = MemRefType::get(resultType.getShape(), resultType.getElementType());
 
   Value xHost = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
-  Value weight = func::CallOp::create(b, loc, upload).getResult(0);
+  Value weight = pointerOf(b, loc, func::CallOp::create(b, loc, upload).getResult(0));
   Value t0 = gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
   auto xDev = gpu::AllocOp::create(b, loc, xType, tokenType, ValueRange{t0}, ValueRange{},
                                    ValueRange{});
@@ -163,6 +126,55 @@ void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp
   Value oldInput = op.getInput();
   op.erase();
   // The f16 -> f32 widening the kernel looked through is dead now.
+  if (Operation *def = oldInput.getDefiningOp(); def && def->use_empty() && isPure(def))
+    def->erase();
+}
+
+} // namespace mlir::lq::nvptx
+
+namespace mlir::lq::nvptx {
+
+void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
+                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+                              memref::GlobalOp packed) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto inputType = llvm::cast<RankedTensorType>(input.getType());
+  auto resultType = op.getResult().getType();
+  auto xType = MemRefType::get(inputType.getShape(), inputType.getElementType());
+  auto yType = MemRefType::get(resultType.getShape(), resultType.getElementType());
+
+  // The host copy: lq-gpu-device-memory replaces it by its device copy,
+  // as it does every constant the function reads.
+  Value weight = pointerOf(
+      b, loc, memref::GetGlobalOp::create(b, loc, packed.getType(), packed.getSymName()));
+  Value x = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
+  Value y = memref::AllocOp::create(b, loc, yType);
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  Value one = c(1);
+  Value kernelX = pointerOf(b, loc, x);
+  if (quant) {
+    // W4A8: int8 activations and their scales in a scratch buffer.
+    const W4A8Plan &w4a8 = std::get<W4A8Plan>(plan.family);
+    Value scratch =
+        memref::AllocOp::create(b, loc, MemRefType::get({w4a8.scratchBytes}, b.getI8Type()));
+    Value scratchPtr = pointerOf(b, loc, scratch);
+    gpu::LaunchFuncOp::create(b, loc, quant, gpu::KernelDim3{c(plan.batch), one, one},
+                              gpu::KernelDim3{c(w4a8.quantThreads), one, one}, Value(),
+                              ValueRange{kernelX, scratchPtr});
+    // Deallocation frees the scratch buffer after its last use here, and
+    // lq-gpu-device-memory moves that free to the end of the function,
+    // after the GEMM has read it.
+    kernelX = scratchPtr;
+  }
+  gpu::LaunchFuncOp::create(b, loc, kernel, gpu::KernelDim3{c(plan.grid), one, one},
+                            gpu::KernelDim3{c(plan.threads), one, one}, Value(),
+                            ValueRange{kernelX, weight, pointerOf(b, loc, y)});
+  Value result = bufferization::ToTensorOp::create(b, loc, resultType, y, /*restrict=*/true,
+                                                   /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  Value oldInput = op.getInput();
+  op.erase();
   if (Operation *def = oldInput.getDefiningOp(); def && def->use_empty() && isPure(def))
     def->erase();
 }

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::lq::nvptx {
@@ -20,10 +21,9 @@ namespace mlir::lq::nvptx {
 /// `plan` describes (docs/GPULayout.md): the blob of its family plan.
 void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::EncodedWeight &storage);
 
-/// `func.func private @<name>_device() -> !llvm.ptr`: the device copy of
-/// the packed weight, uploaded on first use and kept for the process, at
-/// the start of `module` with the host copy it uploads.
-func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &plan);
+/// The packed weight of `plan` as a constant `memref.global` (i8 bytes) at
+/// the start of `module`; getOrBuildDeviceUpload gives its device copy.
+memref::GlobalOp buildPackedWeight(ModuleOp module, Location loc, const KernelPlan &plan);
 
 /// Replaces `op` by the launch of `kernel` on `input` (the activations the
 /// plan reads) and the weight from `upload`: device buffers, copies, the
@@ -32,6 +32,16 @@ func::FuncOp buildWeightUpload(ModuleOp module, Location loc, const KernelPlan &
 /// widening of the input that is left unused is erased with `op`.
 void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
                 gpu::GPUFuncOp quant, func::FuncOp upload);
+
+/// Replaces `op` by the launch of `kernel` on buffers that are already
+/// device memory (lq-lower-to-gpu): the kernel reads `input`'s buffer and
+/// writes a new `memref.alloc` in place, with no copies, and reads the
+/// weight from `memref.get_global` of `packed`, which lq-gpu-device-memory
+/// turns into its device copy. A W4A8 plan's `quant` kernel runs first,
+/// into a scratch buffer the GEMM reads.
+void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
+                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+                              memref::GlobalOp packed);
 
 } // namespace mlir::lq::nvptx
 

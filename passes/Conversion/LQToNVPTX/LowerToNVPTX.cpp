@@ -17,6 +17,7 @@
 #include "KernelPlan.h"
 #include "Kernels.h"
 
+#include "lq/Conversion/LQToNVPTX/DeviceUpload.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 
@@ -149,12 +150,12 @@ void LowerToNVPTXPass::runOnOperation() {
   options.rowTiles = rowTiles;
   bool failedAny = false;
   SymbolTable symbols(module);
-  // Packed once per lq.constant: the upload function and the packed blob.
+  // Packed once per lq.constant: the packed weight's global and blob.
   // (Note: the W4 and W4A8 layouts both use W4Blob, so a constant that
   // feeds both kinds of matmul gets the first one's packing.)
   using Blob = std::variant<::lq::gpu::W4Blob, ::lq::gpu::BinaryBlob, ::lq::gpu::PVQBlob>;
   struct Upload {
-    func::FuncOp func;
+    memref::GlobalOp global;
     Blob blob;
   };
   DenseMap<Operation *, Upload> uploads;
@@ -182,9 +183,9 @@ void LowerToNVPTXPass::runOnOperation() {
       while (kernelModule().lookupSymbol(w4a8->quantName))
         w4a8->quantName += "_";
     }
-    func::FuncOp upload;
+    memref::GlobalOp packed;
     if (auto it = uploads.find(weight); it != uploads.end()) {
-      upload = it->second.func;
+      packed = it->second.global;
       std::visit(
           [&](auto &f) { f.blob = std::get<std::decay_t<decltype(f.blob)>>(it->second.blob); },
           p->family);
@@ -198,8 +199,8 @@ void LowerToNVPTXPass::runOnOperation() {
       p->weightName = "__lq_gpu_weight_" + std::to_string(id);
       while (symbols.lookup(p->weightName))
         p->weightName += "_";
-      upload = buildWeightUpload(module, weight.getLoc(), *p);
-      uploads[weight] = {upload, std::visit([](const auto &f) -> Blob { return f.blob; },
+      packed = buildPackedWeight(module, weight.getLoc(), *p);
+      uploads[weight] = {packed, std::visit([](const auto &f) -> Blob { return f.blob; },
                                             p->family)};
     }
     Location loc = op.getLoc();
@@ -240,7 +241,10 @@ void LowerToNVPTXPass::runOnOperation() {
       abi.push_back(kb.getNamedAttr("scratch_bytes", i64(w4a8->scratchBytes)));
     }
     kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
-    emitLaunch(op, input, *p, kernel, quant, upload);
+    if (deviceResident)
+      emitDeviceResidentLaunch(op, input, *p, kernel, quant, packed);
+    else
+      emitLaunch(op, input, *p, kernel, quant, getOrBuildDeviceUpload(module, packed));
   }
   if (failedAny)
     return signalPassFailure();

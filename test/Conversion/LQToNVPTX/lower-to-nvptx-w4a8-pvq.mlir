@@ -11,10 +11,10 @@
 // With act(8) the quantization kernel writes int8 activations and their
 // scales to a scratch buffer, which the GEMM reads in place of x.
 // W4A8-LABEL: func.func @forward(
-// W4A8:         %[[W:.*]] = call @__lq_gpu_weight_0_device()
+// W4A8:         call @__lq_gpu_weight_0_device() : () -> memref<{{[0-9]+}}xi8>
 // W4A8:         %[[SCRATCH:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<1280xi8>
 // W4A8:         %[[Q:.*]] = gpu.launch_func async [%{{.*}}] @lq_gpu_kernels::@lq_act_quant_0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) args(%{{.*}} : !llvm.ptr, %[[QPTR:.*]] : !llvm.ptr)
-// W4A8:         gpu.launch_func async [%[[Q]]] @lq_gpu_kernels::@lq_w4a8_gemm_0 {{.*}} args(%[[QPTR]] : !llvm.ptr, %[[W]] : !llvm.ptr, %{{.*}} : !llvm.ptr)
+// W4A8:         gpu.launch_func async [%[[Q]]] @lq_gpu_kernels::@lq_w4a8_gemm_0 {{.*}} args(%[[QPTR]] : !llvm.ptr, %{{.*}} : !llvm.ptr, %{{.*}} : !llvm.ptr)
 // W4A8:         gpu.dealloc async [%{{.*}}] %[[SCRATCH]] : memref<1280xi8>
 
 // W4A8: gpu.func @lq_w4a8_gemm_0(

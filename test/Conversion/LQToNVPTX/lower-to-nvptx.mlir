@@ -13,7 +13,7 @@
 // The packed weight is a host constant, uploaded once and cached.
 // CHECK: memref.global "private" constant @[[W:__lq_gpu_weight_0]] : memref<4352xi8> = dense_resource<{{.*}}> {alignment = 256 : i64}
 // CHECK: llvm.mlir.global internal @[[W]]_device_ptr()
-// CHECK: func.func private @[[W]]_device() -> !llvm.ptr
+// CHECK: func.func private @[[W]]_device() -> memref<{{[0-9]+}}xi8> attributes {lq.device_upload}
 // CHECK:   scf.if
 // CHECK:     gpu.alloc async
 // CHECK:     gpu.memcpy async
@@ -352,3 +352,17 @@ func.func @forward(%x16: tensor<4x256xf16>) -> tensor<4x32xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<4x256xf32>, tensor<256x32xf32>) outs(%init : tensor<4x32xf32>) -> tensor<4x32xf32>
   return %y : tensor<4x32xf32>
 }
+
+// device-resident (lq-lower-to-gpu): no copies; the kernel reads x's buffer
+// and the packed weight's global (lq-gpu-device-memory uploads it) and writes
+// a new buffer, launched without tokens (gpu-async-region adds them).
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true" 2>/dev/null | FileCheck %s --check-prefix=RESIDENT
+// RESIDENT-NOT: _device_ptr
+// RESIDENT-LABEL: func.func @forward(
+// RESIDENT:       memref.get_global @__lq_gpu_weight_0 : memref<4352xi8>
+// RESIDENT:       bufferization.to_buffer %{{.*}} read_only : tensor<4x256xf16> to memref<4x256xf16>
+// RESIDENT:       %[[Y:.*]] = memref.alloc() : memref<4x32xf32>
+// RESIDENT-NOT:   gpu.memcpy
+// RESIDENT:       gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_0
+// RESIDENT-NOT:   gpu.memcpy
+// RESIDENT:       bufferization.to_tensor %[[Y]] restrict writable : memref<4x32xf32> to tensor<4x32xf32>

@@ -1,0 +1,55 @@
+//===- LQToGPU.h - the GPU lowering pipeline --------------------*- C++ -*-===//
+//
+// `lq-lower-to-gpu`: whole functions of a model module (a decode step) on
+// the GPU, down to the LLVM dialect with the kernels serialized, as named
+// stages of upstream and lq passes, like lq-lower-to-cpu.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LQ_CONVERSION_LQTOGPU_LQTOGPU_H
+#define LQ_CONVERSION_LQTOGPU_LQTOGPU_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::lq {
+
+struct GPULoweringOptions {
+  /// The functions that run on the GPU; the module keeps only these.
+  SmallVector<std::string> functions = {"decode"};
+  /// Target chip of every kernel (lq-lower-to-nvptx's and the loops').
+  std::string chip = "sm_90a";
+  /// Threads per block of the kernels made from loops (lq-gpu-tile-parallel-loops).
+  int64_t threads = 256;
+  /// lq-expand: decode the weights lq-lower-to-nvptx does not take at
+  /// compile time (f32 constants) instead of in every kernel that reads them.
+  bool libraryDecode = true;
+  /// gpu-module-to-binary's format: isa (PTX, the default), bin (cubin) or
+  /// fatbin; the last two need the CUDA toolkit's ptxas at compile time.
+  std::string format = "isa";
+};
+
+/// One stage: a name for messages and its textual pass pipeline on the module.
+struct GPULoweringStage {
+  std::string name;
+  std::string pipeline;
+};
+
+SmallVector<GPULoweringStage> getGPULoweringStages(const GPULoweringOptions &options);
+
+/// Adds the stages to `pm`; a failure is explained on `errs`.
+LogicalResult buildGPULoweringPipeline(OpPassManager &pm, const GPULoweringOptions &options,
+                                       raw_ostream &errs);
+
+/// Registers `lq-lower-to-gpu` with its options.
+void registerGPULoweringPipeline();
+
+} // namespace mlir::lq
+
+#endif // LQ_CONVERSION_LQTOGPU_LQTOGPU_H

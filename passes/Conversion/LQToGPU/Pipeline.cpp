@@ -1,0 +1,144 @@
+//===- Pipeline.cpp - the lq-lower-to-gpu pipeline ------------------------===//
+//
+// Upstream passes and the lq-gpu-* passes, in textual stages so each stage
+// reads like the quant-opt invocation that reproduces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::lq;
+
+/// The host side down to the LLVM dialect (as test/GPU's %gpu-to-host-llvm).
+static constexpr const char *kHostToLLVM =
+    "convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+    "gpu-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+
+SmallVector<GPULoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptions &options) {
+  std::string functions = llvm::join(options.functions, ",");
+  SmallVector<GPULoweringStage> stages;
+  // Only the GPU functions stay (public, with their C interface).
+  stages.push_back({"select", llvm::formatv("symbol-privatize{{exclude={0}},symbol-dce", functions)});
+  // lq.matmul to lq-lower-to-nvptx's kernels where it takes them, every
+  // other lq op to linalg.
+  stages.push_back(
+      {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true},"
+                           "lq-expand{{library-decode={2}},canonicalize,cse",
+                           functions, options.chip, options.libraryDecode ? "true" : "false")});
+  stages.push_back({"bufferize", "one-shot-bufferize{bufferize-function-boundaries "
+                                 "function-boundary-type-conversion=identity-layout-map}"});
+  // No deallocation pass: lq-gpu-device-memory frees every buffer that is
+  // not returned at the end of the function (ownership-based deallocation
+  // rejects gpu.launch_func, which declares no memory effects). Without its
+  // clones, the KV caches come back in place as they are (the function
+  // returns its argument buffers). Copies become loops, and so kernels.
+  stages.push_back({"copies", "lq-cpu-copies-to-linalg"});
+  // No canonicalization between the parallel loops and their mapping: it
+  // would fold single-iteration loops (a one-row reduction) back into host
+  // code.
+  stages.push_back(
+      {"kernels",
+       llvm::formatv("convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
+                     "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
+                     "first}),convert-parallel-loops-to-gpu,canonicalize,gpu-kernel-outlining",
+                     functions, options.threads)});
+  stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
+  // One stream per call, synchronized once before the return.
+  stages.push_back({"async", "func.func(gpu-async-region),lq-gpu-sync-host-shared-allocs,"
+                             "canonicalize,cse"});
+  // Kernels outlined from loops are named <function>_kernel*.
+  stages.push_back(
+      {"binary",
+       llvm::formatv("nvvm-attach-target{{chip={0} O=3 module=^({1})_kernel},"
+                     "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                     "convert-gpu-to-nvvm,reconcile-unrealized-casts),"
+                     "gpu-module-to-binary{{format={2}}",
+                     options.chip, llvm::join(options.functions, "|"), options.format)});
+  stages.push_back({"to-llvm", kHostToLLVM});
+  return stages;
+}
+
+LogicalResult mlir::lq::buildGPULoweringPipeline(OpPassManager &pm,
+                                                 const GPULoweringOptions &options,
+                                                 raw_ostream &errs) {
+  if (options.functions.empty()) {
+    errs << "lq-lower-to-gpu: functions must name at least one function\n";
+    return failure();
+  }
+  if (options.threads < 1 || options.threads > 1024) {
+    errs << "lq-lower-to-gpu: threads must be in [1, 1024], got " << options.threads << "\n";
+    return failure();
+  }
+  if (options.format != "isa" && options.format != "bin" && options.format != "fatbin") {
+    errs << "lq-lower-to-gpu: format must be isa, bin or fatbin, got '" << options.format
+         << "'\n";
+    return failure();
+  }
+  for (const GPULoweringStage &stage : getGPULoweringStages(options))
+    if (failed(parsePassPipeline(stage.pipeline, pm, errs))) {
+      errs << "lq-lower-to-gpu: stage '" << stage.name << "' could not be built\n";
+      return failure();
+    }
+  return success();
+}
+
+namespace {
+struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipelineOptions> {
+  ListOption<std::string> functions{
+      *this, "functions",
+      llvm::cl::desc("The functions that run on the GPU; the others are dropped "
+                     "(default: decode)")};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip (sm_80 or newer)"),
+                           llvm::cl::init("sm_90a")};
+  Option<int64_t> threads{*this, "threads",
+                          llvm::cl::desc("Threads per block of the kernels made from loops, "
+                                         "in [1, 1024]"),
+                          llvm::cl::init(256)};
+  Option<bool> libraryDecode{*this, "library-decode",
+                             llvm::cl::desc("Decode the quantized weights lq-lower-to-nvptx does "
+                                            "not take at compile time (false: in the kernels)"),
+                             llvm::cl::init(true)};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("Kernel binary format: isa (PTX), bin (cubin) or "
+                                            "fatbin (these two run ptxas)"),
+                             llvm::cl::init("isa")};
+};
+} // namespace
+
+void mlir::lq::registerGPULoweringPipeline() {
+  registerPassPipeline(
+      "lq-lower-to-gpu",
+      "Lower the listed functions of a model module (a decode step) to run entirely on the GPU "
+      "and the module to the LLVM dialect: lq.matmul kernels of lq-lower-to-nvptx, lq-expand, "
+      "bufferization, linalg as parallel loops outlined into kernels, device memory, one stream, "
+      "serialized kernels",
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+        GPULoweringPipelineOptions parsed;
+        if (failed(parsed.parseFromString(optionsText)))
+          return failure();
+        GPULoweringOptions options;
+        if (!parsed.functions.empty())
+          options.functions.assign(parsed.functions.begin(), parsed.functions.end());
+        options.chip = parsed.chip;
+        options.threads = parsed.threads;
+        options.libraryDecode = parsed.libraryDecode;
+        options.format = parsed.format;
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (failed(buildGPULoweringPipeline(pm, options, os)))
+          return errorHandler(StringRef(message).rtrim());
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(GPULoweringPipelineOptions());
+      });
+}
