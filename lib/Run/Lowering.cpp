@@ -7,6 +7,7 @@
 
 #include "lq/Run/Lowering.h"
 
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
@@ -33,6 +34,7 @@ void registerRunPasses() {
     mlir::lq::registerLQTransformsPasses();
     mlir::lq::registerLQConversionPasses();
     mlir::lq::registerCPULoweringPipeline();
+    mlir::lq::registerGPULoweringPipeline();
   });
 }
 

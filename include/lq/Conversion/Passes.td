@@ -148,6 +148,10 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "(lq-lower-to-gpu): pass them to the kernel as they are, with no copies; "
            "the result is a memref.alloc (lq-gpu-device-memory makes it device memory) "
            "and the weight upload is called at the start of the function">,
+    Option<"skipUnsupported", "skip-unsupported", "bool", "false",
+           "Leave an lq.matmul no kernel takes (shape, encoding, activation width) as it "
+           "is, with a remark saying why, for lq-expand to lower (lq-lower-to-gpu), "
+           "instead of failing">,
     Option<"warps", "warps", "int64_t", "0",
            "Warps per thread block, splitting K (0: 16 for fewer than 384 row tiles, else 8)">,
     Option<"unroll", "unroll", "int64_t", "2",

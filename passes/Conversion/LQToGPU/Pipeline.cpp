@@ -30,7 +30,7 @@ SmallVector<GPULoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOp
   // lq.matmul to lq-lower-to-nvptx's kernels where it takes them, every
   // other lq op to linalg.
   stages.push_back(
-      {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true},"
+      {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true skip-unsupported=true},"
                            "lq-expand{{library-decode={2}},canonicalize,cse",
                            functions, options.chip, options.libraryDecode ? "true" : "false")});
   stages.push_back({"bufferize", "one-shot-bufferize{bufferize-function-boundaries "

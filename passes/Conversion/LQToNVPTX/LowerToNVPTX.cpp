@@ -168,10 +168,29 @@ void LowerToNVPTXPass::runOnOperation() {
       continue;
     }
     Value input;
-    FailureOr<KernelPlan> p = planMatmul(op, weight, options, input);
-    if (failed(p)) {
-      failedAny = true;
-      continue;
+    FailureOr<KernelPlan> p = failure();
+    if (skipUnsupported) {
+      // Why no kernel takes it becomes a remark; the op stays for lq-expand.
+      std::string why;
+      {
+        ScopedDiagnosticHandler collect(&getContext(), [&](Diagnostic &d) {
+          if (d.getSeverity() != DiagnosticSeverity::Error)
+            return failure();
+          why = d.str();
+          return success();
+        });
+        p = planMatmul(op, weight, options, input);
+      }
+      if (failed(p)) {
+        op.emitRemark("left for lq-expand: ") << why;
+        continue;
+      }
+    } else {
+      p = planMatmul(op, weight, options, input);
+      if (failed(p)) {
+        failedAny = true;
+        continue;
+      }
     }
     unsigned id = counter++;
     p->kernelName = std::visit([](const auto &f) { return f.kernelPrefix.str(); }, p->family) +
