@@ -344,6 +344,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     Option<"vnni", "vnni", "bool", "false",
            "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
            "products (vpdpbusd); false leaves it to lq-expand">,
+    Option<"pvqTableEntries", "pvq-table-entries", "int64_t", "65536",
+           "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
+           "each) the kernel may read instead of decoding those positions in "
+           "registers; 0 decodes every position in registers">,
   ];
 }
 

@@ -32,6 +32,9 @@ struct KernelBuilder {
   Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
   Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
   Value xScales = {}; // W4A8: [M] f32, x's per-row scales
+  PVQTables pvqTables = {}; // PVQ: the codebook's tables, made once
+  /// PVQ: the last decoded group's amp / ||y|| (its scale; one unit a group).
+  Value unitScale = {};
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
@@ -71,6 +74,8 @@ struct KernelBuilder {
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
     if (w.signPlanes)
       return decodeSigns(panel, u);
+    if (w.pvq.dim)
+      return decodePVQGroup(b, loc, w, pvqTables, panel, u, unitScale);
     int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     for (const Plane &plane : w.planes) {
@@ -213,6 +218,10 @@ struct KernelBuilder {
     // Units per loop step: at least one k (W4A8: one vpdpbusd) per chain.
     int64_t step = std::max<int64_t>(1, chains / (w.int8Act ? 2 : unit));
     int64_t mainUnits = unitsPerGroup - unitsPerGroup % step;
+    // PVQ's scale comes out of the decode: its one unit stays in the group
+    // body, out of any loop.
+    if (w.pvq.dim)
+      mainUnits = 0;
     SmallVector<Value> init(rows, zeroF32Vec());
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(0), idx(groups), idx(1), init,
@@ -222,7 +231,7 @@ struct KernelBuilder {
             z = arith::ExtUIOp::create(b, loc, i32Vec(),
                                        read(VectorType::get({kPanel}, b.getI8Type()),
                                             w.zeroPoints, {panel, g, idx(0)}));
-          else if (!w.signPlanes)
+          else if (!w.signPlanes && !w.pvq.dim)
             z = splat(1 << (w.bits - 1));
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
@@ -242,8 +251,9 @@ struct KernelBuilder {
                        unitsPerGroup - mainUnits, z);
           SmallVector<Value> next(ys);
           for (int64_t t = 0; t < terms; ++t) {
-            Value s = w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
-                                   : read(f32Vec(), w.scales, {panel, g, idx(0)});
+            Value s = w.pvq.dim      ? unitScale
+                      : w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
+                                     : read(f32Vec(), w.scales, {panel, g, idx(0)});
             for (int64_t r = 0; r < rows; ++r) {
               Value *chain = &acc[(r * terms + t) * chains];
               Value sum = chain[0];
@@ -490,6 +500,8 @@ struct KernelBuilder {
       xSums = groupSums(rows);
       tables = lutTables(rows);
     }
+    if (w.pvq.dim)
+      pvqTables = buildPVQTables(b, loc, w.pvq);
     // W4A8: x quantized once for all panels (threads read it, none writes it).
     if (w.int8Act)
       quantizeRows(tensor::DimOp::create(b, loc, x, 0));

@@ -62,6 +62,7 @@
 
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Numerics/PVQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -92,8 +93,18 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *u = std::get_if<::lq::UniformEncoding>(&enc);
   auto *bin = std::get_if<::lq::BinaryEncoding>(&enc);
-  if (!u && !bin)
-    return "the encoding is neither binary nor uniform";
+  auto *pvq = std::get_if<::lq::PVQEncoding>(&enc);
+  if (!u && !bin && !pvq)
+    return "the encoding is neither binary, PVQ nor uniform";
+  // PVQ indices and block starts live in i32 lanes; a group's D decoded
+  // vectors must stay in registers.
+  if (pvq) {
+    unsigned indexBits = llvm::cantFail(::lq::pvqIndexBits(pvq->dim, pvq->pulses));
+    if (indexBits > 31)
+      return llvm::formatv("PVQ indices of {0} bits do not fit an i32 lane", indexBits).str();
+    if (pvq->dim > kMaxPVQDim)
+      return llvm::formatv("the PVQ dimension {0} is over {1}", pvq->dim, kMaxPVQDim).str();
+  }
   // Sign bits are decoded a byte (8 k) at a time, against one group's alphas.
   if (bin && bin->group % 8 != 0)
     return llvm::formatv("the binary group size {0} is no multiple of 8", bin->group).str();
@@ -182,7 +193,8 @@ struct PackedWeights {
 
 /// The packed weight of `constant`, made once per weight and materialized as
 /// arith.constants next to each lq.constant of that weight.
-static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed) {
+static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed,
+                                         int64_t pvqTableEntries) {
   if (auto it = packed.byConstant.find({constant, int8Act}); it != packed.byConstant.end())
     return it->second;
   // Next to the lq.constant, so the packed constants dominate all its uses.
@@ -197,7 +209,7 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
     for (Value *part : w.parts())
       *part = b.clone(*part->getDefiningOp())->getResult(0);
   } else {
-    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size(), int8Act);
+    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size(), int8Act, pvqTableEntries);
     if (failed(made))
       return failure();
     w = *made;
@@ -208,10 +220,11 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
 }
 
 /// Rewrites `op` into a call of its kernel.
-static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
-                                   int64_t parallelMinWeights) {
+static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t parallelMinWeights,
+                                   int64_t pvqTableEntries) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
-  FailureOr<PackedWeight> packedWeight = getPacked(constant, op.getActBits().has_value(), packed);
+  FailureOr<PackedWeight> packedWeight =
+      getPacked(constant, op.getActBits().has_value(), packed, pvqTableEntries);
   if (failed(packedWeight))
     return failure();
   PackedWeight *w = &*packedWeight;
@@ -293,7 +306,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
     PackedWeights packed;
     for (MatmulOp op : matmuls)
-      if (failed(rewriteMatmul(op, packed, parallelMinWeights)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries)))
         return signalPassFailure();
     SetVector<Operation *> constants;
     for (auto &entry : packed.byConstant)
