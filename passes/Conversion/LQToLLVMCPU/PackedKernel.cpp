@@ -33,8 +33,6 @@ struct KernelBuilder {
   Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
   Value xScales = {}; // W4A8: [M] f32, x's per-row scales
   PVQTables pvqTables = {}; // PVQ: the codebook's tables, made once
-  /// PVQ: the last decoded group's amp / ||y|| (its scale; one unit a group).
-  Value unitScale = {};
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
@@ -75,7 +73,7 @@ struct KernelBuilder {
     if (w.signPlanes)
       return decodeSigns(panel, u);
     if (w.pvq.dim)
-      return decodePVQGroup(b, loc, w, pvqTables, panel, u, unitScale);
+      return decodePVQUnit(b, loc, w, pvqTables, panel, u);
     int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     for (const Plane &plane : w.planes) {
@@ -218,10 +216,6 @@ struct KernelBuilder {
     // Units per loop step: at least one k (W4A8: one vpdpbusd) per chain.
     int64_t step = std::max<int64_t>(1, chains / (w.int8Act ? 2 : unit));
     int64_t mainUnits = unitsPerGroup - unitsPerGroup % step;
-    // PVQ's scale comes out of the decode: its one unit stays in the group
-    // body, out of any loop.
-    if (w.pvq.dim)
-      mainUnits = 0;
     SmallVector<Value> init(rows, zeroF32Vec());
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(0), idx(groups), idx(1), init,
@@ -251,7 +245,8 @@ struct KernelBuilder {
                        unitsPerGroup - mainUnits, z);
           SmallVector<Value> next(ys);
           for (int64_t t = 0; t < terms; ++t) {
-            Value s = w.pvq.dim      ? unitScale
+            // PVQ: the decode has scaled each k already.
+            Value s = w.pvq.dim      ? Value()
                       : w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
                                      : read(f32Vec(), w.scales, {panel, g, idx(0)});
             for (int64_t r = 0; r < rows; ++r) {
@@ -269,7 +264,8 @@ struct KernelBuilder {
                 sum = arith::SIToFPOp::create(b, loc, f32Vec(),
                                               arith::SubIOp::create(b, loc, sum, offset));
               }
-              next[r] = vector::FMAOp::create(b, loc, sum, s, next[r]);
+              next[r] = s ? (Value)vector::FMAOp::create(b, loc, sum, s, next[r])
+                          : (Value)arith::AddFOp::create(b, loc, sum, next[r]);
             }
           }
           // Binary codes: the offset term, offset * sum of x over the group.

@@ -93,13 +93,17 @@ PackedWeight mlir::lq::cpu::packPVQ(OpBuilder &b, ConstantOp constant,
   for (int64_t n = 0; n < N; ++n)
     steps[n] = ::lq::halfToFloat(ew.scales[n]);
   auto stepsType = RankedTensorType::get({panels, kPanel}, b.getF32Type());
-  PackedWeight w{constant.getResult(), N, K, enc.dim, 0, {}, nullptr, nullptr};
+  PackedWeight w{constant.getResult(), N, K, K, 0, {}, nullptr, nullptr};
   w.pvq.dim = enc.dim;
   w.pvq.pulses = enc.pulses;
   w.pvq.ampGroup = enc.ampGroup;
   w.pvq.indexBits = indexBits;
   w.pvq.ampBits = enc.ampBits;
   w.pvq.tail = choosePVQTail(enc.dim, enc.pulses, pvqTableEntries);
+  // Groups a unit: as many (up to kPVQGroupsPerUnit) as divide a row's.
+  w.pvq.groupsPerUnit = kPVQGroupsPerUnit;
+  while ((K / enc.dim) % w.pvq.groupsPerUnit)
+    w.pvq.groupsPerUnit /= 2;
   w.pvq.indices = stream(ew.codes, K / enc.dim, indexBits, "indices");
   w.pvq.amps = stream(ew.amplitudes, K / enc.ampGroup, enc.ampBits, "amps");
   w.pvq.steps = arith::ConstantOp::create(
@@ -225,103 +229,121 @@ struct LaneBuilder {
 };
 } // namespace
 
-SmallVector<Value> mlir::lq::cpu::decodePVQGroup(OpBuilder &b, Location loc,
-                                                 const PackedWeight &w, const PVQTables &tables,
-                                                 Value panel, Value g, Value &scale) {
+SmallVector<Value> mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc,
+                                                const PackedWeight &w, const PVQTables &tables,
+                                                Value panel, Value u) {
   using P = arith::CmpIPredicate;
   const PVQLayout &pvq = w.pvq;
-  const int64_t D = pvq.dim, pulses = pvq.pulses;
+  const int64_t D = pvq.dim, pulses = pvq.pulses, U = pvq.groupsPerUnit;
   LaneBuilder l{b, loc};
   Type f32 = b.getF32Type();
   auto mulIdx = [&](Value v, int64_t c) {
     return arith::MulIOp::create(b, loc, v, l.idx(c)).getResult();
   };
-  Value index = l.field(pvq.indices, panel, mulIdx(g, pvq.indexBits), pvq.indexBits);
-  Value ampGroup = arith::DivUIOp::create(b, loc, g, l.idx(pvq.ampGroup / D));
-  Value ampCode = l.field(pvq.amps, panel, mulIdx(ampGroup, pvq.ampBits), pvq.ampBits);
-
-  Value k = l.splat(pulses), sumSq = l.splat(0);
-  SmallVector<Value> ys;
-  auto take = [&](Value y) {
-    k = l.sub(k, arith::MaxSIOp::create(b, loc, y, l.neg(y)));
-    sumSq = l.add(sumSq, arith::MulIOp::create(b, loc, y, y));
-    ys.push_back(y);
+  // Per group of the unit: its index (what is left of it), pulses left,
+  // sum of y^2 and the y decoded so far. The groups' chains of dependent
+  // gathers are independent: built position by position, interleaved, so
+  // their latencies overlap.
+  struct Group {
+    Value g, index, k, sumSq;
+    SmallVector<Value> ys;
+  };
+  SmallVector<Group> groups(U);
+  for (auto [j, gr] : llvm::enumerate(groups)) {
+    gr.g = arith::AddIOp::create(b, loc, mulIdx(u, U), l.idx(j));
+    gr.index = l.field(pvq.indices, panel, mulIdx(gr.g, pvq.indexBits), pvq.indexBits);
+    gr.k = l.splat(pulses);
+    gr.sumSq = l.splat(0);
+  }
+  auto take = [&](Group &gr, Value y) {
+    gr.k = l.sub(gr.k, arith::MaxSIOp::create(b, loc, y, l.neg(y)));
+    gr.sumSq = l.add(gr.sumSq, arith::MulIOp::create(b, loc, y, y));
+    gr.ys.push_back(y);
   };
   for (int64_t i = 0; i < D - pvq.tail; ++i) {
     int64_t rest = D - 1 - i;
-    if (rest == 0) {
-      // The last position takes the pulses left: +k (index 0) or -k.
-      take(l.select(l.cmp(P::eq, index, l.splat(0)), k, l.neg(k)));
-      continue;
-    }
-    if (rest == 1) {
-      // Two positions left, in closed form: y_i = 0 takes indices 0 and 1,
-      // then each m < k a +m pair and a -m pair, m = k one index each.
-      Value isZero = l.cmp(P::ult, index, l.splat(2));
-      Value t = l.sub(index, l.splat(2));
-      Value m = arith::MinUIOp::create(
-          b, loc, l.add(arith::ShRUIOp::create(b, loc, t, l.splat(2)), l.splat(1)), k);
-      Value rem = arith::AndIOp::create(b, loc, t, l.splat(3));
-      Value atK = l.cmp(P::eq, m, k);
-      Value negative =
-          l.select(atK, l.cmp(P::ne, rem, l.splat(0)), l.cmp(P::uge, rem, l.splat(2)));
-      Value y = l.select(isZero, l.splat(0), l.select(negative, l.neg(m), m));
-      index = l.select(isZero, index,
-                       l.select(atK, l.splat(0), arith::AndIOp::create(b, loc, rem, l.splat(1))));
-      take(y);
-      continue;
-    }
-    // |y_i| = m: the last block start <= index in row (rest, k), by a
-    // binary search with a fixed number of probes (the first makes the
-    // rest powers of two); the last probes to succeed and to fail give the
-    // +-m pair's start and end.
-    const int64_t n = pulses + 2, top = int64_t(llvm::bit_floor(uint64_t(n)));
-    Value rowBase = arith::MulIOp::create(
-        b, loc, l.add(l.splat((rest - 2) * (pulses + 1)), k), l.splat(n));
-    Value m = l.splat(0), begin = l.splat(0), end = l.splat(-1);
-    auto probe = [&](Value cand) {
-      Value v = l.gather(tables.starts, l.add(rowBase, cand));
-      Value fits = l.cmp(P::ule, v, index);
-      m = l.select(fits, cand, m);
-      begin = l.select(fits, v, begin);
-      end = l.select(fits, end, v);
-    };
-    if (n > top)
-      probe(l.splat(n - top));
-    for (int64_t stride = top / 2; stride >= 1; stride /= 2)
-      probe(l.add(m, l.splat(stride)));
-    // An index outside the codebook must not spend more than k pulses.
-    m = arith::MinUIOp::create(b, loc, m, k);
-    Value half = arith::ShRUIOp::create(b, loc, l.sub(end, begin), l.splat(1));
-    Value inPair = l.sub(index, begin);
-    // The pair's first half is +m, its second -m; m = 0 is one block.
-    Value negative = arith::AndIOp::create(b, loc, l.cmp(P::ne, m, l.splat(0)),
-                                           l.cmp(P::uge, inPair, half));
-    index = l.select(negative, l.sub(inPair, half), inPair);
-    take(l.select(negative, l.neg(m), m));
-  }
-  if (pvq.tail) {
-    // The rest of the codeword from the table: k's block, then the index
-    // within P(tail, k).
-    Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, k), index) : index;
-    Value word = l.gather(tables.tail, at);
-    Type wordType = cast<VectorType>(word.getType()).getElementType();
-    for (int64_t p = 0; p < pvq.tail; ++p) {
-      Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
-      Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
-      take(arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
+    for (Group &gr : groups) {
+      Value &index = gr.index, &k = gr.k;
+      if (rest == 0) {
+        // The last position takes the pulses left: +k (index 0) or -k.
+        take(gr, l.select(l.cmp(P::eq, index, l.splat(0)), k, l.neg(k)));
+        continue;
+      }
+      if (rest == 1) {
+        // Two positions left, in closed form: y_i = 0 takes indices 0 and
+        // 1, then each m < k a +m pair and a -m pair, m = k one index each.
+        Value isZero = l.cmp(P::ult, index, l.splat(2));
+        Value t = l.sub(index, l.splat(2));
+        Value m = arith::MinUIOp::create(
+            b, loc, l.add(arith::ShRUIOp::create(b, loc, t, l.splat(2)), l.splat(1)), k);
+        Value rem = arith::AndIOp::create(b, loc, t, l.splat(3));
+        Value atK = l.cmp(P::eq, m, k);
+        Value negative =
+            l.select(atK, l.cmp(P::ne, rem, l.splat(0)), l.cmp(P::uge, rem, l.splat(2)));
+        Value y = l.select(isZero, l.splat(0), l.select(negative, l.neg(m), m));
+        index = l.select(
+            isZero, index,
+            l.select(atK, l.splat(0), arith::AndIOp::create(b, loc, rem, l.splat(1))));
+        take(gr, y);
+        continue;
+      }
+      // |y_i| = m: the last block start <= index in row (rest, k), by a
+      // binary search with a fixed number of probes (the first makes the
+      // rest powers of two); the last probes to succeed and to fail give
+      // the +-m pair's start and end.
+      const int64_t n = pulses + 2, top = int64_t(llvm::bit_floor(uint64_t(n)));
+      Value rowBase = arith::MulIOp::create(
+          b, loc, l.add(l.splat((rest - 2) * (pulses + 1)), k), l.splat(n));
+      Value m = l.splat(0), begin = l.splat(0), end = l.splat(-1);
+      auto probe = [&](Value cand) {
+        Value v = l.gather(tables.starts, l.add(rowBase, cand));
+        Value fits = l.cmp(P::ule, v, index);
+        m = l.select(fits, cand, m);
+        begin = l.select(fits, v, begin);
+        end = l.select(fits, end, v);
+      };
+      if (n > top)
+        probe(l.splat(n - top));
+      for (int64_t stride = top / 2; stride >= 1; stride /= 2)
+        probe(l.add(m, l.splat(stride)));
+      // An index outside the codebook must not spend more than k pulses.
+      m = arith::MinUIOp::create(b, loc, m, k);
+      Value half = arith::ShRUIOp::create(b, loc, l.sub(end, begin), l.splat(1));
+      Value inPair = l.sub(index, begin);
+      // The pair's first half is +m, its second -m; m = 0 is one block.
+      Value negative = arith::AndIOp::create(b, loc, l.cmp(P::ne, m, l.splat(0)),
+                                             l.cmp(P::uge, inPair, half));
+      index = l.select(negative, l.sub(inPair, half), inPair);
+      take(gr, l.select(negative, l.neg(m), m));
     }
   }
-  // amp = (a + 1) * step and ||y|| = sqrt((float)sum y^2), as the reference
-  // decoder computes them.
-  Value amp = arith::MulFOp::create(
-      b, loc, arith::UIToFPOp::create(b, loc, l.vec(f32), l.add(ampCode, l.splat(1))),
-      l.read(pvq.steps, {panel, l.idx(0)}, f32));
-  Value norm =
-      math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), sumSq));
-  scale = arith::DivFOp::create(b, loc, amp, norm);
   SmallVector<Value> out;
-  for (Value y : ys)
-    out.push_back(arith::SIToFPOp::create(b, loc, l.vec(f32), y));
+  for (Group &gr : groups) {
+    if (pvq.tail) {
+      // The rest of the codeword from the table: k's block, then the index
+      // within P(tail, k).
+      Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, gr.k), gr.index) : gr.index;
+      Value word = l.gather(tables.tail, at);
+      Type wordType = cast<VectorType>(word.getType()).getElementType();
+      for (int64_t p = 0; p < pvq.tail; ++p) {
+        Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
+        Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
+        take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
+      }
+    }
+    // amp = (a + 1) * step and ||y|| = sqrt((float)sum y^2), as the
+    // reference decoder computes them; y comes out scaled by amp / ||y||.
+    Value ampGroup = arith::DivUIOp::create(b, loc, gr.g, l.idx(pvq.ampGroup / D));
+    Value ampCode = l.field(pvq.amps, panel, mulIdx(ampGroup, pvq.ampBits), pvq.ampBits);
+    Value amp = arith::MulFOp::create(
+        b, loc, arith::UIToFPOp::create(b, loc, l.vec(f32), l.add(ampCode, l.splat(1))),
+        l.read(pvq.steps, {panel, l.idx(0)}, f32));
+    Value norm =
+        math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), gr.sumSq));
+    Value scale = arith::DivFOp::create(b, loc, amp, norm);
+    for (Value y : gr.ys)
+      out.push_back(arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), y), scale));
+  }
   return out;
 }

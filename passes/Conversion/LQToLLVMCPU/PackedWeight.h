@@ -57,6 +57,8 @@ inline int64_t unitK(unsigned bits) {
 /// PVQ: the largest dimension the kernel takes (a group's decoded vectors
 /// stay in registers).
 inline constexpr int64_t kMaxPVQDim = 16;
+/// PVQ: groups decoded together, at most (a power of two).
+inline constexpr int64_t kPVQGroupsPerUnit = 4;
 
 /// PVQ: the per-group index and amplitude-code streams and the decode
 /// strategy (PackedPVQ.cpp). A row's stream is its lq.constant bit stream
@@ -70,6 +72,8 @@ struct PVQLayout {
   /// 8, int8 each); the positions before them are decoded in registers.
   /// 0: all in registers.
   int64_t tail = 0;
+  /// Groups decoded together (their gathers' latencies overlap).
+  int64_t groupsPerUnit = 1;
   Value indices; // [panels, words + 1, 16] i32
   Value amps;    // [panels, words + 1, 16] i32
   Value steps;   // [panels, 16] f32, the rows' amplitude steps
@@ -106,14 +110,15 @@ struct PackedWeight {
   /// each group padded to `paddedGroup` (a multiple of 8) k.
   bool int8Act = false;
   int64_t paddedGroup = 0;
-  /// PVQ (pvq.dim > 0): `group` is the dimension, one decode unit a group.
+  /// PVQ (pvq.dim > 0): the decode scales each k itself, so the kernel's
+  /// group is the whole row (`group` = cols, no scales).
   PVQLayout pvq;
 
   int64_t groups() const { return cols / group; }
   /// k per decode unit: one byte of the narrowest plane (8 k of signs; W4A8:
   /// the 8 k of one vpdpbusd unit).
   int64_t unit() const {
-    return pvq.dim ? pvq.dim : signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits);
+    return pvq.dim ? pvq.dim * pvq.groupsPerUnit : signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits);
   }
   /// Units per group (W4A8: of the padded group).
   int64_t unitsPerGroup() const { return (int8Act ? paddedGroup : group) / unit(); }
@@ -159,11 +164,11 @@ struct PVQTables {
 };
 PVQTables buildPVQTables(OpBuilder &b, Location loc, const PVQLayout &pvq);
 
-/// PVQ: the 16 rows' codeword y of group `g` as `dim` f32 vectors (one per
-/// k), decoded in registers and/or by the tail table, and in `scale` the
-/// group's amp / ||y||.
-SmallVector<Value> decodePVQGroup(OpBuilder &b, Location loc, const PackedWeight &w,
-                                  const PVQTables &tables, Value panel, Value g, Value &scale);
+/// PVQ: the 16 rows' weights of decode unit `u` (groupsPerUnit groups) as
+/// f32 vectors, one per k: each group's codeword y, decoded in registers
+/// and/or by the tail table, times its amp / ||y||.
+SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
+                                 const PVQTables &tables, Value panel, Value u);
 
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
