@@ -1,6 +1,6 @@
 //===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
 //
-// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform or a binary-code
+// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform, a binary-code or a PVQ
 // `lq.constant` becomes a loop nest of vector ops that reads the codes
 // where they lie and dequantizes them inside the dot products, so the
 // weight stays packed in memory (b/8 bytes per weight instead of four) and
@@ -39,6 +39,15 @@
 // and plane that is one permute and one add where the direct form (a mask
 // of the sign bits selecting acc + x) takes four masked adds and four mask
 // loads; the table is the faster at every batch (Passes.td).
+//
+// PVQ (`#lq.pvq`: a group of D weights is amp * y / ||y||, y the codeword
+// of its index) differs in the decode step too (PackedPVQ.cpp): the index
+// and amplitude-code streams stay bit-packed, 16 rows a vector of i32
+// words; a unit of 4 groups is decoded in registers (the enumeration walked
+// by binary searches of a table of block starts) or, where the codebook is
+// small enough, partly or wholly by a gather from a table of codewords, and
+// each k comes out scaled by its group's amp / ||y||, so the kernel's group
+// is the whole row.
 //
 // W4A8 (`act(8)`, 4-bit codes, `vnni`). x is quantized per token to int8
 // once per call, before the panels (as lq-expand: s_x = max|x_row| / 127,
