@@ -21,6 +21,7 @@
 #include "BenchModule.h"
 
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Numerics/PVQ.h"
 #include "lq/Numerics/Quantize.h"
 #include "lq/Run/Engine.h"
 #include "lq/Run/Lowering.h"
@@ -62,15 +63,21 @@ static cl::opt<std::string> batchesOpt("batches", cl::desc("Batch sizes, comma s
                                        cl::init("1,4,16,64"), cl::cat(Category));
 static cl::opt<std::string> kernelsOpt(
     "kernels",
-    cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a and b<P>g<G> (G a "
-             "multiple of 8) run packed (codes in memory), w4a8g128 and w4a8pc too on hosts with "
-             "AVX512-VNNI; the rest (pvq<D>k<P>a<A>g<G>) run on the weight decoded at compile "
-             "time (reported as 'decoded'); comma separated"),
+    cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a, b<P>g<G> (G a "
+             "multiple of 8) and pvq<D>k<P>a<A>g<G> (indices of at most 31 bits, D <= 16) run "
+             "packed (codes in memory), w4a8g128 and w4a8pc too on hosts with AVX512-VNNI; the "
+             "rest run on the weight decoded at compile time (reported as 'decoded'); comma "
+             "separated"),
     cl::init("w4g128,w4pc"), cl::cat(Category));
 static cl::opt<bool> packedOpt("packed",
                                cl::desc("Lower 4-bit uniform weights to the packed kernels "
                                         "(false: decoded f32 weights, for comparison)"),
                                cl::init(true), cl::cat(Category));
+static cl::opt<int64_t> pvqTableEntriesOpt(
+    "pvq-table-entries",
+    cl::desc("lq-cpu-packed-matmul's pvq-table-entries: the largest PVQ codeword-tail table "
+             "(0: every position decoded in registers)"),
+    cl::init(65536), cl::cat(Category));
 static cl::opt<int> itersOpt("iters", cl::desc("Timed calls per kernel (the median is reported)"),
                              cl::init(20), cl::cat(Category));
 static cl::opt<int> warmupOpt("warmup", cl::desc("Untimed calls before timing"), cl::init(3),
@@ -221,8 +228,9 @@ llvm::Error fail(const llvm::Twine &msg) {
 
 /// Bytes the kernel streams per call: the packed kernels read the codes, the
 /// scales as f32 and the zero points (binary codes: the sign bits, the
-/// alphas and offsets as f32), all in panels of 16 rows; decoded weights
-/// are f32.
+/// alphas and offsets as f32; PVQ: the index and amplitude-code streams,
+/// a word of padding each, and the f32 steps), all in panels of 16 rows;
+/// decoded weights are f32.
 int64_t kernelWeightBytes(const quant_bench::Kind &kind, bool packed, int64_t rows,
                           int64_t cols) {
   if (!packed)
@@ -231,6 +239,12 @@ int64_t kernelWeightBytes(const quant_bench::Kind &kind, bool packed, int64_t ro
   if (const auto *bin = std::get_if<::lq::BinaryEncoding>(&kind.enc)) {
     int64_t planes = bin->planes, groups = cols / bin->group;
     return paddedRows * (cols / 8 * planes + groups * (planes + 1) * 4);
+  }
+  if (const auto *pvq = std::get_if<::lq::PVQEncoding>(&kind.enc)) {
+    unsigned bits = llvm::cantFail(::lq::pvqIndexBits(pvq->dim, pvq->pulses));
+    int64_t indexWords = llvm::divideCeil(cols / pvq->dim * bits, 32) + 1;
+    int64_t ampWords = llvm::divideCeil(cols / pvq->ampGroup * pvq->ampBits, 32) + 1;
+    return paddedRows * ((indexWords + ampWords) * 4 + 4);
   }
   const auto &u = std::get<::lq::UniformEncoding>(kind.enc);
   // W4A8's codes pad each group to a multiple of 8 k.
@@ -260,7 +274,9 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());
     std::string pipeline =
-        llvm::formatv("lq-cpu-packed-matmul{{vnni={0}}", lowering.vnni ? "true" : "false").str();
+        llvm::formatv("lq-cpu-packed-matmul{{vnni={0} pvq-table-entries={1}}",
+                      lowering.vnni ? "true" : "false", int64_t(pvqTableEntriesOpt))
+            .str();
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module)))
       return fail("lq-cpu-packed-matmul failed");
   }

@@ -333,7 +333,7 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
 }
 
 def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
-  let summary = "Run 2/3/4/8-bit uniform and binary-code lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
+  let summary = "Run 2/3/4/8-bit uniform, binary-code and PVQ lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
   let description = [{
     Every `lq.matmul` of an `lq.constant` with 2-, 3-, 4- or 8-bit
     `#lq.uniform` codes (per group or per channel; symmetric or asymmetric)
@@ -401,6 +401,45 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     4-bit kernel and even the f32 path. Binary groups must be a multiple
     of 8 (a byte of sign bits).
 
+    PVQ codes (`#lq.pvq<dim = D, pulses = P, amp_bits = a, amp_group = G>`,
+    a group of D weights `amp * y / ||y||_2`, y the codeword of its index)
+    take the same kernel with a decode step that rebuilds y in registers;
+    the weight is never expanded. `indices` and `amps`
+    `[ceil(N/16), W + 1, 16]` i32 hold each row's index and amplitude-code
+    bit streams (as in the `lq.constant`) cut into 32-bit words, word
+    `[b, w, j]` of row `16b + j`, plus a word of padding; `steps`
+    `[ceil(N/16), 16]` f32. So the weight keeps `B/D + a/G` bits (B =
+    ceil(log2 N(D, P))). Per unit of 4 groups (2 or 1 where the row's
+    groups do not divide by 4) and panel, each group's 16 indices come from
+    two word loads and shifts; the codeword is then walked position by
+    position as `lq::PVQCodebook::decode` does, the magnitude at each by a
+    binary search of the block starts of row (positions left, pulses
+    left): `ceil(log2(P + 2))` `vector.gather`s of a table of
+    `(D - 2)(P + 1)(P + 2)` i32, the last two positions in closed form.
+    Where the codewords of P(t, k) for the pulse counts k that can be left
+    number at most `pvq-table-entries` (default 2^16, a table that stays
+    in L2), the last t = 8 or 4 positions are one gather from a table of
+    them instead (int8 each, packed in an i64 or i32), at k's offset:
+    D = 8 with P <= 6 reads whole codewords (N = 9424, 27008), P = 12
+    decodes 4 positions in registers and reads the other 4 from a table
+    of 16641 i32, P = 27 (a P(4, k) table of 383041 entries) decodes all 8
+    in registers. Measured on a 4096x4096 GEMV (AMD EPYC, AVX-512, 1
+    thread, best of runs on a shared machine): P = 5 in 3.3 ms by table
+    vs 29 ms in registers, P = 12 in 24 ms (both) vs 34 ms (registers):
+    on this core a gather costs about as much as 16 scalar loads, so
+    every gather saved counts. The 4 groups of a unit are decoded
+    interleaved so their chains of dependent gathers overlap (1 group a
+    unit: P = 5 4.2 ms, P = 27 49 ms; 4: 3.3 and 42 ms). So the tables
+    run at about OpenBLAS's f32 sgemv speed at 2.2 bits a weight, but the
+    register decode is 7-13x slower than f32: on the 19M model with P = 12
+    decode ran at 42 tokens/s packed, 242 decoded to f32 at compile time
+    (lq-expand), 271 in f32, with a peak RSS of 547, 682 and 1018 MB.
+    Each k comes out
+    multiplied by its group's `amp / ||y||` (`amp = (a + 1) * step`,
+    `||y|| = sqrt((float) sum y^2)`, as the reference decoder), so the
+    kernel's group is the whole row and the FMAs are the uniform ones.
+    Indices over 31 bits (i32 lanes) and D > 16 are left for `lq-expand`.
+
     W4A8 (`vnni=true`, for targets with AVX512-VNNI): `lq.matmul ... act(8)`
     of 4-bit codes (any group size; symmetric or asymmetric) runs on int8
     dot products. The kernel first quantizes every row of x to int8
@@ -419,9 +458,9 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     as above. A row of x (decode) keeps 4 i32 accumulators, 4 rows 2 each.
     With `vnni=false` (the default) W4A8 is left for `lq-expand`.
 
-    Anything else (other bit widths and encodings, group sizes that are no
-    multiple of the k per byte of the narrowest plane: 1, 2, 4 or 8, e.g.
-    odd groups at 4 bits, groups of 12 at 3 bits, binary groups of 12;
+    Anything else (other bit widths, PVQ indices over 31 bits or groups
+    over 16 weights, group sizes that are no multiple of the k per byte of
+    the narrowest plane: 1, 2, 4 or 8, e.g. odd groups at 4 bits, groups of 12 at 3 bits, binary groups of 12;
     other quantized activations, weights that are not constants) is left
     as it is for `lq-expand`.
 
@@ -462,6 +501,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     Option<"vnni", "vnni", "bool", "false",
            "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
            "products (vpdpbusd); false leaves it to lq-expand">,
+    Option<"pvqTableEntries", "pvq-table-entries", "int64_t", "65536",
+           "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
+           "each) the kernel may read instead of decoding those positions in "
+           "registers; 0 decodes every position in registers">,
   ];
 }
 

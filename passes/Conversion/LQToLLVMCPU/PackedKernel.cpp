@@ -32,6 +32,7 @@ struct KernelBuilder {
   Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
   Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
   Value xScales = {}; // W4A8: [M] f32, x's per-row scales
+  PVQTables pvqTables = {}; // PVQ: the codebook's tables, made once
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
   VectorType i32Vec() { return VectorType::get({kPanel}, b.getI32Type()); }
@@ -71,6 +72,8 @@ struct KernelBuilder {
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
     if (w.signPlanes)
       return decodeSigns(panel, u);
+    if (w.pvq.dim)
+      return decodePVQUnit(b, loc, w, pvqTables, panel, u);
     int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     for (const Plane &plane : w.planes) {
@@ -222,7 +225,7 @@ struct KernelBuilder {
             z = arith::ExtUIOp::create(b, loc, i32Vec(),
                                        read(VectorType::get({kPanel}, b.getI8Type()),
                                             w.zeroPoints, {panel, g, idx(0)}));
-          else if (!w.signPlanes)
+          else if (!w.signPlanes && !w.pvq.dim)
             z = splat(1 << (w.bits - 1));
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
@@ -242,8 +245,10 @@ struct KernelBuilder {
                        unitsPerGroup - mainUnits, z);
           SmallVector<Value> next(ys);
           for (int64_t t = 0; t < terms; ++t) {
-            Value s = w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
-                                   : read(f32Vec(), w.scales, {panel, g, idx(0)});
+            // PVQ: the decode has scaled each k already.
+            Value s = w.pvq.dim      ? Value()
+                      : w.signPlanes ? read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)})
+                                     : read(f32Vec(), w.scales, {panel, g, idx(0)});
             for (int64_t r = 0; r < rows; ++r) {
               Value *chain = &acc[(r * terms + t) * chains];
               Value sum = chain[0];
@@ -259,7 +264,8 @@ struct KernelBuilder {
                 sum = arith::SIToFPOp::create(b, loc, f32Vec(),
                                               arith::SubIOp::create(b, loc, sum, offset));
               }
-              next[r] = vector::FMAOp::create(b, loc, sum, s, next[r]);
+              next[r] = s ? (Value)vector::FMAOp::create(b, loc, sum, s, next[r])
+                          : (Value)arith::AddFOp::create(b, loc, sum, next[r]);
             }
           }
           // Binary codes: the offset term, offset * sum of x over the group.
@@ -490,6 +496,8 @@ struct KernelBuilder {
       xSums = groupSums(rows);
       tables = lutTables(rows);
     }
+    if (w.pvq.dim)
+      pvqTables = buildPVQTables(b, loc, w.pvq);
     // W4A8: x quantized once for all panels (threads read it, none writes it).
     if (w.int8Act)
       quantizeRows(tensor::DimOp::create(b, loc, x, 0));

@@ -61,13 +61,15 @@ static PackedWeight packBinary(OpBuilder &b, ConstantOp constant, const ::lq::En
 /// The weight of `constant` re-packed into 16-row panels (file comment).
 /// `int8Act`: the W4A8 layout (vpdpbusd units of 8 k, groups padded).
 FailureOr<PackedWeight> mlir::lq::cpu::packWeight(OpBuilder &b, ConstantOp constant, unsigned id,
-                                                  bool int8Act) {
+                                                  bool int8Act, int64_t pvqTableEntries) {
   FailureOr<::lq::EncodedWeight> storage = readStorage(constant);
   if (failed(storage))
     return failure();
   WeightType type = constant.getResult().getType();
   if (std::holds_alternative<::lq::BinaryEncoding>(type.getEncoding().getNumericEncoding()))
     return packBinary(b, constant, *storage, id);
+  if (std::holds_alternative<::lq::PVQEncoding>(type.getEncoding().getNumericEncoding()))
+    return packPVQ(b, constant, *storage, id, pvqTableEntries);
   auto enc = std::get<::lq::UniformEncoding>(type.getEncoding().getNumericEncoding());
   int64_t N = type.getRows(), K = type.getCols(), G = K / enc.group;
   int64_t panels = llvm::divideCeil(N, kPanel), rowBytes = ::lq::packedBytes(K, enc.bits);

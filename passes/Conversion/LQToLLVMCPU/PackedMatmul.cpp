@@ -1,6 +1,6 @@
 //===- PackedMatmul.cpp - lq-cpu-packed-matmul ----------------------------===//
 //
-// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform or a binary-code
+// `lq.matmul` of a 2-, 3-, 4- or 8-bit uniform, a binary-code or a PVQ
 // `lq.constant` becomes a loop nest of vector ops that reads the codes
 // where they lie and dequantizes them inside the dot products, so the
 // weight stays packed in memory (b/8 bytes per weight instead of four) and
@@ -40,6 +40,15 @@
 // of the sign bits selecting acc + x) takes four masked adds and four mask
 // loads; the table is the faster at every batch (Passes.td).
 //
+// PVQ (`#lq.pvq`: a group of D weights is amp * y / ||y||, y the codeword
+// of its index) differs in the decode step too (PackedPVQ.cpp): the index
+// and amplitude-code streams stay bit-packed, 16 rows a vector of i32
+// words; a unit of 4 groups is decoded in registers (the enumeration walked
+// by binary searches of a table of block starts) or, where the codebook is
+// small enough, partly or wholly by a gather from a table of codewords, and
+// each k comes out scaled by its group's amp / ||y||, so the kernel's group
+// is the whole row.
+//
 // W4A8 (`act(8)`, 4-bit codes, `vnni`). x is quantized per token to int8
 // once per call, before the panels (as lq-expand: s_x = max|x_row| / 127,
 // round half to even), and the dot products run on integers with AVX512-
@@ -62,6 +71,7 @@
 
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Numerics/PVQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -92,8 +102,18 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
   auto *u = std::get_if<::lq::UniformEncoding>(&enc);
   auto *bin = std::get_if<::lq::BinaryEncoding>(&enc);
-  if (!u && !bin)
-    return "the encoding is neither binary nor uniform";
+  auto *pvq = std::get_if<::lq::PVQEncoding>(&enc);
+  if (!u && !bin && !pvq)
+    return "the encoding is neither binary, PVQ nor uniform";
+  // PVQ indices and block starts live in i32 lanes; a group's D decoded
+  // vectors must stay in registers.
+  if (pvq) {
+    unsigned indexBits = llvm::cantFail(::lq::pvqIndexBits(pvq->dim, pvq->pulses));
+    if (indexBits > 31)
+      return llvm::formatv("PVQ indices of {0} bits do not fit an i32 lane", indexBits).str();
+    if (pvq->dim > kMaxPVQDim)
+      return llvm::formatv("the PVQ dimension {0} is over {1}", pvq->dim, kMaxPVQDim).str();
+  }
   // Sign bits are decoded a byte (8 k) at a time, against one group's alphas.
   if (bin && bin->group % 8 != 0)
     return llvm::formatv("the binary group size {0} is no multiple of 8", bin->group).str();
@@ -182,7 +202,8 @@ struct PackedWeights {
 
 /// The packed weight of `constant`, made once per weight and materialized as
 /// arith.constants next to each lq.constant of that weight.
-static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed) {
+static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, PackedWeights &packed,
+                                         int64_t pvqTableEntries) {
   if (auto it = packed.byConstant.find({constant, int8Act}); it != packed.byConstant.end())
     return it->second;
   // Next to the lq.constant, so the packed constants dominate all its uses.
@@ -197,7 +218,7 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
     for (Value *part : w.parts())
       *part = b.clone(*part->getDefiningOp())->getResult(0);
   } else {
-    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size(), int8Act);
+    FailureOr<PackedWeight> made = packWeight(b, constant, packed.byData.size(), int8Act, pvqTableEntries);
     if (failed(made))
       return failure();
     w = *made;
@@ -208,10 +229,11 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
 }
 
 /// Rewrites `op` into a call of its kernel.
-static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed,
-                                   int64_t parallelMinWeights) {
+static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t parallelMinWeights,
+                                   int64_t pvqTableEntries) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
-  FailureOr<PackedWeight> packedWeight = getPacked(constant, op.getActBits().has_value(), packed);
+  FailureOr<PackedWeight> packedWeight =
+      getPacked(constant, op.getActBits().has_value(), packed, pvqTableEntries);
   if (failed(packedWeight))
     return failure();
   PackedWeight *w = &*packedWeight;
@@ -293,7 +315,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
     PackedWeights packed;
     for (MatmulOp op : matmuls)
-      if (failed(rewriteMatmul(op, packed, parallelMinWeights)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries)))
         return signalPassFailure();
     SetVector<Operation *> constants;
     for (auto &entry : packed.byConstant)

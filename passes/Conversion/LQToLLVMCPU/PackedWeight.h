@@ -11,6 +11,7 @@
 #define LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
 
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "lq/Numerics/Encoding.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
@@ -53,6 +54,36 @@ inline int64_t unitK(unsigned bits) {
   return 8 / narrowest;
 }
 
+/// PVQ: the largest dimension the kernel takes (a group's decoded vectors
+/// stay in registers).
+inline constexpr int64_t kMaxPVQDim = 16;
+/// PVQ: groups decoded together, at most (a power of two).
+inline constexpr int64_t kPVQGroupsPerUnit = 4;
+
+/// PVQ: the per-group index and amplitude-code streams and the decode
+/// strategy (PackedPVQ.cpp). A row's stream is its lq.constant bit stream
+/// (fields LSB first, group g at bit g * width) cut into 32-bit words, word
+/// w of the panel's 16 rows one i32 vector, so every lane extracts the
+/// field at the same bit offset.
+struct PVQLayout {
+  int64_t dim = 0, pulses = 0, ampGroup = 0;
+  unsigned indexBits = 0, ampBits = 0;
+  /// Trailing positions of a group read from a table of codewords (4 or
+  /// 8, int8 each); the positions before them are decoded in registers.
+  /// 0: all in registers.
+  int64_t tail = 0;
+  /// Groups decoded together (their gathers' latencies overlap).
+  int64_t groupsPerUnit = 1;
+  Value indices; // [panels, words + 1, 16] i32
+  Value amps;    // [panels, words + 1, 16] i32
+  Value steps;   // [panels, 16] f32, the rows' amplitude steps
+};
+
+/// The largest PVQ codeword tail (8 or 4 positions, at most `dim`) whose
+/// table over the pulse counts it can hold has at most `maxEntries`
+/// entries; 0 when none has.
+int64_t choosePVQTail(int64_t dim, int64_t pulses, int64_t maxEntries);
+
 /// One bit plane: `width`-bit fields holding bits [shift, shift + width) of
 /// the codes, 8 / width consecutive k per byte.
 struct Plane {
@@ -79,11 +110,16 @@ struct PackedWeight {
   /// each group padded to `paddedGroup` (a multiple of 8) k.
   bool int8Act = false;
   int64_t paddedGroup = 0;
+  /// PVQ (pvq.dim > 0): the decode scales each k itself, so the kernel's
+  /// group is the whole row (`group` = cols, no scales).
+  PVQLayout pvq;
 
   int64_t groups() const { return cols / group; }
   /// k per decode unit: one byte of the narrowest plane (8 k of signs; W4A8:
   /// the 8 k of one vpdpbusd unit).
-  int64_t unit() const { return signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits); }
+  int64_t unit() const {
+    return pvq.dim ? pvq.dim * pvq.groupsPerUnit : signPlanes ? 8 : int8Act ? kVnniUnit : unitK(bits);
+  }
   /// Units per group (W4A8: of the padded group).
   int64_t unitsPerGroup() const { return (int8Act ? paddedGroup : group) / unit(); }
   /// Decoded values per unit and term: one per k, or one table index per
@@ -95,6 +131,8 @@ struct PackedWeight {
   /// The tensors in kernel-argument order: planes (or signs), scales, zero
   /// points.
   SmallVector<Value *> parts() {
+    if (pvq.dim)
+      return {&pvq.indices, &pvq.amps, &pvq.steps};
     SmallVector<Value *> out;
     if (signs)
       out.push_back(&signs);
@@ -109,8 +147,28 @@ struct PackedWeight {
 
 /// The weight of `constant` re-packed into 16-row panels, as arith.constants
 /// at `b`'s insertion point named lq_cpu_*_<id>_*. `int8Act`: the W4A8
-/// layout (vpdpbusd units of 8 k, groups padded).
-FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id, bool int8Act);
+/// layout (vpdpbusd units of 8 k, groups padded). `pvqTableEntries`: the
+/// largest PVQ codeword table (choosePVQTail).
+FailureOr<PackedWeight> packWeight(OpBuilder &b, ConstantOp constant, unsigned id, bool int8Act,
+                                   int64_t pvqTableEntries);
+
+/// PVQ: the streams of a PVQ lq.constant re-packed (PVQLayout).
+PackedWeight packPVQ(OpBuilder &b, ConstantOp constant, const ::lq::EncodedWeight &ew, unsigned id,
+                     int64_t pvqTableEntries);
+
+/// PVQ: the codebook's tables the decode reads, as constants made once per
+/// kernel (PackedPVQ.cpp): the block starts of the positions decoded in
+/// registers, and the tail's codewords and their offsets per pulse count.
+struct PVQTables {
+  Value starts, tail, tailOffsets;
+};
+PVQTables buildPVQTables(OpBuilder &b, Location loc, const PVQLayout &pvq);
+
+/// PVQ: the 16 rows' weights of decode unit `u` (groupsPerUnit groups) as
+/// f32 vectors, one per k: each group's codeword y, decoded in registers
+/// and/or by the tail table, times its amp / ||y||.
+SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
+                                 const PVQTables &tables, Value panel, Value u);
 
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an

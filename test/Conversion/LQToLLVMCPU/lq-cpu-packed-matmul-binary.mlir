@@ -90,12 +90,13 @@
 // B1-DAG: arith.constant dense_resource<lq_cpu_b1_0_signs> : tensor<3x9x1x16xi8>
 // B1-DAG: arith.constant dense_resource<lq_cpu_b1_0_coefs> : tensor<3x9x2x16xf32>
 
-// Groups that are no multiple of 8 (a byte of sign bits) and other
-// encodings (PVQ) stay lq.matmul for lq-expand; such groups still run
+// Groups that are no multiple of 8 (a byte of sign bits) and encodings the
+// kernels do not take (PVQ with 33-bit indices) stay lq.matmul for
+// lq-expand; such groups still run
 // (decoded) to the library's result.
 // RUN: quant-opt %s --lq-quantize-weights="method=binary planes=3 group=12" -o %t.b3g12.mlir 2>/dev/null
 // RUN: quant-opt %t.b3g12.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
-// RUN: quant-opt %s --lq-quantize-weights="method=pvq" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
+// RUN: quant-opt %s --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=40 pvq-amp-bits=3 pvq-amp-group=8" 2>/dev/null | quant-opt --lq-cpu-packed-matmul | FileCheck %s --check-prefix=OTHER
 // OTHER-NOT: lq_cpu_
 // OTHER: lq.matmul
 // OTHER: lq.matmul
