@@ -434,7 +434,9 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     register decode is 7-13x slower than f32: on the 19M model with P = 12
     decode ran at 42 tokens/s packed, 242 decoded to f32 at compile time
     (lq-expand), 271 in f32, with a peak RSS of 547, 682 and 1018 MB.
-    Each k comes out
+    So by default only codebooks of at most `pvq-table-entries` codewords
+    (whole codewords from the table) are packed, the others left for
+    `lq-expand`; `pvq-registers=true` packs them too. Each k comes out
     multiplied by its group's `amp / ||y||` (`amp = (a + 1) * step`,
     `||y|| = sqrt((float) sum y^2)`, as the reference decoder), so the
     kernel's group is the whole row and the FMAs are the uniform ones.
@@ -505,6 +507,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
            "each) the kernel may read instead of decoding those positions in "
            "registers; 0 decodes every position in registers">,
+    Option<"pvqRegisters", "pvq-registers", "bool", "false",
+           "PVQ: also pack codebooks larger than pvq-table-entries, their codewords "
+           "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
+           "weights on the CPUs measured; false leaves them to lq-expand">,
   ];
 }
 

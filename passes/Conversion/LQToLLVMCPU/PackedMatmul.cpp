@@ -94,7 +94,9 @@ using namespace mlir::lq::cpu;
 
 /// Why `op` is left for lq-expand, or nullopt when the kernel handles it.
 /// `vnni`: the host has AVX512-VNNI (W4A8 may use vpdpbusd).
-static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
+/// `pvqTableEntries`, `pvqRegisters`: which PVQ codebooks are packed.
+static std::optional<std::string> unsupported(MatmulOp op, bool vnni, int64_t pvqTableEntries,
+                                              bool pvqRegisters) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   if (!constant)
     return "the weight is not an lq.constant";
@@ -113,6 +115,15 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni) {
       return llvm::formatv("PVQ indices of {0} bits do not fit an i32 lane", indexBits).str();
     if (pvq->dim > kMaxPVQDim)
       return llvm::formatv("the PVQ dimension {0} is over {1}", pvq->dim, kMaxPVQDim).str();
+    // Codewords walked in registers measured 6-13x slower than the decoded
+    // f32 weights (a vector gather per position step); whole codewords read
+    // from a table run at f32 speed in a quarter of the memory.
+    uint64_t codewords = llvm::cantFail(::lq::pvqCodebookSize(pvq->dim, pvq->pulses));
+    if (!pvqRegisters && codewords > (uint64_t)pvqTableEntries)
+      return llvm::formatv("the PVQ codebook of {0} codewords is over pvq-table-entries; "
+                           "pvq-registers=true packs it, decoded in registers",
+                           codewords)
+          .str();
   }
   // Sign bits are decoded a byte (8 k) at a time, against one group's alphas.
   if (bin && bin->group % 8 != 0)
@@ -310,7 +321,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     }
     SmallVector<MatmulOp> matmuls;
     getOperation().walk([&](MatmulOp op) {
-      if (!unsupported(op, vnni))
+      if (!unsupported(op, vnni, pvqTableEntries, pvqRegisters))
         matmuls.push_back(op);
     });
     PackedWeights packed;

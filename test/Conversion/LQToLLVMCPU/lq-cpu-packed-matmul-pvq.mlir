@@ -6,28 +6,30 @@
 // pulses: N = 88, 18 groups, so two groups a unit), every position in
 // registers (5 pulses with pvq-table-entries=0; 27 pulses: 30-bit indices
 // whose tails would need 383041 entries), and both (12 pulses: 4 positions
-// in registers, then a table of the 16641 codewords of P(4, k <= 12)).
+// in registers, then a table of the 16641 codewords of P(4, k <= 12)); the
+// register strategies only with pvq-registers=true, as by default such
+// codebooks are left for lq-expand (checked below).
 // RUN: quant-opt %S/lq-cpu-packed-matmul-bits.mlir %lower-to-llvm | %run-main > %t.float
 // RUN: quant-opt %S/lq-cpu-packed-matmul-bits.mlir --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=5 pvq-amp-bits=3 pvq-amp-group=8" -o %t.k5.mlir 2>/dev/null
 // RUN: quant-opt %t.k5.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.k5.lib
 // RUN: quant-opt %t.k5.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.k5.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k5.packed %t.k5.lib | FileCheck %s --check-prefix=MATCH
-// RUN: quant-opt %t.k5.mlir --lq-cpu-packed-matmul="pvq-table-entries=0" | quant-opt --lq-lower-to-cpu="packed=true" | %run-main > %t.k5r.packed
+// RUN: quant-opt %t.k5.mlir --lq-cpu-packed-matmul="pvq-table-entries=0 pvq-registers=true" | quant-opt --lq-lower-to-cpu="packed=true" | %run-main > %t.k5r.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k5r.packed %t.k5.lib | FileCheck %s --check-prefix=MATCH
 // RUN: quant-opt %S/lq-cpu-packed-matmul-bits.mlir --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=12 pvq-amp-bits=3 pvq-amp-group=8" -o %t.k12.mlir 2>/dev/null
 // RUN: quant-opt %t.k12.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.k12.lib
-// RUN: quant-opt %t.k12.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.k12.packed
+// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul="pvq-registers=true" | quant-opt --lq-lower-to-cpu="packed=true" | %run-main > %t.k12.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k12.packed %t.k12.lib | FileCheck %s --check-prefix=MATCH
 // RUN: quant-opt %S/lq-cpu-packed-matmul-bits.mlir --lq-quantize-weights="method=pvq pvq-dim=8 pvq-pulses=27 pvq-amp-bits=4 pvq-amp-group=24" -o %t.k27.mlir 2>/dev/null
 // RUN: quant-opt %t.k27.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.k27.lib
-// RUN: quant-opt %t.k27.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.k27.packed
+// RUN: quant-opt %t.k27.mlir --lq-cpu-packed-matmul="pvq-registers=true" | quant-opt --lq-lower-to-cpu="packed=true" | %run-main > %t.k27.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k27.packed %t.k27.lib | FileCheck %s --check-prefix=MATCH
 // RUN: quant-opt %S/lq-cpu-packed-matmul-bits.mlir --lq-quantize-weights="method=pvq pvq-dim=4 pvq-pulses=3 pvq-amp-bits=2 pvq-amp-group=8" -o %t.d4.mlir 2>/dev/null
 // RUN: quant-opt %t.d4.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.d4.lib
 // RUN: quant-opt %t.d4.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.d4.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.d4.packed %t.d4.lib | FileCheck %s --check-prefix=MATCH
 // Panels on OpenMP threads compute the same values.
-// RUN: quant-opt %t.k12.mlir --lq-lower-to-cpu="packed=true threads=true parallel-min-weights=0" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.k12.threads
+// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul="pvq-registers=true parallel-min-weights=0" | quant-opt --lq-lower-to-cpu="packed=true threads=true parallel-min-weights=0" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.k12.threads
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k12.threads %t.k12.lib | FileCheck %s --check-prefix=MATCH
 // MATCH: MATCH 240 values
 
@@ -64,7 +66,7 @@
 // Registers only: the block starts of rows (rest, k), rest = 2..7, and per
 // position a binary search of 5 probes (29 starts a row); no table of
 // codewords.
-// RUN: quant-opt %t.k27.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=REGS
+// RUN: quant-opt %t.k27.mlir --lq-cpu-packed-matmul="pvq-registers=true" | FileCheck %s --check-prefix=REGS
 // REGS-NOT: lq.matmul
 // REGS: arith.constant dense_resource<lq_cpu_pvq_d8p27_starts> : tensor<4872xi32>
 // REGS-NOT: tail
@@ -73,7 +75,11 @@
 
 // Both: starts for the 4 positions in registers, then P(4, k)'s codewords
 // (one i32 each) at their pulse count's offset.
-// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=BOTH
+// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul="pvq-registers=true" | FileCheck %s --check-prefix=BOTH
+// By default a codebook over pvq-table-entries is left for lq-expand.
+// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=LEFT
+// LEFT-NOT: func.func private @lq_cpu_packed_pvq
+// LEFT: lq.matmul {{.*}}#lq.pvq
 // BOTH-DAG: arith.constant dense_resource<lq_cpu_pvq_d8p12_starts> : tensor<1092xi32>
 // BOTH-DAG: arith.constant dense_resource<lq_cpu_pvq_d8p12_tail4> : tensor<16641xi32>
 // BOTH-DAG: arith.constant dense_resource<lq_cpu_pvq_d8p12_tail_offsets> : tensor<13xi32>
