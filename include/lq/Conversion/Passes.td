@@ -227,15 +227,17 @@ def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
     Runs on the host side of `functions` after `gpu-kernel-outlining`, when
     the kernels read and write buffers that the host allocated:
 
-    - every `memref.alloc` becomes `gpu.alloc host_shared` (managed memory:
-      the kernels use it and the host reads the results the function
-      returns), placed at the start of its block, after the values its
-      sizes depend on;
+    - every `memref.alloc` becomes a `gpu.alloc`, placed at the start of
+      its block, after the values its sizes depend on: device memory for
+      the temporaries only kernels touch (after `gpu-async-region`, stream
+      ordered: the runtime serves them from the device's memory pool), and
+      `host_shared` (managed memory) for what the host reads, the results
+      the function returns (or views of them) and buffers the host loads a
+      scalar from;
     - every allocation not returned (nor a view of it) is freed with
       `gpu.dealloc` at the end of its block, as is every `memref.dealloc`:
-      freeing synchronizes with the device, so the frees wait for the last
-      kernel once instead of after each, and the pipeline needs no
-      deallocation pass (ownership-based deallocation rejects
+      the frees follow the last kernel on the stream, and the pipeline
+      needs no deallocation pass (ownership-based deallocation rejects
       `gpu.launch_func`, which declares no memory effects);
     - every `memref.get_global` of a constant global (the weights, the RoPE
       tables) becomes a call of `@<global>_device`, which uploads the
@@ -280,7 +282,10 @@ def LQGPUSyncHostSharedAllocs : Pass<"lq-gpu-sync-host-shared-allocs", "::mlir::
     outside any stream) only without async dependencies and token. Each
     such allocation becomes synchronous at the same place; its token's uses
     take its dependency instead (a fresh `gpu.wait async` without one, or
-    one joining several).
+    one joining several). So do the allocations of the constants' device
+    uploads (functions with `lq.device_upload`): they live as long as the
+    program, and outside a stream the runtime takes them with `cuMemAlloc`
+    rather than from the stream-ordered pool of the temporaries.
 
     ```mlir
     %t0 = gpu.wait async
