@@ -221,6 +221,37 @@ def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleO
   ];
 }
 
+def LQGPUMergeKernelModules : Pass<"lq-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Put the kernels outlined from each GPU function into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` gives every kernel a `gpu.module` of its own,
+    named `<function>_kernel`, `<function>_kernel_0`, ...; each becomes its
+    own binary, loaded (for PTX, compiled by the driver) at start-up. This
+    pass moves the kernels (and whatever else those modules hold) of each of
+    `functions` into the first of its kernel modules, so the function's
+    kernels load as one binary, and retargets the `gpu.launch_func` ops. A
+    module whose symbols would clash with the merged module's stays apart;
+    modules that already have targets are left alone.
+
+    ```mlir
+    gpu.module @decode_kernel { gpu.func @decode_kernel(...) kernel {...} }
+    gpu.module @decode_kernel_0 { gpu.func @decode_kernel_0(...) kernel {...} }
+    gpu.launch_func @decode_kernel_0::@decode_kernel_0 ...
+    // becomes
+    gpu.module @decode_kernel {
+      gpu.func @decode_kernel(...) kernel {...}
+      gpu.func @decode_kernel_0(...) kernel {...}
+    }
+    gpu.launch_func @decode_kernel::@decode_kernel_0 ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Merge the kernel modules of these functions (default: all)">,
+  ];
+}
+
 def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
   let summary = "Put the buffers of GPU functions in device-accessible memory";
   let description = [{
