@@ -229,14 +229,16 @@ def LQGPUMergeKernelModules : Pass<"lq-gpu-merge-kernel-modules", "::mlir::Modul
     own binary, loaded (for PTX, compiled by the driver) at start-up. This
     pass moves the kernels (and whatever else those modules hold) of each of
     `functions` into the first of its kernel modules, so the function's
-    kernels load as one binary, and retargets the `gpu.launch_func` ops. A
+    kernels load as one binary, and retargets the `gpu.launch_func` ops.
+    Outlining names every kernel after its function: each kernel is renamed
+    after its (uniquely named) module. A
     module whose symbols would clash with the merged module's stays apart;
     modules that already have targets are left alone.
 
     ```mlir
     gpu.module @decode_kernel { gpu.func @decode_kernel(...) kernel {...} }
-    gpu.module @decode_kernel_0 { gpu.func @decode_kernel_0(...) kernel {...} }
-    gpu.launch_func @decode_kernel_0::@decode_kernel_0 ...
+    gpu.module @decode_kernel_0 { gpu.func @decode_kernel(...) kernel {...} }
+    gpu.launch_func @decode_kernel_0::@decode_kernel ...
     // becomes
     gpu.module @decode_kernel {
       gpu.func @decode_kernel(...) kernel {...}
@@ -313,10 +315,7 @@ def LQGPUSyncHostSharedAllocs : Pass<"lq-gpu-sync-host-shared-allocs", "::mlir::
     outside any stream) only without async dependencies and token. Each
     such allocation becomes synchronous at the same place; its token's uses
     take its dependency instead (a fresh `gpu.wait async` without one, or
-    one joining several). So do the allocations of the constants' device
-    uploads (functions with `lq.device_upload`): they live as long as the
-    program, and outside a stream the runtime takes them with `cuMemAlloc`
-    rather than from the stream-ordered pool of the temporaries.
+    one joining several).
 
     ```mlir
     %t0 = gpu.wait async

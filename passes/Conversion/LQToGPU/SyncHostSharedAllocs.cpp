@@ -3,16 +3,12 @@
 // gpu-async-region makes every GPU op asynchronous, but gpu-to-llvm lowers
 // a host_shared gpu.alloc (cuMemAllocManaged, outside any stream) only as a
 // synchronous op: this pass takes such allocations back out of the token
-// chain. So it does with the allocations of the constants' device uploads,
-// which live as long as the program: outside a stream they are plain
-// cuMemAlloc rather than memory of the stream-ordered pool.
+// chain.
 //
 //===----------------------------------------------------------------------===//
 
-#include "lq/Conversion/LQToNVPTX/DeviceUpload.h"
 #include "lq/Conversion/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -29,17 +25,14 @@ struct LQGPUSyncHostSharedAllocsPass
   void runOnOperation() override {
     SmallVector<gpu::AllocOp> allocs;
     getOperation().walk([&](gpu::AllocOp op) {
-      if (!op.getAsyncToken())
-        return;
-      auto func = op->getParentOfType<func::FuncOp>();
-      if (op.getHostShared() || (func && func->hasAttr(lq::kDeviceUploadAttrName)))
+      if (op.getHostShared() && op.getAsyncToken())
         allocs.push_back(op);
     });
     for (gpu::AllocOp op : allocs) {
       OpBuilder b(op);
       auto sync = gpu::AllocOp::create(b, op.getLoc(), op.getMemref().getType(),
                                        /*asyncToken=*/Type(), ValueRange{}, op.getDynamicSizes(),
-                                       op.getSymbolOperands(), op.getHostShared());
+                                       op.getSymbolOperands(), /*hostShared=*/true);
       // What waited for the allocation now waits for what it waited for.
       ValueRange deps = op.getAsyncDependencies();
       Value token = deps.size() == 1 ? deps.front()

@@ -1,7 +1,7 @@
 // RUN: quant-opt %s --lq-gpu-merge-kernel-modules="functions=decode" --split-input-file | FileCheck %s
 
-// The kernels outlined from @decode join its first kernel module and the
-// launches follow; another function's kernels and modules with targets stay.
+// The kernels outlined from @decode (all named after it) join its first
+// kernel module, renamed after their modules, and the launches follow; another function's kernels and modules with targets stay.
 // CHECK-LABEL: gpu.module @decode_kernel {
 // CHECK:         gpu.func @decode_kernel(
 // CHECK:         gpu.func @decode_kernel_0(
@@ -23,10 +23,10 @@ module attributes {gpu.container_module} {
     gpu.func @decode_kernel(%a: memref<4xf32>) kernel { gpu.return }
   }
   gpu.module @decode_kernel_0 {
-    gpu.func @decode_kernel_0(%a: memref<4xf32>) kernel { gpu.return }
+    gpu.func @decode_kernel(%a: memref<4xf32>) kernel { gpu.return }
   }
   gpu.module @decode_kernel_1 {
-    gpu.func @decode_kernel_1(%a: memref<4xf32>) kernel { gpu.return }
+    gpu.func @decode_kernel(%a: memref<4xf32>) kernel { gpu.return }
   }
   gpu.module @other_kernel {
     gpu.func @other_kernel(%a: memref<4xf32>) kernel { gpu.return }
@@ -37,8 +37,8 @@ module attributes {gpu.container_module} {
   func.func @decode(%a: memref<4xf32>) {
     %c1 = arith.constant 1 : index
     gpu.launch_func @decode_kernel::@decode_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
-    gpu.launch_func @decode_kernel_0::@decode_kernel_0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
-    gpu.launch_func @decode_kernel_1::@decode_kernel_1 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    gpu.launch_func @decode_kernel_0::@decode_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    gpu.launch_func @decode_kernel_1::@decode_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
     gpu.launch_func @decode_kernel_lib::@f blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
     return
   }

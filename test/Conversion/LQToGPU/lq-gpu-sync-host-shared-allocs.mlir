@@ -30,17 +30,3 @@ func.func @join() {
   gpu.wait [%t]
   return
 }
-
-// A constant's device upload allocates outside the stream too (plain device
-// memory, not the pool), whatever host_shared says.
-// CHECK-LABEL: func.func private @w_device(
-// CHECK:         %[[T0:.*]] = gpu.wait async
-// CHECK-NEXT:    %[[D:.*]] = gpu.alloc  () : memref<8xf32>
-// CHECK-NEXT:    %[[T1:.*]] = gpu.memcpy async [%[[T0]]] %[[D]]
-func.func private @w_device(%host: memref<8xf32>) -> memref<8xf32> attributes {lq.device_upload} {
-  %t0 = gpu.wait async
-  %d, %t1 = gpu.alloc async [%t0] () : memref<8xf32>
-  %t2 = gpu.memcpy async [%t1] %d, %host : memref<8xf32>, memref<8xf32>
-  gpu.wait [%t2]
-  return %d : memref<8xf32>
-}
