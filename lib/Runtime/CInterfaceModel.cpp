@@ -26,39 +26,39 @@ CompiledModel::~CompiledModel() = default;
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The mgpu* allocation functions of lib/Runtime, looked up in the
+/// The buffer functions of lib/Runtime's CUDA runtime, looked up in the
 /// executable rather than linked: this library serves hosts built with and
 /// without the CUDA runtime, and only cuda models need it.
-struct ManagedAllocator {
-  void *(*alloc)(uint64_t bytes, void *stream, bool isHostShared) = nullptr;
+struct CudaBuffers {
+  void *(*alloc)(uint64_t bytes, bool hostMapped) = nullptr;
+  void (*copy)(void *dst, const void *src, uint64_t bytes) = nullptr;
   void (*free)(void *buffer, void *stream) = nullptr;
 };
 } // namespace
 
-static const ManagedAllocator &managedAllocator() {
-  static const ManagedAllocator allocator = [] {
-    ManagedAllocator a;
-    a.alloc = reinterpret_cast<decltype(a.alloc)>(dlsym(RTLD_DEFAULT, "mgpuMemAlloc"));
-    a.free = reinterpret_cast<decltype(a.free)>(dlsym(RTLD_DEFAULT, "mgpuMemFree"));
-    return a;
+static const CudaBuffers &cudaBuffers() {
+  static const CudaBuffers buffers = [] {
+    CudaBuffers b;
+    b.alloc = reinterpret_cast<decltype(b.alloc)>(dlsym(RTLD_DEFAULT, "lqCudaAllocBuffer"));
+    b.copy = reinterpret_cast<decltype(b.copy)>(dlsym(RTLD_DEFAULT, "lqCudaCopy"));
+    b.free = reinterpret_cast<decltype(b.free)>(dlsym(RTLD_DEFAULT, "mgpuMemFree"));
+    return b;
   }();
-  return allocator;
+  return buffers;
 }
 
-llvm::Expected<void *> allocateBuffer(BufferMemory memory, size_t bytes) {
+llvm::Expected<void *> allocateBuffer(BufferMemory memory, size_t bytes, bool hostAccess) {
   bytes = std::max<size_t>(bytes, 1);
-  void *buffer = nullptr;
-  if (memory == BufferMemory::Managed) {
-    const ManagedAllocator &managed = managedAllocator();
-    if (!managed.alloc || !managed.free)
-      return err("this program has no CUDA runtime (mgpuMemAlloc): it was built without the "
-                 "CUDA headers and runs cpu models only");
-    // Failures inside are fatal and reported by the runtime.
-    buffer = managed.alloc(bytes, /*stream=*/nullptr, /*isHostShared=*/true);
-  } else {
-    // 64-byte aligned, as the compiled code's own allocations.
-    buffer = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (memory == BufferMemory::CUDA) {
+    const CudaBuffers &cuda = cudaBuffers();
+    if (!cuda.alloc || !cuda.copy || !cuda.free)
+      return err("this program has no CUDA runtime (lqCudaAllocBuffer): it was built without "
+                 "the CUDA headers and runs cpu models only");
+    // Zeroed there; failures inside are fatal and reported by the runtime.
+    return cuda.alloc(bytes, hostAccess);
   }
+  // 64-byte aligned, as the compiled code's own allocations.
+  void *buffer = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   if (!buffer)
     return err(llvm::formatv("cannot allocate {0} bytes", bytes));
   // Zeroed: cache positions past the current one are masked but still read.
@@ -69,10 +69,17 @@ llvm::Expected<void *> allocateBuffer(BufferMemory memory, size_t bytes) {
 void freeBuffer(BufferMemory memory, void *buffer) {
   if (!buffer)
     return;
-  if (memory == BufferMemory::Managed)
-    managedAllocator().free(buffer, /*stream=*/nullptr);
+  if (memory == BufferMemory::CUDA)
+    cudaBuffers().free(buffer, /*stream=*/nullptr);
   else
     std::free(buffer);
+}
+
+void copyBuffer(BufferMemory memory, void *dst, const void *src, size_t bytes) {
+  if (memory == BufferMemory::CUDA)
+    cudaBuffers().copy(dst, src, bytes);
+  else
+    std::memcpy(dst, src, bytes);
 }
 
 //===----------------------------------------------------------------------===//
@@ -153,7 +160,7 @@ struct CacheShape {
 
 /// Two f32 caches, or (packed) codes and parameters for keys, then values,
 /// and the token and position arguments; all in the model's buffer memory,
-/// since device code may read them.
+/// since device code may read them (the caches where only it does).
 class CacheState : public DecodeState {
 public:
   explicit CacheState(BufferMemory memory) : memory(memory) {}
@@ -186,7 +193,7 @@ llvm::Expected<std::unique_ptr<DecodeState>> CInterfaceModel::newDecodeState() c
   auto state = std::make_unique<CacheState>(memory);
   auto shapes = cacheShapes(modelInfo);
   for (size_t i = 0; i < shapes.size(); ++i) {
-    auto buffer = allocateBuffer(memory, shapes[i].bytes());
+    auto buffer = allocateBuffer(memory, shapes[i].bytes(), /*hostAccess=*/false);
     if (!buffer)
       return err(llvm::formatv("cannot allocate a KV cache: {0}",
                                llvm::toString(buffer.takeError())));
@@ -209,7 +216,7 @@ static llvm::Error adoptCache(const MemRef<T, N> &returned, void *dst, const Cac
     fits &= returned.sizes[i] == shape.sizes[i];
   const T *src = returned.aligned + returned.offset;
   if (fits && src != dst)
-    std::memcpy(dst, src, shape.bytes());
+    copyBuffer(memory, dst, src, shape.bytes());
   if (isHeapBuffer(returned.allocated) && returned.allocated != dst)
     freeBuffer(memory, returned.allocated);
   return fits ? llvm::Error::success() : err("@decode returned a KV cache of the wrong shape");

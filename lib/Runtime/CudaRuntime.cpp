@@ -23,6 +23,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +32,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -46,6 +50,7 @@ namespace {
   X(cuDeviceGetName, "cuDeviceGetName")                                                        \
   X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")                                      \
   X(cuCtxSetCurrent, "cuCtxSetCurrent")                                                        \
+  X(cuCtxSynchronize, "cuCtxSynchronize")                                                      \
   X(cuModuleLoadData, "cuModuleLoadData")                                                      \
   X(cuModuleLoadDataEx, "cuModuleLoadDataEx")                                                  \
   X(cuModuleUnload, "cuModuleUnload")                                                          \
@@ -64,6 +69,14 @@ namespace {
   X(cuMemAlloc, "cuMemAlloc_v2")                                                               \
   X(cuMemAllocManaged, "cuMemAllocManaged")                                                    \
   X(cuMemFree, "cuMemFree_v2")                                                                 \
+  X(cuMemAllocAsync, "cuMemAllocAsync")                                                        \
+  X(cuMemFreeAsync, "cuMemFreeAsync")                                                          \
+  X(cuDeviceGetDefaultMemPool, "cuDeviceGetDefaultMemPool")                                    \
+  X(cuMemPoolSetAttribute, "cuMemPoolSetAttribute")                                            \
+  X(cuMemAllocHost, "cuMemAllocHost_v2")                                                       \
+  X(cuMemFreeHost, "cuMemFreeHost")                                                            \
+  X(cuMemcpy, "cuMemcpy")                                                                      \
+  X(cuMemsetD8, "cuMemsetD8_v2")                                                               \
   X(cuMemcpyAsync, "cuMemcpyAsync")                                                            \
   X(cuMemsetD32Async, "cuMemsetD32Async")                                                      \
   X(cuMemsetD16Async, "cuMemsetD16Async")                                                      \
@@ -77,6 +90,8 @@ struct Driver {
   CUdevice device = 0;
   CUcontext context = nullptr;
   int sm = 0;
+  /// Whether cuMemAllocAsync works (stream-ordered memory pools).
+  bool pools = false;
 };
 
 int defaultDevice = 0;
@@ -147,6 +162,19 @@ Driver &load() {
         "cuDeviceGetAttribute");
   d.sm = major * 10 + minor;
   check(d.cuDevicePrimaryCtxRetain(&d.context, d.device), "cuDevicePrimaryCtxRetain");
+  int pools = 0;
+  check(d.cuDeviceGetAttribute(&pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, d.device),
+        "cuDeviceGetAttribute");
+  if (pools) {
+    // Freed temporaries stay in the pool for the next call instead of going
+    // back to the driver at every synchronization.
+    CUmemoryPool pool = nullptr;
+    check(d.cuDeviceGetDefaultMemPool(&pool, d.device), "cuDeviceGetDefaultMemPool");
+    cuuint64_t threshold = UINT64_MAX;
+    check(d.cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &threshold),
+          "cuMemPoolSetAttribute(release threshold)");
+    d.pools = true;
+  }
   return d;
 }
 
@@ -189,28 +217,173 @@ void checkLoad(CUresult result, const char *kind, const std::string &target, con
         version % 1000 / 10, name, log && *log ? "\n" : "", log ? log : "");
 }
 
-/// Kernels that may start while the previous kernel on their stream is
-/// still running (programmatic dependent launch, sm_90+): those whose PTX
-/// executes `griddepcontrol.wait`, which lq-lower-to-nvptx emits before a
-/// kernel's first access to anything an earlier kernel produces. Found by
-/// name when a PTX module loads, by handle when its functions are looked up.
-struct DependentLaunches {
-  std::mutex mutex;
-  std::vector<std::pair<CUmodule, std::string>> names;
-  std::vector<CUfunction> functions;
+//===----------------------------------------------------------------------===//
+// Timing hooks
+//===----------------------------------------------------------------------===//
+
+/// The entry points counted when `LQ_CUDA_STATS` is set: calls and host time
+/// in each, printed at exit, so a decode step's host overhead (launches,
+/// allocations, synchronizations) can be read off a run.
+#define LQ_STAT_IDS(X)                                                                         \
+  X(ModuleLoad) X(GetFunction) X(Launch) X(StreamCreate) X(StreamDestroy) X(StreamSync)        \
+  X(EventSync) X(AllocPool) X(AllocDevice) X(AllocManaged) X(AllocHost) X(FreePool)            \
+  X(FreeDevice) X(FreeManaged) X(FreeHost) X(Memcpy) X(Memset)
+enum class Stat {
+#define LQ_STAT_ENUM(id) id,
+  LQ_STAT_IDS(LQ_STAT_ENUM)
+#undef LQ_STAT_ENUM
+  Count
 };
-DependentLaunches &dependentLaunches() {
-  static DependentLaunches *registry = new DependentLaunches; // outlives global destructors
+
+struct Stats {
+  std::atomic<uint64_t> calls[size_t(Stat::Count)] = {};
+  std::atomic<uint64_t> nanos[size_t(Stat::Count)] = {};
+};
+
+Stats *stats() {
+  static Stats *enabled = [] {
+    const char *flag = std::getenv("LQ_CUDA_STATS");
+    if (!flag || !*flag || std::string_view(flag) == "0")
+      return static_cast<Stats *>(nullptr);
+    static Stats s;
+    std::atexit([] {
+      static const char *names[] = {
+#define LQ_STAT_NAME(id) #id,
+          LQ_STAT_IDS(LQ_STAT_NAME)
+#undef LQ_STAT_NAME
+      };
+      std::fprintf(stderr, "lq-runtime stats: entry point, calls, host ms, host us/call\n");
+      for (size_t i = 0; i < size_t(Stat::Count); ++i) {
+        uint64_t calls = s.calls[i].load(), nanos = s.nanos[i].load();
+        if (calls)
+          std::fprintf(stderr, "lq-runtime stats: %-13s %10llu %10.3f %9.3f\n", names[i],
+                       (unsigned long long)calls, nanos / 1e6, nanos / 1e3 / calls);
+      }
+    });
+    return &s;
+  }();
+  return enabled;
+}
+
+/// Counts the enclosing scope's call and host time under `id`.
+class Timed {
+public:
+  explicit Timed(Stat id) : id(id), s(stats()) {
+    if (s)
+      start = std::chrono::steady_clock::now();
+  }
+  ~Timed() {
+    if (!s)
+      return;
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+    s->calls[size_t(id)].fetch_add(1, std::memory_order_relaxed);
+    s->nanos[size_t(id)].fetch_add(nanos, std::memory_order_relaxed);
+  }
+
+private:
+  Stat id;
+  Stats *s;
+  std::chrono::steady_clock::time_point start;
+};
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// The lowered code looks each kernel up by name before every launch
+/// (gpu.binary's launch handler calls mgpuModuleGetFunction at the launch
+/// site): the handles are cached by (module, name), and the kernels that
+/// may start while the previous kernel on their stream is still running
+/// (programmatic dependent launch, sm_90+) are kept in a set. Those are the
+/// kernels whose PTX executes `griddepcontrol.wait`, which
+/// lq-lower-to-nvptx emits before a kernel's first access to anything an
+/// earlier kernel produces; they are found by name when a PTX module loads.
+struct Kernels {
+  struct Key {
+    CUmodule module;
+    const char *name;
+    bool operator==(const Key &other) const {
+      return module == other.module && name == other.name;
+    }
+  };
+  struct KeyHash {
+    size_t operator()(const Key &key) const {
+      return std::hash<const void *>()(key.module) ^ (std::hash<const void *>()(key.name) << 1);
+    }
+  };
+  struct Entry {
+    std::string name; ///< checked on a hit: the key's pointer may be reused
+    CUfunction function;
+  };
+  std::mutex mutex;
+  std::unordered_map<Key, Entry, KeyHash> functions;
+  std::vector<std::pair<CUmodule, std::string>> dependentNames;
+  std::unordered_set<CUfunction> dependent;
+};
+Kernels &kernels() {
+  static Kernels *registry = new Kernels; // outlives global destructors
   return *registry;
 }
 
 /// Records the kernels of `ptx` that wait on the grid dependency.
 void recordDependentKernels(CUmodule module, const char *ptx) {
   std::vector<std::string> names = lq::runtime::gridDependentKernels(ptx);
-  DependentLaunches &r = dependentLaunches();
-  std::lock_guard<std::mutex> lock(r.mutex);
+  Kernels &k = kernels();
+  std::lock_guard<std::mutex> lock(k.mutex);
   for (std::string &name : names)
-    r.names.emplace_back(module, std::move(name));
+    k.dependentNames.emplace_back(module, std::move(name));
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+/// What mgpuMemFree must do with a pointer, by how it was allocated.
+enum class MemoryKind {
+  Pool,    ///< cuMemAllocAsync: freed in stream order (cuMemFreeAsync)
+  Device,  ///< cuMemAlloc
+  Managed, ///< cuMemAllocManaged: kept for reuse by size
+  Host,    ///< cuMemAllocHost: pinned, mapped host memory
+};
+
+/// Every live allocation of this runtime, and freed managed blocks by size:
+/// the returned results (logits) are managed memory the caller frees after
+/// each call, and cuMemAllocManaged / cuMemFree cost far more than a
+/// decode step's kernels (cuMemFree synchronizes the device).
+struct Allocations {
+  struct Allocation {
+    MemoryKind kind;
+    uint64_t bytes;
+  };
+  std::mutex mutex;
+  std::unordered_map<void *, Allocation> live;
+  std::unordered_multimap<uint64_t, void *> freeManaged;
+  static constexpr size_t kMaxFreeManaged = 64;
+};
+Allocations &allocations() {
+  static Allocations *registry = new Allocations; // outlives global destructors
+  return *registry;
+}
+
+void *record(void *ptr, MemoryKind kind, uint64_t bytes) {
+  Allocations &a = allocations();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.live[ptr] = {kind, bytes};
+  return ptr;
+}
+
+/// Streams are reused: gpu-async-region's lowering creates one per call
+/// and destroys it at the end, and cuStreamCreate / cuStreamDestroy cost
+/// more than a small kernel.
+struct StreamPool {
+  std::mutex mutex;
+  std::vector<CUstream> idle;
+};
+StreamPool &streamPool() {
+  static StreamPool *pool = new StreamPool; // outlives global destructors
+  return *pool;
 }
 
 } // namespace
@@ -218,6 +391,7 @@ void recordDependentKernels(CUmodule module, const char *ptx) {
 extern "C" {
 
 CUmodule mgpuModuleLoad(void *data, size_t gpuBlobSize) {
+  Timed timed(Stat::ModuleLoad);
   (void)gpuBlobSize; // cubins and fatbins carry their own size.
   CUmodule module = nullptr;
   checkLoad(driver().cuModuleLoadData(&module, data), "binary", "", nullptr);
@@ -225,6 +399,7 @@ CUmodule mgpuModuleLoad(void *data, size_t gpuBlobSize) {
 }
 
 CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
+  Timed timed(Stat::ModuleLoad);
   CUmodule module = nullptr;
   char log[8192] = {0};
   CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
@@ -238,6 +413,13 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 void mgpuModuleUnload(CUmodule module) {
+  {
+    // A later module may get the same handle.
+    Kernels &k = kernels();
+    std::lock_guard<std::mutex> lock(k.mutex);
+    for (auto it = k.functions.begin(); it != k.functions.end();)
+      it = it->first.module == module ? k.functions.erase(it) : std::next(it);
+  }
   // Runs from a global destructor; at process exit the driver may already
   // be shut down, which frees the module anyway.
   CUresult result = driver().cuModuleUnload(module);
@@ -246,22 +428,27 @@ void mgpuModuleUnload(CUmodule module) {
 }
 
 CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
+  Timed timed(Stat::GetFunction);
+  Kernels &k = kernels();
+  std::lock_guard<std::mutex> lock(k.mutex);
+  auto it = k.functions.find({module, name});
+  if (it != k.functions.end() && it->second.name == name)
+    return it->second.function;
   CUfunction function = nullptr;
   CUresult result = driver().cuModuleGetFunction(&function, module, name);
   if (result != CUDA_SUCCESS)
     fatal("the loaded module has no kernel '%s'", name);
-  DependentLaunches &r = dependentLaunches();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (const auto &[m, n] : r.names)
-    if (m == module && n == name && std::find(r.functions.begin(), r.functions.end(), function) ==
-                                        r.functions.end())
-      r.functions.push_back(function);
+  k.functions[{module, name}] = {name, function};
+  for (const auto &[m, n] : k.dependentNames)
+    if (m == module && n == name)
+      k.dependent.insert(function);
   return function;
 }
 
 void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                       intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
                       CUstream stream, void **params, void **extra, size_t paramsCount) {
+  Timed timed(Stat::Launch);
   (void)paramsCount;
   Driver &d = driver();
   if (smem > 48 * 1024)
@@ -269,9 +456,9 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intpt
           "cuFuncSetAttribute(max dynamic shared memory)");
   bool dependent = false;
   if (d.sm >= 90) {
-    DependentLaunches &r = dependentLaunches();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    dependent = std::find(r.functions.begin(), r.functions.end(), function) != r.functions.end();
+    Kernels &k = kernels();
+    std::lock_guard<std::mutex> lock(k.mutex);
+    dependent = k.dependent.count(function);
   }
   if (!dependent) {
     check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
@@ -299,14 +486,31 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intpt
 }
 
 CUstream mgpuStreamCreate() {
+  Timed timed(Stat::StreamCreate);
+  {
+    StreamPool &pool = streamPool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (!pool.idle.empty()) {
+      CUstream stream = pool.idle.back();
+      pool.idle.pop_back();
+      return stream;
+    }
+  }
   CUstream stream = nullptr;
   check(driver().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
   return stream;
 }
 
-void mgpuStreamDestroy(CUstream stream) { check(driver().cuStreamDestroy(stream), "cuStreamDestroy"); }
+void mgpuStreamDestroy(CUstream stream) {
+  Timed timed(Stat::StreamDestroy);
+  // The lowering synchronizes a stream before destroying it: it is idle.
+  StreamPool &pool = streamPool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  pool.idle.push_back(stream);
+}
 
 void mgpuStreamSynchronize(CUstream stream) {
+  Timed timed(Stat::StreamSync);
   // Kernel faults surface here, asynchronously: report them as such.
   check(driver().cuStreamSynchronize(stream), "cuStreamSynchronize (an earlier launch or copy)");
 }
@@ -324,6 +528,7 @@ CUevent mgpuEventCreate() {
 void mgpuEventDestroy(CUevent event) { check(driver().cuEventDestroy(event), "cuEventDestroy"); }
 
 void mgpuEventSynchronize(CUevent event) {
+  Timed timed(Stat::EventSync);
   check(driver().cuEventSynchronize(event), "cuEventSynchronize (an earlier launch or copy)");
 }
 
@@ -331,39 +536,112 @@ void mgpuEventRecord(CUevent event, CUstream stream) {
   check(driver().cuEventRecord(event, stream), "cuEventRecord");
 }
 
+/// Host-shared memory is managed memory, reused by size once freed; device
+/// memory on a stream comes from the device's stream-ordered pool (cheap,
+/// reused across calls, capturable in a CUDA graph), without one from
+/// cuMemAlloc (the constants' uploads, which live as long as the program).
 void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
-  (void)stream;
   if (sizeBytes == 0)
     return nullptr;
+  Driver &d = driver();
   CUdeviceptr ptr = 0;
-  if (isHostShared)
-    check(driver().cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL), "cuMemAllocManaged");
-  else
-    check(driver().cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc");
-  return reinterpret_cast<void *>(ptr);
+  if (isHostShared) {
+    Timed timed(Stat::AllocManaged);
+    {
+      Allocations &a = allocations();
+      std::lock_guard<std::mutex> lock(a.mutex);
+      auto it = a.freeManaged.find(sizeBytes);
+      if (it != a.freeManaged.end()) {
+        void *reused = it->second;
+        a.freeManaged.erase(it);
+        a.live[reused] = {MemoryKind::Managed, sizeBytes};
+        return reused;
+      }
+    }
+    check(d.cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL), "cuMemAllocManaged");
+    return record(reinterpret_cast<void *>(ptr), MemoryKind::Managed, sizeBytes);
+  }
+  if (stream && d.pools) {
+    Timed timed(Stat::AllocPool);
+    check(d.cuMemAllocAsync(&ptr, sizeBytes, stream), "cuMemAllocAsync");
+    return record(reinterpret_cast<void *>(ptr), MemoryKind::Pool, sizeBytes);
+  }
+  Timed timed(Stat::AllocDevice);
+  check(d.cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc");
+  return record(reinterpret_cast<void *>(ptr), MemoryKind::Device, sizeBytes);
 }
 
 void mgpuMemFree(void *ptr, CUstream stream) {
   if (!ptr)
     return;
-  // cuMemFree does not order against the stream: finish its work first.
-  if (stream)
-    mgpuStreamSynchronize(stream);
-  check(driver().cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)), "cuMemFree");
+  Driver &d = driver();
+  Allocations &a = allocations();
+  Allocations::Allocation allocation = {MemoryKind::Device, 0};
+  {
+    std::lock_guard<std::mutex> lock(a.mutex);
+    auto it = a.live.find(ptr);
+    if (it != a.live.end()) {
+      allocation = it->second;
+      a.live.erase(it);
+    }
+  }
+  CUdeviceptr dptr = reinterpret_cast<CUdeviceptr>(ptr);
+  switch (allocation.kind) {
+  case MemoryKind::Pool: {
+    Timed timed(Stat::FreePool);
+    // Without a stream, nothing orders the free after the work that used
+    // the memory: finish all of it.
+    if (!stream)
+      check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
+    check(d.cuMemFreeAsync(dptr, stream), "cuMemFreeAsync");
+    return;
+  }
+  case MemoryKind::Managed: {
+    Timed timed(Stat::FreeManaged);
+    // The block may be handed out (and written on the host) at once.
+    if (stream)
+      mgpuStreamSynchronize(stream);
+    std::lock_guard<std::mutex> lock(a.mutex);
+    if (a.freeManaged.size() < Allocations::kMaxFreeManaged) {
+      a.freeManaged.emplace(allocation.bytes, ptr);
+      return;
+    }
+    check(d.cuMemFree(dptr), "cuMemFree");
+    return;
+  }
+  case MemoryKind::Host: {
+    Timed timed(Stat::FreeHost);
+    if (stream)
+      mgpuStreamSynchronize(stream);
+    check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
+    return;
+  }
+  case MemoryKind::Device: {
+    Timed timed(Stat::FreeDevice);
+    // cuMemFree does not order against the stream: finish its work first.
+    if (stream)
+      mgpuStreamSynchronize(stream);
+    check(d.cuMemFree(dptr), "cuMemFree");
+    return;
+  }
+  }
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
+  Timed timed(Stat::Memcpy);
   check(driver().cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                                reinterpret_cast<CUdeviceptr>(src), sizeBytes, stream),
         "cuMemcpyAsync");
 }
 
 void mgpuMemset32(void *dst, unsigned int value, size_t count, CUstream stream) {
+  Timed timed(Stat::Memset);
   check(driver().cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD32Async");
 }
 
 void mgpuMemset16(void *dst, unsigned short value, size_t count, CUstream stream) {
+  Timed timed(Stat::Memset);
   check(driver().cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD16Async");
 }
@@ -401,6 +679,31 @@ void mgpuMemHostUnregisterMemRef(int64_t rank, LQStridedMemRef *descriptor,
 }
 
 void mgpuSetDefaultDevice(int32_t device) { defaultDevice = device; }
+
+void *lqCudaAllocBuffer(uint64_t sizeBytes, bool hostMapped) {
+  Driver &d = driver();
+  sizeBytes = std::max<uint64_t>(sizeBytes, 1);
+  void *ptr = nullptr;
+  if (hostMapped) {
+    // Unified addressing: kernels use the host pointer as it is.
+    Timed timed(Stat::AllocHost);
+    check(d.cuMemAllocHost(&ptr, sizeBytes), "cuMemAllocHost");
+    std::memset(ptr, 0, sizeBytes);
+    return record(ptr, MemoryKind::Host, sizeBytes);
+  }
+  Timed timed(Stat::AllocDevice);
+  CUdeviceptr dptr = 0;
+  check(d.cuMemAlloc(&dptr, sizeBytes), "cuMemAlloc");
+  check(d.cuMemsetD8(dptr, 0, sizeBytes), "cuMemsetD8");
+  return record(reinterpret_cast<void *>(dptr), MemoryKind::Device, sizeBytes);
+}
+
+void lqCudaCopy(void *dst, const void *src, uint64_t sizeBytes) {
+  Timed timed(Stat::Memcpy);
+  check(driver().cuMemcpy(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src),
+                          sizeBytes),
+        "cuMemcpy");
+}
 
 } // extern "C"
 

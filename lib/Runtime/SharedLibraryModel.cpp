@@ -15,7 +15,7 @@ static llvm::Error err(const llvm::Twine &msg) {
 }
 
 static BufferMemory memoryFor(ModelTarget target) {
-  return target == ModelTarget::CUDA ? BufferMemory::Managed : BufferMemory::Host;
+  return target == ModelTarget::CUDA ? BufferMemory::CUDA : BufferMemory::Host;
 }
 
 SharedLibraryModel::SharedLibraryModel(const ModelInfo &info, void *forwardFn, void *decodeFn,

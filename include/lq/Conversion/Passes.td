@@ -221,21 +221,56 @@ def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleO
   ];
 }
 
+def LQGPUMergeKernelModules : Pass<"lq-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Put the kernels outlined from each GPU function into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` gives every kernel a `gpu.module` of its own,
+    named `<function>_kernel`, `<function>_kernel_0`, ...; each becomes its
+    own binary, loaded (for PTX, compiled by the driver) at start-up. This
+    pass moves the kernels (and whatever else those modules hold) of each of
+    `functions` into the first of its kernel modules, so the function's
+    kernels load as one binary, and retargets the `gpu.launch_func` ops.
+    Outlining names every kernel after its function: each kernel is renamed
+    after its (uniquely named) module. A
+    module whose symbols would clash with the merged module's stays apart;
+    modules that already have targets are left alone.
+
+    ```mlir
+    gpu.module @decode_kernel { gpu.func @decode_kernel(...) kernel {...} }
+    gpu.module @decode_kernel_0 { gpu.func @decode_kernel(...) kernel {...} }
+    gpu.launch_func @decode_kernel_0::@decode_kernel ...
+    // becomes
+    gpu.module @decode_kernel {
+      gpu.func @decode_kernel(...) kernel {...}
+      gpu.func @decode_kernel_0(...) kernel {...}
+    }
+    gpu.launch_func @decode_kernel::@decode_kernel_0 ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Merge the kernel modules of these functions (default: all)">,
+  ];
+}
+
 def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
   let summary = "Put the buffers of GPU functions in device-accessible memory";
   let description = [{
     Runs on the host side of `functions` after `gpu-kernel-outlining`, when
     the kernels read and write buffers that the host allocated:
 
-    - every `memref.alloc` becomes `gpu.alloc host_shared` (managed memory:
-      the kernels use it and the host reads the results the function
-      returns), placed at the start of its block, after the values its
-      sizes depend on;
+    - every `memref.alloc` becomes a `gpu.alloc`, placed at the start of
+      its block, after the values its sizes depend on: device memory for
+      the temporaries only kernels touch (after `gpu-async-region`, stream
+      ordered: the runtime serves them from the device's memory pool), and
+      `host_shared` (managed memory) for what the host reads, the results
+      the function returns (or views of them) and buffers the host loads a
+      scalar from;
     - every allocation not returned (nor a view of it) is freed with
       `gpu.dealloc` at the end of its block, as is every `memref.dealloc`:
-      freeing synchronizes with the device, so the frees wait for the last
-      kernel once instead of after each, and the pipeline needs no
-      deallocation pass (ownership-based deallocation rejects
+      the frees follow the last kernel on the stream, and the pipeline
+      needs no deallocation pass (ownership-based deallocation rejects
       `gpu.launch_func`, which declares no memory effects);
     - every `memref.get_global` of a constant global (the weights, the RoPE
       tables) becomes a call of `@<global>_device`, which uploads the

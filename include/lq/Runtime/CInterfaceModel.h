@@ -22,17 +22,22 @@ namespace lq::runtime {
 enum class BufferMemory {
   /// The host heap: aligned_alloc / free (code compiled for the CPU).
   Host,
-  /// CUDA managed memory through the mgpu* runtime (mgpuMemAlloc with
-  /// isHostShared, mgpuMemFree), readable by host and device; the runtime
-  /// must be linked into (and exported by) the executable.
-  Managed,
+  /// CUDA memory through lib/Runtime's CUDA runtime (lqCudaAllocBuffer,
+  /// lqCudaCopy, mgpuMemFree), which must be linked into (and exported by)
+  /// the executable: device memory for what only kernels touch (caches),
+  /// pinned host memory for what the host writes too (the token and
+  /// position); results are managed memory the model's code allocated.
+  CUDA,
 };
 
-/// A zeroed buffer of `bytes` in `memory`.
-llvm::Expected<void *> allocateBuffer(BufferMemory memory, size_t bytes);
+/// A zeroed buffer of `bytes` in `memory`. Without `hostAccess`, only the
+/// model's code touches it (CUDA: device memory).
+llvm::Expected<void *> allocateBuffer(BufferMemory memory, size_t bytes, bool hostAccess = true);
 /// Frees a buffer of `memory`: one from allocateBuffer, or a result the
 /// model's code allocated.
 void freeBuffer(BufferMemory memory, void *buffer);
+/// Copies `bytes` between two buffers of `memory`.
+void copyBuffer(BufferMemory memory, void *dst, const void *src, size_t bytes);
 
 class CInterfaceModel : public CompiledModel {
 public:

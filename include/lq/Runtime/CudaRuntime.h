@@ -43,6 +43,14 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count, CUstream_st *st
 void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes);
 void mgpuMemHostUnregister(void *ptr);
 void mgpuSetDefaultDevice(int32_t device);
+
+// For hosts that exchange buffers with a model's code (CInterfaceModel);
+// mgpuMemFree frees them.
+/// A zeroed buffer of device memory (cuMemAlloc), or with `hostMapped` of
+/// pinned host memory the kernels read and write through the same pointer.
+void *lqCudaAllocBuffer(uint64_t sizeBytes, bool hostMapped);
+/// A synchronous copy between any two buffers (unified addressing).
+void lqCudaCopy(void *dst, const void *src, uint64_t sizeBytes);
 }
 
 namespace lq::runtime {

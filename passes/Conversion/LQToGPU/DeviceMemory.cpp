@@ -1,9 +1,10 @@
 //===- DeviceMemory.cpp - lq-gpu-device-memory ----------------------------===//
 //
 // The host side of a function whose loops are GPU kernels: its buffers move
-// to memory the kernels can use (managed allocations, device copies of the
-// constants), and whatever is left reading or writing buffer data on the
-// host is an error, so nothing silently runs on the CPU.
+// to memory the kernels can use (device memory for the temporaries, managed
+// memory for what the host reads, device copies of the constants), and
+// whatever is left reading or writing buffer data on the host is an error,
+// so nothing silently runs on the CPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,19 +43,28 @@ static Block::iterator earliestPoint(Operation *op) {
   return point;
 }
 
-/// Whether `alloc`, or a view of it, is returned: the caller then owns it.
-static bool isReturned(Value alloc) {
+/// Whether `alloc`, or a view of it, is returned (the caller then owns it
+/// and reads it on the host), and whether the host loads from it.
+struct HostUses {
+  bool returned = false;
+  bool loaded = false;
+};
+static HostUses getHostUses(Value alloc) {
+  HostUses uses;
   SmallVector<Value> worklist = {alloc};
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     for (Operation *user : value.getUsers()) {
       if (isa<func::ReturnOp>(user))
-        return true;
+        uses.returned = true;
+      // Kernels are outlined: a load left in the function runs on the host.
+      if (isa<memref::LoadOp>(user))
+        uses.loaded = true;
       if (auto view = dyn_cast<ViewLikeOpInterface>(user); view && view.getViewSource() == value)
         llvm::append_range(worklist, user->getResults());
     }
   }
-  return false;
+  return uses;
 }
 
 /// Whether `type` holds one element: a scalar the host may read (the
@@ -145,8 +155,10 @@ struct LQGPUDeviceMemoryPass
     });
   }
 
-  /// Allocations become managed memory as early in their block as their
-  /// sizes allow; those not returned are freed at the end of the block.
+  /// Allocations move as early in their block as their sizes allow, into
+  /// device memory (gpu-async-region then puts them on the function's
+  /// stream: a stream-ordered pool), or managed memory where the host reads
+  /// them; those not returned are freed at the end of the block.
   /// (The pipeline runs no deallocation pass: ownership-based deallocation
   /// rejects the launches, ops without memory effects, and a function's
   /// host side is straight-line code whose buffers all live to its end.)
@@ -156,13 +168,14 @@ struct LQGPUDeviceMemoryPass
     func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
     func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });
     for (memref::AllocOp op : allocs) {
+      HostUses uses = getHostUses(op.getMemref());
       OpBuilder b(op->getBlock(), earliestPoint(op));
       auto alloc = gpu::AllocOp::create(b, op.getLoc(), op.getType(), /*asyncToken=*/Type(),
                                         ValueRange{}, op.getDynamicSizes(), op.getSymbolOperands(),
-                                        /*hostShared=*/true);
+                                        /*hostShared=*/uses.returned || uses.loaded);
       op.replaceAllUsesWith(alloc.getMemref());
       op.erase();
-      if (!isReturned(alloc.getMemref())) {
+      if (!uses.returned) {
         OpBuilder end(alloc->getBlock()->getTerminator());
         gpu::DeallocOp::create(end, alloc.getLoc(), /*asyncToken=*/Type(), ValueRange{},
                                alloc.getMemref());

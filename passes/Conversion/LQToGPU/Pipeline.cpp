@@ -43,12 +43,13 @@ SmallVector<GPULoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOp
   stages.push_back({"copies", "lq-cpu-copies-to-linalg"});
   // No canonicalization between the parallel loops and their mapping: it
   // would fold single-iteration loops (a one-row reduction) back into host
-  // code.
+  // code. Each function's kernels end in one gpu.module: one module load.
   stages.push_back(
       {"kernels",
        llvm::formatv("convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
                      "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
-                     "first}),convert-parallel-loops-to-gpu,canonicalize,gpu-kernel-outlining",
+                     "first}),convert-parallel-loops-to-gpu,canonicalize,gpu-kernel-outlining,"
+                     "lq-gpu-merge-kernel-modules{{functions={0}}",
                      functions, options.threads)});
   stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
   // One stream per call, synchronized once before the return.
