@@ -13,10 +13,12 @@
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -128,7 +130,17 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
 
 llvm::Error lowerToGPU(ModuleOp module, const LoweringOptions &options) {
   registerRunPasses();
-  std::string pipeline = (kGPULoweringPipeline + "{functions=decode}").str();
+  // The model's entry points that are there: @forward (prefill,
+  // perplexity) and @decode.
+  SmallVector<StringRef, 2> functions;
+  for (StringRef name : {"forward", "decode"})
+    if (module.lookupSymbol<func::FuncOp>(name))
+      functions.push_back(name);
+  if (functions.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the module has neither @forward nor @decode");
+  std::string pipeline =
+      llvm::formatv("{0}{{functions={1}}", kGPULoweringPipeline, llvm::join(functions, ","));
   PassManager pm(module.getContext());
   std::string parseErrors;
   llvm::raw_string_ostream parseOS(parseErrors);

@@ -112,14 +112,17 @@ llvm::Error CInterfaceModel::forward(llvm::ArrayRef<int32_t> tokens,
   const int64_t T = tokens.size();
   if (T < 1 || T > modelInfo.context)
     return err(llvm::formatv("@forward takes 1 to {0} tokens, got {1}", modelInfo.context, T));
-  std::vector<int64_t> ids(T);
-  for (int64_t i = 0; i < T; ++i) {
-    if (tokens[i] < 0 || tokens[i] >= modelInfo.vocab)
-      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", tokens[i],
+  for (int32_t token : tokens)
+    if (token < 0 || token >= modelInfo.vocab)
+      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", token,
                                modelInfo.vocab));
-    ids[i] = tokens[i];
-  }
-  MemRef<int64_t, 2> input = viewOf(ids.data(), {1, T});
+  // In the model's buffer memory: a GPU @forward reads the ids in a kernel.
+  auto buffer = allocateBuffer(memory, T * sizeof(int64_t));
+  if (!buffer)
+    return buffer.takeError();
+  auto *ids = static_cast<int64_t *>(*buffer);
+  std::copy(tokens.begin(), tokens.end(), ids);
+  MemRef<int64_t, 2> input = viewOf(ids, {1, T});
   MemRef<float, 3> result;
   reinterpret_cast<ForwardFn>(forwardFn)(&result, &input);
   const int64_t V = modelInfo.vocab;
@@ -141,6 +144,7 @@ llvm::Error CInterfaceModel::forward(llvm::ArrayRef<int32_t> tokens,
   // Results are owned by the caller (buffer deallocation's convention).
   if (isHeapBuffer(result.allocated))
     freeBuffer(memory, result.allocated);
+  freeBuffer(memory, ids);
   return e;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole-model GPU check: a quantized model's @decode on the GPU against the
-# CPU run of the same module (docs/results/gpu-model.md).
+# Whole-model GPU check: a quantized model's @forward (perplexity) and
+# @decode (generation) on the GPU against the CPU run of the same module
+# (docs/results/gpu-model.md).
 #
 # The GPU machine has the NVIDIA driver but no LLVM, so the work is split:
 #
@@ -9,8 +10,8 @@
 #       one module per method into OUT/modules: fp32, RTN W4 g128, GPTQ W4
 #       g128, qqq-w4a8, wkv-w4kv4, PVQ and GPTQT.
 #   scripts/gpu/model-check.sh build OUT MODEL_DIR TEXT [module.mlirbc...]
-#       (build machine) compiles each module for the GPU
-#       (`quant-run compile --target cuda --shared`), records the CPU's
+#       (build machine) compiles each module's @forward and @decode for the
+#       GPU (`quant-run compile --target cuda --shared`), records the CPU's
 #       perplexity, greedy tokens and logits, and copies quant-run-aot, the
 #       tokenizer and the text beside them: OUT is all the GPU machine needs.
 #   scripts/gpu/model-check.sh run OUT

@@ -23,6 +23,8 @@ int runCompile() {
     return fail(usage(formatv("--target must be 'cpu' or 'cuda', not '{0}'", Target)));
   if (target == ModelTarget::CUDA && !Shared)
     return fail(usage("--target cuda writes a shared library: give --shared"));
+  if (DecodeOnly && target != ModelTarget::CUDA)
+    return fail(usage("--decode-only goes with --target cuda"));
   auto m = loadModel(ModelPath);
   if (!m)
     return fail(m.takeError());
@@ -35,12 +37,15 @@ int runCompile() {
   options->threads = false;
   auto t0 = std::chrono::steady_clock::now();
   if (target == ModelTarget::CUDA) {
-    // The GPU lowering compiles @decode alone: the library's one entry point.
+    // The GPU lowering compiles @forward (prefill, perplexity) and @decode;
+    // --decode-only leaves @forward out (a smaller, faster-built library).
     if (!m->info.hasDecode)
       return fail(usage(formatv("{0}: --target cuda needs @decode", ModelPath)));
-    if (auto forward = m->module->lookupSymbol<mlir::func::FuncOp>("forward"))
-      forward.erase();
-    m->info.hasForward = false;
+    if (DecodeOnly) {
+      if (auto forward = m->module->lookupSymbol<mlir::func::FuncOp>("forward"))
+        forward.erase();
+      m->info.hasForward = false;
+    }
     m->info.target = ModelTarget::CUDA;
     if (Error e = lowerToGPU(*m->module, *options))
       return fail(std::move(e));

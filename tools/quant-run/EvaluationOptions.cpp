@@ -38,7 +38,7 @@ cl::opt<int64_t> MaxWindows("max-windows", cl::desc("Score at most N windows (0:
                             cl::init(0), cl::sub(perplexityCommand()), cl::cat(Cat));
 cl::opt<bool> UseDecode("use-decode",
                         cl::desc("Score through @decode, token by token, even where there is "
-                                 "@forward (as for a GPU library, which has only @decode)"),
+                                 "@forward (as for a GPU library built with --decode-only)"),
                         cl::sub(perplexityCommand()), cl::cat(Cat));
 cl::opt<unsigned> Threads("threads", cl::desc("Windows run concurrently (0: one per core)"),
                           cl::init(0), cl::sub(perplexityCommand()), cl::sub(benchCommand()),

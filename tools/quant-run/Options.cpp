@@ -71,9 +71,13 @@ cl::opt<bool> Shared("shared",
                      cl::sub(CompileCmd), cl::cat(Cat));
 cl::opt<std::string> Target("target",
                             cl::desc("Where the compiled code runs: cpu (the host), or cuda "
-                                     "(@decode on the GPU through lq-lower-to-gpu; with "
-                                     "--shared)"),
+                                     "(@forward and @decode on the GPU through "
+                                     "lq-lower-to-gpu; with --shared)"),
                             cl::init("cpu"), cl::sub(CompileCmd), cl::cat(Cat));
+cl::opt<bool> DecodeOnly("decode-only",
+                         cl::desc("With --target cuda, compile @decode alone (without "
+                                  "@forward, perplexity runs token by token)"),
+                         cl::sub(CompileCmd), cl::cat(Cat));
 cl::opt<bool> EmitText("emit-text", cl::desc("Write MLIR text instead of bytecode"),
                        cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<std::string> Strategy("strategy",

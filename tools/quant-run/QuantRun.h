@@ -43,6 +43,7 @@ extern cl::opt<std::string> SequentialSteps;
 extern cl::opt<std::string> OutputPath;
 extern cl::opt<std::string> HeaderPath;
 extern cl::opt<bool> Shared;
+extern cl::opt<bool> DecodeOnly;
 extern cl::opt<std::string> Target;
 extern cl::opt<bool> EmitText;
 extern cl::opt<std::string> Strategy;

@@ -125,6 +125,17 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     table in shared memory, and scales each group's dot product by
     amp / ||y||.
 
+    Row counts (M, all leading input dimensions flattened): a static M that
+    one launch takes is one kernel of batch M. With `device-resident`, a
+    dynamic M (a prompt's T tokens) or a larger static one is launched over
+    row chunks: one kernel instance per chunk size S (the family's largest
+    batch: 8 * max-batch-tiles rows for the GEMVs, 256 for W4A8, 8 for PVQ;
+    for a dynamic M also the powers of two below it, down to 1), and on the
+    host, for the largest S <= M, an `scf.for` of ceil(M / S) launches at
+    row offsets min(i * S, M - S): the last chunk ends at row M, overlapping
+    the one before (its rows computed again) rather than reading or writing
+    past it. Without `device-resident` such row counts are refused.
+
     Shapes the kernels cannot tile, other activation widths and unsupported
     chips are errors.
 
@@ -142,7 +153,7 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "Target chip (sm_80 or newer); empty: attach no target (use nvvm-attach-target)">,
     ListOption<"functions", "functions", "std::string",
                "Lower only the lq.matmul ops of these functions (default: all), e.g. a "
-               "model's static-shape `decode`; the others are left for the CPU path">,
+               "model's `decode`; the others are left for the CPU path">,
     Option<"deviceResident", "device-resident", "bool", "false",
            "The activations and results already live in device-accessible memory "
            "(lq-lower-to-gpu): pass them to the kernel as they are, with no copies; "

@@ -65,13 +65,14 @@ struct LoweringOptions {
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module,
                                const LoweringOptions &options = {});
 
-/// The pipeline that lowers @decode to run wholly on the GPU, down to the
-/// LLVM dialect with embedded device code whose host side calls the mgpu*
-/// runtime; found by name among the registered pipelines.
+/// The pipeline that lowers @forward and @decode to run wholly on the GPU,
+/// down to the LLVM dialect with embedded device code whose host side calls
+/// the mgpu* runtime; found by name among the registered pipelines.
 inline constexpr llvm::StringLiteral kGPULoweringPipeline = "lq-lower-to-gpu";
 
-/// Rewrites `module`'s @decode with kGPULoweringPipeline; an error naming the
-/// pipeline when it is not registered.
+/// Rewrites `module`'s @forward and @decode (those it has; other functions
+/// are dropped) with kGPULoweringPipeline; an error naming the pipeline when
+/// it is not registered.
 llvm::Error lowerToGPU(mlir::ModuleOp module, const LoweringOptions &options = {});
 
 /// Registers the upstream and lq passes the textual pipelines name (once).

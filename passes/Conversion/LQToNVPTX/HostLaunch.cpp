@@ -134,8 +134,7 @@ void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp
 
 namespace mlir::lq::nvptx {
 
-void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
-                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+void emitDeviceResidentLaunch(MatmulOp op, Value input, ArrayRef<PlannedKernel> kernels,
                               memref::GlobalOp packed) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -149,27 +148,90 @@ void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
   Value weight = pointerOf(
       b, loc, memref::GetGlobalOp::create(b, loc, packed.getType(), packed.getSymName()));
   Value x = bufferization::ToBufferOp::create(b, loc, xType, input, /*readOnly=*/true);
-  Value y = memref::AllocOp::create(b, loc, yType);
-  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-  Value one = c(1);
-  Value kernelX = pointerOf(b, loc, x);
-  if (quant) {
-    // W4A8: int8 activations and their scales in a scratch buffer.
-    const W4A8Plan &w4a8 = std::get<W4A8Plan>(plan.family);
+  // The result's leading dimensions are the input's.
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0, e = yType.getRank() - 1; i < e; ++i)
+    if (yType.isDynamicDim(i))
+      dynamicSizes.push_back(memref::DimOp::create(b, loc, x, i));
+  Value y = memref::AllocOp::create(b, loc, yType, dynamicSizes);
+  auto c = [&](OpBuilder &b, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  const PlannedKernel &largest = kernels.front();
+  bool chunked = !xType.hasStaticShape() || largest.plan.batch * largest.plan.cols !=
+                                                xType.getNumElements();
+  Value kernelX = chunked ? Value() : pointerOf(b, loc, x);
+  Value scratchPtr;
+  if (largest.quant) {
+    // W4A8: int8 activations and their scales in a scratch buffer, sized
+    // for the largest chunk and reused by every launch.
+    const W4A8Plan &w4a8 = std::get<W4A8Plan>(largest.plan.family);
     Value scratch =
         memref::AllocOp::create(b, loc, MemRefType::get({w4a8.scratchBytes}, b.getI8Type()));
-    Value scratchPtr = pointerOf(b, loc, scratch);
-    gpu::LaunchFuncOp::create(b, loc, quant, gpu::KernelDim3{c(plan.batch), one, one},
-                              gpu::KernelDim3{c(w4a8.quantThreads), one, one}, Value(),
-                              ValueRange{kernelX, scratchPtr});
     // Deallocation frees the scratch buffer after its last use here, and
     // lq-gpu-device-memory moves that free to the end of the function,
     // after the GEMM has read it.
-    kernelX = scratchPtr;
+    scratchPtr = pointerOf(b, loc, scratch);
   }
-  gpu::LaunchFuncOp::create(b, loc, kernel, gpu::KernelDim3{c(plan.grid), one, one},
-                            gpu::KernelDim3{c(plan.threads), one, one}, Value(),
-                            ValueRange{kernelX, weight, pointerOf(b, loc, y)});
+  // The launches of one kernel instance on rows starting at xPtr / yPtr.
+  auto launch = [&](OpBuilder &b, const PlannedKernel &k, Value xPtr, Value yPtr) {
+    Value one = c(b, 1);
+    if (k.quant) {
+      gpu::LaunchFuncOp::create(
+          b, loc, k.quant, gpu::KernelDim3{c(b, k.plan.batch), one, one},
+          gpu::KernelDim3{c(b, std::get<W4A8Plan>(k.plan.family).quantThreads), one, one}, Value(),
+          ValueRange{xPtr, scratchPtr});
+      xPtr = scratchPtr;
+    }
+    gpu::LaunchFuncOp::create(b, loc, k.kernel, gpu::KernelDim3{c(b, k.plan.grid), one, one},
+                              gpu::KernelDim3{c(b, k.plan.threads), one, one}, Value(),
+                              ValueRange{xPtr, weight, yPtr});
+  };
+  if (!chunked) {
+    launch(b, largest, kernelX, pointerOf(b, loc, y));
+  } else {
+    // M: the product of the leading dimensions.
+    Value rows;
+    for (int64_t i = 0, e = xType.getRank() - 1; i < e; ++i) {
+      Value dim = memref::DimOp::create(b, loc, x, i);
+      rows = rows ? arith::MulIOp::create(b, loc, rows, dim).getResult() : dim;
+    }
+    auto address = [&](Value memref) {
+      return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref).getResult();
+    };
+    Value xBase = address(x), yBase = address(y);
+    int64_t xRowBytes = largest.plan.cols * (largest.plan.f32Input ? 4 : 2);
+    int64_t yRowBytes = largest.plan.rows * 4;
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    auto at = [&](OpBuilder &b, Value base, Value row, int64_t rowBytes) -> Value {
+      Value bytes = arith::MulIOp::create(b, loc, row, c(b, rowBytes));
+      Value i = arith::AddIOp::create(b, loc, base, bytes);
+      Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i);
+      return LLVM::IntToPtrOp::create(b, loc, ptrType, i64);
+    };
+    // Exactly one instance runs: the largest batch S <= M (below the next
+    // larger one), over ceil(M / S) chunks.
+    for (auto [i, k] : llvm::enumerate(kernels)) {
+      Value size = c(b, k.plan.batch);
+      Value cond = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows, size);
+      if (i > 0)
+        cond = arith::AndIOp::create(
+            b, loc, cond,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rows,
+                                  c(b, kernels[i - 1].plan.batch)));
+      auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+      OpBuilder tb = ifOp.getThenBodyBuilder();
+      Value chunks = arith::CeilDivUIOp::create(tb, loc, rows, size);
+      Value last = arith::SubIOp::create(tb, loc, rows, size);
+      auto loop = scf::ForOp::create(tb, loc, c(tb, 0), chunks, c(tb, 1));
+      OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+      Value start = arith::MinUIOp::create(
+          lb, loc, arith::MulIOp::create(lb, loc, loop.getInductionVar(), size), last);
+      Value xPtr = at(lb, xBase, start, xRowBytes);
+      Value yPtr = at(lb, yBase, start, yRowBytes);
+      launch(lb, k, xPtr, yPtr);
+    }
+  }
   Value result = bufferization::ToTensorOp::create(b, loc, resultType, y, /*restrict=*/true,
                                                    /*writable=*/true);
   op.replaceAllUsesWith(result);

@@ -33,14 +33,27 @@ memref::GlobalOp buildPackedWeight(ModuleOp module, Location loc, const KernelPl
 void emitLaunch(MatmulOp op, Value input, const KernelPlan &plan, gpu::GPUFuncOp kernel,
                 gpu::GPUFuncOp quant, func::FuncOp upload);
 
-/// Replaces `op` by the launch of `kernel` on buffers that are already
-/// device memory (lq-lower-to-gpu): the kernel reads `input`'s buffer and
-/// writes a new `memref.alloc` in place, with no copies, and reads the
-/// weight from `memref.get_global` of `packed`, which lq-gpu-device-memory
-/// turns into its device copy. A W4A8 plan's `quant` kernel runs first,
-/// into a scratch buffer the GEMM reads.
-void emitDeviceResidentLaunch(MatmulOp op, Value input, const KernelPlan &plan,
-                              gpu::GPUFuncOp kernel, gpu::GPUFuncOp quant,
+/// One kernel instance of a matmul: its plan, its kernel and, for W4A8,
+/// the activation quantization kernel that runs first.
+struct PlannedKernel {
+  KernelPlan plan;
+  gpu::GPUFuncOp kernel, quant;
+};
+
+/// Replaces `op` by launches on buffers that are already device memory
+/// (lq-lower-to-gpu): the kernels read `input`'s buffer and write a new
+/// `memref.alloc` in place, with no copies, and read the weight from
+/// `memref.get_global` of `packed`, which lq-gpu-device-memory turns into
+/// its device copy. A W4A8 plan's `quant` kernel runs first, into a scratch
+/// buffer the GEMM reads.
+///
+/// `kernels` are planMatmul's plans, largest batch first. One plan whose
+/// batch is the static row count M is one launch. Otherwise the host picks
+/// the largest batch S <= M and launches its kernel in a loop over
+/// ceil(M / S) chunks of S rows at pointer offsets; the last chunk starts
+/// at row M - S, overlapping the one before rather than reading or writing
+/// past row M (its overlapping rows are computed again, to the same values).
+void emitDeviceResidentLaunch(MatmulOp op, Value input, ArrayRef<PlannedKernel> kernels,
                               memref::GlobalOp packed);
 
 } // namespace mlir::lq::nvptx

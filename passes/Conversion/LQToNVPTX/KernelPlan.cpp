@@ -1,8 +1,10 @@
 //===- KernelPlan.cpp - lq-lower-to-nvptx: what to build, before building --===//
 //
 // planMatmul makes the checks every family shares (activation width, the
-// encoding's tiling, static shapes, 32-bit addressing), then hands over to
-// one plan<Family> function that picks the family's tiling. The tiling
+// encoding's tiling, a static reduction dimension, 32-bit addressing),
+// picks the batch of each kernel instance (one, or the chunk sizes of a
+// dynamic row count), then hands over to one plan<Family> function that
+// picks the family's tiling. The tiling
 // heuristics were measured on H100/H200; the comments say where.
 //
 //===----------------------------------------------------------------------===//
@@ -209,9 +211,22 @@ LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const
   return success();
 }
 
+/// The most rows one launch of the family's kernel takes: a chunk of the
+/// host's chunk loop. W4A8 takes any static batch; its chunks of 256 rows
+/// keep the scratch buffer small and cover the batches its tiling was
+/// measured on.
+int64_t maxChunkRows(const ::lq::Encoding &enc, bool quantizedActivations,
+                     const PlanOptions &o) {
+  if (std::holds_alternative<::lq::PVQEncoding>(enc))
+    return 8;
+  if (quantizedActivations)
+    return 256;
+  return 8 * std::max<int64_t>(1, o.maxBatchTiles);
+}
+
 } // namespace
 
-FailureOr<KernelPlan> planMatmul(MatmulOp op, ConstantOp weight, const PlanOptions &options,
+FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight, const PlanOptions &options,
                                  Value &input) {
   WeightType type = weight.getResult().getType();
   ::lq::Encoding enc = type.getEncoding().getNumericEncoding();
@@ -239,29 +254,57 @@ FailureOr<KernelPlan> planMatmul(MatmulOp op, ConstantOp weight, const PlanOptio
       input = ext.getIn();
       f32Input = false;
     }
+  // Leading dimensions may be dynamic (a prompt's T tokens): the host
+  // launches the kernels over row chunks.
   auto inputType = llvm::cast<RankedTensorType>(input.getType());
-  if (!inputType.hasStaticShape() || !op.getResult().getType().hasStaticShape())
-    return op.emitOpError("lq-lower-to-nvptx needs static shapes, got ") << inputType;
+  if (inputType.getRank() < 1 || ShapedType::isDynamic(inputType.getShape().back()))
+    return op.emitOpError("lq-lower-to-nvptx needs a static reduction dimension, got ")
+           << inputType;
   if (binary && f32Input)
     return op.emitOpError("the binary-code GPU kernel takes f16 activations (an arith.extf "
                           "from f16 feeding the matmul)");
 
-  KernelPlan p;
-  p.rows = type.getRows();
-  p.cols = type.getCols();
-  p.batch = inputType.getNumElements() / p.cols;
-  p.f32Input = f32Input;
-  p.minBlocks = std::max<int64_t>(0, options.minBlocksPerSM);
-  if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
-      p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
-    return op.emitOpError("is too large for the kernel's 32-bit addressing");
-  LogicalResult planned = pvq      ? planPVQGemv(op, *pvq, options, p)
-                          : act    ? planW4A8(op, *uniform, options, p)
-                          : binary ? planBinaryGemv(op, *binary, options, p)
-                                   : planW4Gemv(op, *uniform, options, p);
-  if (failed(planned))
-    return failure();
-  return p;
+  KernelPlan base;
+  base.rows = type.getRows();
+  base.cols = type.getCols();
+  base.f32Input = f32Input;
+  base.minBlocks = std::max<int64_t>(0, options.minBlocksPerSM);
+  const int64_t maxRows = maxChunkRows(enc, act.has_value(), options);
+  // One launch when it takes every row (W4A8: any static batch), else the
+  // chunk sizes.
+  SmallVector<int64_t> sizes;
+  int64_t m = inputType.hasStaticShape() ? inputType.getNumElements() / base.cols
+                                         : ShapedType::kDynamic;
+  if (m != ShapedType::kDynamic && (m <= maxRows || act)) {
+    sizes.push_back(m);
+  } else {
+    if (!options.rowChunks)
+      return op.emitOpError("has ")
+             << (m == ShapedType::kDynamic ? "a dynamic row count" : "more rows than one launch")
+             << " (at most " << maxRows
+             << " rows): launching it over row chunks needs device-resident=true";
+    sizes.push_back(maxRows);
+    // A static M > maxRows needs the largest size only.
+    for (int64_t s = llvm::PowerOf2Ceil(maxRows) / 2; s >= 1 && m == ShapedType::kDynamic; s /= 2)
+      if (s < maxRows)
+        sizes.push_back(s);
+  }
+  SmallVector<KernelPlan, 1> plans;
+  for (int64_t batch : sizes) {
+    KernelPlan p = base;
+    p.batch = batch;
+    if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
+        p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
+      return op.emitOpError("is too large for the kernel's 32-bit addressing");
+    LogicalResult planned = pvq      ? planPVQGemv(op, *pvq, options, p)
+                            : act    ? planW4A8(op, *uniform, options, p)
+                            : binary ? planBinaryGemv(op, *binary, options, p)
+                                     : planW4Gemv(op, *uniform, options, p);
+    if (failed(planned))
+      return failure();
+    plans.push_back(std::move(p));
+  }
+  return plans;
 }
 
 } // namespace mlir::lq::nvptx

@@ -105,13 +105,23 @@ struct PlanOptions {
   int smVersion = 80;
   int64_t warps = 0, unroll = 2, prefetch = -1, stages = 0, dependentLaunch = -1,
           minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0;
+  /// Whether the host may launch a kernel over row chunks (device-resident
+  /// launches only): dynamic row counts and batches above one launch's.
+  bool rowChunks = false;
 };
 
-/// The plan of `op`, whose weight is `weight`, or failure (diagnosed on
+/// The plans of `op`, whose weight is `weight`, or failure (diagnosed on
 /// `op`). `input` is set to the kernel's activations: the matmul's input,
 /// or the f16 value an arith.extf widened.
-FailureOr<KernelPlan> planMatmul(MatmulOp op, ConstantOp weight, const PlanOptions &options,
-                                 Value &input);
+///
+/// A static row count M that one launch takes gets one plan with batch M.
+/// With options.rowChunks, a dynamic M, or one above the family's largest
+/// batch, gets one plan per chunk size, largest first: the largest batch
+/// and the powers of two below it down to 1 (only the largest for a static
+/// M). The host launches the largest size S <= M over ceil(M / S) row
+/// chunks, the last one ending at row M (HostLaunch.h).
+FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
+                                              const PlanOptions &options, Value &input);
 
 } // namespace mlir::lq::nvptx
 

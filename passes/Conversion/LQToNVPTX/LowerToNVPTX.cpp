@@ -9,8 +9,9 @@
 // This file is the pass driver: it checks the options, walks the matmuls,
 // plans each (KernelPlan.h), builds the plan's kernel family (Kernels.h:
 // W4 and binary-code GEMV on mma.sync, W4A8, PVQ) and replaces the matmul
-// by the launch (HostLaunch.h). A weight used by several matmuls is packed
-// and uploaded once.
+// by the launch (HostLaunch.h). A dynamic row count gets one kernel
+// instance per chunk size and a host loop of launches over row chunks. A
+// weight used by several matmuls is packed and uploaded once.
 //
 //===----------------------------------------------------------------------===//
 #include "HostLaunch.h"
@@ -70,6 +71,9 @@ struct LowerToNVPTXPass : public mlir::lq::impl::LQLowerToNVPTXBase<LowerToNVPTX
 
 private:
   gpu::GPUModuleOp kernelModule();
+  /// Builds the kernels of `plan` (W4A8: and its quantization kernel),
+  /// with their ABI attribute.
+  std::pair<gpu::GPUFuncOp, gpu::GPUFuncOp> buildKernels(Location loc, const KernelPlan &plan);
 
   gpu::GPUModuleOp kernels;
   unsigned counter = 0;
@@ -90,6 +94,48 @@ gpu::GPUModuleOp LowerToNVPTXPass::kernelModule() {
   kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModule, targets);
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), b.getUnitAttr());
   return kernels;
+}
+
+std::pair<gpu::GPUFuncOp, gpu::GPUFuncOp> LowerToNVPTXPass::buildKernels(Location loc,
+                                                                         const KernelPlan &p) {
+  gpu::GPUModuleOp gpuKernels = kernelModule();
+  gpu::GPUFuncOp kernel, quant; // quant: W4A8's activation quantization, run first
+  std::visit(llvm::makeVisitor(
+                 [&](const W4GemvPlan &f) { kernel = buildW4GemvKernel(gpuKernels, loc, p, f); },
+                 [&](const BinaryGemvPlan &f) {
+                   kernel = buildBinaryGemvKernel(gpuKernels, loc, p, f);
+                 },
+                 [&](const W4A8Plan &f) {
+                   kernel = buildW4A8GemmKernel(gpuKernels, loc, p, f);
+                   quant = buildActQuantKernel(gpuKernels, loc, p, f);
+                 },
+                 [&](const PVQGemvPlan &f) {
+                   kernel = buildPVQGemvKernel(gpuKernels, loc, p, f);
+                 }),
+             p.family);
+  // Hosts that launch the kernel themselves (quant-bench) read its
+  // contract here; docs/GPULayout.md describes the fields.
+  Builder kb(&getContext());
+  auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
+  uint64_t print = ::lq::gpu::fingerprint(p.bytes().data(), p.bytes().size());
+  SmallVector<NamedAttribute> abi = {
+      kb.getNamedAttr("batch", i64(p.batch)),
+      kb.getNamedAttr("grid", i64(p.grid)),
+      kb.getNamedAttr("threads", i64(p.threads)),
+      kb.getNamedAttr("weight_bytes", i64(p.bytes().size())),
+      kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
+      kb.getNamedAttr("f32_input", kb.getBoolAttr(p.f32Input)),
+  };
+  if (auto *w4a8 = std::get_if<W4A8Plan>(&p.family)) {
+    // W4A8: the quantization kernel runs first, (x, scratch) -> scratch;
+    // the GEMM then reads the scratch buffer in place of x.
+    abi.push_back(kb.getNamedAttr("prologue", kb.getStringAttr(w4a8->quantName)));
+    abi.push_back(kb.getNamedAttr("prologue_grid", i64(p.batch)));
+    abi.push_back(kb.getNamedAttr("prologue_threads", i64(w4a8->quantThreads)));
+    abi.push_back(kb.getNamedAttr("scratch_bytes", i64(w4a8->scratchBytes)));
+  }
+  kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
+  return {kernel, quant};
 }
 
 void LowerToNVPTXPass::runOnOperation() {
@@ -148,6 +194,7 @@ void LowerToNVPTXPass::runOnOperation() {
   options.maxBatchTiles = maxBatchTiles;
   options.rowWarps = rowWarps;
   options.rowTiles = rowTiles;
+  options.rowChunks = deviceResident;
   bool failedAny = false;
   SymbolTable symbols(module);
   // Packed once per lq.constant: the packed weight's global and blob.
@@ -168,7 +215,7 @@ void LowerToNVPTXPass::runOnOperation() {
       continue;
     }
     Value input;
-    FailureOr<KernelPlan> p = failure();
+    FailureOr<SmallVector<KernelPlan, 1>> plans = failure();
     if (skipUnsupported) {
       // Why no kernel takes it becomes a remark; the op stays for lq-expand.
       std::string why;
@@ -179,91 +226,66 @@ void LowerToNVPTXPass::runOnOperation() {
           why = d.str();
           return success();
         });
-        p = planMatmul(op, weight, options, input);
+        plans = planMatmul(op, weight, options, input);
       }
-      if (failed(p)) {
+      if (failed(plans)) {
         op.emitRemark("left for lq-expand: ") << why;
         continue;
       }
     } else {
-      p = planMatmul(op, weight, options, input);
-      if (failed(p)) {
+      plans = planMatmul(op, weight, options, input);
+      if (failed(plans)) {
         failedAny = true;
         continue;
       }
     }
     unsigned id = counter++;
-    p->kernelName = std::visit([](const auto &f) { return f.kernelPrefix.str(); }, p->family) +
-                    std::to_string(id);
-    while (kernelModule().lookupSymbol(p->kernelName))
-      p->kernelName += "_";
-    if (auto *w4a8 = std::get_if<W4A8Plan>(&p->family)) {
-      w4a8->quantName = "lq_act_quant_" + std::to_string(id);
-      while (kernelModule().lookupSymbol(w4a8->quantName))
-        w4a8->quantName += "_";
-    }
     memref::GlobalOp packed;
-    if (auto it = uploads.find(weight); it != uploads.end()) {
-      packed = it->second.global;
-      std::visit(
-          [&](auto &f) { f.blob = std::get<std::decay_t<decltype(f.blob)>>(it->second.blob); },
-          p->family);
-    } else {
-      FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
-      if (failed(storage)) {
-        failedAny = true;
-        continue;
+    SmallVector<PlannedKernel, 1> planned;
+    for (KernelPlan &p : *plans) {
+      // A chunked matmul's instances are told apart by their batch.
+      std::string suffix = std::to_string(id);
+      if (plans->size() > 1)
+        suffix += "_m" + std::to_string(p.batch);
+      p.kernelName =
+          std::visit([](const auto &f) { return f.kernelPrefix.str(); }, p.family) + suffix;
+      while (kernelModule().lookupSymbol(p.kernelName))
+        p.kernelName += "_";
+      if (auto *w4a8 = std::get_if<W4A8Plan>(&p.family)) {
+        w4a8->quantName = "lq_act_quant_" + suffix;
+        while (kernelModule().lookupSymbol(w4a8->quantName))
+          w4a8->quantName += "_";
       }
-      packWeight(*p, weight.getResult().getType().getEncoding().getNumericEncoding(), *storage);
-      p->weightName = "__lq_gpu_weight_" + std::to_string(id);
-      while (symbols.lookup(p->weightName))
-        p->weightName += "_";
-      packed = buildPackedWeight(module, weight.getLoc(), *p);
-      uploads[weight] = {packed, std::visit([](const auto &f) -> Blob { return f.blob; },
-                                            p->family)};
+      if (auto it = uploads.find(weight); it != uploads.end()) {
+        packed = it->second.global;
+        std::visit(
+            [&](auto &f) { f.blob = std::get<std::decay_t<decltype(f.blob)>>(it->second.blob); },
+            p.family);
+      } else {
+        FailureOr<::lq::EncodedWeight> storage = readStorage(weight);
+        if (failed(storage)) {
+          failedAny = true;
+          break;
+        }
+        packWeight(p, weight.getResult().getType().getEncoding().getNumericEncoding(), *storage);
+        p.weightName = "__lq_gpu_weight_" + std::to_string(id);
+        while (symbols.lookup(p.weightName))
+          p.weightName += "_";
+        packed = buildPackedWeight(module, weight.getLoc(), p);
+        uploads[weight] = {packed, std::visit([](const auto &f) -> Blob { return f.blob; },
+                                              p.family)};
+      }
+      auto [kernel, quant] = buildKernels(op.getLoc(), p);
+      planned.push_back({p, kernel, quant});
     }
-    Location loc = op.getLoc();
-    gpu::GPUModuleOp gpuKernels = kernelModule();
-    gpu::GPUFuncOp kernel, quant; // quant: W4A8's activation quantization, run first
-    std::visit(llvm::makeVisitor(
-                   [&](const W4GemvPlan &f) { kernel = buildW4GemvKernel(gpuKernels, loc, *p, f); },
-                   [&](const BinaryGemvPlan &f) {
-                     kernel = buildBinaryGemvKernel(gpuKernels, loc, *p, f);
-                   },
-                   [&](const W4A8Plan &f) {
-                     kernel = buildW4A8GemmKernel(gpuKernels, loc, *p, f);
-                     quant = buildActQuantKernel(gpuKernels, loc, *p, f);
-                   },
-                   [&](const PVQGemvPlan &f) {
-                     kernel = buildPVQGemvKernel(gpuKernels, loc, *p, f);
-                   }),
-               p->family);
-    // Hosts that launch the kernel themselves (quant-bench) read its
-    // contract here; docs/GPULayout.md describes the fields.
-    Builder kb(&getContext());
-    auto i64 = [&](int64_t v) { return kb.getI64IntegerAttr(v); };
-    uint64_t print = ::lq::gpu::fingerprint(p->bytes().data(), p->bytes().size());
-    SmallVector<NamedAttribute> abi = {
-        kb.getNamedAttr("batch", i64(p->batch)),
-        kb.getNamedAttr("grid", i64(p->grid)),
-        kb.getNamedAttr("threads", i64(p->threads)),
-        kb.getNamedAttr("weight_bytes", i64(p->bytes().size())),
-        kb.getNamedAttr("weight_fingerprint", kb.getStringAttr(std::to_string(print))),
-        kb.getNamedAttr("f32_input", kb.getBoolAttr(p->f32Input)),
-    };
-    if (auto *w4a8 = std::get_if<W4A8Plan>(&p->family)) {
-      // W4A8: the quantization kernel runs first, (x, scratch) -> scratch;
-      // the GEMM then reads the scratch buffer in place of x.
-      abi.push_back(kb.getNamedAttr("prologue", kb.getStringAttr(w4a8->quantName)));
-      abi.push_back(kb.getNamedAttr("prologue_grid", i64(p->batch)));
-      abi.push_back(kb.getNamedAttr("prologue_threads", i64(w4a8->quantThreads)));
-      abi.push_back(kb.getNamedAttr("scratch_bytes", i64(w4a8->scratchBytes)));
+    if (planned.size() != plans->size())
+      continue;
+    if (deviceResident) {
+      emitDeviceResidentLaunch(op, input, planned, packed);
+    } else {
+      const PlannedKernel &k = planned.front();
+      emitLaunch(op, input, k.plan, k.kernel, k.quant, getOrBuildDeviceUpload(module, packed));
     }
-    kernel->setAttr("lq.gpu_abi", kb.getDictionaryAttr(abi));
-    if (deviceResident)
-      emitDeviceResidentLaunch(op, input, *p, kernel, quant, packed);
-    else
-      emitLaunch(op, input, *p, kernel, quant, getOrBuildDeviceUpload(module, packed));
   }
   if (failedAny)
     return signalPassFailure();

@@ -1,6 +1,7 @@
 // A model module has a dynamic-token @forward and a static @decode:
 // `functions` sends only @decode's matmuls to the GPU and leaves @forward's
-// for the CPU path; without it the dynamic shapes are an error. A lowered
+// for the CPU path; without it the dynamic row count is an error (the chunk
+// loop that takes it needs device-resident=true). A lowered
 // module saved to a file is serialized by a second quant-opt run.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="functions=decode" -o %t.mlir
 // RUN: FileCheck %s --input-file=%t.mlir
@@ -19,7 +20,7 @@
 // PTX: gpu.binary @lq_gpu_kernels
 // PTX-SAME: .entry lq_w4_gemv_0(
 
-// ALL: error: 'lq.matmul' op lq-lower-to-nvptx needs static shapes, got 'tensor<?x128xf32>'
+// ALL: error: 'lq.matmul' op has a dynamic row count (at most 64 rows): launching it over row chunks needs device-resident=true
 // ALL-NOT: error
 // MISSING: error: lq-lower-to-nvptx: functions names 'prefill', which is not a func.func of the module
 
