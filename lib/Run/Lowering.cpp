@@ -110,7 +110,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;
-  for (const mlir::lq::CPULoweringStage &stage : mlir::lq::getCPULoweringStages(cpu)) {
+  for (const mlir::lq::LoweringStage &stage : mlir::lq::getCPULoweringStages(cpu)) {
     // Without lq ops, lq-expand (and its clean-up) and the packed kernels
     // have nothing to do.
     if ((stage.name == "lq-expand" || stage.name == "packed") && !hasLQ)

@@ -22,9 +22,9 @@ static constexpr const char *kHostToLLVM =
     "gpu-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 
-SmallVector<GPULoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptions &options) {
+SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptions &options) {
   std::string functions = llvm::join(options.functions, ",");
-  SmallVector<GPULoweringStage> stages;
+  SmallVector<LoweringStage> stages;
   // Only the GPU functions stay (public, with their C interface).
   stages.push_back({"select", llvm::formatv("symbol-privatize{{exclude={0}},symbol-dce", functions)});
   // lq.matmul to lq-lower-to-nvptx's kernels where it takes them, every
@@ -83,12 +83,7 @@ LogicalResult mlir::lq::buildGPULoweringPipeline(OpPassManager &pm,
          << "'\n";
     return failure();
   }
-  for (const GPULoweringStage &stage : getGPULoweringStages(options))
-    if (failed(parsePassPipeline(stage.pipeline, pm, errs))) {
-      errs << "lq-lower-to-gpu: stage '" << stage.name << "' could not be built\n";
-      return failure();
-    }
-  return success();
+  return addLoweringStages(pm, getGPULoweringStages(options), "lq-lower-to-gpu", errs);
 }
 
 namespace {

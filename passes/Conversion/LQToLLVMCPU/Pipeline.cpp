@@ -39,8 +39,8 @@ static constexpr const char *kToLLVM =
     "convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";
 
-SmallVector<CPULoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
-  SmallVector<CPULoweringStage> stages;
+SmallVector<LoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptions &options) {
+  SmallVector<LoweringStage> stages;
   if (options.vectorize && options.packed)
     stages.push_back(
         {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}}",
@@ -79,13 +79,7 @@ LogicalResult mlir::lq::buildCPULoweringPipeline(OpPassManager &pm,
       errs << "lq-lower-to-cpu: " << name << " must be in [1, 64], got " << value << "\n";
       return failure();
     }
-  for (const CPULoweringStage &stage : getCPULoweringStages(options))
-    if (failed(parsePassPipeline(stage.pipeline, pm, errs))) {
-      errs << "lq-lower-to-cpu: stage '" << stage.name
-           << "' names a pass this tool does not register\n";
-      return failure();
-    }
-  return success();
+  return addLoweringStages(pm, getCPULoweringStages(options), "lq-lower-to-cpu", errs);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #ifndef LQ_CONVERSION_LQTOGPU_LQTOGPU_H
 #define LQ_CONVERSION_LQTOGPU_LQTOGPU_H
 
+#include "lq/Conversion/LoweringStages.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -36,12 +37,7 @@ struct GPULoweringOptions {
 };
 
 /// One stage: a name for messages and its textual pass pipeline on the module.
-struct GPULoweringStage {
-  std::string name;
-  std::string pipeline;
-};
-
-SmallVector<GPULoweringStage> getGPULoweringStages(const GPULoweringOptions &options);
+SmallVector<LoweringStage> getGPULoweringStages(const GPULoweringOptions &options);
 
 /// Adds the stages to `pm`; a failure is explained on `errs`.
 LogicalResult buildGPULoweringPipeline(OpPassManager &pm, const GPULoweringOptions &options,

@@ -9,6 +9,7 @@
 #ifndef LQ_CONVERSION_LQTOLLVMCPU_LQTOLLVMCPU_H
 #define LQ_CONVERSION_LQTOLLVMCPU_LQTOLLVMCPU_H
 
+#include "lq/Conversion/LoweringStages.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -55,17 +56,10 @@ struct CPULoweringOptions {
   int64_t tileM = 4, tileN = 16, tileK = 8;
 };
 
-/// One stage: a name for timings and messages, and its textual pass
-/// pipeline on the module (what `quant-opt --pass-pipeline` would take).
-struct CPULoweringStage {
-  std::string name;
-  std::string pipeline;
-};
-
 /// The stages in order: packed (vectorize and packed only), lq-expand, pack
 /// (vectorize only), bufferize, dealloc, clones, vectorize (vectorize only),
 /// loops, external (externalWeights only), to-llvm.
-SmallVector<CPULoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
+SmallVector<LoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
 
 /// Adds every stage to `pm` (a module pass manager); fails with a message
 /// on `errs` when an option is out of range or a pass is not registered.
