@@ -112,10 +112,8 @@ llvm::Error CInterfaceModel::forward(llvm::ArrayRef<int32_t> tokens,
   const int64_t T = tokens.size();
   if (T < 1 || T > modelInfo.context)
     return err(llvm::formatv("@forward takes 1 to {0} tokens, got {1}", modelInfo.context, T));
-  for (int32_t token : tokens)
-    if (token < 0 || token >= modelInfo.vocab)
-      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", token,
-                               modelInfo.vocab));
+  if (llvm::Error e = checkTokenIds(tokens, modelInfo))
+    return e;
   // In the model's buffer memory: a GPU @forward reads the ids in a kernel.
   auto buffer = allocateBuffer(memory, T * sizeof(int64_t));
   if (!buffer)
@@ -240,9 +238,8 @@ llvm::Error CInterfaceModel::decode(DecodeState &decodeState, int32_t token,
   auto &state = static_cast<CacheState &>(decodeState);
   if (state.position() >= modelInfo.context)
     return err(llvm::formatv("the KV cache is full ({0} positions)", modelInfo.context));
-  if (token < 0 || token >= modelInfo.vocab)
-    return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", token,
-                             modelInfo.vocab));
+  if (llvm::Error e = checkTokenIds(token, modelInfo))
+    return e;
   state.scalars[0] = token;
   state.scalars[1] = state.position();
   MemRef<int64_t, 1> tokRef = viewOf(state.scalars, {1}), posRef = viewOf(state.scalars + 1, {1});

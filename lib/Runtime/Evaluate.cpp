@@ -94,9 +94,8 @@ evaluatePerplexity(const CompiledModel &model, llvm::ArrayRef<int32_t> ids,
     return err("perplexity needs @forward or @decode");
   // Every scored id, targets included: a target is only an index into the
   // logits, which nothing else checks.
-  for (int32_t id : ids.take_front(windows * W + 1))
-    if (id < 0 || id >= V)
-      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", id, V));
+  if (llvm::Error e = checkTokenIds(ids.take_front(windows * W + 1), model.info()))
+    return e;
   auto t0 = std::chrono::steady_clock::now();
   std::vector<double> nll(windows, 0.0);
   // The window's tokens i .. i+W-1 predict i+1 .. i+W: all positions in one

@@ -14,6 +14,13 @@ static llvm::Error err(const llvm::Twine &msg) {
 static constexpr llvm::StringLiteral kFormat = "lq-model-info";
 static constexpr int64_t kVersion = 1;
 
+llvm::Error checkTokenIds(llvm::ArrayRef<int32_t> ids, const ModelInfo &info) {
+  for (int32_t id : ids)
+    if (id < 0 || id >= info.vocab)
+      return err(llvm::formatv("token id {0} is outside the vocabulary [0, {1})", id, info.vocab));
+  return llvm::Error::success();
+}
+
 llvm::StringRef targetName(ModelTarget target) {
   return target == ModelTarget::CUDA ? "cuda" : "cpu";
 }

@@ -10,6 +10,7 @@
 #ifndef LQ_RUNTIME_MODELINFO_H
 #define LQ_RUNTIME_MODELINFO_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -39,6 +40,10 @@ struct ModelInfo {
   /// Bytes of one position's codes in a packed cache (all KV heads).
   int64_t packedRowBytes() const { return (kvHeads * headDim * kvBits + 7) / 8; }
 };
+
+/// An error naming the first id of `ids` outside [0, info.vocab), if any:
+/// the one check of token ids before they index the embedding or logits.
+llvm::Error checkTokenIds(llvm::ArrayRef<int32_t> ids, const ModelInfo &info);
 
 /// The symbol a shared-library model exports its description under: a
 /// NUL-terminated JSON object (modelInfoToJSON).
