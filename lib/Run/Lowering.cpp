@@ -140,7 +140,8 @@ llvm::Error lowerToGPU(ModuleOp module, const LoweringOptions &options) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "the module has neither @forward nor @decode");
   std::string pipeline =
-      llvm::formatv("{0}{{functions={1}}", kGPULoweringPipeline, llvm::join(functions, ","));
+      llvm::formatv("{0}{{functions={1} {2}}", kGPULoweringPipeline, llvm::join(functions, ","),
+                    options.gpuOptions);
   PassManager pm(module.getContext());
   std::string parseErrors;
   llvm::raw_string_ostream parseOS(parseErrors);

@@ -66,8 +66,8 @@ namespace {
   X(cuEventDestroy, "cuEventDestroy_v2")                                                       \
   X(cuEventRecord, "cuEventRecord")                                                            \
   X(cuEventSynchronize, "cuEventSynchronize")                                                  \
+  X(cuEventElapsedTime, "cuEventElapsedTime")                                                  \
   X(cuMemAlloc, "cuMemAlloc_v2")                                                               \
-  X(cuMemAllocManaged, "cuMemAllocManaged")                                                    \
   X(cuMemFree, "cuMemFree_v2")                                                                 \
   X(cuMemAllocAsync, "cuMemAllocAsync")                                                        \
   X(cuMemFreeAsync, "cuMemFreeAsync")                                                          \
@@ -226,8 +226,8 @@ void checkLoad(CUresult result, const char *kind, const std::string &target, con
 /// allocations, synchronizations) can be read off a run.
 #define LQ_STAT_IDS(X)                                                                         \
   X(ModuleLoad) X(GetFunction) X(Launch) X(StreamCreate) X(StreamDestroy) X(StreamSync)        \
-  X(EventSync) X(AllocPool) X(AllocDevice) X(AllocManaged) X(AllocHost) X(FreePool)            \
-  X(FreeDevice) X(FreeManaged) X(FreeHost) X(Memcpy) X(Memset)
+  X(EventSync) X(AllocPool) X(AllocDevice) X(AllocShared) X(AllocHost) X(FreePool)            \
+  X(FreeDevice) X(FreeShared) X(FreeHost) X(Memcpy) X(Memset)
 enum class Stat {
 #define LQ_STAT_ENUM(id) id,
   LQ_STAT_IDS(LQ_STAT_ENUM)
@@ -288,6 +288,56 @@ private:
   std::chrono::steady_clock::time_point start;
 };
 
+/// With LQ_CUDA_STATS=kernels, the GPU time of every kernel launch, from a
+/// pair of events around it, summed per kernel name and printed at exit:
+/// where a decode step's time goes, kernel by kernel, on machines without a
+/// system profiler. The events serialize nothing but add a little host time.
+struct KernelProfile {
+  struct Pending {
+    std::string name;
+    CUevent start, end;
+  };
+  struct Total {
+    uint64_t launches = 0;
+    double milliseconds = 0;
+  };
+  std::mutex mutex;
+  std::unordered_map<CUfunction, std::string> names;
+  std::vector<Pending> pending;
+  std::vector<CUevent> idle;
+  std::unordered_map<std::string, Total> totals;
+};
+
+KernelProfile *kernelProfile() {
+  static KernelProfile *enabled = [] {
+    const char *flag = std::getenv("LQ_CUDA_STATS");
+    if (!flag || std::string_view(flag) != "kernels")
+      return static_cast<KernelProfile *>(nullptr);
+    static KernelProfile *p = new KernelProfile; // read by the atexit handler
+    std::atexit([] {
+      std::vector<std::pair<std::string, KernelProfile::Total>> rows(p->totals.begin(),
+                                                                      p->totals.end());
+      std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+        return a.second.milliseconds > b.second.milliseconds;
+      });
+      double all = 0;
+      uint64_t launches = 0;
+      for (const auto &row : rows)
+        all += row.second.milliseconds, launches += row.second.launches;
+      std::fprintf(stderr, "lq-runtime kernels: %llu launches, %.3f ms of kernel time\n",
+                   (unsigned long long)launches, all);
+      std::fprintf(stderr, "lq-runtime kernels: kernel, launches, ms, us/launch, share\n");
+      for (const auto &[name, total] : rows)
+        std::fprintf(stderr, "lq-runtime kernels: %-32s %8llu %9.3f %8.2f %5.1f%%\n",
+                     name.c_str(), (unsigned long long)total.launches, total.milliseconds,
+                     total.milliseconds * 1e3 / total.launches,
+                     all > 0 ? 100 * total.milliseconds / all : 0.0);
+    });
+    return p;
+  }();
+  return enabled;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//
@@ -344,14 +394,14 @@ void recordDependentKernels(CUmodule module, const char *ptx) {
 enum class MemoryKind {
   Pool,    ///< cuMemAllocAsync: freed in stream order (cuMemFreeAsync)
   Device,  ///< cuMemAlloc
-  Managed, ///< cuMemAllocManaged: kept for reuse by size
+  Shared,  ///< host_shared: pinned host memory (cuMemAllocHost), kept for reuse by size
   Host,    ///< cuMemAllocHost: pinned, mapped host memory
 };
 
-/// Every live allocation of this runtime, and freed managed blocks by size:
-/// the returned results (logits) are managed memory the caller frees after
-/// each call, and cuMemAllocManaged / cuMemFree cost far more than a
-/// decode step's kernels (cuMemFree synchronizes the device).
+/// Every live allocation of this runtime, and freed host-shared blocks by
+/// size: the returned results (logits) are host-shared memory the caller
+/// frees after each call, and cuMemAllocHost / cuMemFreeHost cost far more
+/// than a decode step's kernels.
 struct Allocations {
   struct Allocation {
     MemoryKind kind;
@@ -359,8 +409,8 @@ struct Allocations {
   };
   std::mutex mutex;
   std::unordered_map<void *, Allocation> live;
-  std::unordered_multimap<uint64_t, void *> freeManaged;
-  static constexpr size_t kMaxFreeManaged = 64;
+  std::unordered_multimap<uint64_t, void *> freeShared;
+  static constexpr size_t kMaxFreeShared = 64;
 };
 Allocations &allocations() {
   static Allocations *registry = new Allocations; // outlives global destructors
@@ -386,6 +436,75 @@ StreamPool &streamPool() {
   return *pool;
 }
 
+void launch(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ, intptr_t blockX,
+            intptr_t blockY, intptr_t blockZ, int32_t smem, CUstream stream, void **params,
+            void **extra) {
+  Driver &d = driver();
+  if (smem > 48 * 1024)
+    check(d.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+          "cuFuncSetAttribute(max dynamic shared memory)");
+  bool dependent = false;
+  if (d.sm >= 90) {
+    Kernels &k = kernels();
+    std::lock_guard<std::mutex> lock(k.mutex);
+    dependent = k.dependent.count(function);
+  }
+  if (!dependent) {
+    check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
+                           params, extra),
+          "cuLaunchKernel");
+    return;
+  }
+  // The kernel waits (griddepcontrol.wait) before touching what the
+  // previous kernel writes: it may be scheduled while that one finishes.
+  CUlaunchAttribute attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config = {};
+  config.gridDimX = gridX;
+  config.gridDimY = gridY;
+  config.gridDimZ = gridZ;
+  config.blockDimX = blockX;
+  config.blockDimY = blockY;
+  config.blockDimZ = blockZ;
+  config.sharedMemBytes = smem;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  check(d.cuLaunchKernelEx(&config, function, params, extra), "cuLaunchKernelEx");
+}
+
+CUevent profileEvent(KernelProfile &p) {
+  if (!p.idle.empty()) {
+    CUevent event = p.idle.back();
+    p.idle.pop_back();
+    return event;
+  }
+  CUevent event = nullptr;
+  check(driver().cuEventCreate(&event, CU_EVENT_DEFAULT), "cuEventCreate");
+  return event;
+}
+
+/// Adds the launches recorded so far (complete after a synchronization) to
+/// the totals.
+void drainKernelProfile() {
+  KernelProfile *p = kernelProfile();
+  if (!p)
+    return;
+  std::lock_guard<std::mutex> lock(p->mutex);
+  for (KernelProfile::Pending &launch : p->pending) {
+    float ms = 0;
+    if (driver().cuEventSynchronize(launch.end) == CUDA_SUCCESS &&
+        driver().cuEventElapsedTime(&ms, launch.start, launch.end) == CUDA_SUCCESS) {
+      KernelProfile::Total &total = p->totals[launch.name];
+      total.launches += 1;
+      total.milliseconds += ms;
+    }
+    p->idle.push_back(launch.start);
+    p->idle.push_back(launch.end);
+  }
+  p->pending.clear();
+}
 } // namespace
 
 extern "C" {
@@ -439,50 +558,37 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   if (result != CUDA_SUCCESS)
     fatal("the loaded module has no kernel '%s'", name);
   k.functions[{module, name}] = {name, function};
+  if (KernelProfile *p = kernelProfile()) {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    p->names[function] = name;
+  }
   for (const auto &[m, n] : k.dependentNames)
     if (m == module && n == name)
       k.dependent.insert(function);
   return function;
 }
 
+
 void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                       intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
                       CUstream stream, void **params, void **extra, size_t paramsCount) {
   Timed timed(Stat::Launch);
   (void)paramsCount;
-  Driver &d = driver();
-  if (smem > 48 * 1024)
-    check(d.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
-          "cuFuncSetAttribute(max dynamic shared memory)");
-  bool dependent = false;
-  if (d.sm >= 90) {
-    Kernels &k = kernels();
-    std::lock_guard<std::mutex> lock(k.mutex);
-    dependent = k.dependent.count(function);
+  KernelProfile *p = kernelProfile();
+  if (!p)
+    return launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream, params,
+                  extra);
+  KernelProfile::Pending record;
+  {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    auto name = p->names.find(function);
+    record = {name == p->names.end() ? "?" : name->second, profileEvent(*p), profileEvent(*p)};
   }
-  if (!dependent) {
-    check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
-                           params, extra),
-          "cuLaunchKernel");
-    return;
-  }
-  // The kernel waits (griddepcontrol.wait) before touching what the
-  // previous kernel writes: it may be scheduled while that one finishes.
-  CUlaunchAttribute attribute = {};
-  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-  attribute.value.programmaticStreamSerializationAllowed = 1;
-  CUlaunchConfig config = {};
-  config.gridDimX = gridX;
-  config.gridDimY = gridY;
-  config.gridDimZ = gridZ;
-  config.blockDimX = blockX;
-  config.blockDimY = blockY;
-  config.blockDimZ = blockZ;
-  config.sharedMemBytes = smem;
-  config.hStream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
-  check(d.cuLaunchKernelEx(&config, function, params, extra), "cuLaunchKernelEx");
+  check(driver().cuEventRecord(record.start, stream), "cuEventRecord");
+  launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream, params, extra);
+  check(driver().cuEventRecord(record.end, stream), "cuEventRecord");
+  std::lock_guard<std::mutex> lock(p->mutex);
+  p->pending.push_back(std::move(record));
 }
 
 CUstream mgpuStreamCreate() {
@@ -513,6 +619,7 @@ void mgpuStreamSynchronize(CUstream stream) {
   Timed timed(Stat::StreamSync);
   // Kernel faults surface here, asynchronously: report them as such.
   check(driver().cuStreamSynchronize(stream), "cuStreamSynchronize (an earlier launch or copy)");
+  drainKernelProfile();
 }
 
 void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
@@ -536,7 +643,11 @@ void mgpuEventRecord(CUevent event, CUstream stream) {
   check(driver().cuEventRecord(event, stream), "cuEventRecord");
 }
 
-/// Host-shared memory is managed memory, reused by size once freed; device
+/// Host-shared memory (what the host reads: the results, scalars) is pinned
+/// host memory that kernels write through the bus, reused by size once
+/// freed. Not managed memory: its pages migrate back to the device at the
+/// first kernel write after each host read, which cost a 19M model's decode
+/// step 180 us for 32 KB of logits. Device
 /// memory on a stream comes from the device's stream-ordered pool (cheap,
 /// reused across calls, capturable in a CUDA graph), without one from
 /// cuMemAlloc (the constants' uploads, which live as long as the program).
@@ -546,20 +657,21 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
   Driver &d = driver();
   CUdeviceptr ptr = 0;
   if (isHostShared) {
-    Timed timed(Stat::AllocManaged);
+    Timed timed(Stat::AllocShared);
     {
       Allocations &a = allocations();
       std::lock_guard<std::mutex> lock(a.mutex);
-      auto it = a.freeManaged.find(sizeBytes);
-      if (it != a.freeManaged.end()) {
+      auto it = a.freeShared.find(sizeBytes);
+      if (it != a.freeShared.end()) {
         void *reused = it->second;
-        a.freeManaged.erase(it);
-        a.live[reused] = {MemoryKind::Managed, sizeBytes};
+        a.freeShared.erase(it);
+        a.live[reused] = {MemoryKind::Shared, sizeBytes};
         return reused;
       }
     }
-    check(d.cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL), "cuMemAllocManaged");
-    return record(reinterpret_cast<void *>(ptr), MemoryKind::Managed, sizeBytes);
+    void *host = nullptr;
+    check(d.cuMemAllocHost(&host, sizeBytes), "cuMemAllocHost");
+    return record(host, MemoryKind::Shared, sizeBytes);
   }
   if (stream && d.pools) {
     Timed timed(Stat::AllocPool);
@@ -596,17 +708,17 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     check(d.cuMemFreeAsync(dptr, stream), "cuMemFreeAsync");
     return;
   }
-  case MemoryKind::Managed: {
-    Timed timed(Stat::FreeManaged);
+  case MemoryKind::Shared: {
+    Timed timed(Stat::FreeShared);
     // The block may be handed out (and written on the host) at once.
     if (stream)
       mgpuStreamSynchronize(stream);
     std::lock_guard<std::mutex> lock(a.mutex);
-    if (a.freeManaged.size() < Allocations::kMaxFreeManaged) {
-      a.freeManaged.emplace(allocation.bytes, ptr);
+    if (a.freeShared.size() < Allocations::kMaxFreeShared) {
+      a.freeShared.emplace(allocation.bytes, ptr);
       return;
     }
-    check(d.cuMemFree(dptr), "cuMemFree");
+    check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
     return;
   }
   case MemoryKind::Host: {

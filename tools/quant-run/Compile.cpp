@@ -47,6 +47,7 @@ int runCompile() {
       m->info.hasForward = false;
     }
     m->info.target = ModelTarget::CUDA;
+    options->gpuOptions = GPUOptions;
     if (Error e = lowerToGPU(*m->module, *options))
       return fail(std::move(e));
   } else if (Error e = lowerToLLVMDialect(*m->module, *options)) {

@@ -78,6 +78,10 @@ cl::opt<bool> DecodeOnly("decode-only",
                          cl::desc("With --target cuda, compile @decode alone (without "
                                   "@forward, perplexity runs token by token)"),
                          cl::sub(CompileCmd), cl::cat(Cat));
+cl::opt<std::string> GPUOptions("gpu-options",
+                                cl::desc("With --target cuda, more options of lq-lower-to-gpu "
+                                         "(e.g. \"threads=128 block-reductions=false\")"),
+                                cl::sub(CompileCmd), cl::cat(Cat));
 cl::opt<bool> EmitText("emit-text", cl::desc("Write MLIR text instead of bytecode"),
                        cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<std::string> Strategy("strategy",

@@ -45,6 +45,7 @@ extern cl::opt<std::string> HeaderPath;
 extern cl::opt<bool> Shared;
 extern cl::opt<bool> DecodeOnly;
 extern cl::opt<std::string> Target;
+extern cl::opt<std::string> GPUOptions;
 extern cl::opt<bool> EmitText;
 extern cl::opt<std::string> Strategy;
 extern cl::list<int64_t> Tile;

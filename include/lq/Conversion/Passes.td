@@ -203,22 +203,28 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleOp"> {
-  let summary = "Tile the outermost scf.parallel loops of GPU functions into blocks of threads";
+  let summary = "Collapse and tile the outermost scf.parallel loops of GPU functions into blocks of threads";
   let description = [{
-    Every outermost `scf.parallel` in the `functions` is tiled by `threads`
-    along its innermost dimension and by 1 along the others, so the outer
-    loop enumerates blocks and the inner loop (at most `threads` iterations,
-    one per thread) the threads of a block: `gpu-map-parallel-loops
-    {mapping-policy=innermost-first}` then maps the innermost dimension onto
-    x, where blocks may have 1024 threads. Upstream's
-    `scf-parallel-loop-tiling` tiles the leading dimensions, which in model
-    code are the short ones (the batch row of a decode step).
+    Every outermost `scf.parallel` in the `functions` is collapsed into one
+    dimension (`collapseParallelLoops`; the original indices are recovered
+    with div/rem) and tiled by `threads`, so the outer loop enumerates blocks
+    and the inner loop (at most `threads` iterations, one per thread) the
+    threads of a block; `gpu-map-parallel-loops` then maps the two onto x.
+    Without collapsing, the mapping gives at most three dimensions to the
+    grid and runs the others serially in every thread, and a unit or short
+    dimension mapped onto the threads can leave a long dynamic one (the
+    positions of a KV cache) serial: in a 19M model's decode step such
+    kernels took 20-25 us each. Upstream's `scf-parallel-loop-tiling`
+    tiles the leading dimensions, which in model code are the short ones
+    (the batch row of a decode step).
 
     ```mlir
-    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c384) step (%c1, %c1) { ... }
-    // becomes, with threads = 256:
-    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c384) step (%c1, %c256) {
-      scf.parallel (%ti, %tj) = (%c0, %c0) to (%c1, min(256, 384 - %j)) step (%c1, %c1) { ... }
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %n) step (%c1, %c1) { ... }
+    // becomes, with threads = 256 (%p = 4 * %n):
+    scf.parallel (%b) = (%c0) to (%p) step (%c256) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        scf.if (%b + %t < %p) { %i, %j = delinearized %b + %t ... }
+      }
     }
     ```
   }];
@@ -230,6 +236,76 @@ def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleO
     Option<"threads", "threads", "int64_t", "256",
            "Iterations of the innermost dimension per block, in [1, 1024]">,
   ];
+}
+
+def LQGPUBlockReductions : Pass<"lq-gpu-block-reductions", "::mlir::ModuleOp"> {
+  let summary = "Lower linalg reductions of GPU functions to one thread block per output";
+  let description = [{
+    Runs on bufferized linalg, before `convert-linalg-to-parallel-loops`.
+    Through parallel loops a reduction runs serially, one thread per output
+    element; in a decode step that leaves RMSNorm's sum of squares (one
+    row) on a single thread, and softmax's maximum and sum and attention's
+    weighted sum of the values serial over the whole context. Here every
+    linalg op (named ops are generalized) with one reduced dimension, one
+    output and a body that folds a value into the output once with an
+    `arith` add, mul, min or max (f32, f64 or i32) becomes a `gpu.launch`
+    with one block per output element:
+
+    - the block's threads stride over the reduced dimension, each folding
+      its share into a partial result (`scf.for` from the thread id, step
+      the block size), so neighbouring threads read neighbouring elements;
+    - `gpu.all_reduce` combines the partial results (shuffles within warps,
+      shared memory across them, `lq-gpu-lower-all-reduce` after outlining);
+    - thread 0 folds the total into the output element, as the linalg op's
+      body would.
+
+    Blocks have the reduced extent's next power of two threads, at least a
+    warp and at most `max-threads` (that many for a dynamic extent).
+    Reductions over fewer than `min-reduction` elements stay serial. The
+    result differs from the serial order's in the last bits of a sum.
+
+    ```mlir
+    linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d0)],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%x : memref<4x384xf32>) outs(%sum : memref<4xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %sq = arith.mulf %in, %in : f32
+      %s = arith.addf %out, %sq : f32
+      linalg.yield %s : f32
+    }
+    // becomes
+    gpu.launch blocks(%b, ...) in (4, 1, 1) threads(%t, ...) in (512, 1, 1) {
+      %partial = scf.for %r = %t to %c384 step %c512 iter_args(%a = 0.0) { ... }
+      %total = gpu.all_reduce add %partial uniform {} : (f32) -> f32
+      scf.if (%t == 0) { %sum[%b] = %sum[%b] + %total }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Lower the reductions of these functions (default: all)">,
+    Option<"maxThreads", "max-threads", "int64_t", "256",
+           "Most threads of a block, a power of two in [32, 1024]">,
+    Option<"minReduction", "min-reduction", "int64_t", "16",
+           "Reductions over fewer (static) elements stay serial">,
+  ];
+}
+
+def LQGPULowerAllReduce : Pass<"lq-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower gpu.all_reduce in kernels to shuffles and shared memory";
+  let description = [{
+    Applies upstream's in-dialect rewrite of uniform `gpu.all_reduce` (a
+    butterfly of `gpu.shuffle` within each warp, the warps' results through
+    a workgroup buffer of the kernel) and its split of 64-bit shuffles into
+    32-bit ones, which `convert-gpu-to-nvvm` lowers. Runs on outlined
+    kernels (`gpu.func`), whose workgroup attributions hold the buffer,
+    before `convert-scf-to-cf`.
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"];
 }
 
 def LQGPUMergeKernelModules : Pass<"lq-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
@@ -275,7 +351,7 @@ def LQGPUDeviceMemory : Pass<"lq-gpu-device-memory", "::mlir::ModuleOp"> {
       its block, after the values its sizes depend on: device memory for
       the temporaries only kernels touch (after `gpu-async-region`, stream
       ordered: the runtime serves them from the device's memory pool), and
-      `host_shared` (managed memory) for what the host reads, the results
+      `host_shared` (host memory the kernels reach: pinned in lq's CUDA runtime) for what the host reads, the results
       the function returns (or views of them) and buffers the host loads a
       scalar from;
     - every allocation not returned (nor a view of it) is freed with
@@ -322,7 +398,7 @@ def LQGPUSyncHostSharedAllocs : Pass<"lq-gpu-sync-host-shared-allocs", "::mlir::
   let summary = "Make host_shared gpu.alloc synchronous again after gpu-async-region";
   let description = [{
     `gpu-async-region` threads its token through every GPU op, but
-    `gpu-to-llvm` lowers `gpu.alloc host_shared` (managed memory, allocated
+    `gpu-to-llvm` lowers `gpu.alloc host_shared` (host memory, allocated
     outside any stream) only without async dependencies and token. Each
     such allocation becomes synchronous at the same place; its token's uses
     take its dependency instead (a fresh `gpu.wait async` without one, or

@@ -55,6 +55,9 @@ struct LoweringOptions {
   /// Fast strategy: where to print the module after vectorization (for
   /// tuning; empty: nowhere).
   std::string dumpVectorized;
+  /// lowerToGPU: more options of lq-lower-to-gpu, as its textual form
+  /// (e.g. "threads=128 block-reductions=false").
+  std::string gpuOptions;
   /// Where per-stage timings go (null: silent).
   llvm::raw_ostream *log = nullptr;
 };

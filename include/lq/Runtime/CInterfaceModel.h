@@ -26,7 +26,7 @@ enum class BufferMemory {
   /// lqCudaCopy, mgpuMemFree), which must be linked into (and exported by)
   /// the executable: device memory for what only kernels touch (caches),
   /// pinned host memory for what the host writes too (the token and
-  /// position); results are managed memory the model's code allocated.
+  /// position); results are host-shared memory the model's code allocated.
   CUDA,
 };
 

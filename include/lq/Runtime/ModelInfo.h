@@ -32,7 +32,7 @@ struct ModelInfo {
   /// carries f32 caches.
   int64_t kvBits = 0;
 
-  /// The host CPU, or CUDA (caches in managed memory, the mgpu* runtime).
+  /// The host CPU, or CUDA (caches in device memory, the mgpu* runtime).
   ModelTarget target = ModelTarget::CPU;
 
   /// Elements of one KV cache: layers * kv_heads * context * head_dim.

@@ -157,7 +157,7 @@ struct LQGPUDeviceMemoryPass
 
   /// Allocations move as early in their block as their sizes allow, into
   /// device memory (gpu-async-region then puts them on the function's
-  /// stream: a stream-ordered pool), or managed memory where the host reads
+  /// stream: a stream-ordered pool), or host-shared memory where the host reads
   /// them; those not returned are freed at the end of the block.
   /// (The pipeline runs no deallocation pass: ownership-based deallocation
   /// rejects the launches, ops without memory effects, and a function's

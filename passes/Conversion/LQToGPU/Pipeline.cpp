@@ -46,11 +46,14 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // code. Each function's kernels end in one gpu.module: one module load.
   stages.push_back(
       {"kernels",
-       llvm::formatv("convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
+       llvm::formatv("{2}convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
                      "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
                      "first}),convert-parallel-loops-to-gpu,canonicalize,gpu-kernel-outlining,"
                      "lq-gpu-merge-kernel-modules{{functions={0}}",
-                     functions, options.threads)});
+                     functions, options.threads,
+                     options.blockReductions
+                         ? llvm::formatv("lq-gpu-block-reductions{{functions={0}},", functions).str()
+                         : std::string())});
   stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
   // One stream per call, synchronized once before the return.
   stages.push_back({"async", "func.func(gpu-async-region),lq-gpu-sync-host-shared-allocs,"
@@ -59,7 +62,7 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   stages.push_back(
       {"binary",
        llvm::formatv("nvvm-attach-target{{chip={0} O=3 module=^({1})_kernel},"
-                     "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                     "gpu.module(lq-gpu-lower-all-reduce,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
                      "convert-gpu-to-nvvm,reconcile-unrealized-casts),"
                      "gpu-module-to-binary{{format={2}}",
                      options.chip, llvm::join(options.functions, "|"), options.format)});
@@ -102,6 +105,10 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                              llvm::cl::desc("Decode the quantized weights lq-lower-to-nvptx does "
                                             "not take at compile time (false: in the kernels)"),
                              llvm::cl::init(true)};
+  Option<bool> blockReductions{*this, "block-reductions",
+                               llvm::cl::desc("Reductions on a thread block per output "
+                                              "(false: serial, one thread per output)"),
+                               llvm::cl::init(true)};
   Option<std::string> format{*this, "format",
                              llvm::cl::desc("Kernel binary format: isa (PTX), bin (cubin) or "
                                             "fatbin (these two run ptxas)"),
@@ -128,6 +135,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.threads = parsed.threads;
         options.libraryDecode = parsed.libraryDecode;
         options.format = parsed.format;
+        options.blockReductions = parsed.blockReductions;
         std::string message;
         llvm::raw_string_ostream os(message);
         if (failed(buildGPULoweringPipeline(pm, options, os)))

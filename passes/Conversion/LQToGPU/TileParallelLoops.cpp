@@ -1,9 +1,8 @@
 //===- TileParallelLoops.cpp - lq-gpu-tile-parallel-loops -----------------===//
 //
-// Blocks of threads for convert-parallel-loops-to-gpu: the innermost
-// dimension of each outermost scf.parallel is cut into tiles of `threads`
-// iterations (the threads of a block), every other dimension into tiles of
-// one (the blocks).
+// Blocks of threads for convert-parallel-loops-to-gpu: each outermost
+// scf.parallel is collapsed into one dimension, cut into tiles of `threads`
+// iterations (the threads of a block), one tile per block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +12,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <numeric>
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::lq {
@@ -33,22 +36,36 @@ struct LQGPUTileParallelLoopsPass
           << "lq-gpu-tile-parallel-loops: threads must be in [1, 1024], got " << threads;
       return signalPassFailure();
     }
-    SmallVector<scf::ParallelOp> outermost;
-    getOperation().walk([&](func::FuncOp func) {
-      if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
-        return;
-      func.walk([&](scf::ParallelOp loop) {
-        if (!loop->getParentOfType<scf::ParallelOp>())
-          outermost.push_back(loop);
+    auto collectOutermost = [&] {
+      SmallVector<scf::ParallelOp> outermost;
+      getOperation().walk([&](func::FuncOp func) {
+        if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
+          return;
+        func.walk([&](scf::ParallelOp loop) {
+          if (!loop->getParentOfType<scf::ParallelOp>())
+            outermost.push_back(loop);
+        });
       });
-    });
-    for (scf::ParallelOp loop : outermost) {
-      SmallVector<int64_t> sizes(loop.getNumLoops(), 1);
-      sizes.back() = threads;
+      return outermost;
+    };
+    // One dimension per loop: gpu-map-parallel-loops maps at most three
+    // dimensions onto the grid and runs the others serially in every
+    // thread, and a short (or unit) dimension mapped onto the threads
+    // leaves the long dynamic one (the positions of a KV cache) serial.
+    IRRewriter rewriter(&getContext());
+    for (scf::ParallelOp loop : collectOutermost()) {
+      if (loop.getNumLoops() < 2)
+        continue;
+      std::vector<unsigned> all(loop.getNumLoops());
+      std::iota(all.begin(), all.end(), 0);
+      rewriter.setInsertionPoint(loop);
+      collapseParallelLoops(rewriter, loop, {all});
+    }
+    for (scf::ParallelOp loop : collectOutermost()) {
       // Constant inner bounds with a bounds check inside, rather than an
       // affine.min bound: convert-parallel-loops-to-gpu derives the block
       // size from a constant (a product of constants) only.
-      scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
+      scf::tileParallelLoop(loop, {threads}, /*noMinMaxBounds=*/true);
     }
   }
 };

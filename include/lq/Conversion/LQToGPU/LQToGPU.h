@@ -31,6 +31,9 @@ struct GPULoweringOptions {
   /// lq-expand: decode the weights lq-lower-to-nvptx does not take at
   /// compile time (f32 constants) instead of in every kernel that reads them.
   bool libraryDecode = true;
+  /// Reductions run on a thread block per output (lq-gpu-block-reductions)
+  /// instead of serially in one thread per output.
+  bool blockReductions = true;
   /// gpu-module-to-binary's format: isa (PTX, the default), bin (cubin) or
   /// fatbin; the last two need the CUDA toolkit's ptxas at compile time.
   std::string format = "isa";

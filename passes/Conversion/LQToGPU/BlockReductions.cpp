@@ -1,0 +1,287 @@
+//===- BlockReductions.cpp - lq-gpu-block-reductions ----------------------===//
+//
+// A linalg reduction becomes one thread block per output element: the
+// block's threads stride over the reduced dimension and combine their
+// partial results with gpu.all_reduce. Lowered through parallel loops, the
+// same op would reduce serially in one thread per output, which in a decode
+// step (one row) leaves RMSNorm's sum of squares on a single thread and
+// softmax and attention serial over the whole context.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <optional>
+
+namespace mlir::lq {
+#define GEN_PASS_DEF_LQGPUBLOCKREDUCTIONS
+#define GEN_PASS_DEF_LQGPULOWERALLREDUCE
+#include "lq/Conversion/Passes.h.inc"
+} // namespace mlir::lq
+
+using namespace mlir;
+
+namespace {
+
+/// How a reduction's body combines its value with the accumulator.
+struct Combiner {
+  Operation *op;           // the combining op (e.g. arith.addf %out, %v)
+  Value value;             // its operand that does not read the accumulator
+  gpu::AllReduceOperation kind;
+  arith::AtomicRMWKind identity;
+};
+
+std::optional<Combiner> matchCombiner(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  BlockArgument out = body.getArguments().back();
+  Operation *combine = yield.getOperand(0).getDefiningOp();
+  if (!combine || combine->getBlock() != &body || combine->getNumOperands() != 2 ||
+      !out.hasOneUse() || out.getUses().begin()->getOwner() != combine)
+    return std::nullopt;
+  Value value = combine->getOperand(0) == out ? combine->getOperand(1) : combine->getOperand(0);
+  if (value == out)
+    return std::nullopt;
+  using K = gpu::AllReduceOperation;
+  using A = arith::AtomicRMWKind;
+  std::optional<std::pair<K, A>> kind =
+      llvm::TypeSwitch<Operation *, std::optional<std::pair<K, A>>>(combine)
+          .Case([](arith::AddFOp) { return std::pair(K::ADD, A::addf); })
+          .Case([](arith::MulFOp) { return std::pair(K::MUL, A::mulf); })
+          .Case([](arith::MaximumFOp) { return std::pair(K::MAXIMUMF, A::maximumf); })
+          .Case([](arith::MinimumFOp) { return std::pair(K::MINIMUMF, A::minimumf); })
+          .Case([](arith::MaxNumFOp) { return std::pair(K::MAXNUMF, A::maxnumf); })
+          .Case([](arith::MinNumFOp) { return std::pair(K::MINNUMF, A::minnumf); })
+          .Case([](arith::AddIOp) { return std::pair(K::ADD, A::addi); })
+          .Case([](arith::MaxSIOp) { return std::pair(K::MAXSI, A::maxs); })
+          .Case([](arith::MinSIOp) { return std::pair(K::MINSI, A::mins); })
+          .Default([](Operation *) { return std::nullopt; });
+  if (!kind)
+    return std::nullopt;
+  // gpu.all_reduce lowers to 32-bit shuffles (64-bit ones split in two).
+  Type type = out.getType();
+  if (!type.isF32() && !type.isF64() && !type.isInteger(32))
+    return std::nullopt;
+  return Combiner{combine, value, kind->first, kind->second};
+}
+
+/// Whether `op` is a reduction this pass takes: one reduced dimension, one
+/// output, a body of plain ops combining into the output once.
+std::optional<Combiner> matchBlockReduction(linalg::GenericOp op, int64_t minReduction) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  for (Operation &inner : op.getRegion().front())
+    if (inner.getNumRegions() != 0)
+      return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (linalg::isReductionIterator(type) && !ShapedType::isDynamic(ranges[i]) &&
+        ranges[i] < minReduction)
+      return std::nullopt;
+  return matchCombiner(op);
+}
+
+/// Picks the threads of a block: the reduced extent rounded up to a power
+/// of two, at least a warp, at most `maxThreads`.
+int64_t blockThreads(int64_t reduction, int64_t maxThreads) {
+  if (ShapedType::isDynamic(reduction))
+    return maxThreads;
+  return std::clamp<int64_t>(llvm::PowerOf2Ceil(reduction), 32, maxThreads);
+}
+
+/// The indices of `map` at the loop indices `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr))
+      indices.push_back(ivs[dim.getPosition()]);
+    else if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+      indices.push_back(arith::ConstantIndexOp::create(b, loc, constant.getValue()));
+    else
+      indices.push_back(affine::AffineApplyOp::create(
+          b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  }
+  return indices;
+}
+
+void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<int64_t> staticRanges = op.getStaticLoopRanges();
+
+  // The blocks enumerate the parallel dimensions, innermost fastest.
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value blocks = one;
+  bool dynamicBlocks = false;
+  int64_t reducedDim = -1;
+  for (auto [i, type] : llvm::enumerate(iterators)) {
+    Value size = getValueOrCreateConstantIndexOp(b, loc, ranges[i].size);
+    if (linalg::isReductionIterator(type)) {
+      reducedDim = i;
+      continue;
+    }
+    dynamicBlocks |= ShapedType::isDynamic(staticRanges[i]);
+    blocks = arith::MulIOp::create(b, loc, blocks, size);
+  }
+  Value reduced = getValueOrCreateConstantIndexOp(b, loc, ranges[reducedDim].size);
+  // A launch needs at least one block: with a dynamic count of zero, one
+  // block runs and reduces nothing, and writes nothing.
+  Value grid = blocks;
+  if (dynamicBlocks)
+    grid = arith::MaxUIOp::create(b, loc, blocks, one);
+  int64_t threads = blockThreads(staticRanges[reducedDim], maxThreads);
+  Value threadCount = arith::ConstantIndexOp::create(b, loc, threads);
+  auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, threadCount, one, one);
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  Value blockId = launch.getBlockIds().x, threadId = launch.getThreadIds().x;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+
+  SmallVector<Value> ivs(iterators.size());
+  Value rest = blockId;
+  for (int64_t i = iterators.size() - 1; i >= 0; --i) {
+    if (i == reducedDim)
+      continue;
+    Value size = getValueOrCreateConstantIndexOp(b, loc, ranges[i].size);
+    ivs[i] = arith::RemUIOp::create(b, loc, rest, size);
+    rest = arith::DivUIOp::create(b, loc, rest, size);
+  }
+  Value active = dynamicBlocks ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                                       blockId, blocks)
+                               : Value();
+  Value upper = active ? arith::SelectOp::create(b, loc, active, reduced, zero) : reduced;
+
+  // Each thread's partial result over r = tid, tid + threads, ...
+  Type type = combiner.op->getResult(0).getType();
+  Value identity = arith::getIdentityValue(combiner.identity, type, b, loc);
+  auto loop = scf::ForOp::create(b, loc, threadId, upper, threadCount, ValueRange{identity});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    ivs[reducedDim] = loop.getInductionVar();
+    IRMapping mapping;
+    Block &generic = op.getRegion().front();
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      BlockArgument arg = op.getMatchingBlockArgument(input);
+      if (arg.use_empty())
+        continue;
+      Value source = input->get();
+      if (isa<MemRefType>(source.getType())) {
+        SmallVector<Value> indices =
+            applyMap(b, loc, op.getMatchingIndexingMap(input), ivs);
+        source = memref::LoadOp::create(b, loc, source, indices);
+      }
+      mapping.map(arg, source);
+    }
+    for (Operation &inner : generic.without_terminator()) {
+      if (&inner == combiner.op)
+        continue;
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      b.clone(inner, mapping);
+    }
+    IRMapping combine;
+    combine.map(generic.getArguments().back(), loop.getRegionIterArg(0));
+    combine.map(combiner.value, mapping.lookupOrDefault(combiner.value));
+    scf::YieldOp::create(b, loc, b.clone(*combiner.op, combine)->getResult(0));
+  }
+  auto total = gpu::AllReduceOp::create(
+      b, loc, loop.getResult(0), gpu::AllReduceOperationAttr::get(b.getContext(), combiner.kind),
+      b.getUnitAttr());
+
+  // Thread 0 of each (active) block folds the total into the output.
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, threadId, zero);
+  if (active)
+    first = arith::AndIOp::create(b, loc, first, active);
+  auto store = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    OpOperand *init = op.getDpsInitOperand(0);
+    Value output = init->get();
+    ivs[reducedDim] = zero;
+    SmallVector<Value> indices = applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
+    Value old = memref::LoadOp::create(b, loc, output, indices);
+    IRMapping combine;
+    BlockArgument out = op.getMatchingBlockArgument(init);
+    combine.map(out, old);
+    combine.map(combiner.value, total.getResult());
+    memref::StoreOp::create(b, loc, b.clone(*combiner.op, combine)->getResult(0), output,
+                            indices);
+  }
+  gpu::TerminatorOp::create(b, loc);
+  op.erase();
+}
+
+struct LQGPUBlockReductionsPass
+    : public mlir::lq::impl::LQGPUBlockReductionsBase<LQGPUBlockReductionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (maxThreads < 32 || maxThreads > 1024 || !llvm::isPowerOf2_64(maxThreads)) {
+      emitError(getOperation().getLoc())
+          << "lq-gpu-block-reductions: max-threads must be a power of two in [32, 1024], got "
+          << static_cast<int64_t>(maxThreads);
+      return signalPassFailure();
+    }
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation().walk([&](func::FuncOp func) {
+      if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
+        return;
+      func.walk([&](linalg::LinalgOp op) {
+        if (op.hasPureBufferSemantics() && op.getNumReductionLoops() == 1)
+          candidates.push_back(op);
+      });
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp candidate : candidates) {
+      auto generic = dyn_cast<linalg::GenericOp>(candidate.getOperation());
+      if (!generic) {
+        rewriter.setInsertionPoint(candidate);
+        FailureOr<linalg::GenericOp> generalized =
+            linalg::generalizeNamedOp(rewriter, candidate);
+        if (failed(generalized))
+          continue;
+        generic = *generalized;
+      }
+      if (std::optional<Combiner> combiner = matchBlockReduction(generic, minReduction))
+        lowerToBlockReduction(generic, *combiner, maxThreads);
+    }
+  }
+};
+
+struct LQGPULowerAllReducePass
+    : public mlir::lq::impl::LQGPULowerAllReduceBase<LQGPULowerAllReducePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateGpuAllReducePatterns(patterns);
+    populateGpuShufflePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

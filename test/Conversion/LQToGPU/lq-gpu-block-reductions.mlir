@@ -1,0 +1,148 @@
+// RUN: quant-opt %s --lq-gpu-block-reductions --split-input-file | FileCheck %s
+// RUN: quant-opt %s --lq-gpu-block-reductions="functions=other" --split-input-file | FileCheck %s --check-prefix=SKIP
+// RUN: quant-opt %s --lq-gpu-block-reductions="max-threads=1024" --split-input-file | FileCheck %s --check-prefix=WIDE
+
+// RMSNorm's sum of squares: one block per row, 256 threads (384 rounded up
+// to 512, capped by max-threads) striding over the row; the square is
+// computed in the loop, the threads' sums combined by gpu.all_reduce, and
+// thread 0 adds the total to the output element.
+// CHECK-LABEL: func.func @sum_of_squares(
+// CHECK-SAME:    %[[X:.*]]: memref<4x384xf32>, %[[OUT:.*]]: memref<4xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[C256:.*]] = arith.constant 256 : index
+// CHECK:         gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C256]],
+// CHECK:           %[[ROW:.*]] = arith.remui %[[B]], %{{.*}} : index
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:           %[[PART:.*]] = scf.for %[[R:.*]] = %[[T]] to %{{.*}} step %[[C256]] iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32) {
+// CHECK:             %[[V:.*]] = memref.load %[[X]][%[[ROW]], %[[R]]]
+// CHECK:             %[[SQ:.*]] = arith.mulf %[[V]], %[[V]] : f32
+// CHECK:             %[[NEXT:.*]] = arith.addf %[[ACC]], %[[SQ]] : f32
+// CHECK:             scf.yield %[[NEXT]] : f32
+// CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add %[[PART]] uniform
+// CHECK:           %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %{{.*}} : index
+// CHECK:           scf.if %[[FIRST]] {
+// CHECK:             %[[OLD:.*]] = memref.load %[[OUT]][%[[ROW]]]
+// CHECK:             %[[NEW:.*]] = arith.addf %[[OLD]], %[[TOTAL]] : f32
+// CHECK:             memref.store %[[NEW]], %[[OUT]][%[[ROW]]]
+// CHECK:           gpu.terminator
+// SKIP-LABEL: func.func @sum_of_squares(
+// SKIP:         linalg.generic
+// WIDE-LABEL: func.func @sum_of_squares(
+// WIDE:         %[[C512:.*]] = arith.constant 512 : index
+// WIDE:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %[[C512]],
+func.func @sum_of_squares(%x: memref<4x384xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x384xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %sq = arith.mulf %in, %in : f32
+    %s = arith.addf %o, %sq : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @other() {
+  return
+}
+
+// -----
+
+// Softmax's maximum over a dynamic number of positions: the identity is
+// -inf, blocks get max-threads threads, and with a dynamic count of blocks
+// (heads x a dynamic dimension) a launch of zero blocks becomes one block
+// that reduces and writes nothing.
+// CHECK-LABEL: func.func @dynamic_max(
+// CHECK-SAME:    %[[S:.*]]: memref<?x?xf32>, %[[OUT:.*]]: memref<?xf32>
+// CHECK:         %[[BLOCKS:.*]] = arith.muli
+// CHECK:         %[[GRID:.*]] = arith.maxui %[[BLOCKS]], %{{.*}} : index
+// CHECK:         gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[GRID]],
+// CHECK:           %[[ACTIVE:.*]] = arith.cmpi ult, %[[B]], %[[BLOCKS]] : index
+// CHECK:           %[[UPPER:.*]] = arith.select %[[ACTIVE]], %{{.*}}, %{{.*}} : index
+// CHECK:           %[[NEG:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %[[UPPER]] step %{{.*}} iter_args(%{{.*}} = %[[NEG]])
+// CHECK:             arith.maximumf
+// CHECK:           gpu.all_reduce maximumf
+// CHECK:           %[[T0:.*]] = arith.cmpi eq
+// CHECK:           arith.andi %[[T0]], %[[ACTIVE]] : i1
+func.func @dynamic_max(%s: memref<?x?xf32>, %out: memref<?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%s : memref<?x?xf32>) outs(%out : memref<?xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %o : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// A named contraction is generalized first: C = A B^T, one block per
+// output, the threads striding over the shared dimension of both rows.
+// CHECK-LABEL: func.func @matmul_transpose_b(
+// CHECK-SAME:    %[[A:.*]]: memref<1x384xf32>, %[[B:.*]]: memref<8192x384xf32>, %[[C:.*]]: memref<1x8192xf32>
+// CHECK:         gpu.launch
+// CHECK:           scf.for %[[K:.*]] = {{.*}} iter_args
+// CHECK:             memref.load %[[A]][%{{.*}}, %[[K]]]
+// CHECK:             memref.load %[[B]][%{{.*}}, %[[K]]]
+// CHECK:             arith.mulf
+// CHECK:             arith.addf
+// CHECK:           gpu.all_reduce add
+func.func @matmul_transpose_b(%a: memref<1x384xf32>, %b: memref<8192x384xf32>, %c: memref<1x8192xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>,
+                                 affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                 affine_map<(d0, d1, d2) -> (d0, d1)>]
+      ins(%a, %b : memref<1x384xf32>, memref<8192x384xf32>) outs(%c : memref<1x8192xf32>)
+  return
+}
+
+// -----
+
+// Left serial: a reduction shorter than min-reduction, two reduced
+// dimensions, a body that reads the accumulator twice, tensors.
+// CHECK-LABEL: func.func @left_alone(
+// CHECK-NOT:     gpu.launch
+// CHECK-COUNT-4: linalg.generic
+func.func @left_alone(%x: memref<4x8xf32>, %y: memref<4x64x64xf32>, %out: memref<4xf32>,
+                      %t: tensor<4x384xf32>, %tout: tensor<4xf32>) -> tensor<4xf32> {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>],
+                  iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%y : memref<4x64x64xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  %x64 = memref.subview %y[0, 0, 0] [4, 64, 1] [1, 1, 1] : memref<4x64x64xf32> to memref<4x64xf32, strided<[4096, 64]>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x64 : memref<4x64xf32, strided<[4096, 64]>>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.mulf %o, %o : f32
+    %s = arith.addf %d, %in : f32
+    linalg.yield %s : f32
+  }
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%t : tensor<4x384xf32>) outs(%tout : tensor<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Out-of-range option: a located error.
+// RUN: not quant-opt %s --lq-gpu-block-reductions="max-threads=48" 2>&1 | FileCheck %s --check-prefix=ERR
+// ERR: max-threads must be a power of two in [32, 1024], got 48
+func.func @unused() {
+  return
+}
