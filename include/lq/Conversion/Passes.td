@@ -238,6 +238,37 @@ def LQGPUTileParallelLoops : Pass<"lq-gpu-tile-parallel-loops", "::mlir::ModuleO
   ];
 }
 
+def LQGPUUnshareFills : Pass<"lq-gpu-unshare-fills", "::mlir::ModuleOp"> {
+  let summary = "Give every use of a shared linalg.fill of an empty tensor its own fill";
+  let description = [{
+    CSE merges the identical fills that initialize every layer's reductions
+    (RMSNorm's sum, softmax's maximum and sum, attention's products) into
+    one. Each reduction overwrites its init, so bufferization then copies
+    the shared fill into a fresh buffer per reduction; on the GPU, each copy
+    is a kernel launch. Here every use of such a fill but the first gets a
+    `tensor.empty` and a fill of its own, placed just before it, which
+    bufferize in place (and `lq-gpu-block-reductions` folds into the
+    reduction's kernel).
+
+    ```mlir
+    %e = tensor.empty() : tensor<1xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1xf32>) -> tensor<1xf32>
+    %a = linalg.generic ... outs(%f : tensor<1xf32>)
+    %b = linalg.generic ... outs(%f : tensor<1xf32>)
+    // becomes
+    %a = linalg.generic ... outs(%f : tensor<1xf32>)
+    %e2 = tensor.empty() : tensor<1xf32>
+    %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<1xf32>) -> tensor<1xf32>
+    %b = linalg.generic ... outs(%f2 : tensor<1xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Unshare the fills of these functions (default: all)">,
+  ];
+}
+
 def LQGPUBlockReductions : Pass<"lq-gpu-block-reductions", "::mlir::ModuleOp"> {
   let summary = "Lower linalg reductions of GPU functions to one thread block per output";
   let description = [{

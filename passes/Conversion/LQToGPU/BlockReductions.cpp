@@ -123,7 +123,40 @@ SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRang
   return indices;
 }
 
+/// The linalg.fill that initializes `op`'s output just before it, if the
+/// output is an allocation nothing else touches in between: the reduction's
+/// kernel then starts from the fill's value and the fill (a launch of its
+/// own) goes.
+linalg::FillOp findInitFill(linalg::GenericOp op) {
+  Value output = op.getDpsInitOperand(0)->get();
+  if (!output.getDefiningOp<memref::AllocOp>())
+    return nullptr;
+  linalg::FillOp fill;
+  for (Operation *user : output.getUsers()) {
+    if (user == op || user->getBlock() != op->getBlock() || op->isBeforeInBlock(user))
+      continue;
+    auto candidate = dyn_cast<linalg::FillOp>(user);
+    if (!candidate || candidate.getOutputs()[0] != output ||
+        (fill && candidate->isBeforeInBlock(fill)))
+      return nullptr; // read or written some other way before the reduction
+    fill = candidate;
+  }
+  // Every user of the allocation before the reduction was checked above;
+  // one in another block or region (nested before the reduction) is not.
+  for (Operation *user : output.getUsers())
+    if (user != op && user->getBlock() != op->getBlock() &&
+        !op->getBlock()->findAncestorOpInBlock(*user))
+      return nullptr;
+  for (Operation *user : output.getUsers()) {
+    Operation *ancestor = op->getBlock()->findAncestorOpInBlock(*user);
+    if (ancestor && ancestor != user && ancestor->isBeforeInBlock(op))
+      return nullptr;
+  }
+  return fill;
+}
+
 void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads) {
+  linalg::FillOp fill = findInitFill(op);
   OpBuilder b(op);
   Location loc = op.getLoc();
   SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
@@ -224,7 +257,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     Value output = init->get();
     ivs[reducedDim] = zero;
     SmallVector<Value> indices = applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
-    Value old = memref::LoadOp::create(b, loc, output, indices);
+    Value old = fill ? fill.getInputs()[0] : memref::LoadOp::create(b, loc, output, indices);
     IRMapping combine;
     BlockArgument out = op.getMatchingBlockArgument(init);
     combine.map(out, old);
@@ -234,6 +267,8 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   }
   gpu::TerminatorOp::create(b, loc);
   op.erase();
+  if (fill)
+    fill.erase();
 }
 
 struct LQGPUBlockReductionsPass

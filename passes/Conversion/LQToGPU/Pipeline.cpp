@@ -33,8 +33,12 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
       {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true skip-unsupported=true},"
                            "lq-expand{{library-decode={2}},canonicalize,cse",
                            functions, options.chip, options.libraryDecode ? "true" : "false")});
-  stages.push_back({"bufferize", "one-shot-bufferize{bufferize-function-boundaries "
-                                 "function-boundary-type-conversion=identity-layout-map}"});
+  // Each reduction's init fill of its own, written in place (no copy).
+  stages.push_back({"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},"
+                                               "one-shot-bufferize{{bufferize-function-boundaries "
+                                               "function-boundary-type-conversion=identity-layout-"
+                                               "map}",
+                                               functions)});
   // No deallocation pass: lq-gpu-device-memory frees every buffer that is
   // not returned at the end of the function (ownership-based deallocation
   // rejects gpu.launch_func, which declares no memory effects). Without its

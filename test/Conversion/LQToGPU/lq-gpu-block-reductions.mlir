@@ -146,3 +146,49 @@ func.func @left_alone(%x: memref<4x8xf32>, %y: memref<4x64x64xf32>, %out: memref
 func.func @unused() {
   return
 }
+
+// -----
+
+// The fill that initializes the output just before the reduction folds
+// into the kernel: thread 0 combines the fill's value with the total, and
+// the fill (a launch of its own) goes. A fill with another reader in
+// between stays.
+// CHECK-LABEL: func.func @fill_folded(
+// CHECK-SAME:    %[[X:.*]]: memref<6x300xf32>
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[SUM:.*]] = memref.alloc() : memref<6xf32>
+// CHECK-NOT:     linalg.fill
+// CHECK:         gpu.launch
+// CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add
+// CHECK:           scf.if
+// CHECK-NOT:         memref.load %[[SUM]]
+// CHECK:             %[[NEW:.*]] = arith.addf %[[ZERO]], %[[TOTAL]] : f32
+// CHECK:             memref.store %[[NEW]], %[[SUM]]
+// CHECK:         %[[MAX:.*]] = memref.alloc() : memref<6xf32>
+// CHECK:         linalg.fill
+// CHECK:         memref.copy %[[MAX]]
+// CHECK:         gpu.launch
+// CHECK:             memref.load %[[MAX]]
+func.func @fill_folded(%x: memref<6x300xf32>, %keep: memref<6xf32>) -> (memref<6xf32>, memref<6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %sum = memref.alloc() : memref<6xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<6xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<6x300xf32>) outs(%sum : memref<6xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  %max = memref.alloc() : memref<6xf32>
+  linalg.fill ins(%zero : f32) outs(%max : memref<6xf32>)
+  memref.copy %max, %keep : memref<6xf32> to memref<6xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<6x300xf32>) outs(%max : memref<6xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %o : f32
+    linalg.yield %m : f32
+  }
+  return %sum, %max : memref<6xf32>, memref<6xf32>
+}
