@@ -410,6 +410,24 @@ struct Allocations {
   std::mutex mutex;
   std::unordered_map<void *, Allocation> live;
   std::unordered_multimap<uint64_t, void *> freeShared;
+  /// Freed pool blocks by (stream, size), reused on the same stream only:
+  /// its later kernels are ordered after the free, so no other stream can
+  /// race them. A decode step allocates the same sizes every step; each
+  /// cuMemAllocAsync / cuMemFreeAsync pair cost 1.5 us of host time, 18 %
+  /// of a 19M model's step.
+  struct StreamBlock {
+    CUstream stream;
+    uint64_t bytes;
+    bool operator==(const StreamBlock &o) const { return stream == o.stream && bytes == o.bytes; }
+  };
+  struct StreamBlockHash {
+    size_t operator()(const StreamBlock &b) const {
+      return std::hash<const void *>()(b.stream) ^ (std::hash<uint64_t>()(b.bytes) << 1);
+    }
+  };
+  std::unordered_multimap<StreamBlock, void *, StreamBlockHash> freePool;
+  uint64_t freePoolBytes = 0;
+  static constexpr uint64_t kMaxFreePoolBytes = uint64_t(1) << 30;
   static constexpr size_t kMaxFreeShared = 64;
 };
 Allocations &allocations() {
@@ -675,6 +693,18 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
   }
   if (stream && d.pools) {
     Timed timed(Stat::AllocPool);
+    {
+      Allocations &a = allocations();
+      std::lock_guard<std::mutex> lock(a.mutex);
+      auto it = a.freePool.find({stream, sizeBytes});
+      if (it != a.freePool.end()) {
+        void *reused = it->second;
+        a.freePool.erase(it);
+        a.freePoolBytes -= sizeBytes;
+        a.live[reused] = {MemoryKind::Pool, sizeBytes};
+        return reused;
+      }
+    }
     check(d.cuMemAllocAsync(&ptr, sizeBytes, stream), "cuMemAllocAsync");
     return record(reinterpret_cast<void *>(ptr), MemoryKind::Pool, sizeBytes);
   }
@@ -705,6 +735,14 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     // the memory: finish all of it.
     if (!stream)
       check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
+    if (stream) {
+      std::lock_guard<std::mutex> lock(a.mutex);
+      if (a.freePoolBytes + allocation.bytes <= Allocations::kMaxFreePoolBytes) {
+        a.freePool.emplace(Allocations::StreamBlock{stream, allocation.bytes}, ptr);
+        a.freePoolBytes += allocation.bytes;
+        return;
+      }
+    }
     check(d.cuMemFreeAsync(dptr, stream), "cuMemFreeAsync");
     return;
   }

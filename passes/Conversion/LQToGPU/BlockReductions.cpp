@@ -25,6 +25,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
@@ -123,36 +124,42 @@ SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRang
   return indices;
 }
 
-/// The linalg.fill that initializes `op`'s output just before it, if the
-/// output is an allocation nothing else touches in between: the reduction's
-/// kernel then starts from the fill's value and the fill (a launch of its
-/// own) goes.
+/// The linalg.fill that initializes `op`'s output earlier in its block, if
+/// the output is an allocation that no op in between reads or writes
+/// (through the allocation or a view of it): the reduction's kernel then
+/// starts from the fill's value and the fill (a launch of its own) goes.
 linalg::FillOp findInitFill(linalg::GenericOp op) {
   Value output = op.getDpsInitOperand(0)->get();
   if (!output.getDefiningOp<memref::AllocOp>())
     return nullptr;
-  linalg::FillOp fill;
-  for (Operation *user : output.getUsers()) {
-    if (user == op || user->getBlock() != op->getBlock() || op->isBeforeInBlock(user))
-      continue;
-    auto candidate = dyn_cast<linalg::FillOp>(user);
-    if (!candidate || candidate.getOutputs()[0] != output ||
-        (fill && candidate->isBeforeInBlock(fill)))
-      return nullptr; // read or written some other way before the reduction
-    fill = candidate;
+  llvm::SmallPtrSet<Value, 8> aliases = {output};
+  SmallVector<Value> worklist = {output};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers())
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+        if (view.getViewSource() == value)
+          for (Value result : user->getResults())
+            if (aliases.insert(result).second)
+              worklist.push_back(result);
   }
-  // Every user of the allocation before the reduction was checked above;
-  // one in another block or region (nested before the reduction) is not.
-  for (Operation *user : output.getUsers())
-    if (user != op && user->getBlock() != op->getBlock() &&
-        !op->getBlock()->findAncestorOpInBlock(*user))
-      return nullptr;
-  for (Operation *user : output.getUsers()) {
-    Operation *ancestor = op->getBlock()->findAncestorOpInBlock(*user);
-    if (ancestor && ancestor != user && ancestor->isBeforeInBlock(op))
+  auto touches = [&](Operation *candidate) {
+    WalkResult walk = candidate->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (aliases.contains(operand))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    return walk.wasInterrupted();
+  };
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.getOutputs()[0] == output)
+      return fill;
+    if (touches(prev))
       return nullptr;
   }
-  return fill;
+  return nullptr;
 }
 
 void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads) {

@@ -33,6 +33,10 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
       {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true skip-unsupported=true},"
                            "lq-expand{{library-decode={2}},canonicalize,cse",
                            functions, options.chip, options.libraryDecode ? "true" : "false")});
+  // Element-wise producers fused into their consumers: each linalg op left
+  // becomes at least one kernel launch, which dominate a decode step.
+  if (options.fuseElementwise)
+    stages.push_back({"fuse", "linalg-fuse-elementwise-ops,canonicalize,cse"});
   // Each reduction's init fill of its own, written in place (no copy).
   stages.push_back({"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},"
                                                "one-shot-bufferize{{bufferize-function-boundaries "
@@ -109,6 +113,10 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                              llvm::cl::desc("Decode the quantized weights lq-lower-to-nvptx does "
                                             "not take at compile time (false: in the kernels)"),
                              llvm::cl::init(true)};
+  Option<bool> fuseElementwise{*this, "fuse-elementwise",
+                               llvm::cl::desc("Fuse element-wise linalg producers into their "
+                                              "consumers (fewer kernels)"),
+                               llvm::cl::init(true)};
   Option<bool> blockReductions{*this, "block-reductions",
                                llvm::cl::desc("Reductions on a thread block per output "
                                               "(false: serial, one thread per output)"),
@@ -140,6 +148,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.libraryDecode = parsed.libraryDecode;
         options.format = parsed.format;
         options.blockReductions = parsed.blockReductions;
+        options.fuseElementwise = parsed.fuseElementwise;
         std::string message;
         llvm::raw_string_ostream os(message);
         if (failed(buildGPULoweringPipeline(pm, options, os)))

@@ -34,6 +34,8 @@ struct GPULoweringOptions {
   /// Reductions run on a thread block per output (lq-gpu-block-reductions)
   /// instead of serially in one thread per output.
   bool blockReductions = true;
+  /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
+  bool fuseElementwise = true;
   /// gpu-module-to-binary's format: isa (PTX, the default), bin (cubin) or
   /// fatbin; the last two need the CUDA toolkit's ptxas at compile time.
   std::string format = "isa";
