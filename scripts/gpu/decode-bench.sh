@@ -16,7 +16,8 @@
 #       position 0) and `generate` (TOKENS tokens) on each library and prints
 #       one table row per library, then the runtime's statistics (calls and
 #       host time per entry point) of one more bench run per library into
-#       OUT/<name>.stats.
+#       OUT/<name>.stats, and the GPU time of each kernel (events around
+#       every launch) of another into OUT/<name>.kernels.
 #
 # Environment: BUILD (build tree, default ./build), STEPS (default 256),
 # TOKENS (default 64), PROMPT, FP32_MAX_MB.
@@ -82,6 +83,10 @@ run() {
     echo
     echo "$name: runtime calls over $STEPS decode steps (and start-up)"
     grep '^lq-runtime stats' "$out/$name.stats" | sed 's/^lq-runtime stats: //'
+    LQ_CUDA_STATS=kernels "$aot" bench "$lib" --steps "$STEPS" --iters 1 --tokens 1 \
+      > /dev/null 2> "$out/$name.kernels" || true
+    echo "$name: GPU time per kernel (event-timed), the 10 longest"
+    grep '^lq-runtime kernels' "$out/$name.kernels" | sed 's/^lq-runtime kernels: //' | head -12
   done
 }
 
