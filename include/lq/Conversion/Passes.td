@@ -325,6 +325,29 @@ def LQGPUBlockReductions : Pass<"lq-gpu-block-reductions", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQGPULowerMath : Pass<"lq-gpu-lower-math", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower the math functions of kernels to NVPTX instructions instead of libdevice";
+  let description = [{
+    `convert-gpu-to-nvvm` turns `math` ops into calls of libdevice's
+    `__nv_*` functions, which `gpu-module-to-binary` links only where it
+    finds a CUDA toolkit at build time; without one (a build machine with
+    LLVM alone) the PTX keeps unresolved externs and fails to load on the
+    GPU. This pass lowers the ones a model's kernels use to calls of LLVM
+    intrinsics (`llvm.call_intrinsic`: the pass declares the LLVM dialect's
+    own intrinsic ops illegal) that NVPTX selects as instructions:
+
+    - `math.sqrt` (f32, f64) to the `llvm.sqrt` intrinsic (`sqrt.rn`, correctly
+      rounded, as libdevice's);
+    - `math.roundeven` (f32, f64) to `llvm.roundeven` (`cvt.rni`);
+    - `math.exp` (f32) to `llvm.exp2` (`ex2.approx`, 2 ulp) of
+      x log2(e), the product split in two by an fma so its rounding does
+      not grow with |x|; -inf (a masked softmax entry) gives 0.
+
+    Other math ops are left to libdevice.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect"];
+}
+
 def LQGPULowerAllReduce : Pass<"lq-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Lower gpu.all_reduce in kernels to shuffles and shared memory";
   let description = [{

@@ -70,10 +70,12 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   stages.push_back(
       {"binary",
        llvm::formatv("nvvm-attach-target{{chip={0} O=3 module=^({1})_kernel},"
-                     "gpu.module(lq-gpu-lower-all-reduce,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                     "gpu.module(lq-gpu-lower-all-reduce,lq-gpu-lower-math,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
                      "convert-gpu-to-nvvm,reconcile-unrealized-casts),"
-                     "gpu-module-to-binary{{format={2}}",
-                     options.chip, llvm::join(options.functions, "|"), options.format)});
+                     "gpu-module-to-binary{{format={2}{3}}",
+                     options.chip, llvm::join(options.functions, "|"), options.format,
+                     options.toolkit.empty() ? std::string()
+                                             : " toolkit=" + options.toolkit)});
   stages.push_back({"to-llvm", kHostToLLVM});
   return stages;
 }
@@ -113,6 +115,9 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                              llvm::cl::desc("Decode the quantized weights lq-lower-to-nvptx does "
                                             "not take at compile time (false: in the kernels)"),
                              llvm::cl::init(true)};
+  Option<std::string> toolkit{*this, "toolkit",
+                              llvm::cl::desc("CUDA toolkit whose ptxas and libdevice serialize "
+                                             "the kernels (default: MLIR's search)")};
   Option<bool> fuseElementwise{*this, "fuse-elementwise",
                                llvm::cl::desc("Fuse element-wise linalg producers into their "
                                               "consumers (fewer kernels)"),
@@ -149,6 +154,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.format = parsed.format;
         options.blockReductions = parsed.blockReductions;
         options.fuseElementwise = parsed.fuseElementwise;
+        options.toolkit = parsed.toolkit;
         std::string message;
         llvm::raw_string_ostream os(message);
         if (failed(buildGPULoweringPipeline(pm, options, os)))

@@ -36,6 +36,9 @@ struct GPULoweringOptions {
   bool blockReductions = true;
   /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
   bool fuseElementwise = true;
+  /// gpu-module-to-binary's CUDA toolkit (ptxas, libdevice); empty: MLIR's
+  /// own search (CUDA_ROOT, CUDA_HOME, CUDA_PATH, its default).
+  std::string toolkit;
   /// gpu-module-to-binary's format: isa (PTX, the default), bin (cubin) or
   /// fatbin; the last two need the CUDA toolkit's ptxas at compile time.
   std::string format = "isa";
