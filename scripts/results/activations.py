@@ -13,15 +13,15 @@ packed @decode cache, checked in test/Run/kv-cache-packed.test).
 
   activations.py --build build --data <shared data dir> [--models 2m,19m]
                  [--windows N] [--calib-windows N] [--out docs/results]
-                 [--only LABEL-PREFIX,...]
+                 [--only "LABEL-PREFIX;..."]
 
 With --only, just the configurations whose label starts with one of the
 prefixes run; their rows replace those in the cached results (the others
 are kept) before the document is rendered.
 
-A configuration with a "pre" pipeline (dynamic residual scaling) is
-transformed by it first and calibrated again, so its static activation
-ranges describe what the transformed linears read.
+A configuration with a "pre" pipeline (transforms that mix channels or
+scale tokens) is transformed by it first and calibrated again, so its
+static activation ranges describe what the transformed linears read.
 """
 import json
 import os
@@ -35,7 +35,12 @@ import weights  # noqa: E402  (shared import/calibrate/perplexity steps)
 W4 = "lq-quantize-weights{method=gptq bits=4 group=%d symmetric=true exclude=lm_head}"
 # (section, label, weight group (0: per channel; None: float), activation
 # bits, KV bits, pipeline[, pre-pipeline applied before a second calibration]).
-RSCALE = "lq-insert-fpt{qk=false value=false mlp=false residual-scaling=true}"
+# Static ranges must describe what the linears read: transforms that mix
+# channels (rotations, the value transform) or scale tokens (residual
+# scaling) are placed first and the model is calibrated again.
+RSCALE = "lq-insert-fpt{qk=false value=false mlp=false residual-scaling=true%s}"
+FPT_DOWN = "lq-insert-fpt{down-rotation=true%s},lq-merge-fpt"
+STATIC_A4 = "fpt-w4a4kv4{transforms=false static=true}"
 CONFIGS = [
     ("weights", "W4A16 GPTQ per-channel", 0, 16, 16, W4 % 0),
     ("weights", "W4A16 GPTQ g128", 128, 16, 16, W4 % 128),
@@ -66,11 +71,15 @@ CONFIGS = [
      "fpt-w4a4kv4{down-rotation=true}"),
     ("FPTQuant W4A4KV4", "W4A4KV4, FPTs + residual + online down Hadamard", 128, 4, 4,
      "fpt-w4a4kv4{residual=true down-rotation=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4 static, no transforms", 128, "4s", 4,
+     "fpt-w4a4kv4{transforms=false static=true}"),
+    ("FPTQuant W4A4KV4", "W4A4KV4 static, dynamic residual scaling", 128, "4s", 4,
+     STATIC_A4, RSCALE % ""),
     ("FPTQuant W4A4KV4", "W4A4KV4 static, FPTs + online down Hadamard", 128, "4s", 4,
-     "fpt-w4a4kv4{down-rotation=true static=true}"),
+     STATIC_A4, FPT_DOWN % ""),
     ("FPTQuant W4A4KV4",
      "W4A4KV4 static, FPTs + online down Hadamard + dynamic residual scaling", 128, "4s", 4,
-     "fpt-w4a4kv4{down-rotation=true static=true}", RSCALE),
+     STATIC_A4, FPT_DOWN % " residual-scaling=true"),
     ("FPTQuant W4A4KV4", "W4A4KV4 but mlp.down's input in float (diagnostic)", 128, 4, 4,
      "lq-quantize-kv," + W4 % 128 + ",lq-quantize-activations{bits=4 exclude=mlp.down}"),
 ]
@@ -121,7 +130,7 @@ def evaluate_model(args, key):
     rows.append({"section": "float", "label": "fp32", "bits": ("32", "32", "32"), "ppl": ppl,
                  "quantize": 0.0, "eval": time.time() - start})
     for i, (section, label, group, act, kv, pipeline, *pre) in enumerate(CONFIGS):
-        if args.only and not any(label.startswith(p) for p in args.only.split(",")):
+        if args.only and not any(label.startswith(p) for p in args.only.split(";")):
             continue
         out = os.path.join(work, "act-%02d.mlirbc" % i)
         start = time.time()
@@ -129,12 +138,13 @@ def evaluate_model(args, key):
         if pre:
             # Transform, then calibrate what the transformed linears read.
             source = os.path.join(work, "act-%02d-pre.mlirbc" % i)
-            weights.run([f"{bin_dir}/quant-opt", fp32, f"--pass-pipeline=builtin.module({pre[0]})",
+            weights.run([f"{bin_dir}/quant-opt", calibrated,
+                         f"--pass-pipeline=builtin.module({pre[0]})",
                          "--emit-bytecode", "-o", source])
             weights.run([f"{bin_dir}/quant-run", "calibrate", source, "--tokenizer", ckpt,
                          "--text", os.path.join(work, "calibration.txt"),
                          "--windows", str(args.calib_windows), "-o", source])
-            shown = f"{pre[0]}` on the float model, calibrate again, `{pipeline}"
+            shown = f"{pre[0]}`, calibrate again, `{pipeline}"
         weights.run([f"{bin_dir}/quant-opt", source, f"--pass-pipeline=builtin.module({pipeline})",
                      "--emit-bytecode", "-o", out])
         quantize = time.time() - start
@@ -195,6 +205,9 @@ def claims(rows, texts):
         cmp("static A8 within 2 % of per-token A8 (qqq-w4a8)",
             find(rows, "W4A8 per-channel, static A8, smoothing"), w4a8s, rel=0.02),
         cmp("dynamic residual scaling helps static W4A4KV4",
+            find(rows, "W4A4KV4 static, dynamic residual scaling"),
+            find(rows, "W4A4KV4 static, no transforms")),
+        cmp("dynamic residual scaling helps static W4A4KV4 with FPTs + online down Hadamard",
             find(rows, "W4A4KV4 static, FPTs + online down Hadamard + dynamic residual"),
             find(rows, "W4A4KV4 static, FPTs + online down Hadamard")),
     ]
@@ -244,7 +257,7 @@ def main():
     parser = weights.arguments(windows=64)
     parser.add_argument("--only", default="",
                         help="run only the configurations whose label starts with one of these "
-                             "comma-separated prefixes")
+                             "semicolon-separated prefixes")
     args = parser.parse_args()
     weights.EVALUATOR = "compiled"
     os.makedirs(args.out, exist_ok=True)
