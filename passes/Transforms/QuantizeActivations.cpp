@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LinearModel.h"
-#include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Numerics/ActRange.h"
+#include "llvm/ADT/StringMap.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,23 +34,13 @@ namespace {
 constexpr StringLiteral kPass = "lq-quantize-activations";
 constexpr StringLiteral kAbsMax = "lq.act_absmax", kHist = "lq.act_hist";
 
-/// The static scale of `op`'s input from its statistics, or failure (with
-/// a located error) when they are missing or malformed.
-FailureOr<float> staticScale(Operation *op, int64_t cols, unsigned bits, ::lq::RangeMethod method,
-                             double percentile) {
-  auto read = [&](StringRef name, int64_t size) -> FailureOr<std::vector<float>> {
-    auto attr = op->getAttrOfType<ElementsAttr>(name);
-    if (!attr)
-      return op->emitError() << kPass << ": static ranges need the calibration statistic '"
-                             << name << "' on linear '" << roleOf(op)
-                             << "' (run quant-run calibrate on this module first)";
-    FailureOr<std::vector<float>> v = readFloats(attr);
-    if (failed(v) || (int64_t)v->size() != size)
-      return op->emitError() << kPass << ": statistic '" << name << "' of linear '"
-                             << roleOf(op) << "' must hold " << size << " f32 values";
-    return v;
-  };
-  FailureOr<std::vector<float>> absMax = read(kAbsMax, cols);
+/// The static scale of `op`'s input from the statistics of its role (any
+/// linear of the module with that role: calibration may annotate only
+/// @forward), or failure with a located error when they are missing.
+FailureOr<float> staticScale(ModuleOp module, Operation *op, int64_t cols, unsigned bits,
+                             ::lq::RangeMethod method, double percentile) {
+  StringRef role = roleOf(op);
+  FailureOr<std::vector<float>> absMax = findStatistic(module, role, kAbsMax, cols, op, kPass);
   if (failed(absMax))
     return failure();
   double top = 0;
@@ -58,18 +48,19 @@ FailureOr<float> staticScale(Operation *op, int64_t cols, unsigned bits, ::lq::R
     top = std::max<double>(top, a);
   std::vector<double> hist(::lq::ActHistogram::kBins, 0.0);
   if (method != ::lq::RangeMethod::AbsMax) {
-    FailureOr<std::vector<float>> h = read(kHist, cols * ::lq::ActHistogram::kBins);
+    FailureOr<std::vector<float>> h =
+        findStatistic(module, role, kHist, cols * ::lq::ActHistogram::kBins, op, kPass);
     if (failed(h))
       return failure();
     for (int64_t i = 0; i < (int64_t)h->size(); ++i)
       hist[i % ::lq::ActHistogram::kBins] += (*h)[i];
   }
   double clip = ::lq::chooseClip(hist, top, bits, method, percentile);
-  if (!(clip > 0) || !std::isfinite(clip))
+  if (!(clip > 0))
     return 1.0f; // an input that never fired: any scale codes it as zeros
   float scale = (float)(clip / (std::ldexp(1.0, bits - 1) - 1));
   if (!std::isnormal(scale))
-    return op->emitError() << kPass << ": the static scale of linear '" << roleOf(op) << "' ("
+    return op->emitError() << kPass << ": the static scale of linear '" << role << "' ("
                            << scale << ") is not a normal float";
   return scale;
 }
@@ -106,10 +97,13 @@ struct QuantizeActivationsPass
                          << "') and percentile in (0, 100] (got " << percentile << ")";
       return signalPassFailure();
     }
-    IntegerAttr bitsAttr = IntegerAttr::get(IntegerType::get(&getContext(), 64), bits);
-    for (Operation *op : linears) {
-      FloatAttr scaleAttr;
-      if (staticRanges) {
+    // Every scale first (one per role), then the rewrite, which consumes
+    // the statistics.
+    llvm::StringMap<FloatAttr> scales;
+    if (staticRanges)
+      for (Operation *op : linears) {
+        if (scales.count(roleOf(op)))
+          continue;
         auto input = llvm::dyn_cast<RankedTensorType>(op->getOperand(0).getType());
         int64_t cols = input && input.getRank() >= 1 ? input.getShape().back() : -1;
         if (cols < 0) {
@@ -117,11 +111,14 @@ struct QuantizeActivationsPass
                           << "' needs a static input width for static ranges";
           return signalPassFailure();
         }
-        FailureOr<float> scale = staticScale(op, cols, bits, *method, percentile);
+        FailureOr<float> scale = staticScale(module, op, cols, bits, *method, percentile);
         if (failed(scale))
           return signalPassFailure();
-        scaleAttr = FloatAttr::get(Float32Type::get(&getContext()), *scale);
+        scales[roleOf(op)] = FloatAttr::get(Float32Type::get(&getContext()), *scale);
       }
+    IntegerAttr bitsAttr = IntegerAttr::get(IntegerType::get(&getContext(), 64), bits);
+    for (Operation *op : linears) {
+      FloatAttr scaleAttr = staticRanges ? scales.lookup(roleOf(op)) : FloatAttr();
       // Consumed: the histograms are large, and nothing after reads them.
       op->removeAttr(kAbsMax);
       op->removeAttr(kHist);
