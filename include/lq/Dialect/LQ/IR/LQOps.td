@@ -98,7 +98,7 @@ def LQ_MatmulOp : LQ_Op<"matmul", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def LQ_QuantizeOp : LQ_Op<"quantize", [Pure]> {
-  let summary = "Per-token dynamic symmetric quantization of activations";
+  let summary = "Symmetric quantization of activations, per token or with a static scale";
   let description = [{
     Quantizes each row (the last dimension) of `input` to signed `bits`-bit
     integers: `scale = max|x_row| / (2^(bits-1) - 1)` (1 when the row is all
