@@ -6,6 +6,7 @@
 #include "lq/Runtime/Evaluate.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Transforms/Passes.h"
+#include "lq/Numerics/ActRange.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -50,8 +51,10 @@ ActivationStats::ActivationStats(int64_t n, bool gram)
       minVal(n, std::numeric_limits<float>::infinity()),
       maxVal(n, -std::numeric_limits<float>::infinity()),
       mutex(std::make_unique<std::mutex>()) {
-  if (gram)
+  if (gram) {
     lower.assign(n * (n + 1) / 2, 0.0);
+    hist.assign(n * ::lq::ActHistogram::kBins, 0.0f);
+  }
 }
 
 void ActivationStats::add(const float *data, int64_t rows, int64_t rowStride,
@@ -93,8 +96,20 @@ void ActivationStats::add(const float *data, int64_t rows, int64_t rowStride,
       localMax[c] = std::max(localMax[c], v);
     }
 
+  // Per-channel |x| histograms (the static activation ranges' statistic).
+  std::vector<float> localHist;
+  if (withGram) {
+    const int B = ::lq::ActHistogram::kBins;
+    localHist.assign(n * B, 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < n; ++c)
+        localHist[c * B + ::lq::ActHistogram::bin(std::fabs(x[r * n + c]))] += 1.0f;
+  }
+
   std::lock_guard<std::mutex> lock(*mutex);
   numRows += rows;
+  for (size_t i = 0; i < localHist.size(); ++i)
+    hist[i] += localHist[i];
   for (int64_t c = 0; c < n; ++c) {
     maxAbs[c] = std::max(maxAbs[c], localAbs[c]);
     minVal[c] = std::min(minVal[c], localMin[c]);
@@ -319,7 +334,7 @@ static int64_t attachStatistics(ModuleOp module, Instrumented &instrumented) {
   llvm::StringMap<NamedAttrList> attrs;
   // Linears reading one activation (q/k/v, gate/up) share one Hessian blob,
   // named after the first of them.
-  llvm::DenseMap<int64_t, Attribute> hessians;
+  llvm::DenseMap<int64_t, Attribute> hessians, histograms;
   std::vector<std::string> roles(slots.keys().begin(), slots.keys().end());
   llvm::sort(roles);
   for (const std::string &role : roles) {
@@ -330,6 +345,11 @@ static int64_t attachStatistics(ModuleOp module, Instrumented &instrumented) {
     auto gramType = RankedTensorType::get({s.inDim, s.inDim}, b.getF32Type());
     hessians[s.input] = mlir::lq::makeResource(gramType, "calib." + role + ".hessian",
                                                llvm::ArrayRef<float>(gram));
+    const std::vector<float> &hist = recorder.inputs[s.input]->histogram();
+    auto histType =
+        RankedTensorType::get({s.inDim, ::lq::ActHistogram::kBins}, b.getF32Type());
+    histograms[s.input] = mlir::lq::makeResource(histType, "calib." + role + ".act_hist",
+                                                 llvm::ArrayRef<float>(hist));
   }
   for (auto &entry : slots) {
     const LinearSlot &s = entry.second;
@@ -337,6 +357,7 @@ static int64_t attachStatistics(ModuleOp module, Instrumented &instrumented) {
     NamedAttrList list;
     list.set("lq.hessian", hessians[s.input]);
     list.set("lq.act_absmax", f32Vector(in.absMax()));
+    list.set("lq.act_hist", histograms[s.input]);
     list.set("lq.tokens", b.getI64IntegerAttr(in.rows()));
     if (s.output >= 0) {
       const ActivationStats &out = *recorder.outputs[s.output];

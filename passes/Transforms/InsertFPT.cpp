@@ -81,6 +81,60 @@ Value skipTransformsBack(Value v) {
   return v;
 }
 
+/// The residual stream entering the RMSNorm that `reader` reads (through
+/// transforms already placed), or a located error.
+FailureOr<Value> normInputOf(linalg::MatmulOp reader, StringRef pass) {
+  Value normed = skipTransformsBack(reader.getDpsInputOperand(0)->get());
+  auto norm = normed.getDefiningOp<linalg::GenericOp>();
+  if (!norm || !normWeightOperand(norm) || norm.getDpsInputOperand(0)->get().getType() !=
+                                               normed.getType())
+    return reader.emitError() << pass << ": the input of '" << roleOf(reader)
+                              << "' is not an RMSNorm of the residual stream, so residual "
+                                 "scaling has no RMS to take";
+  return norm.getDpsInputOperand(0)->get();
+}
+
+/// sqrt(mean(x^2)) of each row of x, as a [..., 1] tensor (floored, so an
+/// all-zero row divides by a tiny number instead of 0).
+Value rowRms(OpBuilder &b, Location loc, Value x) {
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  double width = (double)type.getShape().back();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  sizes.back() = b.getIndexAttr(1);
+  Type f32 = b.getF32Type();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, f32);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap row = id.replace(getAffineDimExpr(rank - 1, ctx), getAffineConstantExpr(0, ctx),
+                             rank, 0);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  Value sum = linalg::GenericOp::create(
+                  b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+                  ArrayRef<AffineMap>{id, row}, iters,
+                  [&](OpBuilder &nb, Location l, ValueRange a) {
+                    Value sq = arith::MulFOp::create(nb, l, a[0], a[0]);
+                    linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, a[1], sq)});
+                  })
+                  .getResult(0);
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{sum},
+             ArrayRef<AffineMap>{id}, par,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value mean = arith::DivFOp::create(
+                   nb, l, a[0], arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(width)));
+               Value r = math::SqrtOp::create(nb, l, mean);
+               r = arith::MaximumFOp::create(
+                   nb, l, r, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1e-20f)));
+               linalg::YieldOp::create(nb, l, ValueRange{r});
+             })
+      .getResult(0);
+}
+
 /// An RMSNorm and the linears reading it (residual rotation).
 struct NormSite {
   Value out;
@@ -375,6 +429,21 @@ void InsertFPTPass::runOnOperation() {
             return signalPassFailure();
           }
 
+  // Residual scaling: per layer, the residual streams feeding the attention
+  // and MLP norms, read by the o and down inputs' scalers.
+  if (residualScaling)
+    for (FunctionLinears &fl : *functions)
+      for (auto [index, l] : fl.layers) {
+        if (!l.q || !l.o || !l.up || !l.down) {
+          fl.func.emitError() << kPass << ": residual scaling needs attn.q, attn.o, mlp.up and "
+                                          "mlp.down of layer "
+                              << index << " tagged";
+          return signalPassFailure();
+        }
+        if (failed(normInputOf(l.q, kPass)) || failed(normInputOf(l.up, kPass)))
+          return signalPassFailure();
+      }
+
   std::vector<ResidualPlan> plans;
   if (residual)
     for (FunctionLinears &fl : *functions) {
@@ -394,6 +463,23 @@ void InsertFPTPass::runOnOperation() {
                     (value && failed(fitValue(module, *shape, index, l, fit))) ||
                     (mlp && failed(fitMLP(module, index, l, fit)))))
         return signalPassFailure();
+      // First, so the transforms placed below sit between the scaler and
+      // the linear they merge into.
+      if (residualScaling)
+        for (auto [reader, writer] : {std::pair(l.q, l.o), std::pair(l.up, l.down)}) {
+          Value stream = *normInputOf(reader, kPass);
+          b.setInsertionPoint(writer);
+          Value r = rowRms(b, writer.getLoc(), stream);
+          insertBeforeInput(b, writer, [&](OpBuilder &ob, Value x) -> Value {
+            return FPTResidualScaleOp::create(ob, x.getLoc(), x.getType(), x, r, false);
+          });
+          insertAfter(b, writer.getResult(0), [&](OpBuilder &ob, Value y) -> Value {
+            return FPTResidualScaleOp::create(ob, y.getLoc(), y.getType(), y, r, true);
+          });
+          // They described the unscaled input.
+          writer->removeAttr("lq.act_absmax");
+          writer->removeAttr("lq.act_hist");
+        }
       bool half = shape->rope == ::lq::RopePairing::Half;
       if (qk) {
         auto place = [&](ElementsAttr a, ElementsAttr c, bool queries) {

@@ -18,6 +18,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include "lq/Fitting/FPT.h"
+#include "lq/Numerics/ActRange.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -143,6 +144,7 @@ LogicalResult MergeFPTPass::updateStatistic(
                  .Case("lq.hessian", 4)
                  .Case("lq.out_min", 5)
                  .Case("lq.out_max", 6)
+                 .Case("lq.act_hist", 8)
                  .Default(7);
   ElementsAttr updated = remember(attr, side, t, [&] {
     std::vector<float> out = update(*values);
@@ -209,6 +211,22 @@ LogicalResult MergeFPTPass::mergeForward(FunctionPreservingTransformOpInterface 
         return out;
       })))
     return failure();
+  // A per-channel scale only moves each channel's |x| histogram; any other
+  // transform mixes channels, and the histograms must be recorded again.
+  auto hist = mm->getAttrOfType<ElementsAttr>("lq.act_hist");
+  if (hist && hist.getNumElements() != k * ::lq::ActHistogram::kBins)
+    return mm.emitError() << kPass << ": statistic 'lq.act_hist' must hold " << k << " x "
+                          << ::lq::ActHistogram::kBins << " values";
+  if (!t.isDiagonal()) {
+    mm->removeAttr("lq.act_hist");
+  } else if (failed(updateStatistic(mm, "lq.act_hist", t, [&](const std::vector<float> &h) {
+               std::vector<double> factor(k);
+               for (int64_t c = 0; c < k; ++c)
+                 factor[c] = inv.at(c, c);
+               return ::lq::scaleHistograms(h, factor);
+             }))) {
+    return failure();
+  }
   setWeight(mm, weight);
   mm.getDpsInputOperand(0)->set(op.getInput());
   op->erase();

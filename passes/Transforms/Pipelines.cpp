@@ -4,7 +4,8 @@
 // composed from the lq passes. Weights use GPTQ with the calibration
 // Hessians; lm_head (and the embedding, which is no linear) stays float, as
 // in the papers. Statistics are consumed before lq-quantize-weights, which
-// drops them.
+// drops them but for the activation statistics that static ranges
+// (static=true) are chosen from.
 //
 //===----------------------------------------------------------------------===//
 #include "lq/Dialect/LQ/Transforms/Passes.h"
@@ -30,6 +31,11 @@ struct CommonOptions {
   /// Weights per scale along K for the 4-bit GPTQ weights.
   static constexpr const char *groupDesc =
       "4-bit GPTQ weights: weights per scale along K (0: one per output channel)";
+  static constexpr const char *staticDesc =
+      "Static per-tensor activation scales from the calibration statistics (no per-token "
+      "maximum at run time)";
+  static constexpr const char *rangeDesc =
+      "How static ranges are chosen: absmax, mse or percentile";
   static constexpr const char *packDesc =
       "@decode carries packed 4-bit KV caches (false: f32 caches, for modules that call "
       "@decode themselves)";
@@ -42,6 +48,10 @@ struct QQQOptions : public PassPipelineOptions<QQQOptions> {
                       llvm::cl::init(true)};
   Option<bool> lmHead{*this, "lm-head", llvm::cl::desc("Quantize lm_head too"),
                       llvm::cl::init(false)};
+  Option<bool> staticRanges{*this, "static", llvm::cl::desc(CommonOptions::staticDesc),
+                            llvm::cl::init(false)};
+  Option<std::string> range{*this, "range", llvm::cl::desc(CommonOptions::rangeDesc),
+                            llvm::cl::init("mse")};
 };
 
 struct WKVOptions : public PassPipelineOptions<WKVOptions> {
@@ -74,8 +84,17 @@ struct FPTOptions : public PassPipelineOptions<FPTOptions> {
       *this, "down-rotation",
       llvm::cl::desc("Also rotate the down projection's input online (block Hadamard)"),
       llvm::cl::init(false)};
+  Option<bool> residualScaling{
+      *this, "residual-scaling",
+      llvm::cl::desc("FPTQuant's dynamic residual scaling of the o and down inputs (calibrate "
+                     "the module with it in place for static ranges)"),
+      llvm::cl::init(false)};
   Option<bool> lmHead{*this, "lm-head", llvm::cl::desc("Quantize lm_head too"),
                       llvm::cl::init(false)};
+  Option<bool> staticRanges{*this, "static", llvm::cl::desc(CommonOptions::staticDesc),
+                            llvm::cl::init(false)};
+  Option<std::string> range{*this, "range", llvm::cl::desc(CommonOptions::rangeDesc),
+                            llvm::cl::init("mse")};
 };
 
 void addWeights(OpPassManager &pm, int64_t group, bool lmHead) {
@@ -98,10 +117,13 @@ void addKV(OpPassManager &pm, bool pastOnly, bool smooth, bool packCache) {
   pm.addPass(createLQQuantizeKV(kv));
 }
 
-void addActivations(OpPassManager &pm, unsigned bits, bool lmHead) {
+void addActivations(OpPassManager &pm, unsigned bits, bool lmHead, bool staticRanges,
+                    const std::string &range) {
   LQQuantizeActivationsOptions a;
   a.bits = bits;
   a.lmHead = lmHead;
+  a.staticRanges = staticRanges;
+  a.range = range;
   pm.addPass(createLQQuantizeActivations(a));
 }
 
@@ -112,7 +134,7 @@ void mlir::lq::registerLQPipelines() {
       "qqq-w4a8",
       "QQQ W4A8: adaptive smoothing (searched for 4-bit weights and 8-bit activations), "
       "merged into the norms and linears, GPTQ 4-bit symmetric weights, per-token 8-bit "
-      "activations",
+      "activations (static per-tensor ones with static=true)",
       [](OpPassManager &pm, const QQQOptions &o) {
         if (o.smooth) {
           LQSmoothOptions s;
@@ -123,7 +145,7 @@ void mlir::lq::registerLQPipelines() {
           pm.addPass(createLQMergeFPT());
         }
         addWeights(pm, o.group, o.lmHead);
-        addActivations(pm, 8, o.lmHead);
+        addActivations(pm, 8, o.lmHead, o.staticRanges, o.range);
       });
   PassPipelineRegistration<WKVOptions>(
       "wkv-w4kv4",
@@ -138,16 +160,17 @@ void mlir::lq::registerLQPipelines() {
       "FPTQuant W4A4KV4: pre-RoPE, value and MLP transforms fitted and merged, then "
       "4-bit KV cache (past-only, 2-D), GPTQ 4-bit weights and per-token 4-bit activations",
       [](OpPassManager &pm, const FPTOptions &o) {
-        if (o.transforms || o.residual || o.downRotation) {
+        if (o.transforms || o.residual || o.downRotation || o.residualScaling) {
           LQInsertFPTOptions f;
           f.qk = f.value = f.mlp = o.transforms;
           f.residual = o.residual;
           f.downRotation = o.downRotation;
+          f.residualScaling = o.residualScaling;
           pm.addPass(createLQInsertFPT(f));
           pm.addPass(createLQMergeFPT());
         }
         addKV(pm, /*pastOnly=*/true, /*smooth=*/true, o.packCache);
         addWeights(pm, o.group, o.lmHead);
-        addActivations(pm, 4, o.lmHead);
+        addActivations(pm, 4, o.lmHead, o.staticRanges, o.range);
       });
 }

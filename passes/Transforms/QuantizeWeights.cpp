@@ -254,9 +254,13 @@ MatmulOp QuantizeWeightsPass::replaceByLQMatmul(linalg::MatmulOp op, Value weigh
   Location loc = op.getLoc();
   auto resultType = llvm::cast<RankedTensorType>(op.getResultTypes()[0]);
   Value input = op.getDpsInputOperand(0)->get();
-  auto matmul = MatmulOp::create(builder, loc, resultType, input, weight, IntegerAttr());
-  if (Attribute role = op->getAttr("lq.role"))
-    matmul->setAttr("lq.role", role);
+  auto matmul =
+      MatmulOp::create(builder, loc, resultType, input, weight, IntegerAttr(), FloatAttr());
+  // The role, and the input statistics lq-quantize-activations{static=true}
+  // chooses ranges from (the weight's statistics go).
+  for (StringRef name : {"lq.role", "lq.act_absmax", "lq.act_hist"})
+    if (Attribute a = op->getAttr(name))
+      matmul->setAttr(name, a);
   Value result = matmul;
   Value init = op.getDpsInitOperand(0)->get();
   if (!matchPattern(init, m_Op<linalg::FillOp>(m_AnyZeroFloat(), matchers::m_Any())))

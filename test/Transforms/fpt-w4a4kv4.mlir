@@ -4,6 +4,10 @@
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false residual=true})" | FileCheck %s --check-prefix=ROT
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false})" | quant-opt --lq-expand %lower-to-llvm | %run-main > %t.q
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir %lower-to-llvm | %run-main > %t.ref
+// Residual scaling drops the o and down inputs' statistics (they read
+// scaled inputs now), so static ranges ask for a new calibration.
+// RUN: not quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(fpt-w4a4kv4{group=0 pack-cache=false residual-scaling=true static=true range=absmax})" 2>&1 | FileCheck %s --check-prefix=RSCALE
+// RSCALE: error: lq-quantize-activations needs the calibration statistic 'lq.act_absmax' on linear 'layers.0.attn.o' (attach it with quant-run calibrate)
 // The logits stay within about twice the measured quantization error
 // (0.15 on logits up to 1.6) of the float model's, and are not equal to them.
 // RUN: %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 0 --atol 0.35 | FileCheck %s --check-prefix=RAN

@@ -2,6 +2,24 @@
 // RUN: quant-opt %s -split-input-file --lq-insert-fpt="qk=false value=false" | FileCheck %s --check-prefix=MLP
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-insert-fpt="residual=true qk=false value=false mlp=false" | FileCheck %s --check-prefix=RES
 // RUN: not quant-opt %s -split-input-file --lq-insert-fpt="residual=true qk=false value=false mlp=false" 2>&1 | FileCheck %s --check-prefix=RES-ERR
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --lq-insert-fpt="residual-scaling=true qk=false value=false mlp=false" | FileCheck %s --check-prefix=RSCALE
+// RUN: not quant-opt %s -split-input-file --lq-insert-fpt="residual-scaling=true qk=false value=false mlp=false" 2>&1 | FileCheck %s --check-prefix=RSCALE-ERR
+
+// Dynamic residual scaling on a whole model (lq-merge-fpt-preserve.mlir):
+// the o and down inputs are divided by the RMS of the residual stream that
+// enters the layer's attention / MLP norm, their outputs multiplied back;
+// their activation statistics (of the unscaled input) are dropped.
+// RSCALE-LABEL: func.func @forward
+// RSCALE: %[[X:.*]] = lq.fpt.residual_scale %{{.*}}, %[[R:.*]] : tensor<?x8xf32>, tensor<?x1xf32>
+// RSCALE-NEXT: %[[O:.*]] = linalg.matmul indexing_maps = [{{.*}}] {lq.hessian = {{.*}}lq.role = "layers.0.attn.o"{{.*}} ins(%[[X]],
+// RSCALE-NEXT: lq.fpt.residual_scale %[[O]], %[[R]] {inverse} : tensor<?x8xf32>, tensor<?x1xf32>
+// RSCALE: %[[Y:.*]] = lq.fpt.residual_scale %{{.*}}, %[[R2:.*]] : tensor<?x12xf32>, tensor<?x1xf32>
+// RSCALE-NEXT: %[[D:.*]] = linalg.matmul indexing_maps = [{{.*}}] {lq.hessian = {{.*}}lq.role = "layers.0.mlp.down"{{.*}} ins(%[[Y]],
+// RSCALE-NEXT: lq.fpt.residual_scale %[[D]], %[[R2]] {inverse} : tensor<?x8xf32>, tensor<?x1xf32>
+// RSCALE-LABEL: func.func @decode
+// RSCALE: lq.fpt.residual_scale %{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<1x1xf32>
+// The one-layer module here reads q through no norm.
+// RSCALE-ERR: the input of 'layers.0.attn.q' is not an RMSNorm of the residual stream, so residual scaling has no RMS to take
 
 // The residual rotation on a whole model (lq-merge-fpt-preserve.mlir): the
 // embedding rows get R; each norm's weight g moves out (x / g after it,

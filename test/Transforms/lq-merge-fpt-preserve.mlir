@@ -15,6 +15,10 @@
 // RUN: %python %S/../Inputs/compare-floats.py %t.rotated %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: quant-opt %t.rotated.mlir --lq-smooth --lq-merge-fpt %lower-to-llvm | %run-main > %t.rotated-smoothed
 // RUN: %python %S/../Inputs/compare-floats.py %t.rotated-smoothed %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
+// Dynamic residual scaling (not merged: lq-expand runs it) with every
+// other transform: the function is unchanged.
+// RUN: quant-opt %s --lq-insert-fpt="residual-scaling=true residual=true down-rotation=true" --lq-merge-fpt --lq-expand %lower-to-llvm | %run-main > %t.rscale
+// RUN: %python %S/../Inputs/compare-floats.py %t.rscale %t.ref --rtol 1e-4 --atol 1e-5 | FileCheck %s
 // RUN: quant-opt %s --lq-insert-fpt=down-rotation=true --lq-merge-fpt -o %t.down.mlir
 // RUN: FileCheck %s --check-prefix=DOWN < %t.down.mlir
 // RUN: quant-opt %t.down.mlir --lq-expand %lower-to-llvm | %run-main > %t.down

@@ -10,6 +10,19 @@
 // RUN: not %python %S/../Inputs/compare-floats.py %t.q %t.ref --rtol 0 --atol 0.01 | FileCheck %s --check-prefix=FAR
 // NEAR: MATCH 144 values
 // FAR: MISMATCH at
+// Static ranges (absmax: this module's statistics predate the histograms
+// that range=mse needs, a located error): a scale on every decoder linear,
+// the logits as near as per-token A8's.
+// RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8{static=true range=absmax})" -o %t.static.mlir
+// RUN: FileCheck %s --check-prefix=STATIC < %t.static.mlir
+// RUN: quant-opt %t.static.mlir --lq-expand %lower-to-llvm | %run-main > %t.s
+// RUN: %python %S/../Inputs/compare-floats.py %t.s %t.ref --rtol 0 --atol 0.18 | FileCheck %s --check-prefix=NEAR
+// RUN: not %python %S/../Inputs/compare-floats.py %t.s %t.q --rtol 0 --atol 1e-5 | FileCheck %s --check-prefix=FAR
+// RUN: not quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8{static=true})" 2>&1 | FileCheck %s --check-prefix=NOHIST
+// STATIC-LABEL: func.func @forward
+// STATIC-COUNT-14: lq.matmul {{.*}} act(8) scale(
+// STATIC-LABEL: func.func @decode
+// NOHIST: error: lq-quantize-activations needs the calibration statistic 'lq.act_hist' on linear 'layers.0.attn.q'
 // Per-function counts over the whole module: all 14 decoder linears of each
 // function 4-bit with 8-bit activations, lm_head float, no transform left.
 // RUN: quant-opt %S/lq-merge-fpt-preserve.mlir --pass-pipeline="builtin.module(qqq-w4a8)" | %python %S/../Inputs/op-counts.py --ops lq.,linalg.matmul | FileCheck %s --check-prefix=COUNT

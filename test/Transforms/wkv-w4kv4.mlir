@@ -29,6 +29,6 @@
 // CHECK-LABEL: func.func @forward
 // CHECK: lq.kv_quantize {{.*}} channel_scale({{.*}}) bits(4)
 // CHECK-NOT: act(
-// CHECK: lq.matmul %{{.*}}, %{{.*}} {lq.role = "layers.0.attn.o"} : tensor<?x8xf32>, !lq.weight<8x8, #lq.uniform<bits = 4, group = 8>>
+// CHECK: lq.matmul %{{.*}}, %{{.*}} {{.*}}lq.role = "layers.0.attn.o"} : tensor<?x8xf32>, !lq.weight<8x8, #lq.uniform<bits = 4, group = 8>>
 // CHECK-LABEL: func.func @decode
 // CHECK: lq.kv_quantize {{.*}} bits(4) : tensor<1x4xf32>

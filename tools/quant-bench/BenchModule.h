@@ -154,7 +154,7 @@ buildMatmulModule(mlir::MLIRContext &ctx, const Kind &kind, int64_t rows, int64_
       x = arith::ExtFOp::create(b, loc, RankedTensorType::get({m, cols}, f32), x);
     ys.push_back(mlir::lq::MatmulOp::create(
         b, loc, results[i], x, weight,
-        kind.actBits ? b.getI64IntegerAttr(kind.actBits) : IntegerAttr()));
+        kind.actBits ? b.getI64IntegerAttr(kind.actBits) : IntegerAttr(), FloatAttr()));
   }
   func::ReturnOp::create(b, loc, ys);
   return module;

@@ -143,6 +143,15 @@ LogicalResult DecodeOp::verify() {
   return success();
 }
 
+/// A static activation scale divides every value: it must be a positive,
+/// finite (and normal, so 1/scale is finite) float.
+static LogicalResult verifyStaticScale(Operation *op, const APFloat &scale) {
+  if (scale.isNegative() || !scale.isFiniteNonZero() || scale.isDenormal())
+    return op->emitOpError() << "static activation scale must be a positive normal float, got "
+                             << scale.convertToDouble();
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
   auto input = getInput().getType();
   auto result = getResult().getType();
@@ -159,6 +168,12 @@ LogicalResult MatmulOp::verify() {
   if (!shapesCompatible(result.getShape(), withLastDim(input, weight.getRows())))
     return emitOpError() << "result type " << result << " does not match [..., "
                          << weight.getRows() << "] for input " << input;
+  if (std::optional<APFloat> scale = getActScale()) {
+    if (!getActBits())
+      return emitOpError("has a static activation scale but no act(bits)");
+    if (failed(verifyStaticScale(*this, *scale)))
+      return failure();
+  }
   return success();
 }
 
@@ -190,6 +205,9 @@ LogicalResult QuantizeOp::verify() {
   auto input = getInput().getType();
   if (input.getRank() < 1)
     return emitOpError("expects a tensor of rank >= 1");
+  if (std::optional<APFloat> scale = getStaticScale())
+    if (failed(verifyStaticScale(*this, *scale)))
+      return failure();
   return verifyPerRowQuant(*this, input, getCodes().getType(), getScales().getType(),
                            input.getDimSize(input.getRank() - 1));
 }

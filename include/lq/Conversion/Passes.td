@@ -117,7 +117,9 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     weights to int8 in registers and runs `mma.sync.m16n8k32` (s8 x s8 ->
     s32), scaling the int32 sums per group in f32. Blocks of row-warps x
     warps warps share activation loads; batches above 8 * max-batch-tiles
-    rows take several batch blocks.
+    rows take several batch blocks. Static activation scales
+    (`act(8) scale(s)`) have no GPU kernel: an error, or with
+    `skip-unsupported` a remark and `lq-expand`'s arithmetic.
 
     PVQ (`#lq.pvq`, indices of at most 32 bits, batch up to 8): a GEMV on
     the CUDA cores that decodes each index in registers, finding each
@@ -634,6 +636,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     load, `andi 0x0F0F0F0F` and `shrui 4` give the two u8 operands, each
     dotted with 4 int8 of x broadcast as an i32. Scales and zero points
     as above. A row of x (decode) keeps 4 i32 accumulators, 4 rows 2 each.
+    A static activation scale (`act(8) scale(s)`) replaces `s_x[m]` by `s`
+    for every row, with no per-row maximum: the kernel variant
+    `..._a8s_...` takes `s` as a trailing f32 argument, so layers of one
+    shape still share it.
     With `vnni=false` (the default) W4A8 is left for `lq-expand`.
 
     Anything else (other bit widths, PVQ indices over 31 bits or groups

@@ -3,7 +3,8 @@
 // quant-run calibrate: runs an instrumented copy of @forward
 // (lq-instrument-linears) on windows of a text and attaches to every
 // role-tagged linear of the original module what docs/ModelIR.md lists:
-// lq.hessian (X^T X), lq.act_absmax, lq.tokens, and for attn.k / attn.v
+// lq.hessian (X^T X), lq.act_absmax, lq.act_hist (per-channel |x|
+// histograms, lq/Numerics/ActRange.h), lq.tokens, and for attn.k / attn.v
 // lq.out_absmax / lq.out_min / lq.out_max.
 //
 //===----------------------------------------------------------------------===//
@@ -60,6 +61,8 @@ public:
   /// X^T X as a full symmetric row-major [n, n] matrix.
   std::vector<float> gram() const;
   const std::vector<float> &absMax() const { return maxAbs; }
+  /// With `gram`: per-channel |x| histograms, [n, ActHistogram::kBins].
+  const std::vector<float> &histogram() const { return hist; }
   const std::vector<float> &min() const { return minVal; }
   const std::vector<float> &max() const { return maxVal; }
 
@@ -68,7 +71,7 @@ private:
   bool withGram;
   int64_t numRows = 0;
   std::vector<double> lower; // row-major lower triangle incl. diagonal
-  std::vector<float> maxAbs, minVal, maxVal;
+  std::vector<float> maxAbs, minVal, maxVal, hist;
   std::unique_ptr<std::mutex> mutex;
 };
 

@@ -32,6 +32,7 @@ struct KernelBuilder {
   Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
   Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
   Value xScales = {}; // W4A8: [M] f32, x's per-row scales
+  Value staticScale = {}; // W4A8 with a static activation scale: f32
   PVQTables pvqTables = {}; // PVQ: the codebook's tables, made once
 
   VectorType f32Vec() { return VectorType::get({kPanel}, b.getF32Type()); }
@@ -384,11 +385,36 @@ struct KernelBuilder {
     return arith::FPToSIOp::create(b, loc, i8, q);
   }
 
+  /// max |x[m, :]| / 127 (16 lanes, then the tail), 1 for a zero row.
+  Value rowScale(Value m, int64_t K) {
+    Value amax = f32(0);
+    if (int64_t chunks = K / kPanel) {
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), idx(chunks), idx(1), ValueRange{zeroF32Vec()},
+          [&](OpBuilder &, Location, Value c, ValueRange acc) {
+            Value v = read(f32Vec(), x, {m, mul(c, idx(kPanel))});
+            scf::YieldOp::create(b, loc,
+                                 ValueRange{arith::MaximumFOp::create(
+                                     b, loc, acc[0], math::AbsFOp::create(b, loc, v))});
+          });
+      amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                         loop.getResult(0));
+    }
+    for (int64_t k = K - K % kPanel; k < K; ++k) {
+      Value v = tensor::ExtractOp::create(b, loc, x, ValueRange{m, idx(k)});
+      amax = arith::MaximumFOp::create(b, loc, amax, math::AbsFOp::create(b, loc, v));
+    }
+    Value scale = arith::DivFOp::create(b, loc, amax, f32(kActMax));
+    Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, amax, f32(0));
+    scale = arith::SelectOp::create(b, loc, isZero, f32(1), scale);
+    return scale;
+  }
+
   /// W4A8: xCodes, xScales and xSums of all rows of x, before the panels.
   /// Per row: max |x| (16 lanes, then the tail), the scale max / 127 (1 for
-  /// a zero row, as lq-expand's tokenScale), then per group the codes (16
-  /// lanes, then the group's tail, then zeros up to paddedGroup) and their
-  /// sum.
+  /// a zero row, as lq-expand's tokenScale) or the static scale, then per
+  /// group the codes (16 lanes, then the group's tail, then zeros up to
+  /// paddedGroup) and their sum.
   void quantizeRows(Value M) {
     int64_t K = w.cols, group = w.group, padded = w.paddedGroup;
     OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
@@ -401,26 +427,7 @@ struct KernelBuilder {
     auto rowLoop = scf::ForOp::create(
         b, loc, idx(0), M, idx(1), ValueRange{codes0, scales0, sums0},
         [&](OpBuilder &, Location, Value m, ValueRange t) {
-          Value amax = f32(0);
-          if (int64_t chunks = K / kPanel) {
-            auto loop = scf::ForOp::create(
-                b, loc, idx(0), idx(chunks), idx(1), ValueRange{zeroF32Vec()},
-                [&](OpBuilder &, Location, Value c, ValueRange acc) {
-                  Value v = read(f32Vec(), x, {m, mul(c, idx(kPanel))});
-                  scf::YieldOp::create(b, loc,
-                                       ValueRange{arith::MaximumFOp::create(
-                                           b, loc, acc[0], math::AbsFOp::create(b, loc, v))});
-                });
-            amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
-                                               loop.getResult(0));
-          }
-          for (int64_t k = K - K % kPanel; k < K; ++k) {
-            Value v = tensor::ExtractOp::create(b, loc, x, ValueRange{m, idx(k)});
-            amax = arith::MaximumFOp::create(b, loc, amax, math::AbsFOp::create(b, loc, v));
-          }
-          Value scale = arith::DivFOp::create(b, loc, amax, f32(kActMax));
-          Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, amax, f32(0));
-          scale = arith::SelectOp::create(b, loc, isZero, f32(1), scale);
+          Value scale = staticScale ? staticScale : rowScale(m, K);
           Value scales = tensor::InsertOp::create(b, loc, scale, t[1], ValueRange{m});
           Value scaleVec = vector::BroadcastOp::create(b, loc, f32Vec(), scale);
           auto groupLoop = scf::ForOp::create(
@@ -557,7 +564,8 @@ struct KernelBuilder {
 } // namespace
 
 Value mlir::lq::cpu::buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x,
-                                       Value init, bool parallel) {
+                                       Value init, bool parallel, Value staticScale) {
   KernelBuilder kernel{b, loc, w, x};
+  kernel.staticScale = staticScale;
   return kernel.build(init, parallel);
 }

@@ -154,7 +154,8 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni, int64_t pv
 /// encoding: one function per layer shape instead of one loop nest per layer
 /// keeps the code (and LLVM's time) independent of the depth.
 static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
-                                      RankedTensorType xType, Location loc, bool parallel) {
+                                      RankedTensorType xType, Location loc, bool parallel,
+                                      bool staticScale) {
   MLIRContext *ctx = module.getContext();
   WeightType type = cast<WeightType>(w.source.getType());
   std::string name;
@@ -162,7 +163,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
   os << "lq_cpu_packed_";
   // e.g. uniform<bits = 4, group = 128>
   type.getEncoding().print(os);
-  os << (w.int8Act ? "_a8_" : "_") << w.rows << "x" << w.cols << "_m";
+  os << (w.int8Act ? (staticScale ? "_a8s_" : "_a8_") : "_") << w.rows << "x" << w.cols << "_m";
   if (xType.isDynamicDim(0))
     os << "dyn";
   else
@@ -183,6 +184,10 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
   SmallVector<Type> args = {xType};
   for (Value *part : inner.parts())
     args.push_back(part->getType());
+  // The static activation scale: an argument, so layers of one shape share
+  // the kernel.
+  if (staticScale)
+    args.push_back(Float32Type::get(ctx));
   auto yType = RankedTensorType::get({xType.getDimSize(0), w.rows}, Float32Type::get(ctx));
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   auto fn = func::FuncOp::create(b, loc, symbol, FunctionType::get(ctx, args, {yType}));
@@ -196,7 +201,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
   if (yType.isDynamicDim(0))
     dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
   Value init = tensor::EmptyOp::create(b, loc, yType, dynamic);
-  func::ReturnOp::create(b, loc, buildPackedKernel(b, loc, inner, x, init, parallel));
+  Value scale = staticScale ? body->getArguments().back() : Value();
+  func::ReturnOp::create(b, loc, buildPackedKernel(b, loc, inner, x, init, parallel, scale));
   return fn;
 }
 
@@ -264,10 +270,13 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t p
   }
   func::FuncOp kernel =
       getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w, cast<RankedTensorType>(x.getType()),
-                        loc, w->rows * w->cols >= parallelMinWeights);
+                        loc, w->rows * w->cols >= parallelMinWeights,
+                        op.getActScale().has_value());
   SmallVector<Value> operands = {x};
   for (Value *part : w->parts())
     operands.push_back(*part);
+  if (std::optional<APFloat> scale = op.getActScale())
+    operands.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale->convertToFloat())));
   auto call = func::CallOp::create(b, loc, kernel, operands);
   for (NamedAttribute a : op->getDiscardableAttrs())
     call->setAttr(a.getName(), a.getValue());

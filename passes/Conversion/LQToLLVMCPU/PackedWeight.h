@@ -172,9 +172,10 @@ SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight 
 
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
-/// scf.forall.
+/// scf.forall. W4A8 with `staticScale` (an f32 value): x is quantized with
+/// it, no per-row maximum.
 Value buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x, Value init,
-                        bool parallel);
+                        bool parallel, Value staticScale = {});
 
 } // namespace mlir::lq::cpu
 

@@ -323,8 +323,35 @@ Value collapseRow(OpBuilder &b, Location loc, Value v) {
   return tensor::CollapseShapeOp::create(b, loc, v, groups);
 }
 
-/// x quantized per token to `bits` and dequantized again (lq.matmul's act()).
-Value fakeQuantizeRows(OpBuilder &b, Location loc, Value x, int64_t bits) {
+/// Elementwise map of x with a scalar known at compile time (static
+/// activation scales: no per-row reduction).
+Value mapWithConstant(OpBuilder &b, Location loc, Value x, float c, Type resultElement,
+                      function_ref<Value(Scalar &, Value, Value)> body) {
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, resultElement);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ValueRange{x},
+                                   ValueRange{init}, ArrayRef<AffineMap>{id, id}, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                                     Scalar s{nb, l};
+                                     linalg::YieldOp::create(nb, l,
+                                                             body(s, args[0], s.f32(c)));
+                                   })
+      .getResult(0);
+}
+
+/// x quantized per token to `bits` (or with one static scale) and
+/// dequantized again (lq.matmul's act()).
+Value fakeQuantizeRows(OpBuilder &b, Location loc, Value x, int64_t bits,
+                       std::optional<APFloat> staticScale) {
+  auto fake = [&](Scalar &s, Value v, Value sc) {
+    return s.fmul(quantizeScalar(s, v, sc, bits), sc);
+  };
+  if (staticScale)
+    return mapWithConstant(b, loc, x, staticScale->convertToFloat(), b.getF32Type(), fake);
   Value scale = tokenScale(b, loc, rowAbsMax(b, loc, x), bits);
   return mapWithRow(b, loc, x, scale, b.getF32Type(), [&](Scalar &s, Value v, Value sc) {
     return s.fmul(quantizeScalar(s, v, sc, bits), sc);
@@ -339,7 +366,7 @@ struct ExpandMatmul : OpRewritePattern<MatmulOp> {
     Value w = DecodeOp::create(rewriter, loc, wType.getDecodedType(), op.getWeight());
     Value x = op.getInput();
     if (std::optional<int64_t> bits = op.getActBits())
-      x = fakeQuantizeRows(rewriter, loc, x, *bits);
+      x = fakeQuantizeRows(rewriter, loc, x, *bits, op.getActScale());
     auto resultType = op.getResult().getType();
     int64_t rank = resultType.getRank();
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
@@ -411,13 +438,26 @@ struct ExpandQuantize : OpRewritePattern<QuantizeOp> {
   LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t bits = op.getBits();
-    Value scale = tokenScale(rewriter, loc, rowAbsMax(rewriter, loc, op.getInput()), bits);
-    Value codes = mapWithRow(rewriter, loc, op.getInput(), scale, rewriter.getI8Type(),
-                             [&](Scalar &s, Value v, Value sc) -> Value {
-                               return arith::FPToSIOp::create(s.b, s.loc, s.b.getI8Type(),
-                                                              quantizeScalar(s, v, sc, bits));
-                             });
-    Value scales = expandRow(rewriter, loc, scale, op.getScales().getType());
+    auto code = [&](Scalar &s, Value v, Value sc) -> Value {
+      return arith::FPToSIOp::create(s.b, s.loc, s.b.getI8Type(), quantizeScalar(s, v, sc, bits));
+    };
+    Value codes, scales;
+    if (std::optional<APFloat> fixed = op.getStaticScale()) {
+      float c = fixed->convertToFloat();
+      codes = mapWithConstant(rewriter, loc, op.getInput(), c, rewriter.getI8Type(), code);
+      // The scales result: the static scale for every row.
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, op.getInput());
+      sizes.back() = rewriter.getIndexAttr(1);
+      Value init = tensor::EmptyOp::create(rewriter, loc, sizes, rewriter.getF32Type());
+      scales = linalg::FillOp::create(rewriter, loc, Scalar{rewriter, loc}.f32(c), init)
+                   .getResult(0);
+      if (scales.getType() != op.getScales().getType())
+        scales = tensor::CastOp::create(rewriter, loc, op.getScales().getType(), scales);
+    } else {
+      Value scale = tokenScale(rewriter, loc, rowAbsMax(rewriter, loc, op.getInput()), bits);
+      codes = mapWithRow(rewriter, loc, op.getInput(), scale, rewriter.getI8Type(), code);
+      scales = expandRow(rewriter, loc, scale, op.getScales().getType());
+    }
     rewriter.replaceOp(op, {tensor::CastOp::create(rewriter, loc, op.getCodes().getType(), codes)
                                 .getResult(),
                             scales});

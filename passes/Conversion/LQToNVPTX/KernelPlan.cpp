@@ -238,6 +238,12 @@ FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
     return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for act(")
            << *act << ") with " << type.getEncoding()
            << " weights (quantized activations: act(8) with 4-bit uniform codes, W4A8)";
+  // The W4A8 kernel quantizes each row with its own maximum; a static
+  // scale would need another kernel variant (lq-expand runs it instead).
+  if (op.getActScale())
+    return op.emitOpError("lq-lower-to-nvptx has no GPU kernel for static activation scales "
+                          "(act(")
+           << *act << ") scale(...)); skip-unsupported leaves it to lq-expand";
   std::optional<std::string> why =
       act       ? ::lq::gpu::checkW4A8Tiling(*uniform, type.getRows(), type.getCols())
       : uniform ? ::lq::gpu::checkW4Tiling(*uniform, type.getRows(), type.getCols())

@@ -32,6 +32,17 @@
 // RUN: quant-opt %t.pca.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.pca.lib
 // RUN: quant-opt %t.pca.mlir --lq-lower-to-cpu="vnni=true" | %run-main > %t.pca.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.pca.packed %t.pca.lib | FileCheck %s --check-prefix=MATCH
+// Static activation scales (one per matmul, set here by hand; some values
+// clip): the packed kernel quantizes with the given scale as lq-expand does.
+// RUN: sed 's/act(8)/act(8) scale(2.000000e-02)/' %t.g10a.mlir > %t.g10s.mlir
+// RUN: quant-opt %t.g10s.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.g10s.lib
+// RUN: quant-opt %t.g10s.mlir --lq-lower-to-cpu="vnni=true" | %run-main > %t.g10s.packed
+// RUN: %python %S/../../Inputs/compare-floats.py %t.g10s.packed %t.g10s.lib | FileCheck %s --check-prefix=MATCH
+// RUN: not %python %S/../../Inputs/compare-floats.py %t.g10s.packed %t.g10a.lib | FileCheck %s --check-prefix=DIFFER
+// RUN: sed 's/act(8)/act(8) scale(5.000000e-03)/' %t.pc.mlir > %t.pcs.mlir
+// RUN: quant-opt %t.pcs.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.pcs.lib
+// RUN: quant-opt %t.pcs.mlir --lq-lower-to-cpu="vnni=true" | %run-main > %t.pcs.packed
+// RUN: %python %S/../../Inputs/compare-floats.py %t.pcs.packed %t.pcs.lib | FileCheck %s --check-prefix=MATCH
 // Panels on OpenMP threads compute the same values.
 // RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu="vnni=true threads=true parallel-min-weights=0" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.g10a.threads
 // RUN: %python %S/../../Inputs/compare-floats.py %t.g10a.threads %t.g10a.lib | FileCheck %s --check-prefix=MATCH

@@ -43,6 +43,26 @@ func.func @main() {
   // CHECK: [254,   -126,   100,   2]
   call @printMemrefF32(%du) : (tensor<*xf32>) -> ()
 
+  // A static scale (2): every row uses it, values beyond 127 * 2 clip,
+  // the scales result repeats it.
+  %sq, %ss = lq.quantize %x bits(8) scale(2.0) : tensor<2x4xf32> -> tensor<2x4xi8>, tensor<2x1xf32>
+  %sqd = tensor.cast %sq : tensor<2x4xi8> to tensor<?x?xi8>
+  %sqw = call @widen(%sqd) : (tensor<?x?xi8>) -> tensor<?x?xi32>
+  %squ = tensor.cast %sqw : tensor<?x?xi32> to tensor<*xi32>
+  // CHECK: [64,   -32,   0,   16]
+  // CHECK: [127,   -63,   50,   1]
+  call @printMemrefI32(%squ) : (tensor<*xi32>) -> ()
+  %ssu = tensor.cast %ss : tensor<2x1xf32> to tensor<*xf32>
+  // CHECK: [2]
+  // CHECK: [2]
+  call @printMemrefF32(%ssu) : (tensor<*xf32>) -> ()
+  %x2 = arith.constant dense<[[300.0, -400.0, 1.0, 3.0]]> : tensor<1x4xf32>
+  %sq2, %ss2 = lq.quantize %x2 bits(8) scale(2.0) : tensor<1x4xf32> -> tensor<1x4xi8>, tensor<1x1xf32>
+  %sd2 = lq.dequantize %sq2, %ss2 : tensor<1x4xi8>, tensor<1x1xf32> -> tensor<1x4xf32>
+  %sdu = tensor.cast %sd2 : tensor<1x4xf32> to tensor<*xf32>
+  // CHECK: [254,   -254,   0,   4]
+  call @printMemrefF32(%sdu) : (tensor<*xf32>) -> ()
+
   // KV cache, 4 bits, per-token asymmetric, two codes per byte LSB-first:
   // row 0 has scale 0.2, zero 0, codes [0, 5, 10, 15] -> bytes 0x50, 0xFA.
   %k = arith.constant dense<[[0.0, 1.0, 2.0, 3.0], [-1.5, 0.0, 1.5, 3.0]]> : tensor<2x4xf32>

@@ -84,6 +84,16 @@ func.func @w4a8_asymmetric(%x: tensor<16x128xf32>) -> tensor<16x16xf32> {
 
 // -----
 
+// Static activation scales: the W4A8 kernel takes each row's own maximum.
+func.func @w4a8_static(%x: tensor<16x128xf32>) -> tensor<16x16xf32> {
+  %w = lq.constant codes(dense<0> : tensor<16x64xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>>
+  // expected-error @+1 {{lq-lower-to-nvptx has no GPU kernel for static activation scales (act(8) scale(...)); skip-unsupported leaves it to lq-expand}}
+  %y = lq.matmul %x, %w act(8) scale(0.5) : tensor<16x128xf32>, !lq.weight<16x128, #lq.uniform<bits = 4, group = 128>> -> tensor<16x16xf32>
+  return %y : tensor<16x16xf32>
+}
+
+// -----
+
 func.func @w4a8_cols(%x: tensor<16x96xf32>) -> tensor<16x16xf32> {
   %w = lq.constant codes(dense<0> : tensor<16x48xi8>) scales(dense<1.0> : tensor<16x1xf16>) : !lq.weight<16x96, #lq.uniform<bits = 4, group = 96>>
   // expected-error @+1 {{cannot be tiled for the GPU: K = 96 is not a multiple of the 64-column load chunk}}

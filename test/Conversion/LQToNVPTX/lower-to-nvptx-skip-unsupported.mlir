@@ -4,6 +4,11 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=64" -o %t.mlir
 // RUN: quant-opt %t.mlir --lq-lower-to-nvptx="skip-unsupported=true" 2>&1 | FileCheck %s
 // RUN: not quant-opt %t.mlir --lq-lower-to-nvptx 2>&1 | FileCheck %s --check-prefix=ERROR
+// Static activation scales (W4A8 with one calibrated scale) have no GPU
+// kernel: left for lq-expand, which computes them.
+// RUN: sed 's/lq.matmul \(%[0-9a-z_]*\), \(%[0-9a-z_]*\) :/lq.matmul \1, \2 act(8) scale(5.000000e-01) :/' %t.mlir | quant-opt --lq-lower-to-nvptx="skip-unsupported=true" 2>&1 | FileCheck %s --check-prefix=STATIC
+// STATIC-COUNT-2: remark: left for lq-expand: 'lq.matmul' op lq-lower-to-nvptx has no GPU kernel for static activation scales
+// STATIC-NOT: gpu.launch_func
 
 // CHECK: remark: left for lq-expand: 'lq.matmul' op cannot be tiled for the GPU: N = 24 is not a multiple of the 16-row mma tile
 // CHECK-LABEL: func.func @mixed

@@ -97,6 +97,30 @@ func.func @matmul_act_bits(%x: tensor<3x64xf32>, %w: !lq.weight<8x64, #lq.unifor
 
 // -----
 
+func.func @matmul_static_scale_no_act(%x: tensor<3x64xf32>, %w: !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>>) {
+  // expected-error @+1 {{has a static activation scale but no act(bits)}}
+  %y = lq.matmul %x, %w {act_scale = 1.0 : f32} : tensor<3x64xf32>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_static_scale_zero(%x: tensor<3x64xf32>, %w: !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>>) {
+  // expected-error @+1 {{static activation scale must be a positive normal float, got 0}}
+  %y = lq.matmul %x, %w act(8) scale(0.0) : tensor<3x64xf32>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_static_scale_negative(%x: tensor<3x64xf32>) {
+  // expected-error @+1 {{static activation scale must be a positive normal float, got -2}}
+  %q, %s = lq.quantize %x bits(8) scale(-2.0) : tensor<3x64xf32> -> tensor<3x64xi8>, tensor<3x1xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_f16(%x: tensor<3x64xf16>, %w: !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>>) {
   // expected-error @+1 {{expects f32 input and result}}
   %y = lq.matmul %x, %w : tensor<3x64xf16>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<3x8xf32>

@@ -16,6 +16,18 @@ func.func @uniform(%x: tensor<3x64xf32>, %y: tensor<2x3x64xf32>) -> (tensor<8x64
   return %d, %m, %b : tensor<8x64xf32>, tensor<3x8xf32>, tensor<2x3x8xf32>
 }
 
+// Static activation scales round-trip.
+// CHECK-LABEL: func.func @static_scale
+// CHECK: lq.matmul %{{.*}}, %{{.*}} act(8) scale(2.500000e-02) : tensor<3x64xf32>
+// CHECK: lq.quantize %{{.*}} bits(4) scale(5.000000e-01) : tensor<3x64xf32>
+func.func @static_scale(%x: tensor<3x64xf32>) -> (tensor<3x8xf32>, tensor<3x64xi8>) {
+  %w = lq.constant codes(dense<17> : tensor<8x32xi8>) scales(dense<1.0> : tensor<8x2xf16>)
+      : !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>>
+  %m = lq.matmul %x, %w act(8) scale(0.025) : tensor<3x64xf32>, !lq.weight<8x64, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<3x8xf32>
+  %q, %s = lq.quantize %x bits(4) scale(0.5) : tensor<3x64xf32> -> tensor<3x64xi8>, tensor<3x1xf32>
+  return %m, %q : tensor<3x8xf32>, tensor<3x64xi8>
+}
+
 // CHECK-LABEL: func.func @asymmetric
 // CHECK: zero_points(dense<3> : tensor<4x1xi8>) : !lq.weight<4x32, #lq.uniform<bits = 3, group = 32, symmetric = false>>
 func.func @asymmetric() -> tensor<4x32xf32> {

@@ -73,17 +73,21 @@ def LQ_MatmulOp : LQ_Op<"matmul", [Pure]> {
     accumulated in f32. With `act_bits = 8` (W4A8) or `4` (W4A4), each row of
     `x` (each token) is first quantized dynamically and symmetrically to
     `act_bits` signed bits with scale `max|x_row| / (2^(act_bits-1) - 1)`,
-    exactly as `lq.quantize` followed by `lq.dequantize`.
+    exactly as `lq.quantize` followed by `lq.dequantize`. With `act_scale`
+    (static ranges, calibrated ahead of time) every row uses that one
+    per-tensor scale instead: no per-token maximum is taken at run time, and
+    values beyond `act_scale * (2^(act_bits-1) - 1)` are clipped.
 
     ```mlir
     %y = lq.matmul %x, %w act(8) : tensor<16x64xf32>, !lq.weight<32x64, #lq.uniform<bits = 4, group = 64, symmetric = true>> -> tensor<16x32xf32>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input, LQ_WeightType:$weight,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>>:$act_bits);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>>:$act_bits,
+                       OptionalAttr<F32Attr>:$act_scale);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`act` `(` $act_bits^ `)`)? attr-dict `:`
+    $input `,` $weight (`act` `(` $act_bits^ `)`)? (`scale` `(` $act_scale^ `)`)? attr-dict `:`
     type($input) `,` qualified(type($weight)) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -94,22 +98,26 @@ def LQ_MatmulOp : LQ_Op<"matmul", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def LQ_QuantizeOp : LQ_Op<"quantize", [Pure]> {
-  let summary = "Per-token dynamic symmetric quantization of activations";
+  let summary = "Symmetric quantization of activations, per token or with a static scale";
   let description = [{
     Quantizes each row (the last dimension) of `input` to signed `bits`-bit
     integers: `scale = max|x_row| / (2^(bits-1) - 1)` (1 when the row is all
     zero), `q = clamp(round(x / scale), -(2^(bits-1) - 1), 2^(bits-1) - 1)`.
-    Codes are returned unpacked, one per `i8`.
+    Codes are returned unpacked, one per `i8`. With `static_scale` (a
+    per-tensor scale calibrated ahead of time) every row uses it: no
+    per-token maximum, values beyond its range clipped; `scales` is that
+    scale repeated.
 
     ```mlir
     %q, %s = lq.quantize %x bits(8) : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<4x1xf32>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input,
-                       ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>:$bits);
+                       ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>:$bits,
+                       OptionalAttr<F32Attr>:$static_scale);
   let results = (outs AnyRankedTensor:$codes, AnyRankedTensor:$scales);
   let assemblyFormat = [{
-    $input `bits` `(` $bits `)` attr-dict `:` type($input) `->` type($codes) `,` type($scales)
+    $input `bits` `(` $bits `)` (`scale` `(` $static_scale^ `)`)? attr-dict `:` type($input) `->` type($codes) `,` type($scales)
   }];
   let hasVerifier = 1;
 }

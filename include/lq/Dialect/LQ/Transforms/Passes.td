@@ -179,11 +179,25 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     `[b, b]` product per block of each token), but it is what makes 4-bit
     activations work there.
 
+    With `residual-scaling` (FPTQuant's dynamic residual scaling), each
+    layer's o and down projections read their input divided by a per-token
+    scaler `r`, the RMS of the residual stream entering the layer's
+    attention or MLP norm, and their output is multiplied by `r` again
+    (`lq.fpt.residual_scale` pairs, not mergeable). In floats this is the
+    residual stream carried divided by `r` (RMSNorm ignores the scale of its
+    input, so nothing else changes); with static activation ranges it
+    removes from the o and down inputs the per-token magnitude spread that
+    follows the residual's. The o and down linears' `lq.act_absmax` and
+    `lq.act_hist` no longer describe what they read and are dropped:
+    calibrate the module again before `lq-quantize-activations{static=true}`.
+
     Every fitted transform's 2-norm condition number is checked against
     `max-condition`; a larger one is an error, as are missing roles, RoPE or
     statistics.
   }];
-  let dependentDialects = ["::mlir::lq::LQDialect"];
+  let dependentDialects = ["::mlir::lq::LQDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"qk", "qk", "bool", "true", "Insert the pre-RoPE transform on q/k">,
     Option<"value", "value", "bool", "true", "Insert the value transform on v/o">,
@@ -194,6 +208,9 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
     Option<"downRotation", "down-rotation", "bool", "false",
            "Rotate the down projection's input online by block Hadamard matrices (blocks: "
            "the largest power of two dividing the width), the inverse merged into W_down">,
+    Option<"residualScaling", "residual-scaling", "bool", "false",
+           "Divide the o and down inputs by the per-token RMS of the residual stream at "
+           "the layer's norms (FPTQuant's dynamic residual scaling) and multiply it back after">,
     Option<"maxCondition", "max-condition", "double", "1e4",
            "Largest accepted condition number of a fitted transform">,
   ];
@@ -305,7 +322,7 @@ def LQInstrumentLinears : Pass<"lq-instrument-linears", "::mlir::ModuleOp"> {
 }
 
 def LQQuantizeActivations : Pass<"lq-quantize-activations", "::mlir::ModuleOp"> {
-  let summary = "Per-token dynamic quantization of the linear layers' inputs (A8/A4)";
+  let summary = "Quantization of the linear layers' inputs (A8/A4), per token or static";
   let description = [{
     Every role-tagged linear's input is quantized per token (each row)
     symmetrically to `bits` signed bits with scale `max|x_row| / (2^(bits-1) - 1)`:
@@ -313,6 +330,20 @@ def LQQuantizeActivations : Pass<"lq-quantize-activations", "::mlir::ModuleOp"> 
     `lq.quantize` / `lq.dequantize` pair on its input (the reference form
     of the same arithmetic). `lm_head` keeps float activations unless
     `lm-head` is set, as in QQQ and FPTQuant.
+
+    With `static`, one per-tensor scale per linear is fixed now from the
+    calibration statistics (`lq.act_absmax`, `lq.act_hist`: docs/ModelIR.md)
+    and stored on the op (`lq.matmul ... act(bits) scale(s)`,
+    `lq.quantize ... scale(s)`): no per-token maximum at run time, values
+    beyond the range clipped. `range` chooses the clipping value `c`
+    (`s = c / (2^(bits-1) - 1)`):
+    - `absmax`: the largest |x| seen in calibration;
+    - `mse` (default): the `c` minimising the expected squared error over
+      the calibration histogram (rounding `s^2/12` inside the range, `x^2`
+      for values rounded to zero, `(|x| - c)^2` beyond it);
+    - `percentile`: the `percentile`-th percentile of |x|.
+    Static mode needs the statistics on every linear it quantizes (a
+    located error otherwise); they are consumed (removed) either way.
   }];
   let dependentDialects = ["::mlir::lq::LQDialect"];
   let options = [
@@ -320,6 +351,12 @@ def LQQuantizeActivations : Pass<"lq-quantize-activations", "::mlir::ModuleOp"> 
     Option<"lmHead", "lm-head", "bool", "false", "Quantize lm_head's input too">,
     ListOption<"exclude", "exclude", "std::string",
                "Roles (or role suffixes such as mlp.down) whose inputs stay float">,
+    Option<"staticRanges", "static", "bool", "false",
+           "Static per-tensor scales from the calibration statistics instead of per-token ones">,
+    Option<"range", "range", "std::string", "\"mse\"",
+           "How a static range is chosen: absmax, mse or percentile">,
+    Option<"percentile", "percentile", "double", "99.99",
+           "The percentile of |x| for range=percentile">,
   ];
 }
 
