@@ -44,6 +44,9 @@ struct CPULoweringOptions {
   /// Large constants become external globals for the runner to bind
   /// (lq-cpu-external-weights): the weights never pass through LLVM.
   bool externalWeights = false;
+  /// Repeated layers become one function called per layer
+  /// (lq-cpu-outline-layers): LLVM compiles one layer, not all of them.
+  bool outlineLayers = true;
   /// Parallel loops (the packed kernels' panels) run on OpenMP threads;
   /// the code then calls the OpenMP runtime (libomp).
   bool threads = false;
@@ -57,7 +60,8 @@ struct CPULoweringOptions {
 };
 
 /// The stages in order: packed (vectorize and packed only), lq-expand, pack
-/// (vectorize only), bufferize, dealloc, clones, vectorize (vectorize only),
+/// (vectorize only), outline (outlineLayers only), bufferize, dealloc, clones,
+/// vectorize (vectorize only),
 /// loops, external (externalWeights only), to-llvm.
 SmallVector<LoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
 
