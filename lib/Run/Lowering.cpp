@@ -107,6 +107,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.vnni = options.vnni;
   cpu.externalWeights = options.externalWeights;
   cpu.threads = options.threads;
+  cpu.outlineLayers = options.outlineLayers;
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;

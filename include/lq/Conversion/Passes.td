@@ -619,7 +619,12 @@ def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::ml
     buffers) on every step. A `func.return` operand that is the only use of
     a `bufferization.clone` of a function argument of the same type returns
     the argument itself; the caller then gets back the buffer it passed.
-    Runs after `ownership-based-buffer-deallocation` and before
+    The clone may also be among the buffers a `bufferization.dealloc` frees
+    and retains (before `bufferization-lower-deallocations`, which would
+    compare it with every other buffer at run time): it leaves the freed
+    buffers and the argument is retained instead, unless the ownership the
+    dealloc reports for it is used. Runs after
+    `ownership-based-buffer-deallocation` and before
     `convert-bufferization-to-memref`.
   }];
 }
