@@ -108,6 +108,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.externalWeights = options.externalWeights;
   cpu.threads = options.threads;
   cpu.outlineLayers = options.outlineLayers;
+  cpu.releasePackedSources = options.releaseWeights;
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;

@@ -47,6 +47,8 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   auto options = loweringOptions();
   if (!options)
     return options.takeError();
+  // The module is its context's only one: its weights may go once packed.
+  options->releaseWeights = true;
   auto t0 = std::chrono::steady_clock::now();
   if (Error e = lowerToLLVMDialect(*m.module, *options))
     return e;

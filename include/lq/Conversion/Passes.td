@@ -608,6 +608,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "PVQ: also pack codebooks larger than pvq-table-entries, their codewords "
            "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
            "weights on the CPUs measured; false leaves them to lq-expand">,
+    Option<"releaseSources", "release-sources", "bool", "false",
+           "Free the data of an lq.constant's blobs as soon as every layout of it is "
+           "packed, where nothing but packed lq.constants refers to them: a model's "
+           "weights are then never held twice. Only for a context holding no other "
+           "module (a JIT that owns it)">,
   ];
 }
 

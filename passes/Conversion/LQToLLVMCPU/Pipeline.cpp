@@ -50,8 +50,9 @@ SmallVector<LoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptio
   SmallVector<LoweringStage> stages;
   if (options.vectorize && options.packed)
     stages.push_back(
-        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}}",
-                                 options.parallelMinWeights, options.vnni ? "true" : "false")});
+        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}{2}}",
+                                 options.parallelMinWeights, options.vnni ? "true" : "false",
+                                 options.releasePackedSources ? " release-sources=true" : "")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)

@@ -44,6 +44,9 @@ struct CPULoweringOptions {
   /// Large constants become external globals for the runner to bind
   /// (lq-cpu-external-weights): the weights never pass through LLVM.
   bool externalWeights = false;
+  /// lq-cpu-packed-matmul frees each weight's data once packed
+  /// (release-sources): only for a context that holds no other module.
+  bool releasePackedSources = false;
   /// Repeated layers become one function called per layer
   /// (lq-cpu-outline-layers): LLVM compiles one layer, not all of them.
   bool outlineLayers = true;
