@@ -192,8 +192,9 @@ struct Match {
   }
 };
 
-/// Makes the static offsets of the slice at `op` that differ from `first`'s
-/// index constants, so one function can take them as arguments.
+/// Makes the static offsets of the slice `op` that `differ` marks (those
+/// that differ between repeats) index constants, which one function can
+/// then take as arguments.
 static Operation *dynamicOffsets(Operation *op, ArrayRef<bool> differ) {
   OpBuilder b(op);
   Location loc = op->getLoc();
