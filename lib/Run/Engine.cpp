@@ -8,9 +8,13 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -31,6 +35,9 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <cstring>
 #include <mutex>
 #include <unistd.h>
@@ -88,6 +95,37 @@ static llvm::Expected<llvm::StringMap<void *>> externalWeights(mlir::ModuleOp lo
     symbols[entry.getName().strref()] = const_cast<char *>(bytes->data());
   }
   return symbols;
+}
+
+size_t releaseUnreferencedBlobs(mlir::ModuleOp lowered) {
+  llvm::StringSet<> referenced;
+  auto note = [&](mlir::DenseResourceElementsAttr attr) {
+    referenced.insert(attr.getRawHandle().getKey());
+  };
+  lowered->getAttrDictionary().walk(note);
+  lowered->walk([&](mlir::Operation *op) { op->getAttrDictionary().walk(note); });
+  auto &manager = mlir::DenseResourceElementsHandle::getManagerInterface(lowered.getContext())
+                      .getBlobManager();
+  std::vector<std::string> unused;
+  size_t bytes = 0;
+  manager.getBlobMap([&](const llvm::StringMap<mlir::DialectResourceBlobManager::BlobEntry> &map) {
+    for (const auto &entry : map)
+      if (const mlir::AsmResourceBlob *blob = entry.getValue().getBlob();
+          blob && !blob->getData().empty() && !referenced.contains(entry.getKey())) {
+        unused.push_back(entry.getKey().str());
+        bytes += blob->getData().size();
+      }
+  });
+  // An empty blob in its place runs the old one's deleter.
+  for (const std::string &key : unused)
+    manager.update(key, mlir::AsmResourceBlob());
+#ifdef __GLIBC__
+  // Blobs under glibc's (adaptive) mmap threshold lie in the heap, whose
+  // free pages stay resident until trimmed.
+  if (bytes)
+    malloc_trim(0);
+#endif
+  return bytes;
 }
 
 /// Compiled code of a lowered module: JIT-compiled by mlir::ExecutionEngine,

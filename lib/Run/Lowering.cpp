@@ -107,6 +107,8 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.vnni = options.vnni;
   cpu.externalWeights = options.externalWeights;
   cpu.threads = options.threads;
+  cpu.outlineLayers = options.outlineLayers;
+  cpu.releasePackedSources = options.releaseWeights;
   cpu.tileM = options.tileM;
   cpu.tileN = options.tileN;
   cpu.tileK = options.tileK;

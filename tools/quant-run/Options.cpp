@@ -113,6 +113,13 @@ cl::opt<bool> Vnni("vnni",
                             "host has AVX512-VNNI; =false: W4A8 decoded, activations fake-quantized)"),
                    cl::init(LoweringOptions().vnni), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
                    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<bool> OutlineLayers(
+    "outline-layers",
+    cl::desc("Compile repeated layers once, as one function called per layer (the default; "
+             "=false: every layer inline)"),
+    cl::init(LoweringOptions().outlineLayers), cl::sub(perplexityCommand()),
+    cl::sub(generateCommand()), cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::sub(benchCommand()),
+    cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<unsigned> OptLevel("O", cl::desc("LLVM optimization level (0-3)"), cl::init(3), cl::Prefix,
                            cl::sub(perplexityCommand()), cl::sub(generateCommand()), cl::sub(CalibrateCmd),
                            cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
@@ -140,6 +147,7 @@ Expected<LoweringOptions> loweringOptions() {
   options.compileTimeDecode = !RuntimeDecode;
   options.packed = Packed;
   options.vnni = Vnni;
+  options.outlineLayers = OutlineLayers;
   options.dumpVectorized = DumpVectorized;
   if (!Tile.empty()) {
     if (Tile.size() != 3 || llvm::any_of(Tile, [](int64_t t) { return t < 1 || t > 64; }))

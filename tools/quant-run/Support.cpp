@@ -47,6 +47,8 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   auto options = loweringOptions();
   if (!options)
     return options.takeError();
+  // The module is its context's only one: its weights may go once packed.
+  options->releaseWeights = true;
   auto t0 = std::chrono::steady_clock::now();
   if (Error e = lowerToLLVMDialect(*m.module, *options))
     return e;
@@ -58,6 +60,11 @@ Error compileModel(LoadedModel &m, EngineOptions engineOptions) {
   if (!runner)
     return runner.takeError();
   m.runner = std::move(*runner);
+  // The module is the context's only one: the weights as loaded (re-packed
+  // for the code) can go.
+  size_t released = releaseUnreferencedBlobs(*m.module);
+  if (Verbose)
+    errs() << formatv("released {0:f1} MB of weights as loaded\n", released / 1e6);
   setKernelThreads(threadCount());
   // The JIT holds its own copy of the code and weights now.
   m.module = nullptr;

@@ -510,6 +510,57 @@ def LQCPUPackWeights : Pass<"lq-cpu-pack-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQCPUOutlineLayers : Pass<"lq-cpu-outline-layers", "::mlir::ModuleOp"> {
+  let summary = "Outline the repeated layers of each function into one function called per layer";
+  let description = [{
+    A model's `@forward` and `@decode` repeat one decoder layer per layer,
+    identical but for its weights and, in `@decode`, its slice of the KV
+    caches. Inline, LLVM compiles every layer again; outlined, it compiles
+    one function per entry point that each layer calls with its own
+    weights, so compile time no longer grows with the depth, and each
+    layer's temporaries are freed when it returns.
+
+    In every function with a one-block body, the top-level ops other than
+    constants are searched for the run of consecutive repeats (equal op
+    names, operand and result types and nested op counts) that saves the
+    most ops, at least `min-ops` per repeat (nested ops included); of the
+    phases that keep all repeats, the one whose repeats take and give the
+    fewest values is chosen (for layers: the cut between two layers). Each
+    repeat is then checked against the first op by op: inherent attributes,
+    regions, and every value used the same way (a value of the repeat at the
+    same position, or the same outside value each time it is used). The
+    repeats become calls of a private function `@<function>_layer` built
+    from the first. Its arguments are the values a repeat takes from
+    outside it, except constants equal in every repeat (small scalars, the
+    RoPE tables), which are cloned into it; its results are the values a
+    repeat gives to ops after it. Static offsets of `tensor.extract_slice`
+    and `tensor.insert_slice` that differ between repeats (a layer's cache
+    slot) become index arguments. Dialect attributes that differ (a
+    linear's `lq.role`) are dropped from the function. Runs on tensors
+    after the weights are packed (`lq-cpu-packed-matmul`,
+    `lq-cpu-pack-weights` look for constant weights) and before
+    bufferization. Repeats are searched again after each outlining.
+
+    ```mlir
+    %x1 = <layer ops on %x0, %w0, %c0>
+    %x2 = <layer ops on %x1, %w1, %c0>
+    // becomes
+    %x1 = call @forward_layer(%x0, %w0) : ...
+    %x2 = call @forward_layer(%x1, %w1) : ...
+    func.func private @forward_layer(%x: ..., %w: ...) -> ... {
+      %c0 = arith.constant ...
+      <layer ops on %x, %w, %c0>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minOps", "min-ops", "int64_t", "32",
+           "Ops (nested included) a repeat must hold to be outlined">,
+  ];
+}
+
 def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
   let summary = "Run 2/3/4/8-bit uniform, binary-code and PVQ lq.matmul on packed codes, dequantizing in the dot products (W4A8: int8 VNNI)";
   let description = [{
@@ -693,6 +744,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "PVQ: also pack codebooks larger than pvq-table-entries, their codewords "
            "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
            "weights on the CPUs measured; false leaves them to lq-expand">,
+    Option<"releaseSources", "release-sources", "bool", "false",
+           "Free the data of an lq.constant's blobs as soon as every layout of it is "
+           "packed, where nothing but packed lq.constants refers to them: a model's "
+           "weights are then never held twice. Only for a context holding no other "
+           "module (a JIT that owns it)">,
   ];
 }
 
@@ -704,7 +760,12 @@ def LQCPUReturnArgumentsInPlace : Pass<"lq-cpu-return-arguments-in-place", "::ml
     buffers) on every step. A `func.return` operand that is the only use of
     a `bufferization.clone` of a function argument of the same type returns
     the argument itself; the caller then gets back the buffer it passed.
-    Runs after `ownership-based-buffer-deallocation` and before
+    The clone may also be among the buffers a `bufferization.dealloc` frees
+    and retains (before `bufferization-lower-deallocations`, which would
+    compare it with every other buffer at run time): it leaves the freed
+    buffers and the argument is retained instead, unless the ownership the
+    dealloc reports for it is used. Runs after
+    `ownership-based-buffer-deallocation` and before
     `convert-bufferization-to-memref`.
   }];
 }

@@ -51,6 +51,13 @@ std::string defaultObjectCache();
 /// once (one per thread) give each 1.
 void setKernelThreads(unsigned threads);
 
+/// Frees the data of every builtin dense_resource blob of `lowered`'s
+/// context that `lowered` does not refer to: the weights as the module held
+/// them before lowering re-packed them, which would otherwise stay next to
+/// the packed copies the compiled code reads. Only for a context in which no
+/// other module refers to them. Returns the bytes freed.
+size_t releaseUnreferencedBlobs(mlir::ModuleOp lowered);
+
 /// A JIT-compiled model, called through the entry points' C interfaces.
 /// forward() is safe to call from several threads at once (each call
 /// allocates its own temporaries); decode states are not shared between

@@ -46,6 +46,12 @@ struct LoweringOptions {
   /// Weights stay out of the compiled code: the JIT binds them to the
   /// module's data (lq-cpu-external-weights). Off for object files.
   bool externalWeights = true;
+  /// The packed kernels' weights are freed as loaded once packed: only when
+  /// no other module shares the context (the caller's is lowered in place).
+  bool releaseWeights = false;
+  /// Repeated layers become one function called per layer
+  /// (lq-cpu-outline-layers), so LLVM compiles one layer, not all.
+  bool outlineLayers = true;
   /// Parallel loops (the packed kernels' panels) run on OpenMP threads
   /// (see setKernelThreads). Off for object files.
   bool threads = true;

@@ -88,7 +88,12 @@ FailureOr<PackedWeight> mlir::lq::cpu::packWeight(OpBuilder &b, ConstantOp const
   llvm::parallelFor(0, N, [&](int64_t n) {
     int64_t panel = n / kPanel, lane = n % kPanel;
     const uint8_t *row = &storage->codes[n * rowBytes];
-    for (int64_t k = 0; k < K; ++k) {
+    // One plane as wide as the codes (2, 4, 8 bits): its bytes of a row are
+    // the row's bytes as stored (both LSB-first), moved whole.
+    bool bytewise = !int8Act && widths.size() == 1 && widths[0] == enc.bits;
+    for (int64_t i = 0, bytes = K * enc.bits / 8; bytewise && i < bytes; ++i)
+      planes[0][(panel * bytes + i) * kPanel + lane] = row[i];
+    for (int64_t k = 0; !bytewise && k < K; ++k) {
       uint64_t q = ::lq::getBits(row, k * enc.bits, enc.bits);
       if (int8Act) {
         // Byte t % 4 of lane `lane` of unit pk / 8; nibble t / 4 (file comment).

@@ -80,7 +80,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::lq {
@@ -293,6 +296,56 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t p
   return success();
 }
 
+/// The blobs of lq.constants whose data may be freed once packed: those
+/// referred to by nothing but lq.constants all of whose uses are `matmuls`.
+/// Each constant's data (by its codes) maps to the layouts (int8Act or
+/// not) still to pack.
+struct Releases {
+  llvm::StringSet<> blobs;
+  DenseMap<Attribute, SmallVector<bool, 2>> pending;
+
+  static void forEachBlob(Operation *op, llvm::function_ref<void(StringRef)> fn) {
+    op->getAttrDictionary().walk(
+        [&](DenseResourceElementsAttr attr) { fn(attr.getRawHandle().getKey()); });
+  }
+
+  Releases(ModuleOp module, ArrayRef<MatmulOp> matmuls) {
+    llvm::SmallPtrSet<Operation *, 32> packed;
+    for (MatmulOp op : matmuls) {
+      packed.insert(op);
+      auto &layouts = pending[op.getWeight().getDefiningOp<ConstantOp>().getCodes()];
+      if (!llvm::is_contained(layouts, op.getActBits().has_value()))
+        layouts.push_back(op.getActBits().has_value());
+    }
+    llvm::StringSet<> kept;
+    module.walk([&](Operation *op) {
+      auto constant = dyn_cast<ConstantOp>(op);
+      bool free = constant && llvm::all_of(constant->getUsers(),
+                                           [&](Operation *user) { return packed.contains(user); });
+      forEachBlob(op, [&](StringRef key) { (free ? blobs : kept).insert(key); });
+    });
+    for (const auto &key : kept)
+      blobs.erase(key.getKey());
+  }
+
+  /// `constant`'s layout `int8Act` is packed: frees its blobs after the last.
+  void packed(ConstantOp constant, bool int8Act) {
+    auto it = pending.find(constant.getCodes());
+    if (it == pending.end())
+      return;
+    llvm::erase(it->second, int8Act);
+    if (!it->second.empty())
+      return;
+    pending.erase(it);
+    auto &manager = DenseResourceElementsHandle::getManagerInterface(constant.getContext())
+                        .getBlobManager();
+    forEachBlob(constant, [&](StringRef key) {
+      if (blobs.contains(key))
+        manager.update(key, AsmResourceBlob());
+    });
+  }
+};
+
 namespace {
 /// The vpdpbusd calls are `llvm.call_intrinsic`, which declares no memory
 /// effects, and ownership-based-buffer-deallocation rejects ops of unknown
@@ -334,9 +387,17 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
         matmuls.push_back(op);
     });
     PackedWeights packed;
-    for (MatmulOp op : matmuls)
+    std::optional<Releases> releases;
+    if (releaseSources)
+      releases.emplace(getOperation(), matmuls);
+    for (MatmulOp op : matmuls) {
+      auto constant = op.getWeight().getDefiningOp<ConstantOp>();
+      bool int8Act = op.getActBits().has_value();
       if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries)))
         return signalPassFailure();
+      if (releases)
+        releases->packed(constant, int8Act);
+    }
     SetVector<Operation *> constants;
     for (auto &entry : packed.byConstant)
       constants.insert(entry.first.first);

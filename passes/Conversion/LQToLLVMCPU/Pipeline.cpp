@@ -15,9 +15,13 @@
 using namespace mlir;
 using namespace mlir::lq;
 
-/// Bufferization of the whole module, function boundaries included.
+/// Bufferization of the whole module, function boundaries included. A
+/// private function (a layer) that updates an argument in place (its KV
+/// cache slot) stops returning it: the caller would otherwise own, and
+/// deallocation clone, the buffer the callee returns.
 static constexpr const char *kBufferize = "one-shot-bufferize{bufferize-function-boundaries "
-                                          "function-boundary-type-conversion=identity-layout-map}";
+                                          "function-boundary-type-conversion=identity-layout-map},"
+                                          "drop-equivalent-buffer-results";
 
 /// Deallocation: the entry points run thousands of times in one process, so
 /// every temporary must be freed. Upstream's buffer-deallocation-pipeline
@@ -26,10 +30,13 @@ static constexpr const char *kBufferize = "one-shot-bufferize{bufferize-function
 /// few pointer comparisons at run time. The canonicalization first drops the
 /// buffers that bufferized loops carry only to yield them unchanged (the
 /// packed kernels' output slices): carried, each would get ownership flags
-/// and run-time alias checks in the innermost loops.
+/// and run-time alias checks in the innermost loops. Returned clones of
+/// arguments give way to the arguments before the deallocations are
+/// lowered (lq-cpu-return-arguments-in-place), which would otherwise
+/// compare them with every other buffer at run time.
 static constexpr const char *kDealloc =
     "expand-realloc,canonicalize,ownership-based-buffer-deallocation,canonicalize,"
-    "bufferization-lower-deallocations,cse,canonicalize";
+    "lq-cpu-return-arguments-in-place,bufferization-lower-deallocations,cse,canonicalize";
 
 /// From loops, vectors and memrefs down to the LLVM dialect.
 static constexpr const char *kToLLVM =
@@ -43,15 +50,20 @@ SmallVector<LoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptio
   SmallVector<LoweringStage> stages;
   if (options.vectorize && options.packed)
     stages.push_back(
-        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}}",
-                                 options.parallelMinWeights, options.vnni ? "true" : "false")});
+        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}{2}}",
+                                 options.parallelMinWeights, options.vnni ? "true" : "false",
+                                 options.releasePackedSources ? " release-sources=true" : "")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
   if (options.vectorize)
     stages.push_back({"pack", llvm::formatv("lq-cpu-pack-weights{{panel={0}}", options.tileN)});
+  // One function per repeated layer, before the code is lowered (and
+  // compiled) once per layer.
+  if (options.outlineLayers)
+    stages.push_back({"outline", "lq-cpu-outline-layers"});
   stages.push_back({"bufferize", kBufferize});
   stages.push_back({"dealloc", kDealloc});
-  stages.push_back({"clones", "lq-cpu-return-arguments-in-place,convert-bufferization-to-memref"});
+  stages.push_back({"clones", "convert-bufferization-to-memref"});
   // Tiling after bufferization keeps one-shot-bufferize's analysis on the
   // small untiled IR; linalg tiles and vectorizes buffers as well.
   if (options.vectorize)
@@ -114,6 +126,10 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                                               "in lq.external_weights, for a runner that binds "
                                               "them (lq-cpu-external-weights)"),
                                llvm::cl::init(false)};
+  Option<bool> outlineLayers{*this, "outline-layers",
+                             llvm::cl::desc("Outline repeated layers into one function called "
+                                            "per layer (lq-cpu-outline-layers)"),
+                             llvm::cl::init(true)};
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("Contraction tile rows, in [1, 64]"),
                         llvm::cl::init(4)};
   Option<int64_t> tileN{*this, "tile-n",
@@ -146,6 +162,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vnni = parsed.vnni;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
+        options.outlineLayers = parsed.outlineLayers;
         options.parallelMinWeights = parsed.parallelMinWeights;
         options.tileM = parsed.tileM;
         options.tileN = parsed.tileN;

@@ -23,6 +23,10 @@
 // RUN: quant-opt %t.pca.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.pca.lib
 // RUN: quant-opt %t.pca.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.pca.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.pca.packed %t.pca.lib | FileCheck %s --check-prefix=MATCH
+// Freeing each weight's blobs once packed (release-sources) leaves the
+// packed copies whole: the same values.
+// RUN: quant-opt %t.g6a.mlir --lq-cpu-packed-matmul="release-sources=true" --lq-lower-to-cpu="packed=true" | %run-main > %t.g6a.released
+// RUN: %python %S/../../Inputs/compare-floats.py %t.g6a.released %t.g6a.lib | FileCheck %s --check-prefix=MATCH
 // Without AVX-512 (an AVX2 host), LLVM splits each 16-lane vector into two
 // of 8: the same kernels, the same values.
 // RUN: quant-opt %t.g6a.mlir --lq-lower-to-cpu="packed=true" | %run-main -mattr=+avx2,+fma,-avx512f > %t.g6a.avx2

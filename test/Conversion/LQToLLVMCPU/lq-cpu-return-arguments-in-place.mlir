@@ -31,3 +31,36 @@ func.func @kept(%a: memref<4xf32>, %b: memref<4xf32, strided<[1], offset: ?>>) -
   %s = bufferization.clone %b : memref<4xf32, strided<[1], offset: ?>> to memref<4xf32>
   return %used, %l, %s, %local : memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>
 }
+
+// -----
+
+// Before the deallocations are lowered, a bufferization.dealloc both frees
+// and retains the returned clone: it leaves the buffers freed, and the
+// argument is retained in its place.
+// CHECK-LABEL: func.func @dealloc
+// CHECK-SAME: (%[[CACHE:.*]]: memref<4x8xf32>, %{{.*}}: f32)
+// CHECK: %[[A:.*]] = memref.alloc
+// CHECK-NOT: bufferization.clone
+// CHECK: bufferization.dealloc (%[[A]] : memref<4xf32>) if (%{{.*}}) retain (%[[A]], %[[CACHE]] : memref<4xf32>, memref<4x8xf32>)
+// CHECK: return %[[A]], %[[CACHE]]
+func.func @dealloc(%cache: memref<4x8xf32>, %v: f32) -> (memref<4xf32>, memref<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %true = arith.constant true
+  memref.store %v, %cache[%c0, %c0] : memref<4x8xf32>
+  %a = memref.alloc() : memref<4xf32>
+  %r = bufferization.clone %cache : memref<4x8xf32> to memref<4x8xf32>
+  %u:2 = bufferization.dealloc (%a, %r : memref<4xf32>, memref<4x8xf32>) if (%true, %true) retain (%a, %r : memref<4xf32>, memref<4x8xf32>)
+  return %a, %r : memref<4xf32>, memref<4x8xf32>
+}
+
+// -----
+
+// Kept: the ownership the dealloc reports for the clone is used.
+// CHECK-LABEL: func.func @ownership
+// CHECK: bufferization.clone
+func.func @ownership(%cache: memref<4x8xf32>) -> (memref<4x8xf32>, i1) {
+  %true = arith.constant true
+  %r = bufferization.clone %cache : memref<4x8xf32> to memref<4x8xf32>
+  %u = bufferization.dealloc (%r : memref<4x8xf32>) if (%true) retain (%r : memref<4x8xf32>)
+  return %r, %u : memref<4x8xf32>, i1
+}

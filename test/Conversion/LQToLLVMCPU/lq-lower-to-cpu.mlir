@@ -33,9 +33,12 @@
 // STAGES: lq-cpu-packed-matmul
 // STAGES: lq-expand{library-decode=true}
 // STAGES: lq-cpu-pack-weights{panel=16}
+// STAGES: lq-cpu-outline-layers
 // STAGES: one-shot-bufferize
+// STAGES: drop-equivalent-buffer-results
 // STAGES: ownership-based-buffer-deallocation
 // STAGES: lq-cpu-return-arguments-in-place
+// STAGES: bufferization-lower-deallocations
 // STAGES: lq-cpu-tile-and-vectorize{tile-k=8 tile-m=4 tile-n=16}
 // STAGES: lq-cpu-copies-to-linalg
 // STAGES: convert-linalg-to-loops

@@ -44,6 +44,12 @@ struct CPULoweringOptions {
   /// Large constants become external globals for the runner to bind
   /// (lq-cpu-external-weights): the weights never pass through LLVM.
   bool externalWeights = false;
+  /// lq-cpu-packed-matmul frees each weight's data once packed
+  /// (release-sources): only for a context that holds no other module.
+  bool releasePackedSources = false;
+  /// Repeated layers become one function called per layer
+  /// (lq-cpu-outline-layers): LLVM compiles one layer, not all of them.
+  bool outlineLayers = true;
   /// Parallel loops (the packed kernels' panels) run on OpenMP threads;
   /// the code then calls the OpenMP runtime (libomp).
   bool threads = false;
@@ -57,7 +63,8 @@ struct CPULoweringOptions {
 };
 
 /// The stages in order: packed (vectorize and packed only), lq-expand, pack
-/// (vectorize only), bufferize, dealloc, clones, vectorize (vectorize only),
+/// (vectorize only), outline (outlineLayers only), bufferize, dealloc, clones,
+/// vectorize (vectorize only),
 /// loops, external (externalWeights only), to-llvm.
 SmallVector<LoweringStage> getCPULoweringStages(const CPULoweringOptions &options);
 
