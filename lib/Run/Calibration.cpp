@@ -33,6 +33,7 @@
 using namespace mlir;
 
 namespace lq::run {
+using ::lq::runtime::secondsSince;
 
 /// Calibration windows run concurrently and fill the cores: each worker's
 /// kernels run on the worker alone.
@@ -40,10 +41,6 @@ static void kernelsOnOneThread() { setKernelThreads(1); }
 
 static llvm::Error err(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
-}
-
-static double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 ActivationStats::ActivationStats(int64_t n, bool gram)

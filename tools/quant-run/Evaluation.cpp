@@ -33,10 +33,6 @@ int fail(Error e) {
 }
 Error usage(const Twine &msg) { return createStringError(inconvertibleErrorCode(), msg); }
 
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 Expected<double> timeCalls(int64_t n, function_ref<Error(int64_t)> call) {
   auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i)

@@ -83,7 +83,7 @@ extern StringRef ToolName;
 int fail(Error e);
 /// An error for a bad command line.
 Error usage(const Twine &msg);
-double secondsSince(std::chrono::steady_clock::time_point t0);
+using lq::runtime::secondsSince;
 /// Calls `call(i)` for i in [0, n), stopping at the first error; the
 /// seconds the calls took.
 Expected<double> timeCalls(int64_t n, function_ref<Error(int64_t)> call);

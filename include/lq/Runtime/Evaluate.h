@@ -17,9 +17,13 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <functional>
 
 namespace lq::runtime {
+
+/// Seconds of wall time since `t0` (progress and timing lines).
+double secondsSince(std::chrono::steady_clock::time_point t0);
 
 struct RunPerplexityOptions {
   int64_t windowLen = 512;

@@ -282,23 +282,37 @@ Value quantizeScalar(Scalar &s, Value x, Value scale, int64_t bits) {
   return arith::MinimumFOp::create(s.b, s.loc, q, s.f32(limit));
 }
 
-/// Elementwise map of x (rank r) with a per-row value (rank r - 1).
+/// Elementwise map of x (rank r) with a per-row value (rank r - 1), or with
+/// `constant` where `row` is null (static activation scales: no per-row
+/// reduction).
 Value mapWithRow(OpBuilder &b, Location loc, Value x, Value row, Type resultElement,
-                 function_ref<Value(Scalar &, Value, Value)> body) {
+                 function_ref<Value(Scalar &, Value, Value)> body, float constant = 0) {
   auto type = llvm::cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   Value init = tensor::EmptyOp::create(b, loc, sizes, resultElement);
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  SmallVector<Value> inputs = {x};
+  SmallVector<AffineMap> maps = {id};
+  if (row) {
+    inputs.push_back(row);
+    maps.push_back(id.dropResult(rank - 1));
+  }
+  maps.push_back(id);
   return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{x, row}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id.dropResult(rank - 1), id}, iters,
+             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iters,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Scalar s{nb, l};
-               linalg::YieldOp::create(nb, l, body(s, args[0], args[1]));
+               Value second = row ? args[1] : s.f32(constant);
+               linalg::YieldOp::create(nb, l, body(s, args[0], second));
              })
       .getResult(0);
+}
+
+Value mapWithConstant(OpBuilder &b, Location loc, Value x, float c, Type resultElement,
+                      function_ref<Value(Scalar &, Value, Value)> body) {
+  return mapWithRow(b, loc, x, Value(), resultElement, body, c);
 }
 
 /// A rank-(r-1) per-row tensor as the [..., 1] tensor of the op's type.
@@ -321,26 +335,6 @@ Value collapseRow(OpBuilder &b, Location loc, Value v) {
   if (rank >= 2)
     groups.push_back({rank - 2, rank - 1});
   return tensor::CollapseShapeOp::create(b, loc, v, groups);
-}
-
-/// Elementwise map of x with a scalar known at compile time (static
-/// activation scales: no per-row reduction).
-Value mapWithConstant(OpBuilder &b, Location loc, Value x, float c, Type resultElement,
-                      function_ref<Value(Scalar &, Value, Value)> body) {
-  auto type = llvm::cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-  Value init = tensor::EmptyOp::create(b, loc, sizes, resultElement);
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ValueRange{x},
-                                   ValueRange{init}, ArrayRef<AffineMap>{id, id}, iters,
-                                   [&](OpBuilder &nb, Location l, ValueRange args) {
-                                     Scalar s{nb, l};
-                                     linalg::YieldOp::create(nb, l,
-                                                             body(s, args[0], s.f32(c)));
-                                   })
-      .getResult(0);
 }
 
 /// x quantized per token to `bits` (or with one static scale) and
