@@ -117,6 +117,9 @@ static Operation *topLevelOwner(Block *block, Value value) {
 
 /// One repeat checked against the first: the correspondence of their values.
 struct Match {
+  Match(Block *block, const llvm::SmallPtrSetImpl<Operation *> *other)
+      : block(block), other(other) {}
+
   Block *block;
   const llvm::SmallPtrSetImpl<Operation *> *other; ///< the repeat's ops
   /// First repeat's value -> this repeat's.
@@ -230,7 +233,7 @@ static size_t matchRepeats(const Sequence &seq, const Repeats &r,
       sets[i].insert(seq.ops[r.start + i * r.period + j]);
   matches.clear();
   for (size_t i = 0; i < r.count; ++i) {
-    Match m{seq.block, &sets[i], {}, {}, {}};
+    Match m(seq.block, &sets[i]);
     bool ok = true;
     for (size_t j = 0; ok && j < r.period; ++j)
       ok = m.ops(seq.ops[r.start + j], seq.ops[r.start + i * r.period + j], true, j);
@@ -345,9 +348,10 @@ static bool outline(func::FuncOp fn, Sequence &seq, Repeats r, SymbolTable &symb
   auto valueIn = [&](size_t i, Value v) { return i == 0 ? v : matches[i].values.lookup(v); };
   DenseMap<Value, Value> sharedWith; // argument -> the earlier one it repeats
   SmallVector<Value> kept;
-  for (auto &[v, passed] : outside) {
+  for (auto &[outsideValue, passed] : outside) {
     if (!passed)
       continue;
+    Value v = outsideValue; // a lambda cannot capture a structured binding (C++17)
     for (Value earlier : kept)
       if (llvm::all_of(llvm::seq<size_t>(0, r.count),
                        [&](size_t i) { return same(valueIn(i, v), valueIn(i, earlier)); })) {
