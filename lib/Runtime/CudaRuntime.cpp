@@ -586,7 +586,6 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   return function;
 }
 
-
 void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                       intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
                       CUstream stream, void **params, void **extra, size_t paramsCount) {

@@ -11,7 +11,9 @@
 
 #include "lq/Conversion/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,16 +53,11 @@ struct Combiner {
 };
 
 std::optional<Combiner> matchCombiner(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  BlockArgument out = body.getArguments().back();
-  Operation *combine = yield.getOperand(0).getDefiningOp();
-  if (!combine || combine->getBlock() != &body || combine->getNumOperands() != 2 ||
-      !out.hasOneUse() || out.getUses().begin()->getOwner() != combine)
+  SmallVector<Operation *> combinerOps;
+  Value value = matchReduction(op.getRegionOutputArgs(), 0, combinerOps);
+  if (!value || combinerOps.size() != 1)
     return std::nullopt;
-  Value value = combine->getOperand(0) == out ? combine->getOperand(1) : combine->getOperand(0);
-  if (value == out)
-    return std::nullopt;
+  Operation *combine = combinerOps.front();
   using K = gpu::AllReduceOperation;
   using A = arith::AtomicRMWKind;
   std::optional<std::pair<K, A>> kind =
@@ -78,7 +75,7 @@ std::optional<Combiner> matchCombiner(linalg::GenericOp op) {
   if (!kind)
     return std::nullopt;
   // gpu.all_reduce lowers to 32-bit shuffles (64-bit ones split in two).
-  Type type = out.getType();
+  Type type = op.getRegionOutputArgs().front().getType();
   if (!type.isF32() && !type.isF64() && !type.isInteger(32))
     return std::nullopt;
   return Combiner{combine, value, kind->first, kind->second};
@@ -107,21 +104,6 @@ int64_t blockThreads(int64_t reduction, int64_t maxThreads) {
   if (ShapedType::isDynamic(reduction))
     return maxThreads;
   return std::clamp<int64_t>(llvm::PowerOf2Ceil(reduction), 32, maxThreads);
-}
-
-/// The indices of `map` at the loop indices `ivs`.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr expr : map.getResults()) {
-    if (auto dim = dyn_cast<AffineDimExpr>(expr))
-      indices.push_back(ivs[dim.getPosition()]);
-    else if (auto constant = dyn_cast<AffineConstantExpr>(expr))
-      indices.push_back(arith::ConstantIndexOp::create(b, loc, constant.getValue()));
-    else
-      indices.push_back(affine::AffineApplyOp::create(
-          b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
-  }
-  return indices;
 }
 
 /// The linalg.fill that initializes `op`'s output earlier in its block, if
@@ -229,7 +211,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
       Value source = input->get();
       if (isa<MemRefType>(source.getType())) {
         SmallVector<Value> indices =
-            applyMap(b, loc, op.getMatchingIndexingMap(input), ivs);
+            *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(input), ivs);
         source = memref::LoadOp::create(b, loc, source, indices);
       }
       mapping.map(arg, source);
@@ -263,7 +245,8 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     OpOperand *init = op.getDpsInitOperand(0);
     Value output = init->get();
     ivs[reducedDim] = zero;
-    SmallVector<Value> indices = applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
+    SmallVector<Value> indices =
+        *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(init), ivs);
     Value old = fill ? fill.getInputs()[0] : memref::LoadOp::create(b, loc, output, indices);
     IRMapping combine;
     BlockArgument out = op.getMatchingBlockArgument(init);
