@@ -1,6 +1,7 @@
 //===- HFReader.cpp - Hugging Face config.json + safetensors --------------===//
 
 #include "lq/Model/Readers.h"
+#include "lq/Model/Safetensors.h"
 #include "Support.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -111,103 +112,26 @@ Expected<LlamaConfig> lq::parseHFConfig(StringRef json, StringRef source) {
 }
 
 Error lq::readSafetensors(llvm::MemoryBufferRef buffer, LlamaWeights &out) {
-  StringRef source = buffer.getBufferIdentifier();
-  StringRef bytes = buffer.getBuffer();
-  if (bytes.size() < 8)
-    return makeError(source + ": file too small for a safetensors header (" +
-                     llvm::Twine(bytes.size()) + " bytes)");
-  uint64_t headerLen = loadLE<uint64_t>(bytes.data());
-  if (headerLen > bytes.size() - 8)
-    return makeError(source + ": header length " + llvm::Twine(headerLen) +
-                     " runs past the end of the file (" +
-                     llvm::Twine(bytes.size()) + " bytes)");
-  StringRef header = bytes.substr(8, headerLen);
-  StringRef data = bytes.substr(8 + headerLen);
-  auto v = parseJSON(header, source + " header", /*rejectDuplicates=*/true);
-  if (!v)
-    return v.takeError();
-  const llvm::json::Object *o = v->getAsObject();
-  if (!o)
-    return makeError(source + ": header is not a JSON object");
-
-  // Process in a stable order so errors are deterministic.
-  std::vector<std::string> keys;
-  for (const auto &kv : *o)
-    keys.push_back(kv.first.str());
-  std::sort(keys.begin(), keys.end());
-
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (const std::string &name : keys) {
-    if (name == "__metadata__") {
-      if (!o->get(name)->getAsObject())
-        return makeError(source + ": '__metadata__' is not an object");
-      continue;
-    }
-    std::string where = (source + ": tensor '" + name + "'").str();
-    const llvm::json::Object *t = o->get(name)->getAsObject();
-    if (!t)
-      return makeError(where + " entry is not an object");
-    std::optional<StringRef> dtype = t->getString("dtype");
-    if (!dtype)
-      return makeError(where + ": missing 'dtype'");
+  auto tensors = parseSafetensors(buffer);
+  if (!tensors)
+    return tensors.takeError();
+  for (SafetensorsTensor &t : *tensors) {
     DType type;
-    if (*dtype == "F32")
+    if (t.dtype == "F32")
       type = DType::F32;
-    else if (*dtype == "F16")
+    else if (t.dtype == "F16")
       type = DType::F16;
-    else if (*dtype == "BF16")
+    else if (t.dtype == "BF16")
       type = DType::BF16;
     else
-      return makeError(where + ": unsupported dtype '" + *dtype +
-                       "' (F32, F16, BF16 supported)");
-    const llvm::json::Array *shapeArr = t->getArray("shape");
-    if (!shapeArr)
-      return makeError(where + ": missing 'shape'");
-    if (shapeArr->size() > 8)
-      return makeError(where + ": too many dimensions");
-    std::vector<int64_t> shape;
-    uint64_t numel = 1;
-    for (const llvm::json::Value &d : *shapeArr) {
-      std::optional<int64_t> i = d.getAsInteger();
-      if (!i || *i < 0)
-        return makeError(where + ": 'shape' has a non-integer or negative "
-                                 "dimension");
-      shape.push_back(*i);
-      std::optional<uint64_t> m = mulChecked(numel, uint64_t(*i));
-      if (!m)
-        return makeError(where + ": 'shape' element count overflows");
-      numel = *m;
-    }
-    const llvm::json::Array *offs = t->getArray("data_offsets");
-    if (!offs || offs->size() != 2)
-      return makeError(where + ": 'data_offsets' must be [begin, end]");
-    std::optional<int64_t> begin = (*offs)[0].getAsInteger(),
-                           end = (*offs)[1].getAsInteger();
-    if (!begin || !end || *begin < 0 || *end < *begin)
-      return makeError(where + ": 'data_offsets' are not 0 <= begin <= end");
-    if (uint64_t(*end) > data.size())
-      return makeError(where + ": 'data_offsets' end " + llvm::Twine(*end) +
-                       " runs past the data section (" +
-                       llvm::Twine(data.size()) + " bytes)");
-    std::optional<uint64_t> nbytes = mulChecked(numel, dtypeSize(type));
-    if (!nbytes || *nbytes != uint64_t(*end - *begin))
-      return makeError(where + ": 'data_offsets' span " +
-                       llvm::Twine(*end - *begin) + " bytes, shape and dtype "
-                       "need " + (nbytes ? llvm::Twine(*nbytes) : "too many"));
-    ranges.push_back({uint64_t(*begin), uint64_t(*end)});
-
-    std::vector<float> values(numel);
-    convertToFloat(type, data.data() + *begin, numel, values.data());
-    if (Error e = out.add(name, Tensor(std::move(shape), std::move(values)),
-                          source))
+      return makeError(buffer.getBufferIdentifier() + ": tensor '" + t.name +
+                       "': unsupported dtype '" + t.dtype + "' (F32, F16, BF16 supported)");
+    std::vector<float> values(t.bytes.size() / dtypeSize(type));
+    convertToFloat(type, t.bytes.data(), values.size(), values.data());
+    if (Error e = out.add(t.name, Tensor(std::move(t.shape), std::move(values)),
+                          buffer.getBufferIdentifier()))
       return e;
   }
-  // Overlapping tensors would alias; the format forbids them.
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second)
-      return makeError(source + ": tensor data ranges overlap at offset " +
-                       llvm::Twine(ranges[i].first));
   return Error::success();
 }
 

@@ -3,19 +3,28 @@
 // The object of writeObjectFile, plus the model's description as the
 // exported string lq_model_info_json, linked by the system's C compiler
 // driver into a shared library that lq::runtime::SharedLibraryModel loads
-// without a header.
+// without a header; optionally with its weights in a safetensors file
+// beside it rather than in its code.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lq/Run/Engine.h"
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
+#include "lq/Conversion/Passes.h"
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
+#include "lq/Model/Safetensors.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
+
+#include <map>
 
 namespace lq::run {
 
@@ -34,6 +43,76 @@ static mlir::LLVM::GlobalOp addModelInfoGlobal(mlir::ModuleOp lowered, const Mod
                                       runtime::kModelInfoSymbol, b.getStringAttr(json));
 }
 
+/// The safetensors dtype of `type`'s elements as they lie in memory.
+static llvm::StringRef safetensorsDType(mlir::Type type) {
+  if (type.isF64())
+    return "F64";
+  if (type.isF32())
+    return "F32";
+  if (type.isF16())
+    return "F16";
+  if (type.isBF16())
+    return "BF16";
+  if (auto integer = llvm::dyn_cast<mlir::IntegerType>(type)) {
+    bool isUnsigned = integer.isUnsigned();
+    switch (integer.getWidth()) {
+    case 8:
+      return isUnsigned ? "U8" : "I8";
+    case 16:
+      return isUnsigned ? "U16" : "I16";
+    case 32:
+      return isUnsigned ? "U32" : "I32";
+    case 64:
+      return isUnsigned ? "U64" : "I64";
+    }
+  }
+  return "";
+}
+
+/// Moves `lowered`'s weights out of its code (lq-weight-table) into the
+/// tensors of a weights file, listing them in `info` in table order. The
+/// tensors' bytes stay owned by the module's context.
+static llvm::Expected<std::vector<lq::SafetensorsTensor>>
+takeWeights(mlir::ModuleOp lowered, ModelInfo &info) {
+  mlir::PassManager pm(lowered.getContext());
+  pm.addPass(mlir::lq::createLQWeightTable());
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    mlir::ScopedDiagnosticHandler handler(lowered.getContext(), [&](mlir::Diagnostic &d) {
+      os << d.getLocation() << ": " << d << "\n";
+      return mlir::success();
+    });
+    if (mlir::failed(pm.run(lowered)))
+      return err("cannot take the weights out of the code:\n" + diagnostics);
+  }
+  std::vector<lq::SafetensorsTensor> tensors;
+  info.weights.clear();
+  auto table = lowered->getAttrOfType<mlir::DictionaryAttr>(mlir::lq::kExternalWeightsAttrName);
+  if (!table)
+    return tensors;
+  lowered->removeAttr(mlir::lq::kExternalWeightsAttrName);
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, std::string> byContent;
+  for (mlir::NamedAttribute entry : table) {
+    auto value = llvm::cast<mlir::ElementsAttr>(entry.getValue());
+    mlir::FailureOr<llvm::ArrayRef<char>> bytes = mlir::lq::getRawBytes(value);
+    llvm::StringRef dtype = safetensorsDType(value.getElementType());
+    if (mlir::failed(bytes) || dtype.empty())
+      return err(llvm::formatv("the data of weight '{0}' cannot be written", entry.getName()));
+    std::vector<int64_t> shape(value.getShapedType().getShape());
+    llvm::StringRef data(bytes->data(), bytes->size());
+    // Equal data (a weight packed the same way for @forward and @decode)
+    // is stored once, under the first slot's name.
+    std::string &first = byContent[{dtype, data}];
+    if (first.empty()) {
+      first = entry.getName().str();
+      tensors.push_back({first, dtype.str(), shape, data});
+    }
+    info.weights.push_back({first, dtype.str(), shape});
+  }
+  return tensors;
+}
+
 /// The C compiler driver that links the library: `cc`, else `clang-22`.
 static llvm::Expected<std::string> findLinkerDriver() {
   for (llvm::StringRef name : {"cc", "clang-22"})
@@ -42,8 +121,8 @@ static llvm::Expected<std::string> findLinkerDriver() {
   return err("cannot link a shared library: neither 'cc' nor 'clang-22' is on PATH");
 }
 
-llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, const ModelInfo &info,
-                               llvm::StringRef path, unsigned optLevel) {
+llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::StringRef path,
+                               unsigned optLevel, llvm::StringRef weightsPath) {
   auto driver = findLinkerDriver();
   if (!driver)
     return driver.takeError();
@@ -62,6 +141,13 @@ llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, const ModelInfo &info,
     return err("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeLog(log);
 
+  std::vector<lq::SafetensorsTensor> weights;
+  if (!weightsPath.empty()) {
+    auto taken = takeWeights(lowered, info);
+    if (!taken)
+      return taken.takeError();
+    weights = std::move(*taken);
+  }
   mlir::LLVM::GlobalOp infoGlobal = addModelInfoGlobal(lowered, info);
   llvm::Error written = writeObjectFile(lowered, object, optLevel);
   infoGlobal.erase();
@@ -84,6 +170,10 @@ llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, const ModelInfo &info,
                              message.empty() ? "" : ": " + message,
                              output.empty() ? "" : ":\n" + output));
   }
+  // The weights first: a library is never left without the file it reads.
+  if (!weightsPath.empty())
+    if (llvm::Error e = lq::writeSafetensors(weightsPath, weights, {{"format", "lq-weights"}}))
+      return e;
   if (std::error_code ec = llvm::sys::fs::rename(tempLibrary, path))
     return err(llvm::formatv("cannot write '{0}': {1}", path, ec.message()));
   removeLibrary.releaseFile();

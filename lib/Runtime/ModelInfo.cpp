@@ -2,6 +2,8 @@
 
 #include "lq/Runtime/ModelInfo.h"
 
+#include "lq/Model/Safetensors.h"
+
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
@@ -45,7 +47,50 @@ std::string modelInfoToJSON(const ModelInfo &info) {
                             {"kv_bits", info.kvBits},
                             {"kv_row_bytes", info.kvBits ? info.packedRowBytes() : 0},
                             {"functions", std::move(functions)}};
+  if (!info.weights.empty()) {
+    llvm::json::Array weights;
+    for (const WeightSpec &w : info.weights)
+      weights.push_back(llvm::json::Object{
+          {"name", w.name}, {"dtype", w.dtype}, {"shape", llvm::json::Array(w.shape)}});
+    object["weights"] = std::move(weights);
+  }
   return llvm::formatv("{0}", llvm::json::Value(std::move(object))).str();
+}
+
+/// The optional "weights" list: each entry's name, a dtype of whole bytes
+/// and a shape whose byte size does not overflow.
+static llvm::Error parseWeights(const llvm::json::Object &object,
+                                std::vector<WeightSpec> &weights) {
+  const llvm::json::Value *list = object.get("weights");
+  if (!list)
+    return llvm::Error::success();
+  const llvm::json::Array *entries = list->getAsArray();
+  if (!entries)
+    return err("the model description's 'weights' is not an array");
+  for (const llvm::json::Value &entry : *entries) {
+    const llvm::json::Object *w = entry.getAsObject();
+    std::optional<llvm::StringRef> name = w ? w->getString("name") : std::nullopt;
+    std::optional<llvm::StringRef> dtype = w ? w->getString("dtype") : std::nullopt;
+    const llvm::json::Array *shape = w ? w->getArray("shape") : nullptr;
+    if (!name || !dtype || !shape)
+      return err(llvm::formatv("the model description's weight {0} needs a name, a dtype and a "
+                               "shape",
+                               weights.size()));
+    WeightSpec spec{name->str(), dtype->str(), {}};
+    uint64_t bytes = safetensorsElementBytes(*dtype);
+    if (!bytes)
+      return err(llvm::formatv("the model description's weight '{0}' has dtype '{1}', not a "
+                               "safetensors dtype of whole bytes",
+                               *name, *dtype));
+    for (const llvm::json::Value &d : *shape) {
+      std::optional<int64_t> size = d.getAsInteger();
+      if (!size || *size < 0 || __builtin_mul_overflow(bytes, uint64_t(*size), &bytes))
+        return err(llvm::formatv("the model description's weight '{0}' has a bad shape", *name));
+      spec.shape.push_back(*size);
+    }
+    weights.push_back(std::move(spec));
+  }
+  return llvm::Error::success();
 }
 
 llvm::Expected<ModelInfo> parseModelInfoJSON(llvm::StringRef json) {
@@ -121,6 +166,8 @@ llvm::Expected<ModelInfo> parseModelInfoJSON(llvm::StringRef json) {
     return err(llvm::formatv("the model description's heads ({0}) are not a multiple of its "
                              "kv_heads ({1})",
                              info.heads, info.kvHeads));
+  if (llvm::Error e = parseWeights(*object, info.weights))
+    return std::move(e);
   // One f32 cache must be addressable (and allocatable) on the host.
   double cacheBytes = 4.0 * info.layers * info.kvHeads * info.context * info.headDim;
   if (cacheBytes > double(int64_t(1) << 40))

@@ -2,9 +2,14 @@
 
 #include "lq/Runtime/SharedLibraryModel.h"
 
+#include "lq/Model/Safetensors.h"
+
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 #include <dlfcn.h>
 
@@ -18,6 +23,56 @@ static BufferMemory memoryFor(ModelTarget target) {
   return target == ModelTarget::CUDA ? BufferMemory::CUDA : BufferMemory::Host;
 }
 
+std::string SharedLibraryModel::defaultWeightsPath(llvm::StringRef libraryPath) {
+  llvm::SmallString<256> path(libraryPath);
+  llvm::sys::path::replace_extension(path, ".safetensors");
+  return std::string(path);
+}
+
+/// Maps the weights file at `path` and points each slot of the library's
+/// weight table at the data of the tensor `info.weights` names for it.
+static llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+bindWeights(void *handle, const ModelInfo &info, llvm::StringRef path) {
+  auto **table = static_cast<const void **>(dlsym(handle, kWeightTableSymbol.data()));
+  if (!table)
+    return err(llvm::formatv("its description lists weights but it has no '{0}'",
+                             kWeightTableSymbol));
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return err(llvm::formatv("cannot read its weights file '{0}': {1}", path,
+                             file.getError().message()));
+  auto tensors = parseSafetensors((*file)->getMemBufferRef());
+  if (!tensors)
+    return err("its weights file is not valid: " + llvm::toString(tensors.takeError()));
+  llvm::StringMap<const SafetensorsTensor *> byName;
+  for (const SafetensorsTensor &t : *tensors)
+    byName[t.name] = &t;
+  auto shapeText = [](llvm::ArrayRef<int64_t> shape) {
+    return "[" + llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }),
+                            ", ") +
+           "]";
+  };
+  // Every tensor is checked before any slot is set.
+  std::vector<const void *> slots;
+  for (const WeightSpec &w : info.weights) {
+    const SafetensorsTensor *t = byName.lookup(w.name);
+    if (!t)
+      return err(llvm::formatv("its weights file '{0}' has no tensor '{1}' (not this "
+                               "library's weights?)",
+                               path, w.name));
+    if (t->dtype != w.dtype || t->shape != w.shape)
+      return err(llvm::formatv("its weights file '{0}' has '{1}' as {2} {3}, the library "
+                               "expects {4} {5}",
+                               path, w.name, t->dtype, shapeText(t->shape), w.dtype,
+                               shapeText(w.shape)));
+    slots.push_back(t->bytes.data());
+  }
+  for (size_t i = 0; i < slots.size(); ++i)
+    table[i] = slots[i];
+  return std::move(*file);
+}
+
 SharedLibraryModel::SharedLibraryModel(const ModelInfo &info, void *forwardFn, void *decodeFn,
                                        void *handle)
     : CInterfaceModel(info, forwardFn, decodeFn, memoryFor(info.target)), handle(handle) {}
@@ -25,7 +80,7 @@ SharedLibraryModel::SharedLibraryModel(const ModelInfo &info, void *forwardFn, v
 SharedLibraryModel::~SharedLibraryModel() { dlclose(handle); }
 
 llvm::Expected<std::unique_ptr<SharedLibraryModel>>
-SharedLibraryModel::load(llvm::StringRef path) {
+SharedLibraryModel::load(llvm::StringRef path, llvm::StringRef weightsPath) {
   // dlopen searches the library path for a name without a slash.
   llvm::SmallString<256> absolute(path);
   if (std::error_code ec = llvm::sys::fs::make_absolute(absolute))
@@ -70,8 +125,18 @@ SharedLibraryModel::load(llvm::StringRef path) {
   if (llvm::Error e = entryPoint(info->hasDecode, "decode", decodeFn))
     return fail(llvm::toString(std::move(e)));
 
+  std::unique_ptr<llvm::MemoryBuffer> weights;
+  if (!info->weights.empty()) {
+    auto bound = bindWeights(handle, *info,
+                             weightsPath.empty() ? defaultWeightsPath(path) : weightsPath.str());
+    if (!bound)
+      return fail(llvm::toString(bound.takeError()));
+    weights = std::move(*bound);
+  }
+
   std::unique_ptr<SharedLibraryModel> model(
       new SharedLibraryModel(*info, forwardFn, decodeFn, handle));
+  model->weights = std::move(weights);
   if (info->target == ModelTarget::CUDA) {
     // One allocation up front: a program without the runtime, or a machine
     // without the driver (which the runtime reports), fails before any work.

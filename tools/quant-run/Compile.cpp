@@ -2,6 +2,8 @@
 
 #include "QuantRun.h"
 
+#include "lq/Runtime/SharedLibraryModel.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -24,6 +26,17 @@ int runCompile() {
     return fail(usage(formatv("--target must be 'cpu' or 'cuda', not '{0}'", Target)));
   if (target == ModelTarget::CUDA && !Shared)
     return fail(usage("--target cuda writes a shared library: give --shared"));
+  if ((!WeightsPath.empty() || EmbedWeights) && !Shared)
+    return fail(usage("--weights and --embed-weights go with --shared (an object file carries "
+                      "its weights)"));
+  if (!WeightsPath.empty() && EmbedWeights)
+    return fail(usage("--weights names the weights file that --embed-weights does without"));
+  std::string weightsPath;
+  if (Shared && !EmbedWeights)
+    weightsPath =
+        WeightsPath.empty() ? SharedLibraryModel::defaultWeightsPath(OutputPath) : WeightsPath;
+  if (weightsPath == OutputPath)
+    return fail(usage(formatv("the weights file would overwrite the library '{0}'", OutputPath)));
   if (DecodeOnly && target != ModelTarget::CUDA)
     return fail(usage("--decode-only goes with --target cuda"));
   auto m = loadModel(ModelPath);
@@ -85,12 +98,14 @@ int runCompile() {
       guard += isAlnum(c) ? toUpper(c) : '_';
     writeCHeader(header->os(), m->info, guard + "_H");
   }
-  if (Error e = Shared ? writeSharedLibrary(*m->module, m->info, OutputPath, OptLevel)
+  if (Error e = Shared ? writeSharedLibrary(*m->module, m->info, OutputPath, OptLevel,
+                                            weightsPath)
                        : writeObjectFile(*m->module, OutputPath, OptLevel))
     return fail(std::move(e));
   if (header)
     header->keep();
-  errs() << formatv("wrote {0}{1}: lowering {2:f2} s, code generation {3:f2} s\n", OutputPath,
+  errs() << formatv("wrote {0}{1}{2}: lowering {3:f2} s, code generation {4:f2} s\n", OutputPath,
+                    weightsPath.empty() ? "" : ", " + weightsPath,
                     HeaderPath.empty() ? "" : " and " + HeaderPath, lowerSecs, secondsSince(t0));
   return 0;
 }

@@ -69,6 +69,15 @@ cl::opt<bool> Shared("shared",
                      cl::desc("Write a shared library (linked by cc or clang-22) that describes "
                               "itself, for quant-run-aot, instead of an object file"),
                      cl::sub(CompileCmd), cl::cat(Cat));
+cl::opt<std::string> WeightsPath(
+    "weights",
+    cl::desc("With --shared, where the library's weights file (safetensors) goes; default: the "
+             "library's path with the extension .safetensors"),
+    cl::value_desc("file"), cl::sub(CompileCmd), cl::cat(Cat));
+cl::opt<bool> EmbedWeights("embed-weights",
+                           cl::desc("With --shared, keep the weights in the library's code "
+                                    "instead of a weights file beside it"),
+                           cl::sub(CompileCmd), cl::cat(Cat));
 cl::opt<std::string> Target("target",
                             cl::desc("Where the compiled code runs: cpu (the host), or cuda "
                                      "(@forward and @decode on the GPU through "

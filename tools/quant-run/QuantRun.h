@@ -42,6 +42,8 @@ extern cl::opt<std::string> Sequential;
 extern cl::opt<std::string> SequentialSteps;
 extern cl::opt<std::string> OutputPath;
 extern cl::opt<std::string> HeaderPath;
+extern cl::opt<std::string> WeightsPath;
+extern cl::opt<bool> EmbedWeights;
 extern cl::opt<bool> Shared;
 extern cl::opt<bool> DecodeOnly;
 extern cl::opt<std::string> Target;

@@ -9,6 +9,9 @@
 //   quant-run-aot bench      <model.so> [--reference <checkpoint>] [--tokens N]
 //                            [--iters N] [--steps N] [--threads N]
 //
+// Each takes --weights <file> where the library's weights are not beside it
+// (model.safetensors for model.so).
+//
 // quant-run's evaluation sub-commands, with the same options, on a shared
 // library written by `quant-run compile --shared [--target cpu|cuda]`
 // instead of a module: for machines with no LLVM or MLIR (the GPU host).
@@ -33,9 +36,16 @@ static cl::opt<std::string> LibraryPath(cl::Positional, cl::Required,
                                         cl::sub(perplexityCommand()), cl::sub(generateCommand()),
                                         cl::sub(benchCommand()));
 
+static cl::opt<std::string>
+    WeightsPath("weights",
+                cl::desc("The library's weights file (default: the library's path with the "
+                         "extension .safetensors, where quant-run compile --shared writes it)"),
+                cl::value_desc("file"), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
+                cl::sub(benchCommand()));
+
 static Expected<std::unique_ptr<SharedLibraryModel>> loadLibrary() {
   auto t0 = std::chrono::steady_clock::now();
-  auto model = SharedLibraryModel::load(LibraryPath);
+  auto model = SharedLibraryModel::load(LibraryPath, WeightsPath);
   if (!model)
     return model.takeError();
   const ModelInfo &info = (*model)->info();

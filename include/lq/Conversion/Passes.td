@@ -799,6 +799,41 @@ def LQCPUTileAndVectorize : Pass<"lq-cpu-tile-and-vectorize", "::mlir::ModuleOp"
   ];
 }
 
+def LQWeightTable : Pass<"lq-weight-table", "::mlir::ModuleOp"> {
+  let summary = "Read large constant globals through a table of pointers the loader fills";
+  let description = [{
+    For a compiled library whose weights live in a file beside it: every
+    constant `llvm.mlir.global` whose value holds at least `min-bytes` bytes
+    (a `dense_resource` or non-splat `dense` attribute of 8-, 16-, 32- or
+    64-bit elements) is erased, its value moved into the module's
+    `lq.external_weights` dictionary under its name, and each
+    `llvm.mlir.addressof` of it becomes a load of its slot in the exported
+    array `lq_model_weight_table`: slot `i` for the `i`-th name of the
+    dictionary (sorted by name). The library's loader points each slot at
+    that weight's data (quant-run compile --shared writes the data as a
+    safetensors file; lq::runtime::SharedLibraryModel maps it and fills the
+    table) before the first call. Runs on the LLVM dialect, after either
+    lowering (CPU, or the GPU's host side, whose device upload then copies
+    from the mapped file).
+
+    ```mlir
+    llvm.mlir.global private constant @w(dense_resource<w> : tensor<64x64xf32>) : !llvm.array<64 x array<64 x f32>>
+    %0 = llvm.mlir.addressof @w : !llvm.ptr
+    // becomes
+    module attributes {lq.external_weights = {w = dense_resource<w> : tensor<64x64xf32>}} {
+      llvm.mlir.global external @lq_model_weight_table() : !llvm.array<1 x ptr>
+      %t = llvm.mlir.addressof @lq_model_weight_table : !llvm.ptr
+      %s = llvm.getelementptr %t[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.array<1 x ptr>
+      %0 = llvm.load %s : !llvm.ptr -> !llvm.ptr
+    ```
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "4096",
+           "Globals of fewer bytes stay in the code (positive)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def LQCPUExternalWeights : Pass<"lq-cpu-external-weights", "::mlir::ModuleOp"> {
   let summary = "Turn large constant globals into external declarations bound at run time";
   let description = [{

@@ -149,9 +149,12 @@ llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
 /// exporting `info` as runtime::kModelInfoSymbol beside the entry points (a
 /// self-describing model for runtime::SharedLibraryModel). A cuda model's
 /// mgpu* calls stay undefined, for the loading executable to resolve.
-/// Written whole or not at all.
-llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, const ModelInfo &info,
-                               llvm::StringRef path, unsigned optLevel = 3);
+///
+/// With `weightsPath`, the weights leave the code (lq-weight-table): they
+/// are written there as safetensors, listed in the library's description,
+/// and bound by the loader. Both files are written whole or not at all.
+llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::StringRef path,
+                               unsigned optLevel = 3, llvm::StringRef weightsPath = "");
 
 /// Writes a C header declaring the C interfaces of the entry points in
 /// `info`, their memref descriptors and the model's dimensions as macros.

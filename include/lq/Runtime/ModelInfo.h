@@ -16,11 +16,20 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lq::runtime {
 
 /// Where a compiled model's code runs.
 enum class ModelTarget { CPU, CUDA };
+
+/// A weight a compiled model reads from its weights file (a safetensors
+/// tensor of that name, dtype and shape) rather than from its code.
+struct WeightSpec {
+  std::string name;
+  std::string dtype; ///< a safetensors dtype: "F32", "I8", ...
+  std::vector<int64_t> shape;
+};
 
 struct ModelInfo {
   int64_t dim = 0, hiddenDim = 0, layers = 0, heads = 0, kvHeads = 0,
@@ -35,6 +44,10 @@ struct ModelInfo {
   /// The host CPU, or CUDA (caches in device memory, the mgpu* runtime).
   ModelTarget target = ModelTarget::CPU;
 
+  /// The weights bound at load time, in the order of the library's
+  /// kWeightTableSymbol slots; empty when the code holds its weights.
+  std::vector<WeightSpec> weights;
+
   /// Elements of one KV cache: layers * kv_heads * context * head_dim.
   int64_t cacheElements() const { return layers * kvHeads * context * headDim; }
   /// Bytes of one position's codes in a packed cache (all KV heads).
@@ -48,6 +61,11 @@ llvm::Error checkTokenIds(llvm::ArrayRef<int32_t> ids, const ModelInfo &info);
 /// The symbol a shared-library model exports its description under: a
 /// NUL-terminated JSON object (modelInfoToJSON).
 inline constexpr llvm::StringLiteral kModelInfoSymbol = "lq_model_info_json";
+
+/// The symbol of a shared-library model's weight table: one pointer per
+/// ModelInfo::weights entry, which the loader sets to that weight's data
+/// before the first call.
+inline constexpr llvm::StringLiteral kWeightTableSymbol = "lq_model_weight_table";
 
 llvm::StringRef targetName(ModelTarget target);
 

@@ -14,6 +14,7 @@
 #include "lq/Runtime/CInterfaceModel.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 namespace lq::runtime {
 
@@ -24,8 +25,18 @@ public:
   /// the symbols or with a malformed description, and a cuda library where
   /// the mgpu* runtime is not available. A missing NVIDIA driver is
   /// reported by the runtime itself, which ends the program.
-  static llvm::Expected<std::unique_ptr<SharedLibraryModel>> load(llvm::StringRef path);
+  ///
+  /// A library whose description lists weights reads them from
+  /// `weightsPath` (default: defaultWeightsPath(path)), mapped, not copied:
+  /// every listed tensor must be there with its dtype and shape, or loading
+  /// fails naming the first that is not.
+  static llvm::Expected<std::unique_ptr<SharedLibraryModel>>
+  load(llvm::StringRef path, llvm::StringRef weightsPath = "");
   ~SharedLibraryModel() override;
+
+  /// The weights file of the library at `libraryPath`: the same path with
+  /// the extension ".safetensors" in place of the library's.
+  static std::string defaultWeightsPath(llvm::StringRef libraryPath);
 
   /// Device code runs on one stream: calls are made one at a time.
   bool allowsConcurrentCalls() const override {
@@ -35,6 +46,8 @@ public:
 private:
   SharedLibraryModel(const ModelInfo &info, void *forwardFn, void *decodeFn, void *handle);
   void *handle;
+  /// The mapped weights file the library's weight table points into.
+  std::unique_ptr<llvm::MemoryBuffer> weights;
 };
 
 } // namespace lq::runtime

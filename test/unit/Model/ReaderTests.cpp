@@ -3,7 +3,10 @@
 #include "TestUtil.h"
 
 #include "lq/Model/Readers.h"
+#include "lq/Model/Safetensors.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
@@ -215,6 +218,39 @@ TEST(Safetensors, DuplicateAcrossShardsFails) {
   ASSERT_OK(readSafetensors(memRef(file, "s1"), w));
   EXPECT_ERROR_CONTAINS(readSafetensors(memRef(file, "s2"), w),
                         "s2: duplicate tensor 'a'");
+}
+
+TEST(Safetensors, WritesAnyDTypeAndReadsItBack) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("weights", "safetensors", path));
+  llvm::FileRemover remove(path);
+  std::string codes = "\x01\x02\x03\x04\x05\x06", scales(8, '\x3c');
+  std::vector<SafetensorsTensor> tensors = {{"w.codes", "I8", {2, 3}, codes},
+                                            {"w.scales", "F16", {2, 2}, scales}};
+  ASSERT_OK(writeSafetensors(path, tensors, {{"format", "lq-weights"}}));
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  ASSERT_TRUE(!!buffer);
+  // The data section starts 64-byte aligned in the file.
+  uint64_t headerLength;
+  std::memcpy(&headerLength, (*buffer)->getBufferStart(), 8);
+  EXPECT_EQ((8 + headerLength) % 64, 0u);
+  std::map<std::string, std::string> metadata;
+  auto back = parseSafetensors((*buffer)->getMemBufferRef(), &metadata);
+  ASSERT_OK(back);
+  ASSERT_EQ(back->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ((*back)[i].name, tensors[i].name);
+    EXPECT_EQ((*back)[i].dtype, tensors[i].dtype);
+    EXPECT_EQ((*back)[i].shape, tensors[i].shape);
+    EXPECT_EQ((*back)[i].bytes, tensors[i].bytes);
+  }
+  EXPECT_EQ(metadata["format"], "lq-weights");
+  // A size that disagrees with the shape is refused, and nothing is written.
+  llvm::SmallString<128> other(path);
+  other += ".bad";
+  EXPECT_ERROR_CONTAINS(writeSafetensors(other, {{"w", "F32", {2}, codes}}),
+                        "tensor 'w' has 6 bytes, not what dtype F32 and its shape need");
+  EXPECT_FALSE(llvm::sys::fs::exists(other));
 }
 
 //===----------------------------------------------------------------------===//

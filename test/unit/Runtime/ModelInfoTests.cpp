@@ -76,3 +76,33 @@ TEST(ModelInfoJSON, RefusesBadDescriptions) {
   huge.replace(huge.find("\"layers\":2"), 10, "\"layers\":16000");
   EXPECT_NE(errorOf(huge).find("KV cache"), std::string::npos);
 }
+
+TEST(ModelInfoJSON, WeightsRoundTripAndAreChecked) {
+  ModelInfo info = packedCudaModel();
+  info.weights = {{"embed", "F32", {8192, 128}}, {"w.codes", "I8", {24, 64, 16}}};
+  auto parsed = parseModelInfoJSON(modelInfoToJSON(info));
+  ASSERT_TRUE(static_cast<bool>(parsed)) << llvm::toString(parsed.takeError());
+  ASSERT_EQ(parsed->weights.size(), 2u);
+  EXPECT_EQ(parsed->weights[1].name, "w.codes");
+  EXPECT_EQ(parsed->weights[1].dtype, "I8");
+  EXPECT_EQ(parsed->weights[1].shape, (std::vector<int64_t>{24, 64, 16}));
+
+  auto withWeights = [&](const std::string &list) {
+    return edited("\"functions\":[\"decode\"]", "\"functions\":[\"decode\"],\"weights\":" + list);
+  };
+  EXPECT_EQ(errorOf(withWeights("[]")), "");
+  EXPECT_NE(errorOf(withWeights("{}")).find("'weights' is not an array"), std::string::npos);
+  EXPECT_NE(errorOf(withWeights("[{\"name\":\"w\",\"shape\":[1]}]"))
+                .find("needs a name, a dtype and a shape"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withWeights("[{\"name\":\"w\",\"dtype\":\"I4\",\"shape\":[1]}]"))
+                .find("not a safetensors dtype of whole bytes"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withWeights("[{\"name\":\"w\",\"dtype\":\"F32\",\"shape\":[-1]}]"))
+                .find("bad shape"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withWeights("[{\"name\":\"w\",\"dtype\":\"F32\",\"shape\":"
+                                "[4294967296,4294967296]}]"))
+                .find("bad shape"),
+            std::string::npos);
+}

@@ -23,8 +23,9 @@ class OpPassManager;
 
 namespace mlir::lq {
 
-/// The module attribute where lq-cpu-external-weights lists the data of the
-/// globals it made external (symbol name -> elements), for the JIT to bind.
+/// The module attribute where lq-cpu-external-weights (and lq-weight-table)
+/// list the data of the globals they took out of the code (symbol name ->
+/// elements), for the JIT (the library's loader) to bind.
 inline constexpr llvm::StringLiteral kExternalWeightsAttrName = "lq.external_weights";
 
 struct CPULoweringOptions {
