@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
@@ -273,14 +274,11 @@ struct LQGPUBlockReductionsPass
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> candidates;
-    getOperation().walk([&](func::FuncOp func) {
-      if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
-        return;
+    for (func::FuncOp func : mlir::lq::getSelectedFunctions(getOperation(), functions))
       func.walk([&](linalg::LinalgOp op) {
         if (op.hasPureBufferSemantics() && op.getNumReductionLoops() == 1)
           candidates.push_back(op);
       });
-    });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp candidate : candidates) {
       auto generic = dyn_cast<linalg::GenericOp>(candidate.getOperation());

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,13 +47,8 @@ struct LQGPUMergeKernelModulesPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      if (func.isDeclaration())
-        continue;
-      if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
-        continue;
+    for (func::FuncOp func : mlir::lq::getSelectedFunctions(module, functions))
       merge(module, func);
-    }
   }
 
   /// Moves the modules of `func`'s outlined kernels (named

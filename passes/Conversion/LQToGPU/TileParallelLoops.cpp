@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -38,14 +39,11 @@ struct LQGPUTileParallelLoopsPass
     }
     auto collectOutermost = [&] {
       SmallVector<scf::ParallelOp> outermost;
-      getOperation().walk([&](func::FuncOp func) {
-        if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
-          return;
+      for (func::FuncOp func : mlir::lq::getSelectedFunctions(getOperation(), functions))
         func.walk([&](scf::ParallelOp loop) {
           if (!loop->getParentOfType<scf::ParallelOp>())
             outermost.push_back(loop);
         });
-      });
       return outermost;
     };
     // One dimension per loop: gpu-map-parallel-loops maps at most three

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
 #include "lq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,16 +34,14 @@ struct LQGPUUnshareFillsPass
     SmallVector<linalg::FillOp> shared;
     // Program order, so the first use in the text keeps the original fill.
     llvm::DenseMap<Operation *, unsigned> order;
-    getOperation().walk([&](func::FuncOp func) {
-      if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
-        return;
+    for (func::FuncOp func : mlir::lq::getSelectedFunctions(getOperation(), functions)) {
       func.walk<WalkOrder::PreOrder>([&](Operation *op) { order[op] = order.size(); });
       func.walk([&](linalg::FillOp fill) {
         if (fill.hasPureTensorSemantics() && !fill->getResult(0).hasOneUse() &&
             fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
           shared.push_back(fill);
       });
-    });
+    }
     for (linalg::FillOp fill : shared) {
       auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
       // Every use but the first gets its own empty tensor and fill, placed

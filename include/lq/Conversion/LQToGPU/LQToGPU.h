@@ -9,6 +9,7 @@
 #define LQ_CONVERSION_LQTOGPU_LQTOGPU_H
 
 #include "lq/Conversion/LoweringStages.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -16,6 +17,7 @@
 #include <string>
 
 namespace mlir {
+class ModuleOp;
 class OpPassManager;
 } // namespace mlir
 
@@ -50,6 +52,10 @@ SmallVector<LoweringStage> getGPULoweringStages(const GPULoweringOptions &option
 /// Adds the stages to `pm`; a failure is explained on `errs`.
 LogicalResult buildGPULoweringPipeline(OpPassManager &pm, const GPULoweringOptions &options,
                                        raw_ostream &errs);
+
+/// The functions with a body of `module` that an lq-gpu-* pass's `functions`
+/// option selects (every one when it is empty), in the module's order.
+SmallVector<func::FuncOp> getSelectedFunctions(ModuleOp module, ArrayRef<std::string> functions);
 
 /// Registers `lq-lower-to-gpu` with its options.
 void registerGPULoweringPipeline();
