@@ -11,6 +11,10 @@
 // without a driver gets a message naming what is missing instead of a
 // loader error, and the library builds where only the toolkit headers are.
 //
+// Work on a stream is recorded until the stream is synchronized and then
+// replayed as a CUDA graph (CudaGraph.cpp): a decode step is ~200 small
+// kernels whose host launch cost exceeds their GPU time.
+//
 // Errors are fatal: a failed allocation, copy or launch would otherwise
 // leave the program computing on garbage. `LQ_CUDA_DRIVER` names another
 // driver library than libcuda.so.1; `LQ_CUDA_MEMORY_LIMIT` caps the device
@@ -88,6 +92,12 @@ Driver &load() {
           sym);
   LQ_CUDA_FUNCTIONS(LQ_RESOLVE)
 #undef LQ_RESOLVE
+#define LQ_RESOLVE_OPTIONAL(fn, sym)                                                           \
+  d.fn = reinterpret_cast<decltype(d.fn)>(dlsym(lib, sym));                                    \
+  if (!d.fn && !d.missingGraphFunction)                                                        \
+    d.missingGraphFunction = sym;
+  LQ_CUDA_GRAPH_FUNCTIONS(LQ_RESOLVE_OPTIONAL)
+#undef LQ_RESOLVE_OPTIONAL
   resolved = &d;
   check(d.cuInit(0), "cuInit");
   int version = 0;
@@ -332,6 +342,14 @@ void *record(void *ptr, MemoryKind kind, uint64_t bytes) {
   return ptr;
 }
 
+/// Whether `ptr` starts a block of this runtime: device or pinned memory,
+/// which an asynchronous copy reads when it runs, not when it is issued.
+bool isRuntimeMemory(const void *ptr) {
+  Allocations &a = allocations();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  return a.live.count(const_cast<void *>(ptr));
+}
+
 /// LQ_CUDA_MEMORY_LIMIT: the device bytes the runtime may hold, so that
 /// running out of device memory can be tried on any GPU; unset, no limit.
 uint64_t memoryLimit() {
@@ -361,6 +379,8 @@ uint64_t memoryLimit() {
 /// Gives the cached free pool blocks back to the driver and the pool's
 /// unused memory back to the device, before an allocation is retried.
 void releaseFreeBlocks() {
+  // Recorded work may still use a cached block: issue it before the frees.
+  graph::flush(nullptr);
   Driver &d = driver();
   Allocations &a = allocations();
   std::unordered_multimap<Allocations::StreamBlock, void *, Allocations::StreamBlockHash> blocks;
@@ -375,6 +395,20 @@ void releaseFreeBlocks() {
   check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
   if (d.pools)
     check(d.cuMemPoolTrimTo(d.pool, 0), "cuMemPoolTrimTo");
+}
+
+/// With CUDA graphs, a small pool block is allocated in a size class (four
+/// per power of two): a buffer sized by the decode position keeps its
+/// block for many steps, so the step needs no new allocation (issued before
+/// the graph launch, not behind earlier launches) and fewer node updates.
+uint64_t poolSizeClass(uint64_t bytes) {
+  constexpr uint64_t kMinClass = 256, kMaxClass = uint64_t(1) << 20;
+  if (!graph::enabled() || bytes > kMaxClass)
+    return bytes;
+  if (bytes <= kMinClass)
+    return kMinClass;
+  uint64_t step = uint64_t(1) << (61 - __builtin_clzll(bytes - 1));
+  return (bytes + step - 1) & ~(step - 1);
 }
 
 /// `bytes` of device memory, from the stream-ordered pool on `stream` or,
@@ -470,6 +504,9 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 void mgpuModuleUnload(CUmodule module) {
+  // Recorded launches and cached graphs may hold the module's kernels.
+  graph::flush(nullptr);
+  graph::release();
   {
     // A later module may get the same handle.
     Kernels &k = kernels();
@@ -517,7 +554,9 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intpt
                     {unsigned(blockX), unsigned(blockY), unsigned(blockZ)},
                     unsigned(smem),
                     isDependent(function)};
-  (void)paramsCount;
+  if (graph::recordLaunch(l, stream, params, extra, paramsCount))
+    return;
+  graph::flush(stream);
   if (profilingKernels())
     return profile::launch(l, stream, params, extra);
   launch(l, stream, params, extra);
@@ -536,12 +575,15 @@ CUstream mgpuStreamCreate() {
   }
   CUstream stream = nullptr;
   check(driver().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  graph::adopt(stream);
   return stream;
 }
 
 void mgpuStreamDestroy(CUstream stream) {
   Timed timed(Stat::StreamDestroy);
-  // The lowering synchronizes a stream before destroying it: it is idle.
+  // The lowering synchronizes a stream before destroying it: it is idle
+  // (and has nothing recorded, unless a caller skipped that).
+  graph::submit(stream);
   StreamPool &pool = streamPool();
   std::lock_guard<std::mutex> lock(pool.mutex);
   pool.idle.push_back(stream);
@@ -549,6 +591,7 @@ void mgpuStreamDestroy(CUstream stream) {
 
 void mgpuStreamSynchronize(CUstream stream) {
   Timed timed(Stat::StreamSync);
+  graph::submit(stream);
   // Kernel faults surface here, asynchronously: report them as such.
   check(driver().cuStreamSynchronize(stream), "cuStreamSynchronize (an earlier launch or copy)");
   if (profilingKernels())
@@ -556,6 +599,7 @@ void mgpuStreamSynchronize(CUstream stream) {
 }
 
 void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  graph::flush(stream);
   check(driver().cuStreamWaitEvent(stream, event, 0), "cuStreamWaitEvent");
 }
 
@@ -573,6 +617,8 @@ void mgpuEventSynchronize(CUevent event) {
 }
 
 void mgpuEventRecord(CUevent event, CUstream stream) {
+  // The event marks the work issued so far: issue what is recorded.
+  graph::flush(stream);
   check(driver().cuEventRecord(event, stream), "cuEventRecord");
 }
 
@@ -608,6 +654,7 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
   }
   if (stream && d.pools) {
     Timed timed(Stat::AllocPool);
+    sizeBytes = poolSizeClass(sizeBytes);
     {
       Allocations &a = allocations();
       std::lock_guard<std::mutex> lock(a.mutex);
@@ -620,6 +667,8 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
         return reused;
       }
     }
+    // Stream-ordered: valid for the work recorded on the stream, which is
+    // issued later (CudaGraph.cpp).
     ptr = allocateDevice(sizeBytes, stream);
     return record(reinterpret_cast<void *>(ptr), MemoryKind::Pool, sizeBytes);
   }
@@ -648,8 +697,10 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     Timed timed(Stat::FreePool);
     // Without a stream, nothing orders the free after the work that used
     // the memory: finish all of it.
-    if (!stream)
+    if (!stream) {
+      graph::flush(nullptr);
       check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
+    }
     if (stream) {
       std::lock_guard<std::mutex> lock(a.mutex);
       if (a.freePoolBytes + allocation.bytes <= Allocations::kMaxFreePoolBytes) {
@@ -658,6 +709,9 @@ void mgpuMemFree(void *ptr, CUstream stream) {
         return;
       }
     }
+    // The free is ordered after the work issued on the stream: issue what is
+    // recorded first.
+    graph::flush(stream);
     check(d.cuMemFreeAsync(dptr, stream), "cuMemFreeAsync");
     std::lock_guard<std::mutex> lock(a.mutex);
     a.deviceBytes -= allocation.bytes;
@@ -668,11 +722,15 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     // The block may be handed out (and written on the host) at once.
     if (stream)
       mgpuStreamSynchronize(stream);
-    std::lock_guard<std::mutex> lock(a.mutex);
-    if (a.freeShared.size() < Allocations::kMaxFreeShared) {
-      a.freeShared.emplace(allocation.bytes, ptr);
-      return;
+    {
+      std::lock_guard<std::mutex> lock(a.mutex);
+      if (a.freeShared.size() < Allocations::kMaxFreeShared) {
+        a.freeShared.emplace(allocation.bytes, ptr);
+        return;
+      }
     }
+    // Recorded work on another stream may still use it.
+    graph::flush(nullptr);
     check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
     return;
   }
@@ -680,6 +738,7 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     Timed timed(Stat::FreeHost);
     if (stream)
       mgpuStreamSynchronize(stream);
+    graph::flush(nullptr);
     check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
     return;
   }
@@ -688,6 +747,8 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     // cuMemFree does not order against the stream: finish its work first.
     if (stream)
       mgpuStreamSynchronize(stream);
+    // cuMemFree waits for the work issued on the device: issue what is recorded.
+    graph::flush(nullptr);
     check(d.cuMemFree(dptr), "cuMemFree");
     std::lock_guard<std::mutex> lock(a.mutex);
     a.deviceBytes -= allocation.bytes;
@@ -698,6 +759,13 @@ void mgpuMemFree(void *ptr, CUstream stream) {
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
   Timed timed(Stat::Memcpy);
+  // A copy from pageable host memory reads it before the call returns: it is
+  // recorded only between the runtime's own (device or pinned) blocks.
+  if (graph::enabled() && isRuntimeMemory(dst) && isRuntimeMemory(src) &&
+      graph::recordMemcpy(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src),
+                          sizeBytes, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                                reinterpret_cast<CUdeviceptr>(src), sizeBytes, stream),
         "cuMemcpyAsync");
@@ -705,12 +773,18 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
 
 void mgpuMemset32(void *dst, unsigned int value, size_t count, CUstream stream) {
   Timed timed(Stat::Memset);
+  if (graph::recordMemset(reinterpret_cast<CUdeviceptr>(dst), value, count, 4, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD32Async");
 }
 
 void mgpuMemset16(void *dst, unsigned short value, size_t count, CUstream stream) {
   Timed timed(Stat::Memset);
+  if (graph::recordMemset(reinterpret_cast<CUdeviceptr>(dst), value, count, 2, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD16Async");
 }
@@ -720,6 +794,7 @@ void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes) {
 }
 
 void mgpuMemHostUnregister(void *ptr) {
+  graph::flush(nullptr);
   check(driver().cuMemHostUnregister(ptr), "cuMemHostUnregister");
 }
 
@@ -768,6 +843,7 @@ void *lqCudaAllocBuffer(uint64_t sizeBytes, bool hostMapped) {
 
 void lqCudaCopy(void *dst, const void *src, uint64_t sizeBytes) {
   Timed timed(Stat::Memcpy);
+  graph::flush(nullptr);
   check(driver().cuMemcpy(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src),
                           sizeBytes),
         "cuMemcpy");
