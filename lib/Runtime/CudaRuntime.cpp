@@ -11,20 +11,24 @@
 // without a driver gets a message naming what is missing instead of a
 // loader error, and the library builds where only the toolkit headers are.
 //
+// Work on a stream is recorded until the stream is synchronized and then
+// replayed as a CUDA graph (CudaGraph.cpp): a decode step is ~200 small
+// kernels whose host launch cost exceeds their GPU time.
+//
 // Errors are fatal: a failed allocation, copy or launch would otherwise
 // leave the program computing on garbage. `LQ_CUDA_DRIVER` names another
-// driver library than libcuda.so.1.
+// driver library than libcuda.so.1; `LQ_CUDA_MEMORY_LIMIT` caps the device
+// memory the runtime allocates (bytes, or with a K, M or G suffix).
 //
 //===----------------------------------------------------------------------===//
+#include "CudaRuntimeInternal.h"
 #include "lq/Runtime/CudaRuntime.h"
 #include "lq/Runtime/GridDependency.h"
 
-#include <cuda.h>
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -36,71 +40,20 @@
 #include <unordered_set>
 #include <vector>
 
+namespace lq::runtime::cuda {
 namespace {
-
-// The driver functions used here, with their exported (versioned) names.
-#define LQ_CUDA_FUNCTIONS(X)                                                                   \
-  X(cuInit, "cuInit")                                                                          \
-  X(cuDriverGetVersion, "cuDriverGetVersion")                                                  \
-  X(cuGetErrorName, "cuGetErrorName")                                                          \
-  X(cuGetErrorString, "cuGetErrorString")                                                      \
-  X(cuDeviceGet, "cuDeviceGet")                                                                \
-  X(cuDeviceGetCount, "cuDeviceGetCount")                                                      \
-  X(cuDeviceGetAttribute, "cuDeviceGetAttribute")                                              \
-  X(cuDeviceGetName, "cuDeviceGetName")                                                        \
-  X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")                                      \
-  X(cuCtxSetCurrent, "cuCtxSetCurrent")                                                        \
-  X(cuCtxSynchronize, "cuCtxSynchronize")                                                      \
-  X(cuModuleLoadData, "cuModuleLoadData")                                                      \
-  X(cuModuleLoadDataEx, "cuModuleLoadDataEx")                                                  \
-  X(cuModuleUnload, "cuModuleUnload")                                                          \
-  X(cuModuleGetFunction, "cuModuleGetFunction")                                                \
-  X(cuFuncSetAttribute, "cuFuncSetAttribute")                                                  \
-  X(cuLaunchKernel, "cuLaunchKernel")                                                          \
-  X(cuLaunchKernelEx, "cuLaunchKernelEx")                                                      \
-  X(cuStreamCreate, "cuStreamCreate")                                                          \
-  X(cuStreamDestroy, "cuStreamDestroy_v2")                                                     \
-  X(cuStreamSynchronize, "cuStreamSynchronize")                                                \
-  X(cuStreamWaitEvent, "cuStreamWaitEvent")                                                    \
-  X(cuEventCreate, "cuEventCreate")                                                            \
-  X(cuEventDestroy, "cuEventDestroy_v2")                                                       \
-  X(cuEventRecord, "cuEventRecord")                                                            \
-  X(cuEventSynchronize, "cuEventSynchronize")                                                  \
-  X(cuEventElapsedTime, "cuEventElapsedTime")                                                  \
-  X(cuMemAlloc, "cuMemAlloc_v2")                                                               \
-  X(cuMemFree, "cuMemFree_v2")                                                                 \
-  X(cuMemAllocAsync, "cuMemAllocAsync")                                                        \
-  X(cuMemFreeAsync, "cuMemFreeAsync")                                                          \
-  X(cuDeviceGetDefaultMemPool, "cuDeviceGetDefaultMemPool")                                    \
-  X(cuMemPoolSetAttribute, "cuMemPoolSetAttribute")                                            \
-  X(cuMemAllocHost, "cuMemAllocHost_v2")                                                       \
-  X(cuMemFreeHost, "cuMemFreeHost")                                                            \
-  X(cuMemcpy, "cuMemcpy")                                                                      \
-  X(cuMemsetD8, "cuMemsetD8_v2")                                                               \
-  X(cuMemcpyAsync, "cuMemcpyAsync")                                                            \
-  X(cuMemsetD32Async, "cuMemsetD32Async")                                                      \
-  X(cuMemsetD16Async, "cuMemsetD16Async")                                                      \
-  X(cuMemHostRegister, "cuMemHostRegister_v2")                                                 \
-  X(cuMemHostUnregister, "cuMemHostUnregister")
-
-struct Driver {
-#define LQ_DECLARE(fn, sym) decltype(&::fn) fn = nullptr;
-  LQ_CUDA_FUNCTIONS(LQ_DECLARE)
-#undef LQ_DECLARE
-  CUdevice device = 0;
-  CUcontext context = nullptr;
-  int sm = 0;
-  /// Whether cuMemAllocAsync works (stream-ordered memory pools).
-  bool pools = false;
-};
-
 int defaultDevice = 0;
+
+/// The driver whose error functions `check` uses: set as soon as its
+/// symbols resolve, before the first call that can fail.
+Driver *resolved = nullptr;
+} // namespace
 
 /// Ends the program with a message. Static destructors and atexit handlers
 /// do not run: the lowered module's destructor unloads its GPU module
 /// through this runtime, which is what just failed (or is still being set
 /// up, when the driver does not load).
-[[noreturn]] void fatal(const char *format, ...) {
+void fatal(const char *format, ...) {
   std::fflush(stdout);
   std::fprintf(stderr, "lq-runtime: ");
   va_list args;
@@ -112,11 +65,6 @@ int defaultDevice = 0;
   std::_Exit(1);
 }
 
-/// The driver whose error functions `check` uses: set as soon as its
-/// symbols resolve, before the first call that can fail.
-Driver *resolved = nullptr;
-
-/// Fails with the driver's name and description of `result`.
 void check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
     return;
@@ -126,6 +74,7 @@ void check(CUresult result, const char *what) {
   fatal("%s failed: %s (%s)", what, name, text);
 }
 
+namespace {
 Driver &load() {
   static Driver d;
   const char *path = std::getenv("LQ_CUDA_DRIVER");
@@ -143,6 +92,12 @@ Driver &load() {
           sym);
   LQ_CUDA_FUNCTIONS(LQ_RESOLVE)
 #undef LQ_RESOLVE
+#define LQ_RESOLVE_OPTIONAL(fn, sym)                                                           \
+  d.fn = reinterpret_cast<decltype(d.fn)>(dlsym(lib, sym));                                    \
+  if (!d.fn && !d.missingGraphFunction)                                                        \
+    d.missingGraphFunction = sym;
+  LQ_CUDA_GRAPH_FUNCTIONS(LQ_RESOLVE_OPTIONAL)
+#undef LQ_RESOLVE_OPTIONAL
   resolved = &d;
   check(d.cuInit(0), "cuInit");
   int version = 0;
@@ -168,15 +123,15 @@ Driver &load() {
   if (pools) {
     // Freed temporaries stay in the pool for the next call instead of going
     // back to the driver at every synchronization.
-    CUmemoryPool pool = nullptr;
-    check(d.cuDeviceGetDefaultMemPool(&pool, d.device), "cuDeviceGetDefaultMemPool");
+    check(d.cuDeviceGetDefaultMemPool(&d.pool, d.device), "cuDeviceGetDefaultMemPool");
     cuuint64_t threshold = UINT64_MAX;
-    check(d.cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &threshold),
+    check(d.cuMemPoolSetAttribute(d.pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &threshold),
           "cuMemPoolSetAttribute(release threshold)");
     d.pools = true;
   }
   return d;
 }
+} // namespace
 
 Driver &driver() {
   static Driver &d = load();
@@ -188,6 +143,69 @@ Driver &driver() {
   }
   return d;
 }
+
+Stats *stats() {
+  static Stats *enabled = [] {
+    const char *flag = std::getenv("LQ_CUDA_STATS");
+    if (!flag || !*flag || std::string_view(flag) == "0")
+      return static_cast<Stats *>(nullptr);
+    static Stats s;
+    std::atexit([] {
+      static const char *names[] = {
+#define LQ_STAT_NAME(id) #id,
+          LQ_STAT_IDS(LQ_STAT_NAME)
+#undef LQ_STAT_NAME
+      };
+      std::fprintf(stderr, "lq-runtime stats: entry point, calls, host ms, host us/call\n");
+      for (size_t i = 0; i < size_t(Stat::Count); ++i) {
+        uint64_t calls = s.calls[i].load(), nanos = s.nanos[i].load();
+        if (calls)
+          std::fprintf(stderr, "lq-runtime stats: %-13s %10llu %10.3f %9.3f\n", names[i],
+                       (unsigned long long)calls, nanos / 1e6, nanos / 1e3 / calls);
+      }
+    });
+    return &s;
+  }();
+  return enabled;
+}
+
+bool profilingKernels() {
+  static const bool enabled = [] {
+    const char *flag = std::getenv("LQ_CUDA_STATS");
+    return flag && std::string_view(flag) == "kernels";
+  }();
+  return enabled;
+}
+
+CUresult launchKernel(const KernelLaunch &launch, CUstream stream, void **params, void **extra) {
+  Driver &d = driver();
+  if (!launch.dependent)
+    return d.cuLaunchKernel(launch.function, launch.grid[0], launch.grid[1], launch.grid[2],
+                            launch.block[0], launch.block[1], launch.block[2], launch.smem,
+                            stream, params, extra);
+  // The kernel waits (griddepcontrol.wait) before touching what the
+  // previous kernel writes: it may be scheduled while that one finishes.
+  CUlaunchAttribute attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config = {};
+  config.gridDimX = launch.grid[0];
+  config.gridDimY = launch.grid[1];
+  config.gridDimZ = launch.grid[2];
+  config.blockDimX = launch.block[0];
+  config.blockDimY = launch.block[1];
+  config.blockDimZ = launch.block[2];
+  config.sharedMemBytes = launch.smem;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return d.cuLaunchKernelEx(&config, launch.function, params, extra);
+}
+
+} // namespace lq::runtime::cuda
+
+namespace {
+using namespace lq::runtime::cuda;
 
 /// The `.target sm_XY` a PTX text was generated for, or "".
 std::string ptxTarget(const char *ptx) {
@@ -215,127 +233,6 @@ void checkLoad(CUresult result, const char *kind, const std::string &target, con
   fatal("cannot load the %s module%s%s on this sm_%d device with a CUDA %d.%d driver: %s%s%s", kind,
         target.empty() ? "" : " built for ", target.c_str(), driver().sm, version / 1000,
         version % 1000 / 10, name, log && *log ? "\n" : "", log ? log : "");
-}
-
-//===----------------------------------------------------------------------===//
-// Timing hooks
-//===----------------------------------------------------------------------===//
-
-/// The entry points counted when `LQ_CUDA_STATS` is set: calls and host time
-/// in each, printed at exit, so a decode step's host overhead (launches,
-/// allocations, synchronizations) can be read off a run.
-#define LQ_STAT_IDS(X)                                                                         \
-  X(ModuleLoad) X(GetFunction) X(Launch) X(StreamCreate) X(StreamDestroy) X(StreamSync)        \
-  X(EventSync) X(AllocPool) X(AllocDevice) X(AllocShared) X(AllocHost) X(FreePool)            \
-  X(FreeDevice) X(FreeShared) X(FreeHost) X(Memcpy) X(Memset)
-enum class Stat {
-#define LQ_STAT_ENUM(id) id,
-  LQ_STAT_IDS(LQ_STAT_ENUM)
-#undef LQ_STAT_ENUM
-  Count
-};
-
-struct Stats {
-  std::atomic<uint64_t> calls[size_t(Stat::Count)] = {};
-  std::atomic<uint64_t> nanos[size_t(Stat::Count)] = {};
-};
-
-Stats *stats() {
-  static Stats *enabled = [] {
-    const char *flag = std::getenv("LQ_CUDA_STATS");
-    if (!flag || !*flag || std::string_view(flag) == "0")
-      return static_cast<Stats *>(nullptr);
-    static Stats s;
-    std::atexit([] {
-      static const char *names[] = {
-#define LQ_STAT_NAME(id) #id,
-          LQ_STAT_IDS(LQ_STAT_NAME)
-#undef LQ_STAT_NAME
-      };
-      std::fprintf(stderr, "lq-runtime stats: entry point, calls, host ms, host us/call\n");
-      for (size_t i = 0; i < size_t(Stat::Count); ++i) {
-        uint64_t calls = s.calls[i].load(), nanos = s.nanos[i].load();
-        if (calls)
-          std::fprintf(stderr, "lq-runtime stats: %-13s %10llu %10.3f %9.3f\n", names[i],
-                       (unsigned long long)calls, nanos / 1e6, nanos / 1e3 / calls);
-      }
-    });
-    return &s;
-  }();
-  return enabled;
-}
-
-/// Counts the enclosing scope's call and host time under `id`.
-class Timed {
-public:
-  explicit Timed(Stat id) : id(id), s(stats()) {
-    if (s)
-      start = std::chrono::steady_clock::now();
-  }
-  ~Timed() {
-    if (!s)
-      return;
-    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
-    s->calls[size_t(id)].fetch_add(1, std::memory_order_relaxed);
-    s->nanos[size_t(id)].fetch_add(nanos, std::memory_order_relaxed);
-  }
-
-private:
-  Stat id;
-  Stats *s;
-  std::chrono::steady_clock::time_point start;
-};
-
-/// With LQ_CUDA_STATS=kernels, the GPU time of every kernel launch, from a
-/// pair of events around it, summed per kernel name and printed at exit:
-/// where a decode step's time goes, kernel by kernel, on machines without a
-/// system profiler. The events serialize nothing but add a little host time.
-struct KernelProfile {
-  struct Pending {
-    std::string name;
-    CUevent start, end;
-  };
-  struct Total {
-    uint64_t launches = 0;
-    double milliseconds = 0;
-  };
-  std::mutex mutex;
-  std::unordered_map<CUfunction, std::string> names;
-  std::vector<Pending> pending;
-  std::vector<CUevent> idle;
-  std::unordered_map<std::string, Total> totals;
-};
-
-KernelProfile *kernelProfile() {
-  static KernelProfile *enabled = [] {
-    const char *flag = std::getenv("LQ_CUDA_STATS");
-    if (!flag || std::string_view(flag) != "kernels")
-      return static_cast<KernelProfile *>(nullptr);
-    static KernelProfile *p = new KernelProfile; // read by the atexit handler
-    std::atexit([] {
-      std::vector<std::pair<std::string, KernelProfile::Total>> rows(p->totals.begin(),
-                                                                      p->totals.end());
-      std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
-        return a.second.milliseconds > b.second.milliseconds;
-      });
-      double all = 0;
-      uint64_t launches = 0;
-      for (const auto &row : rows)
-        all += row.second.milliseconds, launches += row.second.launches;
-      std::fprintf(stderr, "lq-runtime kernels: %llu launches, %.3f ms of kernel time\n",
-                   (unsigned long long)launches, all);
-      std::fprintf(stderr, "lq-runtime kernels: kernel, launches, ms, us/launch, share\n");
-      for (const auto &[name, total] : rows)
-        std::fprintf(stderr, "lq-runtime kernels: %-32s %8llu %9.3f %8.2f %5.1f%%\n",
-                     name.c_str(), (unsigned long long)total.launches, total.milliseconds,
-                     total.milliseconds * 1e3 / total.launches,
-                     all > 0 ? 100 * total.milliseconds / all : 0.0);
-    });
-    return p;
-  }();
-  return enabled;
 }
 
 //===----------------------------------------------------------------------===//
@@ -427,6 +324,9 @@ struct Allocations {
   };
   std::unordered_multimap<StreamBlock, void *, StreamBlockHash> freePool;
   uint64_t freePoolBytes = 0;
+  /// Device memory held: live pool and device allocations and the free
+  /// pool blocks above (what LQ_CUDA_MEMORY_LIMIT bounds).
+  uint64_t deviceBytes = 0;
   static constexpr uint64_t kMaxFreePoolBytes = uint64_t(1) << 30;
   static constexpr size_t kMaxFreeShared = 64;
 };
@@ -442,6 +342,119 @@ void *record(void *ptr, MemoryKind kind, uint64_t bytes) {
   return ptr;
 }
 
+/// Whether `ptr` starts a block of this runtime: device or pinned memory,
+/// which an asynchronous copy reads when it runs, not when it is issued.
+bool isRuntimeMemory(const void *ptr) {
+  Allocations &a = allocations();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  return a.live.count(const_cast<void *>(ptr));
+}
+
+/// LQ_CUDA_MEMORY_LIMIT: the device bytes the runtime may hold, so that
+/// running out of device memory can be tried on any GPU; unset, no limit.
+uint64_t memoryLimit() {
+  static const uint64_t limit = [] {
+    const char *text = std::getenv("LQ_CUDA_MEMORY_LIMIT");
+    if (!text || !*text)
+      return UINT64_MAX;
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long value = std::strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10, ++end; break;
+    case 'm': case 'M': shift = 20, ++end; break;
+    case 'g': case 'G': shift = 30, ++end; break;
+    default: break;
+    }
+    if (!(*text >= '0' && *text <= '9') || *end || errno || value > (UINT64_MAX >> shift))
+      fatal("LQ_CUDA_MEMORY_LIMIT=%s: expected a number of bytes, optionally with a K, M or G "
+            "suffix",
+            text);
+    return uint64_t(value) << shift;
+  }();
+  return limit;
+}
+
+/// Gives the cached free pool blocks back to the driver and the pool's
+/// unused memory back to the device, before an allocation is retried.
+void releaseFreeBlocks() {
+  // Recorded work may still use a cached block: issue it before the frees.
+  graph::flush(nullptr);
+  Driver &d = driver();
+  Allocations &a = allocations();
+  std::unordered_multimap<Allocations::StreamBlock, void *, Allocations::StreamBlockHash> blocks;
+  {
+    std::lock_guard<std::mutex> lock(a.mutex);
+    blocks.swap(a.freePool);
+    a.deviceBytes -= a.freePoolBytes;
+    a.freePoolBytes = 0;
+  }
+  for (const auto &[block, ptr] : blocks)
+    check(d.cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(ptr), block.stream), "cuMemFreeAsync");
+  check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
+  if (d.pools)
+    check(d.cuMemPoolTrimTo(d.pool, 0), "cuMemPoolTrimTo");
+}
+
+/// With CUDA graphs, a small pool block is allocated in a size class (four
+/// per power of two): a buffer sized by the decode position keeps its
+/// block for many steps, so the step needs no new allocation (issued before
+/// the graph launch, not behind earlier launches) and fewer node updates.
+uint64_t poolSizeClass(uint64_t bytes) {
+  constexpr uint64_t kMinClass = 256, kMaxClass = uint64_t(1) << 20;
+  if (!graph::enabled() || bytes > kMaxClass)
+    return bytes;
+  if (bytes <= kMinClass)
+    return kMinClass;
+  uint64_t step = uint64_t(1) << (61 - __builtin_clzll(bytes - 1));
+  return (bytes + step - 1) & ~(step - 1);
+}
+
+/// `bytes` of device memory, from the stream-ordered pool on `stream` or,
+/// without one, from cuMemAlloc. Running out, from the driver or against
+/// LQ_CUDA_MEMORY_LIMIT, is retried once without the cached free blocks and
+/// then fatal with the same message either way.
+CUdeviceptr allocateDevice(uint64_t bytes, CUstream stream) {
+  Driver &d = driver();
+  Allocations &a = allocations();
+  const char *what = stream ? "cuMemAllocAsync" : "cuMemAlloc";
+  bool overLimit = false;
+  uint64_t held = 0;
+  CUdeviceptr ptr = 0;
+  auto attempt = [&] {
+    {
+      std::lock_guard<std::mutex> lock(a.mutex);
+      held = a.deviceBytes;
+    }
+    overLimit = held > memoryLimit() || bytes > memoryLimit() - held;
+    if (overLimit)
+      return CUDA_ERROR_OUT_OF_MEMORY;
+    return stream ? d.cuMemAllocAsync(&ptr, bytes, stream) : d.cuMemAlloc(&ptr, bytes);
+  };
+  CUresult result = attempt();
+  if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+    releaseFreeBlocks();
+    result = attempt();
+  }
+  if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+    if (overLimit)
+      fatal("out of device memory: cannot allocate %llu bytes with %llu bytes allocated "
+            "(limit %llu bytes: LQ_CUDA_MEMORY_LIMIT)",
+            (unsigned long long)bytes, (unsigned long long)held,
+            (unsigned long long)memoryLimit());
+    size_t total = 0;
+    d.cuDeviceTotalMem(&total, d.device);
+    fatal("out of device memory: cannot allocate %llu bytes with %llu bytes allocated "
+          "(limit %llu bytes: the device's memory; %s: CUDA_ERROR_OUT_OF_MEMORY)",
+          (unsigned long long)bytes, (unsigned long long)held, (unsigned long long)total, what);
+  }
+  check(result, what);
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.deviceBytes += bytes;
+  return ptr;
+}
+
 /// Streams are reused: gpu-async-region's lowering creates one per call
 /// and destroys it at the end, and cuStreamCreate / cuStreamDestroy cost
 /// more than a small kernel.
@@ -454,75 +467,16 @@ StreamPool &streamPool() {
   return *pool;
 }
 
-void launch(CUfunction function, intptr_t gridX, intptr_t gridY, intptr_t gridZ, intptr_t blockX,
-            intptr_t blockY, intptr_t blockZ, int32_t smem, CUstream stream, void **params,
-            void **extra) {
-  Driver &d = driver();
-  if (smem > 48 * 1024)
-    check(d.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
-          "cuFuncSetAttribute(max dynamic shared memory)");
-  bool dependent = false;
-  if (d.sm >= 90) {
-    Kernels &k = kernels();
-    std::lock_guard<std::mutex> lock(k.mutex);
-    dependent = k.dependent.count(function);
-  }
-  if (!dependent) {
-    check(d.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream,
-                           params, extra),
-          "cuLaunchKernel");
-    return;
-  }
-  // The kernel waits (griddepcontrol.wait) before touching what the
-  // previous kernel writes: it may be scheduled while that one finishes.
-  CUlaunchAttribute attribute = {};
-  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-  attribute.value.programmaticStreamSerializationAllowed = 1;
-  CUlaunchConfig config = {};
-  config.gridDimX = gridX;
-  config.gridDimY = gridY;
-  config.gridDimZ = gridZ;
-  config.blockDimX = blockX;
-  config.blockDimY = blockY;
-  config.blockDimZ = blockZ;
-  config.sharedMemBytes = smem;
-  config.hStream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
-  check(d.cuLaunchKernelEx(&config, function, params, extra), "cuLaunchKernelEx");
+/// Whether `function` waits on the grid dependency and so is launched with
+/// programmatic stream serialization (sm_90+).
+bool isDependent(CUfunction function) {
+  if (driver().sm < 90)
+    return false;
+  Kernels &k = kernels();
+  std::lock_guard<std::mutex> lock(k.mutex);
+  return k.dependent.count(function);
 }
 
-CUevent profileEvent(KernelProfile &p) {
-  if (!p.idle.empty()) {
-    CUevent event = p.idle.back();
-    p.idle.pop_back();
-    return event;
-  }
-  CUevent event = nullptr;
-  check(driver().cuEventCreate(&event, CU_EVENT_DEFAULT), "cuEventCreate");
-  return event;
-}
-
-/// Adds the launches recorded so far (complete after a synchronization) to
-/// the totals.
-void drainKernelProfile() {
-  KernelProfile *p = kernelProfile();
-  if (!p)
-    return;
-  std::lock_guard<std::mutex> lock(p->mutex);
-  for (KernelProfile::Pending &launch : p->pending) {
-    float ms = 0;
-    if (driver().cuEventSynchronize(launch.end) == CUDA_SUCCESS &&
-        driver().cuEventElapsedTime(&ms, launch.start, launch.end) == CUDA_SUCCESS) {
-      KernelProfile::Total &total = p->totals[launch.name];
-      total.launches += 1;
-      total.milliseconds += ms;
-    }
-    p->idle.push_back(launch.start);
-    p->idle.push_back(launch.end);
-  }
-  p->pending.clear();
-}
 } // namespace
 
 extern "C" {
@@ -550,6 +504,9 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 void mgpuModuleUnload(CUmodule module) {
+  // Recorded launches and cached graphs may hold the module's kernels.
+  graph::flush(nullptr);
+  graph::release();
   {
     // A later module may get the same handle.
     Kernels &k = kernels();
@@ -576,10 +533,8 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   if (result != CUDA_SUCCESS)
     fatal("the loaded module has no kernel '%s'", name);
   k.functions[{module, name}] = {name, function};
-  if (KernelProfile *p = kernelProfile()) {
-    std::lock_guard<std::mutex> lock(p->mutex);
-    p->names[function] = name;
-  }
+  if (profilingKernels())
+    profile::name(function, name);
   for (const auto &[m, n] : k.dependentNames)
     if (m == module && n == name)
       k.dependent.insert(function);
@@ -590,22 +545,21 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY, intpt
                       intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t smem,
                       CUstream stream, void **params, void **extra, size_t paramsCount) {
   Timed timed(Stat::Launch);
-  (void)paramsCount;
-  KernelProfile *p = kernelProfile();
-  if (!p)
-    return launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream, params,
-                  extra);
-  KernelProfile::Pending record;
-  {
-    std::lock_guard<std::mutex> lock(p->mutex);
-    auto name = p->names.find(function);
-    record = {name == p->names.end() ? "?" : name->second, profileEvent(*p), profileEvent(*p)};
-  }
-  check(driver().cuEventRecord(record.start, stream), "cuEventRecord");
-  launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, smem, stream, params, extra);
-  check(driver().cuEventRecord(record.end, stream), "cuEventRecord");
-  std::lock_guard<std::mutex> lock(p->mutex);
-  p->pending.push_back(std::move(record));
+  if (smem > 48 * 1024)
+    check(driver().cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                      smem),
+          "cuFuncSetAttribute(max dynamic shared memory)");
+  KernelLaunch l = {function,
+                    {unsigned(gridX), unsigned(gridY), unsigned(gridZ)},
+                    {unsigned(blockX), unsigned(blockY), unsigned(blockZ)},
+                    unsigned(smem),
+                    isDependent(function)};
+  if (graph::recordLaunch(l, stream, params, extra, paramsCount))
+    return;
+  graph::flush(stream);
+  if (profilingKernels())
+    return profile::launch(l, stream, params, extra);
+  launch(l, stream, params, extra);
 }
 
 CUstream mgpuStreamCreate() {
@@ -621,12 +575,15 @@ CUstream mgpuStreamCreate() {
   }
   CUstream stream = nullptr;
   check(driver().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  graph::adopt(stream);
   return stream;
 }
 
 void mgpuStreamDestroy(CUstream stream) {
   Timed timed(Stat::StreamDestroy);
-  // The lowering synchronizes a stream before destroying it: it is idle.
+  // The lowering synchronizes a stream before destroying it: it is idle
+  // (and has nothing recorded, unless a caller skipped that).
+  graph::submit(stream);
   StreamPool &pool = streamPool();
   std::lock_guard<std::mutex> lock(pool.mutex);
   pool.idle.push_back(stream);
@@ -634,12 +591,15 @@ void mgpuStreamDestroy(CUstream stream) {
 
 void mgpuStreamSynchronize(CUstream stream) {
   Timed timed(Stat::StreamSync);
+  graph::submit(stream);
   // Kernel faults surface here, asynchronously: report them as such.
   check(driver().cuStreamSynchronize(stream), "cuStreamSynchronize (an earlier launch or copy)");
-  drainKernelProfile();
+  if (profilingKernels())
+    profile::drain();
 }
 
 void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  graph::flush(stream);
   check(driver().cuStreamWaitEvent(stream, event, 0), "cuStreamWaitEvent");
 }
 
@@ -657,6 +617,8 @@ void mgpuEventSynchronize(CUevent event) {
 }
 
 void mgpuEventRecord(CUevent event, CUstream stream) {
+  // The event marks the work issued so far: issue what is recorded.
+  graph::flush(stream);
   check(driver().cuEventRecord(event, stream), "cuEventRecord");
 }
 
@@ -692,6 +654,7 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
   }
   if (stream && d.pools) {
     Timed timed(Stat::AllocPool);
+    sizeBytes = poolSizeClass(sizeBytes);
     {
       Allocations &a = allocations();
       std::lock_guard<std::mutex> lock(a.mutex);
@@ -704,11 +667,13 @@ void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream, bool isHostShared) {
         return reused;
       }
     }
-    check(d.cuMemAllocAsync(&ptr, sizeBytes, stream), "cuMemAllocAsync");
+    // Stream-ordered: valid for the work recorded on the stream, which is
+    // issued later (CudaGraph.cpp).
+    ptr = allocateDevice(sizeBytes, stream);
     return record(reinterpret_cast<void *>(ptr), MemoryKind::Pool, sizeBytes);
   }
   Timed timed(Stat::AllocDevice);
-  check(d.cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc");
+  ptr = allocateDevice(sizeBytes, nullptr);
   return record(reinterpret_cast<void *>(ptr), MemoryKind::Device, sizeBytes);
 }
 
@@ -732,8 +697,10 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     Timed timed(Stat::FreePool);
     // Without a stream, nothing orders the free after the work that used
     // the memory: finish all of it.
-    if (!stream)
+    if (!stream) {
+      graph::flush(nullptr);
       check(d.cuCtxSynchronize(), "cuCtxSynchronize (an earlier launch or copy)");
+    }
     if (stream) {
       std::lock_guard<std::mutex> lock(a.mutex);
       if (a.freePoolBytes + allocation.bytes <= Allocations::kMaxFreePoolBytes) {
@@ -742,7 +709,12 @@ void mgpuMemFree(void *ptr, CUstream stream) {
         return;
       }
     }
+    // The free is ordered after the work issued on the stream: issue what is
+    // recorded first.
+    graph::flush(stream);
     check(d.cuMemFreeAsync(dptr, stream), "cuMemFreeAsync");
+    std::lock_guard<std::mutex> lock(a.mutex);
+    a.deviceBytes -= allocation.bytes;
     return;
   }
   case MemoryKind::Shared: {
@@ -750,11 +722,15 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     // The block may be handed out (and written on the host) at once.
     if (stream)
       mgpuStreamSynchronize(stream);
-    std::lock_guard<std::mutex> lock(a.mutex);
-    if (a.freeShared.size() < Allocations::kMaxFreeShared) {
-      a.freeShared.emplace(allocation.bytes, ptr);
-      return;
+    {
+      std::lock_guard<std::mutex> lock(a.mutex);
+      if (a.freeShared.size() < Allocations::kMaxFreeShared) {
+        a.freeShared.emplace(allocation.bytes, ptr);
+        return;
+      }
     }
+    // Recorded work on another stream may still use it.
+    graph::flush(nullptr);
     check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
     return;
   }
@@ -762,6 +738,7 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     Timed timed(Stat::FreeHost);
     if (stream)
       mgpuStreamSynchronize(stream);
+    graph::flush(nullptr);
     check(d.cuMemFreeHost(ptr), "cuMemFreeHost");
     return;
   }
@@ -770,7 +747,11 @@ void mgpuMemFree(void *ptr, CUstream stream) {
     // cuMemFree does not order against the stream: finish its work first.
     if (stream)
       mgpuStreamSynchronize(stream);
+    // cuMemFree waits for the work issued on the device: issue what is recorded.
+    graph::flush(nullptr);
     check(d.cuMemFree(dptr), "cuMemFree");
+    std::lock_guard<std::mutex> lock(a.mutex);
+    a.deviceBytes -= allocation.bytes;
     return;
   }
   }
@@ -778,6 +759,13 @@ void mgpuMemFree(void *ptr, CUstream stream) {
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
   Timed timed(Stat::Memcpy);
+  // A copy from pageable host memory reads it before the call returns: it is
+  // recorded only between the runtime's own (device or pinned) blocks.
+  if (graph::enabled() && isRuntimeMemory(dst) && isRuntimeMemory(src) &&
+      graph::recordMemcpy(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src),
+                          sizeBytes, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                                reinterpret_cast<CUdeviceptr>(src), sizeBytes, stream),
         "cuMemcpyAsync");
@@ -785,12 +773,18 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, CUstream stream) {
 
 void mgpuMemset32(void *dst, unsigned int value, size_t count, CUstream stream) {
   Timed timed(Stat::Memset);
+  if (graph::recordMemset(reinterpret_cast<CUdeviceptr>(dst), value, count, 4, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD32Async");
 }
 
 void mgpuMemset16(void *dst, unsigned short value, size_t count, CUstream stream) {
   Timed timed(Stat::Memset);
+  if (graph::recordMemset(reinterpret_cast<CUdeviceptr>(dst), value, count, 2, stream))
+    return;
+  graph::flush(stream);
   check(driver().cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count, stream),
         "cuMemsetD16Async");
 }
@@ -800,6 +794,7 @@ void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes) {
 }
 
 void mgpuMemHostUnregister(void *ptr) {
+  graph::flush(nullptr);
   check(driver().cuMemHostUnregister(ptr), "cuMemHostUnregister");
 }
 
@@ -841,14 +836,14 @@ void *lqCudaAllocBuffer(uint64_t sizeBytes, bool hostMapped) {
     return record(ptr, MemoryKind::Host, sizeBytes);
   }
   Timed timed(Stat::AllocDevice);
-  CUdeviceptr dptr = 0;
-  check(d.cuMemAlloc(&dptr, sizeBytes), "cuMemAlloc");
+  CUdeviceptr dptr = allocateDevice(sizeBytes, nullptr);
   check(d.cuMemsetD8(dptr, 0, sizeBytes), "cuMemsetD8");
   return record(reinterpret_cast<void *>(dptr), MemoryKind::Device, sizeBytes);
 }
 
 void lqCudaCopy(void *dst, const void *src, uint64_t sizeBytes) {
   Timed timed(Stat::Memcpy);
+  graph::flush(nullptr);
   check(driver().cuMemcpy(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src),
                           sizeBytes),
         "cuMemcpy");

@@ -13,11 +13,15 @@
 #       beside them: OUT is all the GPU machine needs.
 #   scripts/gpu/decode-bench.sh run OUT
 #       (GPU machine) runs `quant-run-aot bench` (STEPS decode steps from
-#       position 0) and `generate` (TOKENS tokens) on each library and prints
-#       one table row per library, then the runtime's statistics (calls and
-#       host time per entry point) of one more bench run per library into
-#       OUT/<name>.stats, and the GPU time of each kernel (events around
-#       every launch) of another into OUT/<name>.kernels.
+#       position 0) and `generate` (TOKENS tokens) on each library, with the
+#       runtime's CUDA graphs off and on (LQ_CUDA_GRAPHS=0 and 1), and prints
+#       one table row for each, the second saying whether the generated ids
+#       are the same as without graphs; then the runtime's statistics (calls
+#       and host time per entry point, graph launches, node updates, builds,
+#       eager replays and flushes) of one more bench run per library and
+#       mode into OUT/<name>.graphs<0|1>.stats, and the GPU time of each
+#       kernel (events around every launch, graphs off) of another into
+#       OUT/<name>.kernels.
 #
 # Environment: BUILD (build tree, default ./build), STEPS (default 256),
 # TOKENS (default 64), PROMPT, FP32_MAX_MB.
@@ -61,32 +65,57 @@ build() {
 run() {
   local out=$1 aot=$1/quant-run-aot
   [ -x "$aot" ] || die "$aot: not found (run 'build' first)"
-  echo "| library | decode tokens/s ($STEPS steps) | ms/step | generate tokens/s ($TOKENS tokens) |"
-  echo "|---|---|---|---|"
+  echo "| library | CUDA graphs | decode tokens/s ($STEPS steps) | ms/step | generate tokens/s ($TOKENS tokens) | tokens as graphs off |"
+  echo "|---|---|---|---|---|---|"
   for lib in "$out"/lib/*.so; do
-    local name bench speed ms gen
+    local name graphs
     name=$(basename "$lib" .so)
-    bench=$("$aot" bench "$lib" --steps "$STEPS" --iters 1 --tokens 1 2> "$out/$name.bench.log") ||
-      { echo "| $name | FAILED: $(tail -1 "$out/$name.bench.log") | | |"; continue; }
-    speed=$(echo "$bench" | sed -n 's/^decode *compiled.* \([0-9.]*\) tokens\/s$/\1/p')
-    ms=$(awk -v s="$speed" 'BEGIN { if (s > 0) printf "%.3f", 1000 / s }')
-    "$aot" generate "$lib" --tokenizer "$out" --prompt "$PROMPT" --max-tokens "$TOKENS" \
-      > "$out/$name.gen" 2> "$out/$name.gen.log" || true
-    gen=$(sed -n 's/.*generated .* (\([0-9.]*\) tokens\/s).*/\1/p' "$out/$name.gen.log")
-    echo "| $name | $speed | $ms | ${gen:-FAILED} |"
+    for graphs in 0 1; do
+      local tag=$name.graphs$graphs mode bench speed ms gen same
+      mode=$([ "$graphs" = 1 ] && echo on || echo off)
+      bench=$(LQ_CUDA_GRAPHS=$graphs "$aot" bench "$lib" --steps "$STEPS" --iters 1 --tokens 1 \
+        2> "$out/$tag.bench.log") ||
+        { echo "| $name | $mode | FAILED: $(tail -1 "$out/$tag.bench.log") | | | |"; continue; }
+      speed=$(echo "$bench" | sed -n 's/^decode *compiled.* \([0-9.]*\) tokens\/s$/\1/p')
+      ms=$(awk -v s="$speed" 'BEGIN { if (s > 0) printf "%.3f", 1000 / s }')
+      LQ_CUDA_GRAPHS=$graphs "$aot" generate "$lib" --tokenizer "$out" --prompt "$PROMPT" \
+        --max-tokens "$TOKENS" --print-ids > "$out/$tag.gen" 2> "$out/$tag.gen.log" || true
+      gen=$(sed -n 's/.*generated .* (\([0-9.]*\) tokens\/s).*/\1/p' "$out/$tag.gen.log")
+      same=
+      if [ "$graphs" = 1 ]; then
+        # Graphs replay the same kernels with the same parameters: the
+        # greedy tokens must not change.
+        local off on
+        off=$(grep '^ids:' "$out/$name.graphs0.gen" || true)
+        on=$(grep '^ids:' "$out/$tag.gen" || true)
+        if [ -z "$off" ] || [ -z "$on" ]; then
+          same="NO IDS (see $tag.gen.log)"
+        elif [ "$off" = "$on" ]; then
+          same="identical ($(echo "$on" | wc -w | awk '{print $1 - 1}') ids)"
+        else
+          same="DIFFERENT"
+        fi
+      fi
+      echo "| $name | $mode | $speed | $ms | ${gen:-FAILED} | $same |"
+    done
   done
   for lib in "$out"/lib/*.so; do
-    local name
+    local name graphs
     name=$(basename "$lib" .so)
-    LQ_CUDA_STATS=1 "$aot" bench "$lib" --steps "$STEPS" --iters 1 --tokens 1 \
-      > /dev/null 2> "$out/$name.stats" || true
-    echo
-    echo "$name: runtime calls over $STEPS decode steps (and start-up)"
-    grep '^lq-runtime stats' "$out/$name.stats" | sed 's/^lq-runtime stats: //'
+    for graphs in 0 1; do
+      LQ_CUDA_GRAPHS=$graphs LQ_CUDA_STATS=1 "$aot" bench "$lib" --steps "$STEPS" --iters 1 \
+        --tokens 1 > /dev/null 2> "$out/$name.graphs$graphs.stats" || true
+      echo
+      echo "$name, LQ_CUDA_GRAPHS=$graphs: runtime calls over $STEPS decode steps (and start-up)"
+      sed -n 's/^lq-runtime stats: //p; /^lq-runtime:/p' "$out/$name.graphs$graphs.stats"
+    done
+    # Per-kernel events time every launch: graphs are off for this run.
     LQ_CUDA_STATS=kernels "$aot" bench "$lib" --steps "$STEPS" --iters 1 --tokens 1 \
       > /dev/null 2> "$out/$name.kernels" || true
     echo "$name: GPU time per kernel (event-timed), the 10 longest"
-    grep '^lq-runtime kernels' "$out/$name.kernels" | sed 's/^lq-runtime kernels: //' | head -12
+    # sed, not grep | head: under pipefail, no match or a reader that stops
+    # early would end the run.
+    sed -n 's/^lq-runtime kernels: //p' "$out/$name.kernels" | sed -n 1,12p
   done
 }
 
