@@ -40,15 +40,16 @@ static llvm::Error err(const llvm::Twine &msg) {
 }
 
 /// Parses a comma-separated list of numbers in [lo, hi] (lo excluded when
-/// `openLo`).
+/// `openLo`), which `interval` writes out.
 static llvm::Expected<std::vector<double>> parseGrid(llvm::StringRef key, llvm::StringRef text,
-                                                     double lo, bool openLo, double hi) {
+                                                     double lo, bool openLo, double hi,
+                                                     llvm::StringRef interval) {
   std::vector<double> grid;
   for (llvm::StringRef item : llvm::split(text, ',')) {
     double v;
     if (item.trim().getAsDouble(v) || !(openLo ? v > lo : v >= lo) || !(v <= hi))
-      return err(llvm::formatv("--kv-reconstruct: {0} takes numbers in {1}{2}, {3}], got '{4}'",
-                               key, openLo ? "(" : "[", lo, hi, item));
+      return err(llvm::formatv("--kv-reconstruct: {0} takes numbers in {1}, got '{2}'", key,
+                               interval, item));
     grid.push_back(v);
   }
   return grid;
@@ -78,7 +79,7 @@ llvm::Expected<KVReconstructionOptions> KVReconstructionOptions::parse(llvm::Str
         return err(llvm::formatv("--kv-reconstruct: bits must be 2, 4 or 8, got '{0}'", value));
       o.bits = bits;
     } else if (key == "clip") {
-      auto grid = parseGrid(key, value, 0.0, /*openLo=*/true, 1.0);
+      auto grid = parseGrid(key, value, 0.0, /*openLo=*/true, 1.0, "(0, 1]");
       if (!grid)
         return grid.takeError();
       o.clips = std::move(*grid);
@@ -87,7 +88,7 @@ llvm::Expected<KVReconstructionOptions> KVReconstructionOptions::parse(llvm::Str
         o.smooths.clear();
         continue;
       }
-      auto grid = parseGrid(key, value, 0.0, /*openLo=*/false, 1.0);
+      auto grid = parseGrid(key, value, 0.0, /*openLo=*/false, 1.0, "[0, 1]");
       if (!grid)
         return grid.takeError();
       o.smooths = std::move(*grid);
