@@ -591,16 +591,16 @@ struct ExpandKVQuantize : OpRewritePattern<KVQuantizeOp> {
         ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Scalar s{nb, l};
-          Value lo = args[0], hi = args[1];
+          Value low = args[0], high = args[1];
           if (std::optional<APFloat> clip = op.getClip()) {
-            lo = s.fmul(lo, s.f32(clip->convertToDouble()));
-            hi = s.fmul(hi, s.f32(clip->convertToDouble()));
+            low = s.fmul(low, s.f32(clip->convertToDouble()));
+            high = s.fmul(high, s.f32(clip->convertToDouble()));
           }
-          Value range = arith::SubFOp::create(nb, l, hi, lo);
+          Value range = arith::SubFOp::create(nb, l, high, low);
           Value flat = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLE, range, s.f32(0.0));
           Value scale = s.select(flat, s.f32(1.0), s.fdiv(range, s.f32(levels)));
           Value zero = math::RoundEvenOp::create(
-              nb, l, s.fdiv(arith::NegFOp::create(nb, l, lo), scale));
+              nb, l, s.fdiv(arith::NegFOp::create(nb, l, low), scale));
           zero = arith::MinimumFOp::create(nb, l, arith::MaximumFOp::create(nb, l, zero, s.f32(0.0)),
                                            s.f32(levels));
           linalg::YieldOp::create(nb, l, ValueRange{scale, zero});
