@@ -12,6 +12,7 @@
 #include "llvm/Support/Parallel.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -142,13 +143,16 @@ void rmsNorm(const float *x, int64_t T, int64_t dim, const float *w, float eps,
 }
 
 /// Scores, softmax and weighted sum for one query head at one position over
-/// keys [0, n). `k`/`v` point at the kv head's first cached row.
+/// keys [0, n). `k`/`v` point at the kv head's first cached row; the last
+/// position's key and value are read from `kOwn`/`vOwn` instead when given
+/// (past-only KV quantization: the cache holds the quantized rows).
 LQ_HOT void attendOne(const float *q, const float *k, const float *v,
                       int64_t n, int64_t hd, int64_t kvStride, float scale,
-                      float *scores, float *out) {
+                      float *scores, float *out, const float *kOwn = nullptr,
+                      const float *vOwn = nullptr) {
   float maxS = -INFINITY;
   for (int64_t j = 0; j < n; ++j) {
-    const float *kj = k + j * kvStride;
+    const float *kj = kOwn && j == n - 1 ? kOwn : k + j * kvStride;
     // Eight partial sums (vectorizable without reassociating a scalar
     // reduction), combined in a fixed order.
     v8 acc = {};
@@ -171,7 +175,7 @@ LQ_HOT void attendOne(const float *q, const float *k, const float *v,
   for (int64_t d = 0; d < hd; ++d)
     out[d] = 0;
   for (int64_t j = 0; j < n; ++j) {
-    const float *vj = v + j * kvStride;
+    const float *vj = vOwn && j == n - 1 ? vOwn : v + j * kvStride;
     float p = scores[j] * inv;
     for (int64_t d = 0; d < hd; ++d)
       out[d] += p * vj[d];
@@ -246,67 +250,90 @@ struct Transformer::Impl {
     }
   }
 
+  /// Buffers of one pass over T positions.
+  struct Scratch {
+    std::vector<float> xn, qkv, att, tmp, act;
+    Scratch(const LlamaConfig &c, int64_t T)
+        : xn(T * c.dim), qkv(T * (c.dim + 2 * c.kvDim())), att(T * c.dim),
+          tmp(T * std::max(c.dim, 2 * c.hiddenDim)), act(T * c.hiddenDim) {}
+  };
+
+  /// Runs layer `l` on hidden states x [T, dim] at positions [start, start
+  /// + T) on top of `kv` (which holds positions [0, start) of the layer).
+  /// With `rewrite`, the cache receives the keys and values as it rewrites
+  /// them and each position attends to its own as computed.
+  void layer(int64_t l, float *x, int64_t T, int64_t start, KVCache &kv,
+             const Transformer::KVRewrite *rewrite, Scratch &s) const {
+    int64_t D = c.dim, hd = c.headDim(), kvD = c.kvDim(), H = c.hiddenDim,
+            qkvW = D + 2 * kvD;
+    float scale = 1.0f / std::sqrt(float(hd));
+    int64_t group = c.nHeads / c.nKVHeads;
+    const Layer &L = layers[l];
+    rmsNorm(x, T, D, L.attnNorm.data(), c.normEps, s.xn.data());
+    matmul(s.xn.data(), T, L.qkv, s.qkv.data());
+    float *K = kv.k[l].data(), *V = kv.v[l].data();
+    for (int64_t t = 0; t < T; ++t) {
+      float *row = &s.qkv[t * qkvW];
+      rope(row, c.nHeads, start + t);
+      rope(row + D, c.nKVHeads, start + t);
+      std::copy_n(row + D, kvD, K + (start + t) * kvD);
+      std::copy_n(row + D + kvD, kvD, V + (start + t) * kvD);
+    }
+    if (rewrite) {
+      (*rewrite)(l, /*keys=*/true, K + start * kvD, T);
+      (*rewrite)(l, /*keys=*/false, V + start * kvD, T);
+    }
+    // One task per (head, block of queries); each owns its score buffer.
+    constexpr int64_t QBlock = 16;
+    int64_t qBlocks = (T + QBlock - 1) / QBlock;
+    auto attnTask = [&](size_t i) {
+      int64_t h = int64_t(i) % c.nHeads, qb = int64_t(i) / c.nHeads;
+      std::vector<float> scores(start + T);
+      for (int64_t t = qb * QBlock; t < std::min(T, (qb + 1) * QBlock); ++t) {
+        const float *own = rewrite ? &s.qkv[t * qkvW + D + (h / group) * hd] : nullptr;
+        attendOne(&s.qkv[t * qkvW + h * hd], K + (h / group) * hd,
+                  V + (h / group) * hd, start + t + 1, hd, kvD, scale,
+                  scores.data(), &s.att[t * D + h * hd], own,
+                  own ? own + kvD : nullptr);
+      }
+    };
+    size_t attnTasks = size_t(qBlocks * c.nHeads);
+    if (T == 1)
+      for (size_t i = 0; i < attnTasks; ++i)
+        attnTask(i);
+    else
+      llvm::parallelFor(0, attnTasks, attnTask);
+    matmul(s.att.data(), T, L.o, s.tmp.data());
+    for (int64_t i = 0; i < T * D; ++i)
+      x[i] += s.tmp[i];
+
+    rmsNorm(x, T, D, L.mlpNorm.data(), c.normEps, s.xn.data());
+    matmul(s.xn.data(), T, L.gateUp, s.tmp.data());
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t j = 0; j < H; ++j) {
+        float g = s.tmp[t * 2 * H + j], u = s.tmp[t * 2 * H + H + j];
+        s.act[t * H + j] = g / (1.0f + std::exp(-g)) * u;
+      }
+    matmul(s.act.data(), T, L.down, s.tmp.data());
+    for (int64_t i = 0; i < T * D; ++i)
+      x[i] += s.tmp[i];
+  }
+
   /// Runs tokens at positions [start, start + T) on top of `kv` (which holds
   /// positions [0, start)); writes logits [T, vocab].
   void run(ArrayRef<int32_t> tokens, int64_t start, KVCache &kv,
            float *logits) const {
-    int64_t T = tokens.size(), D = c.dim, hd = c.headDim(), kvD = c.kvDim(),
-            H = c.hiddenDim, qkvW = D + 2 * kvD;
-    kv.reserve(start + T, c.nLayers, kvD);
+    int64_t T = tokens.size(), D = c.dim;
+    kv.reserve(start + T, c.nLayers, c.kvDim());
     kv.length = start + T;
-    std::vector<float> x(T * D), xn(T * D), qkv(T * qkvW), att(T * D),
-        tmp(T * std::max(D, 2 * H)), act(T * H);
+    std::vector<float> x(T * D);
     for (int64_t t = 0; t < T; ++t)
       std::copy_n(&embed[int64_t(tokens[t]) * D], D, &x[t * D]);
-    float scale = 1.0f / std::sqrt(float(hd));
-    int64_t group = c.nHeads / c.nKVHeads;
-
-    for (int64_t l = 0; l < c.nLayers; ++l) {
-      const Layer &L = layers[l];
-      rmsNorm(x.data(), T, D, L.attnNorm.data(), c.normEps, xn.data());
-      matmul(xn.data(), T, L.qkv, qkv.data());
-      float *K = kv.k[l].data(), *V = kv.v[l].data();
-      for (int64_t t = 0; t < T; ++t) {
-        float *row = &qkv[t * qkvW];
-        rope(row, c.nHeads, start + t);
-        rope(row + D, c.nKVHeads, start + t);
-        std::copy_n(row + D, kvD, K + (start + t) * kvD);
-        std::copy_n(row + D + kvD, kvD, V + (start + t) * kvD);
-      }
-      // One task per (head, block of queries); each owns its score buffer.
-      constexpr int64_t QBlock = 16;
-      int64_t qBlocks = (T + QBlock - 1) / QBlock;
-      auto attnTask = [&](size_t i) {
-        int64_t h = int64_t(i) % c.nHeads, qb = int64_t(i) / c.nHeads;
-        std::vector<float> scores(start + T);
-        for (int64_t t = qb * QBlock; t < std::min(T, (qb + 1) * QBlock); ++t)
-          attendOne(&qkv[t * qkvW + h * hd], K + (h / group) * hd,
-                    V + (h / group) * hd, start + t + 1, hd, kvD, scale,
-                    scores.data(), &att[t * D + h * hd]);
-      };
-      size_t attnTasks = size_t(qBlocks * c.nHeads);
-      if (T == 1)
-        for (size_t i = 0; i < attnTasks; ++i)
-          attnTask(i);
-      else
-        llvm::parallelFor(0, attnTasks, attnTask);
-      matmul(att.data(), T, L.o, tmp.data());
-      for (int64_t i = 0; i < T * D; ++i)
-        x[i] += tmp[i];
-
-      rmsNorm(x.data(), T, D, L.mlpNorm.data(), c.normEps, xn.data());
-      matmul(xn.data(), T, L.gateUp, tmp.data());
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t j = 0; j < H; ++j) {
-          float g = tmp[t * 2 * H + j], u = tmp[t * 2 * H + H + j];
-          act[t * H + j] = g / (1.0f + std::exp(-g)) * u;
-        }
-      matmul(act.data(), T, L.down, tmp.data());
-      for (int64_t i = 0; i < T * D; ++i)
-        x[i] += tmp[i];
-    }
-    rmsNorm(x.data(), T, D, finalNorm.data(), c.normEps, xn.data());
-    matmul(xn.data(), T, lmHead, logits);
+    Scratch s(c, T);
+    for (int64_t l = 0; l < c.nLayers; ++l)
+      layer(l, x.data(), T, start, kv, nullptr, s);
+    rmsNorm(x.data(), T, D, finalNorm.data(), c.normEps, s.xn.data());
+    matmul(s.xn.data(), T, lmHead, logits);
   }
 
   llvm::Error checkTokens(ArrayRef<int32_t> tokens) const {
@@ -359,3 +386,33 @@ llvm::Expected<ArrayRef<float>> Transformer::decode(int32_t token,
 }
 
 void Transformer::reset() { impl->cache = KVCache(); }
+
+llvm::Expected<std::vector<float>>
+Transformer::embed(ArrayRef<int32_t> tokens) const {
+  if (tokens.empty() || int64_t(tokens.size()) > impl->c.maxSeqLen)
+    return makeError("transformer: embed() needs 1 to max_seq_len (" +
+                     llvm::Twine(impl->c.maxSeqLen) + ") tokens, got " +
+                     llvm::Twine(tokens.size()));
+  if (llvm::Error e = impl->checkTokens(tokens))
+    return std::move(e);
+  int64_t D = impl->c.dim;
+  std::vector<float> x(tokens.size() * D);
+  for (size_t t = 0; t < tokens.size(); ++t)
+    std::copy_n(&impl->embed[int64_t(tokens[t]) * D], D, &x[t * D]);
+  return x;
+}
+
+void Transformer::runLayers(llvm::MutableArrayRef<float> x, int64_t first,
+                            int64_t count, KVRewrite rewrite) const {
+  const LlamaConfig &c = impl->c;
+  int64_t T = int64_t(x.size()) / c.dim;
+  assert(T >= 1 && T <= c.maxSeqLen && int64_t(x.size()) == T * c.dim &&
+         first >= 0 && count >= 0 && first + count <= c.nLayers &&
+         "runLayers: bad hidden states or layer range");
+  KVCache kv;
+  kv.reserve(T, c.nLayers, c.kvDim());
+  kv.length = T;
+  Impl::Scratch s(c, T);
+  for (int64_t l = first; l < first + count; ++l)
+    impl->layer(l, x.data(), T, 0, kv, rewrite ? &rewrite : nullptr, s);
+}

@@ -4,7 +4,8 @@
 // lq.kv_quantize / lq.kv_dequantize, optionally after a static per-channel
 // smoothing (2-D quantization). Past-only: a query attends to the cached,
 // quantized keys and values of earlier tokens and to its own in full
-// precision.
+// precision. Per-layer parameters tuned by cross-block reconstruction
+// (lq.kv_clip, lq.kv_smooth on the k/v projection) are read when present.
 //
 //===----------------------------------------------------------------------===//
 #include "LinearModel.h"
@@ -19,6 +20,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include "lq/Fitting/FPT.h"
+#include "lq/Fitting/KVQuant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -37,66 +39,98 @@ namespace {
 
 constexpr StringLiteral kPass = "lq-quantize-kv";
 
+/// How one layer's keys or values are quantized: the static channel scale
+/// (null without 2-D smoothing) and the clipping ratio (null: 1).
+struct LayerKV {
+  DenseElementsAttr channelScale;
+  FloatAttr clip;
+};
+
 struct QuantizeKVPass : public mlir::lq::impl::LQQuantizeKVBase<QuantizeKVPass> {
   using Base::Base;
   void runOnOperation() override;
 
 private:
   ModelShape shape;
-  /// Per-layer static channel scales (2-D quantization), keyed by role.
-  std::map<std::string, DenseElementsAttr> channelScales;
+  /// Per-layer quantization (2-D scales, clipping), keyed by role.
+  std::map<std::string, LayerKV> layerKV;
 
-  FailureOr<DenseElementsAttr> channelScale(ModuleOp module, Operation *linear, bool keys);
+  FailureOr<LayerKV> quantizationOf(ModuleOp module, Operation *linear, bool keys);
   /// x (any shape whose elements are one or more tokens of [KV, hd]) as
   /// [tokens, KV * hd], quantized and dequantized, in x's shape again.
-  Value fakeQuantize(OpBuilder &b, Location loc, Value x, DenseElementsAttr cs);
-  LogicalResult rewriteAttention(linalg::GenericOp g, unsigned operand, DenseElementsAttr cs);
-  LogicalResult rewriteCacheWrite(tensor::InsertSliceOp insert, DenseElementsAttr cs);
-  LogicalResult rewriteUses(Value kv, Operation *linear, DenseElementsAttr cs);
-  /// @decode's cache writes found by rewriteUses, with their layer's channel
-  /// scale: packCaches turns their caches into packed codes.
-  llvm::MapVector<Operation *, DenseElementsAttr> cacheWrites;
+  Value fakeQuantize(OpBuilder &b, Location loc, Value x, const LayerKV &kv);
+  LogicalResult rewriteAttention(linalg::GenericOp g, unsigned operand, const LayerKV &kv);
+  LogicalResult rewriteCacheWrite(tensor::InsertSliceOp insert, const LayerKV &kv);
+  LogicalResult rewriteUses(Value kv, Operation *linear, const LayerKV &layer);
+  /// @decode's cache writes found by rewriteUses, with their layer's
+  /// quantization: packCaches turns their caches into packed codes.
+  llvm::MapVector<Operation *, LayerKV> cacheWrites;
   LogicalResult packCaches(func::FuncOp fn);
   LogicalResult checkCacheWrite(tensor::InsertSliceOp insert);
   /// [1, KV * hd] of one token written as `row` (any unit-dim shape).
   Value tokenRow(OpBuilder &b, Location loc, Value row);
 };
 
-FailureOr<DenseElementsAttr> QuantizeKVPass::channelScale(ModuleOp module, Operation *linear,
-                                                          bool keys) {
-  if (!smooth)
-    return DenseElementsAttr();
-  std::string role = roleOf(linear).str();
-  auto it = channelScales.find(role);
-  if (it != channelScales.end())
-    return it->second;
-  int64_t hd = shape.headDim, c = shape.kvHeads * hd;
-  FailureOr<std::vector<float>> absmax =
-      findStatistic(module, role, "lq.out_absmax", c, linear, kPass);
-  if (failed(absmax))
+/// A tuned per-layer parameter (`name`, an f32 attribute on any linear of
+/// the role) in [lo, hi] (lo excluded when `openLo`), which `interval`
+/// writes out; `fallback` when no linear carries it.
+static FailureOr<double> layerParameter(ModuleOp module, StringRef role, StringRef name,
+                                        double lo, bool openLo, double hi, StringRef interval,
+                                        double fallback) {
+  std::optional<double> found;
+  WalkResult walk = module.walk([&](Operation *op) {
+    Attribute attr = op->getAttr(name);
+    if (!attr || roleOf(op) != role)
+      return WalkResult::advance();
+    auto value = llvm::dyn_cast<FloatAttr>(attr);
+    double v = value ? value.getValueAsDouble() : 0.0;
+    if (!value || !(openLo ? v > lo : v >= lo) || !(v <= hi)) {
+      op->emitError() << kPass << ": " << name << " of '" << role << "' must be a float in "
+                      << interval << ", got " << attr;
+      return WalkResult::interrupt();
+    }
+    if (!found)
+      found = v;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
     return failure();
-  std::vector<double> range(absmax->begin(), absmax->end());
-  if (keys && shape.rope) {
-    // The cache holds keys after RoPE, which mixes the two channels of each
-    // frequency pair: both reach the pair's norm, bounded by hypot(a, b).
-    std::vector<double> pre = range;
-    for (int64_t h = 0; h < shape.kvHeads; ++h)
-      for (int64_t i = 0; i < hd / 2; ++i) {
-        auto [a, b] = ::lq::ropePair(*shape.rope, hd, i);
-        double r = std::hypot(pre[h * hd + a], pre[h * hd + b]);
-        range[h * hd + a] = range[h * hd + b] = r;
-      }
-  }
-  // Dividing each channel by its range flattens the token's profile: with
-  // per-token steps set by the largest channel, the rounding noise mapped
-  // back (times the channel scale) sums to sum_c r_c^2, its minimum.
-  std::vector<double> s = ::lq::migrationScales(range, std::vector<double>(c, 1.0), 1.0);
-  DenseElementsAttr attr = f32Attr(&getContext(), {c}, s);
-  channelScales[role] = attr;
-  return attr;
+  return found.value_or(fallback);
 }
 
-Value QuantizeKVPass::fakeQuantize(OpBuilder &b, Location loc, Value x, DenseElementsAttr cs) {
+FailureOr<LayerKV> QuantizeKVPass::quantizationOf(ModuleOp module, Operation *linear, bool keys) {
+  std::string role = roleOf(linear).str();
+  auto it = layerKV.find(role);
+  if (it != layerKV.end())
+    return it->second;
+  ::lq::KVQuantParams defaults;
+  FailureOr<double> clip =
+      layerParameter(module, role, "lq.kv_clip", 0.0, /*openLo=*/true, 1.0, "(0, 1]",
+                     defaults.clip);
+  FailureOr<double> smoothing =
+      layerParameter(module, role, "lq.kv_smooth", 0.0, /*openLo=*/false, 1.0, "[0, 1]",
+                     defaults.smooth);
+  if (failed(clip) || failed(smoothing))
+    return failure();
+  LayerKV kv;
+  if (*clip != 1.0)
+    kv.clip = FloatAttr::get(Float32Type::get(&getContext()), *clip);
+  if (smooth) {
+    int64_t c = shape.kvHeads * shape.headDim;
+    FailureOr<std::vector<float>> absmax =
+        findStatistic(module, role, "lq.out_absmax", c, linear, kPass);
+    if (failed(absmax))
+      return failure();
+    std::vector<double> s = ::lq::kvChannelScales(
+        std::vector<double>(absmax->begin(), absmax->end()), shape.kvHeads, shape.headDim,
+        shape.rope, keys, *smoothing);
+    kv.channelScale = f32Attr(&getContext(), {c}, s);
+  }
+  layerKV[role] = kv;
+  return kv;
+}
+
+Value QuantizeKVPass::fakeQuantize(OpBuilder &b, Location loc, Value x, const LayerKV &kv) {
   auto type = llvm::cast<RankedTensorType>(x.getType());
   int64_t c = shape.kvHeads * shape.headDim, rank = type.getRank();
   // [..., KV, hd] -> [tokens, KV * hd]: the leading dims are tokens.
@@ -112,11 +146,11 @@ Value QuantizeKVPass::fakeQuantize(OpBuilder &b, Location loc, Value x, DenseEle
   auto codesType = RankedTensorType::get({tokens, (c * (int64_t)bits + 7) / 8}, i8);
   auto perToken = RankedTensorType::get({tokens, 1}, f32);
   Value channel;
-  if (cs)
-    channel = arith::ConstantOp::create(b, loc, cs);
+  if (kv.channelScale)
+    channel = arith::ConstantOp::create(b, loc, kv.channelScale);
   IntegerAttr bitsAttr = b.getI64IntegerAttr(bits);
   auto q = KVQuantizeOp::create(b, loc, TypeRange{codesType, perToken, perToken}, rows, channel,
-                                bitsAttr);
+                                bitsAttr, kv.clip);
   Value deq = KVDequantizeOp::create(b, loc, rowsType, q.getCodes(), q.getScales(),
                                      q.getZeros(), channel, bitsAttr);
   if (rank != 3)
@@ -129,7 +163,7 @@ Value QuantizeKVPass::fakeQuantize(OpBuilder &b, Location loc, Value x, DenseEle
 /// @forward: the query at t reads key/value s quantized for s != t and its
 /// own (s == t) in full precision.
 LogicalResult QuantizeKVPass::rewriteAttention(linalg::GenericOp g, unsigned operand,
-                                               DenseElementsAttr cs) {
+                                               const LayerKV &kv) {
   OpOperand &use = g->getOpOperand(operand);
   auto type = llvm::dyn_cast<RankedTensorType>(use.get().getType());
   if (!type || type.getRank() != 3 || type.getDimSize(1) != shape.kvHeads ||
@@ -138,7 +172,7 @@ LogicalResult QuantizeKVPass::rewriteAttention(linalg::GenericOp g, unsigned ope
                          << ", expected [tokens, " << shape.kvHeads << ", " << shape.headDim << "]";
   OpBuilder b(g);
   Location loc = g.getLoc();
-  Value quantized = fakeQuantize(b, loc, use.get(), cs);
+  Value quantized = fakeQuantize(b, loc, use.get(), kv);
   if (!pastOnly) {
     use.set(quantized);
     return success();
@@ -307,7 +341,7 @@ Value QuantizeKVPass::tokenRow(OpBuilder &b, Location loc, Value row) {
 /// @decode's cache write: the cache keeps the quantized token; the attention
 /// read of this step sees the token itself in full precision.
 LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
-                                                DenseElementsAttr cs) {
+                                                const LayerKV &kv) {
   if (failed(checkCacheWrite(insert)))
     return failure();
   Value row = insert.getSource();
@@ -317,7 +351,7 @@ LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
   SmallVector<ReassociationIndices> all(1);
   for (int64_t d = 0; d < type.getRank(); ++d)
     all[0].push_back(d);
-  Value deq = fakeQuantize(b, loc, tokenRow(b, loc, row), cs);
+  Value deq = fakeQuantize(b, loc, tokenRow(b, loc, row), kv);
   Value back = tensor::ExpandShapeOp::create(
       b, loc, type,
       tensor::CollapseShapeOp::create(b, loc, deq, SmallVector<ReassociationIndices>{{0, 1}}), all);
@@ -334,7 +368,7 @@ LogicalResult QuantizeKVPass::rewriteCacheWrite(tensor::InsertSliceOp insert,
   return success();
 }
 
-LogicalResult QuantizeKVPass::rewriteUses(Value kv, Operation *linear, DenseElementsAttr cs) {
+LogicalResult QuantizeKVPass::rewriteUses(Value kv, Operation *linear, const LayerKV &layer) {
   SmallVector<OpOperand *> uses;
   for (OpOperand &use : kv.getUses())
     uses.push_back(&use);
@@ -345,23 +379,23 @@ LogicalResult QuantizeKVPass::rewriteUses(Value kv, Operation *linear, DenseElem
     // Layout changes on the way to the cache are followed.
     if ((llvm::isa<linalg::TransposeOp>(user) && use->getOperandNumber() == 0) ||
         llvm::isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
-      if (failed(rewriteUses(user->getResult(0), linear, cs)))
+      if (failed(rewriteUses(user->getResult(0), linear, layer)))
         return failure();
       continue;
     }
     if (auto insert = llvm::dyn_cast<tensor::InsertSliceOp>(user);
         insert && use->get() == insert.getSource()) {
       if (packCache) {
-        cacheWrites[insert] = cs;
+        cacheWrites[insert] = layer;
         continue;
       }
-      if (failed(rewriteCacheWrite(insert, cs)))
+      if (failed(rewriteCacheWrite(insert, layer)))
         return failure();
       continue;
     }
     if (auto g = llvm::dyn_cast<linalg::GenericOp>(user);
         g && g.getNumReductionLoops() > 0 && g.isDpsInput(use)) {
-      if (failed(rewriteAttention(g, use->getOperandNumber(), cs)))
+      if (failed(rewriteAttention(g, use->getOperandNumber(), layer)))
         return failure();
       continue;
     }
@@ -384,7 +418,7 @@ static std::optional<int64_t> constantOf(OpFoldResult ofr) { return getConstantI
 LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
   MLIRContext *ctx = &getContext();
   SmallVector<BlockArgument> caches;
-  for (auto &[op, cs] : cacheWrites) {
+  for (auto &[op, layer] : cacheWrites) {
     if (op->getParentOfType<func::FuncOp>() != fn)
       continue;
     Value v = llvm::cast<tensor::InsertSliceOp>(op).getDest();
@@ -437,7 +471,7 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
 
     // The writes, in chain order, each at a static layer and a whole token.
     SmallVector<tensor::InsertSliceOp> writes;
-    std::map<int64_t, DenseElementsAttr> layerScale;
+    std::map<int64_t, LayerKV> layerQuantization;
     auto layerOf = [&](Operation *op, ArrayRef<OpFoldResult> offsets,
                        ArrayRef<OpFoldResult> sizes,
                        ArrayRef<OpFoldResult> strides) -> FailureOr<int64_t> {
@@ -472,7 +506,7 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
                                      next.getMixedStrides());
       if (failed(l))
         return failure();
-      layerScale[*l] = it->second;
+      layerQuantization[*l] = it->second;
       writes.push_back(next);
       v = next.getResult();
     }
@@ -530,7 +564,7 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
               ArrayRef<OpFoldResult>{one, one, one});
         };
         Value channel;
-        if (DenseElementsAttr cs = layerScale[*l])
+        if (DenseElementsAttr cs = layerQuantization[*l].channelScale)
           channel = arith::ConstantOp::create(b, loc, cs);
         // One statement each: the IR's order must not follow the compiler's
         // order of evaluating arguments.
@@ -570,13 +604,14 @@ LogicalResult QuantizeKVPass::packCaches(func::FuncOp fn) {
       int64_t l = *constantOf(write.getMixedOffsets()[0]);
       OpBuilder b(write);
       Location loc = write.getLoc();
+      const LayerKV &kv = layerQuantization[l];
       Value channel;
-      if (DenseElementsAttr cs = layerScale[l])
-        channel = arith::ConstantOp::create(b, loc, cs);
+      if (kv.channelScale)
+        channel = arith::ConstantOp::create(b, loc, kv.channelScale);
       auto perToken = RankedTensorType::get({1, 1}, f32);
       auto q = KVQuantizeOp::create(
           b, loc, TypeRange{RankedTensorType::get({1, rowBytes}, i8), perToken, perToken},
-          tokenRow(b, loc, write.getSource()), channel, bitsAttr);
+          tokenRow(b, loc, write.getSource()), channel, bitsAttr, kv.clip);
       OpFoldResult pos = write.getMixedOffsets()[2];
       auto store = [&](Value what, Value into, int64_t first, int64_t width) -> Value {
         return tensor::InsertSliceOp::create(
@@ -686,8 +721,8 @@ void QuantizeKVPass::runOnOperation() {
       }
       kv = rope.getResult(0);
     }
-    FailureOr<DenseElementsAttr> cs = channelScale(module, linear, keys);
-    if (failed(cs) || failed(rewriteUses(kv, linear, *cs)))
+    FailureOr<LayerKV> quantization = quantizationOf(module, linear, keys);
+    if (failed(quantization) || failed(rewriteUses(kv, linear, *quantization)))
       return signalPassFailure();
   }
   for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>()))

@@ -3,6 +3,7 @@
 #include "QuantRun.h"
 
 #include "lq/Run/Calibration.h"
+#include "lq/Run/KVReconstruction.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -73,15 +74,26 @@ int runCalibrate() {
                               SequentialSteps)));
   if (SequentialSteps.getNumOccurrences() && Sequential.getNumOccurrences() == 0)
     return fail(usage("--sequential-steps needs --sequential"));
+  std::optional<lq::run::KVReconstructionOptions> kvReconstruct;
+  if (KVReconstruct.getNumOccurrences()) {
+    if (Sequential.getNumOccurrences())
+      return fail(usage("--kv-reconstruct tunes on the float weights; it does not combine with "
+                        "--sequential (which quantizes them)"));
+    auto parsed = lq::run::KVReconstructionOptions::parse(KVReconstruct);
+    if (!parsed)
+      return fail(usage(toString(parsed.takeError())));
+    kvReconstruct = std::move(*parsed);
+  }
   // A module without lq.model (or with --function / --inputs) is calibrated
   // on its function's inputs instead of @forward over a text.
   auto loaded = loadModule(ModelPath);
   if (!loaded)
     return fail(loaded.takeError());
   if (!FunctionName.empty() || !InputsPath.empty() || !(*loaded->module)->hasAttr("lq.model")) {
-    if (Sequential.getNumOccurrences())
-      return fail(usage("--sequential calibrates a model's @forward over a text, not a "
-                        "function over inputs"));
+    if (Sequential.getNumOccurrences() || kvReconstruct)
+      return fail(usage(formatv("--{0} calibrates a model's @forward over a text, not a "
+                                "function over inputs",
+                                kvReconstruct ? "kv-reconstruct" : "sequential")));
     return calibrateFunction(*loaded, ModelPath);
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -109,6 +121,14 @@ int runCalibrate() {
                    : calibrate(*m->module, m->info, *ids, calib);
   if (!stats)
     return fail(stats.takeError());
+  if (kvReconstruct) {
+    auto tuned = lq::run::reconstructKV(*m->module, *ids, calib.windowLen, *kvReconstruct,
+                                        &errs());
+    if (!tuned)
+      return fail(tuned.takeError());
+    errs() << formatv("kv-reconstruct: tuned {0} layers on {1} tokens in {2:f2} s\n",
+                      tuned->layers.size(), tuned->tokens, tuned->seconds);
+  }
 
   if (int status = writeCalibrated(*m->module))
     return status;

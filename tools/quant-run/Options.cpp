@@ -40,6 +40,13 @@ cl::opt<std::string> Sequential(
              "steps already quantized, then quantize that step's linears with "
              "lq-quantize-weights{OPTIONS}; -o gets the quantized module"),
     cl::value_desc("OPTIONS"), cl::sub(CalibrateCmd), cl::cat(Cat));
+cl::opt<std::string> KVReconstruct(
+    "kv-reconstruct",
+    cl::desc("After calibrating, tune lq-quantize-kv's per-layer KV clipping and 2-D smoothing "
+             "exponent against the next layer's output (WKVQuant's cross-block "
+             "reconstruction); OPTIONS: windows=N clip=a,b,.. smooth=a,b,..|none sweeps=N "
+             "bits=N"),
+    cl::value_desc("OPTIONS"), cl::ValueOptional, cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<std::string> SequentialSteps(
     "sequential-steps",
     cl::desc("Steps of --sequential: 'layer' (one per transformer layer, then lm_head) or "

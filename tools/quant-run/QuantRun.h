@@ -40,6 +40,7 @@ extern cl::opt<double> CompareTolerance;
 extern cl::opt<int64_t> CalibWindows;
 extern cl::opt<std::string> Sequential;
 extern cl::opt<std::string> SequentialSteps;
+extern cl::opt<std::string> KVReconstruct;
 extern cl::opt<std::string> OutputPath;
 extern cl::opt<std::string> HeaderPath;
 extern cl::opt<std::string> WeightsPath;

@@ -251,6 +251,11 @@ static LogicalResult verifyKV(Operation *op, RankedTensorType floatType, Value c
 }
 
 LogicalResult KVQuantizeOp::verify() {
+  if (std::optional<APFloat> clip = getClip()) {
+    double c = clip->convertToDouble();
+    if (!(c > 0.0 && c <= 1.0))
+      return emitOpError() << "clip must be in (0, 1], got " << getClipAttr();
+  }
   return verifyKV(*this, getInput().getType(), getCodes(), getScales(), getZeros(),
                   getChannelScale(), getBits());
 }

@@ -12,6 +12,8 @@
 
 #include "lq/Model/Llama.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+
 #include <memory>
 
 namespace lq {
@@ -40,6 +42,23 @@ public:
   llvm::Expected<llvm::ArrayRef<float>> decode(int32_t token, int64_t pos);
   /// Drops the decode cache.
   void reset();
+
+  /// Rewrites the keys (after RoPE) or values [T, kvDim] of `layer` that a
+  /// pass caches, e.g. quantizing them.
+  using KVRewrite =
+      llvm::function_ref<void(int64_t layer, bool keys, float *rows, int64_t T)>;
+
+  /// The hidden states [T, dim] entering layer 0 for `tokens` (their
+  /// embedding rows). Fails like forward() on bad tokens.
+  llvm::Expected<std::vector<float>> embed(llvm::ArrayRef<int32_t> tokens) const;
+
+  /// Runs layers [first, first + count) on hidden states x [T, dim] in place
+  /// (positions 0..T-1, no cached context), the operations of forward().
+  /// With `rewrite`, each query attends to the keys and values of earlier
+  /// positions as `rewrite` leaves them and to its own as computed
+  /// (WKVQuant's past-only KV quantization). Safe to call concurrently.
+  void runLayers(llvm::MutableArrayRef<float> x, int64_t first, int64_t count,
+                 KVRewrite rewrite = nullptr) const;
 
   struct Impl;
 

@@ -581,7 +581,8 @@ struct ExpandKVQuantize : OpRewritePattern<KVQuantizeOp> {
     Value hi = reduceRows(rewriter, loc, x, -INFINITY, [](OpBuilder &b, Location l, Value v, Value a) {
       return (Value)arith::MaximumFOp::create(b, l, v, a);
     });
-    // scale = (max - min) / levels (1 for constant rows), zero = round(-min / scale).
+    // scale = (max - min) / levels (1 for constant rows), zero = round(-min / scale);
+    // min and max times `clip` when it is set.
     auto rowType = llvm::cast<RankedTensorType>(lo.getType());
     AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
     auto params = linalg::GenericOp::create(
@@ -590,11 +591,16 @@ struct ExpandKVQuantize : OpRewritePattern<KVQuantizeOp> {
         ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Scalar s{nb, l};
-          Value range = arith::SubFOp::create(nb, l, args[1], args[0]);
+          Value low = args[0], high = args[1];
+          if (std::optional<APFloat> clip = op.getClip()) {
+            low = s.fmul(low, s.f32(clip->convertToDouble()));
+            high = s.fmul(high, s.f32(clip->convertToDouble()));
+          }
+          Value range = arith::SubFOp::create(nb, l, high, low);
           Value flat = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLE, range, s.f32(0.0));
           Value scale = s.select(flat, s.f32(1.0), s.fdiv(range, s.f32(levels)));
           Value zero = math::RoundEvenOp::create(
-              nb, l, s.fdiv(arith::NegFOp::create(nb, l, args[0]), scale));
+              nb, l, s.fdiv(arith::NegFOp::create(nb, l, low), scale));
           zero = arith::MinimumFOp::create(nb, l, arith::MaximumFOp::create(nb, l, zero, s.f32(0.0)),
                                            s.f32(levels));
           linalg::YieldOp::create(nb, l, ValueRange{scale, zero});

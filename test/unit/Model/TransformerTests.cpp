@@ -81,6 +81,32 @@ TEST(Transformer, DecodeMatchesForward) {
             1e-5f);
 }
 
+TEST(Transformer, RunLayersComposesAndRewritesOnlyThePast) {
+  const LlamaModel &m = shippedModel();
+  Transformer t(m);
+  int64_t L = m.config.nLayers, D = m.config.dim;
+  std::vector<int32_t> tokens = someTokens(24, m.config.vocabSize);
+  auto x = t.embed(tokens);
+  ASSERT_OK(x);
+  std::vector<float> whole = *x, split = *x, identity = *x, zeroed = *x;
+  t.runLayers(whole, 0, L);
+  t.runLayers(split, 0, 1);
+  t.runLayers(split, 1, L - 1);
+  EXPECT_EQ(maxAbsDiff(whole, split), 0.0f);
+  // A rewrite that leaves the cache as it is computes the same.
+  t.runLayers(identity, 0, L, [](int64_t, bool, float *, int64_t) {});
+  EXPECT_EQ(maxAbsDiff(whole, identity), 0.0f);
+  // Past-only: with layer 0's cached values zeroed, position 0 (which reads
+  // only its own, unrewritten) is unchanged; later positions change.
+  t.runLayers(zeroed, 0, L, [&](int64_t l, bool keys, float *rows, int64_t T) {
+    if (l == 0 && !keys)
+      std::fill(rows, rows + T * m.config.kvDim(), 0.0f);
+  });
+  llvm::ArrayRef<float> a(whole), b(zeroed);
+  EXPECT_EQ(maxAbsDiff(a.take_front(D), b.take_front(D)), 0.0f);
+  EXPECT_GT(maxAbsDiff(a.drop_front(D), b.drop_front(D)), 1e-3f);
+}
+
 TEST(Transformer, CausalPrefixInvariance) {
   // Logits at position p depend only on tokens[0..p].
   const LlamaModel &m = shippedModel();

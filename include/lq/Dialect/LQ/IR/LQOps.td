@@ -149,7 +149,9 @@ def LQ_KVQuantizeOp : LQ_Op<"kv_quantize", [Pure]> {
     first divided by its static scale; then each token is quantized
     asymmetrically to unsigned `bits`-bit codes with a dynamic per-token
     scale and zero (`x = (q - zero) * scale`). Codes are packed LSB-first along
-    C: `[T, ceil(C*bits/8)]` bytes.
+    C: `[T, ceil(C*bits/8)]` bytes. With `clip` (in (0, 1]) the token's range
+    is `[clip * min, clip * max]` and values beyond it saturate (WKVQuant's
+    tuned clipping; absent: 1, the full range).
 
     Used for past-only quantization: the decode step quantizes only what it
     writes to the cache; the current token's K/V enter attention unquantized.
@@ -160,7 +162,8 @@ def LQ_KVQuantizeOp : LQ_Op<"kv_quantize", [Pure]> {
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$channel_scale,
-                       ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>:$bits);
+                       ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>:$bits,
+                       OptionalAttr<F32Attr>:$clip);
   let results = (outs AnyRankedTensor:$codes, AnyRankedTensor:$scales,
                       AnyRankedTensor:$zeros);
   let assemblyFormat = [{

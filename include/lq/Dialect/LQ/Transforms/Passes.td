@@ -372,6 +372,13 @@ def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
       for keys the RoPE pair's bound `hypot(max_a, max_b)`, since RoPE
       mixes the pair), which flattens the token's channel profile before
       the per-token step is chosen.
+    - Per-layer parameters, when the k/v projection (any copy of its role)
+      carries them (`quant-run calibrate --kv-reconstruct` tunes and
+      records them): `lq.kv_clip` in (0, 1], the `clip` of that layer's
+      `lq.kv_quantize` (the token's range `[clip * min, clip * max]`), and
+      `lq.kv_smooth` in [0, 1], the exponent of the channel scale
+      (`range^smooth`; 0: no smoothing). Values outside are errors; absent,
+      1 and 1.
     - `past-only`: a query attends to the quantized cache for earlier
       tokens and to its own key and value in full precision. In `@forward`
       the attention reads `s == t ? k : Q(k)`, built as plain contractions
