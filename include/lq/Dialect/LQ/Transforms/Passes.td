@@ -439,7 +439,9 @@ def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
     feeds the f16 tensor to its kernels directly (half the activation
     bytes, one f16 mma instead of a high and a low part; the binary-code
     kernel takes f16 only) and `linalg-fuse-elementwise-ops` fuses the
-    truncation into an element-wise producer (a norm, SwiGLU's product).
+    truncation into an element-wise producer (a norm, SwiGLU's product);
+    after any other producer (the attention's weighted sum, a reduction,
+    before the o projection) it is a kernel of its own.
 
     Inputs already widened from a 16-bit float (`arith.extf` or such a
     generic) are left alone, so a second run changes nothing, as are other
