@@ -54,6 +54,17 @@ bool isWidenedHalf(Value value) {
   return type && type.getWidth() <= 16;
 }
 
+/// The name of a weight encoding, as the `encodings` option spells it.
+StringRef encodingName(Attribute encoding) {
+  if (llvm::isa<UniformEncodingAttr>(encoding))
+    return "uniform";
+  if (llvm::isa<BinaryEncodingAttr>(encoding))
+    return "binary";
+  if (llvm::isa<PVQEncodingAttr>(encoding))
+    return "pvq";
+  return "";
+}
+
 /// An element-wise linalg.generic converting `input`, of shape `sizes`, to
 /// `elementType` by `T` (arith.truncf or arith.extf).
 template <typename T>
@@ -88,6 +99,12 @@ struct RoundMatmulInputsPass
                          << "'";
       return signalPassFailure();
     }
+    for (const std::string &name : encodings)
+      if (name != "uniform" && name != "binary" && name != "pvq") {
+        module.emitError() << kPass << ": encodings must be uniform, binary or pvq, got '"
+                           << name << "'";
+        return signalPassFailure();
+      }
     for (const std::string &name : functions)
       if (!module.lookupSymbol<func::FuncOp>(name)) {
         module.emitError() << kPass << ": functions names '" << name
@@ -103,6 +120,9 @@ struct RoundMatmulInputsPass
         return;
       // Quantized activations: the matmul rounds its input itself.
       if (op.getActBits())
+        return;
+      if (!encodings.empty() &&
+          !llvm::is_contained(encodings, encodingName(op.getWeight().getType().getEncoding())))
         return;
       Value input = op.getInput();
       auto type = llvm::dyn_cast<RankedTensorType>(input.getType());

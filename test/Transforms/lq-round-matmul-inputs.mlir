@@ -3,6 +3,7 @@
 // RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs --lq-round-matmul-inputs | FileCheck %s
 // RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs="type=bf16" | FileCheck %s --check-prefix=BF16
 // RUN: quant-opt %s --lq-round-matmul-inputs="functions=decode" | FileCheck %s --check-prefix=DECODE
+// RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs="encodings=binary" | FileCheck %s --check-prefix=BINARY
 
 // One rounded copy per input, read by every matmul of that input (q and k
 // here); other readers keep the f32 value.
@@ -86,6 +87,27 @@ func.func @already_f16(%x16: tensor<2x4xf16>) -> tensor<2x4xf32> {
   %w = lq.constant codes(dense<1> : tensor<4x2xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>>
   %y = lq.matmul %x, %w : tensor<2x4xf32>, !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// `encodings` picks the matmuls by the encoding of their weights: with
+// binary, the binary-code matmul's input is rounded, the uniform one's not.
+// CHECK-LABEL: func.func @encodings(
+// CHECK-COUNT-4: linalg.generic
+// BINARY-LABEL: func.func @encodings(
+// BINARY-SAME:    %[[X:[^:]*]]: tensor<2x32xf32>, %[[Z:[^:]*]]: tensor<2x32xf32>
+// BINARY:         %[[H:.*]] = linalg.generic {{.*}} ins(%[[Z]] : tensor<2x32xf32>)
+// BINARY:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[H]] : tensor<2x32xf16>)
+// BINARY-NOT:     linalg.generic
+// BINARY:         lq.matmul %[[X]], %{{.*}} : tensor<2x32xf32>, !lq.weight<8x32, #lq.uniform
+// BINARY:         lq.matmul %[[W]], %{{.*}} : tensor<2x32xf32>, !lq.weight<8x32, #lq.binary
+func.func @encodings(%x: tensor<2x32xf32>, %z: tensor<2x32xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %wu = lq.constant codes(dense<1> : tensor<8x16xi8>) scales(dense<1.0> : tensor<8x1xf16>) : !lq.weight<8x32, #lq.uniform<bits = 4, group = 32, symmetric = true>>
+  %wb = lq.constant codes(dense<1> : tensor<2x8x4xi8>) scales(dense<1.0> : tensor<8x2x2xf16>) offsets(dense<0.0> : tensor<8x2xf16>) : !lq.weight<8x32, #lq.binary<planes = 2, group = 16>>
+  %u = lq.matmul %x, %wu : tensor<2x32xf32>, !lq.weight<8x32, #lq.uniform<bits = 4, group = 32, symmetric = true>> -> tensor<2x8xf32>
+  %b = lq.matmul %z, %wb : tensor<2x32xf32>, !lq.weight<8x32, #lq.binary<planes = 2, group = 16>> -> tensor<2x8xf32>
+  return %u, %b : tensor<2x8xf32>, tensor<2x8xf32>
 }
 
 // -----

@@ -443,11 +443,15 @@ def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
     after any other producer (the attention's weighted sum, a reduction,
     before the o projection) it is a kernel of its own.
 
+    With `encodings`, only the matmuls of those weight encodings are
+    converted (`lq-lower-to-gpu`'s default rounds the inputs of the
+    binary-code matmuls only).
+
     Inputs already widened from a 16-bit float (`arith.extf` or such a
     generic) are left alone, so a second run changes nothing, as are other
     element types. Values beyond f16's range (65504) become infinities;
     bf16 keeps f32's range with 8 significant bits instead of 11.
-    `lq-lower-to-gpu` runs this pass first with `activations=f16`.
+    `lq-lower-to-gpu` runs this pass first unless `activations=f32`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -456,6 +460,9 @@ def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
                "Round the matmul inputs of these functions (default: all)">,
     Option<"activationType", "type", "std::string", "\"f16\"",
            "The activation type: f16 or bf16">,
+    ListOption<"encodings", "encodings", "std::string",
+               "Round the inputs of the matmuls whose weights have one of these "
+               "encodings: uniform, binary, pvq (default: all)">,
   ];
 }
 
