@@ -13,10 +13,9 @@
 #       (build machine) compiles each module's @forward and @decode for the
 #       GPU (`quant-run compile --target cuda --shared`, activations
 #       $ACTIVATIONS), records the CPU's perplexity, greedy tokens and logits
-#       of the same arithmetic (with f16 activations, of the module after
-#       lq-round-matmul-inputs, the pass lq-lower-to-gpu runs first), and
-#       copies quant-run-aot, the tokenizer and the text beside them: OUT is
-#       all the GPU machine needs.
+#       of the same arithmetic (the module after the lq-round-matmul-inputs
+#       that lq-lower-to-gpu runs first), and copies quant-run-aot, the
+#       tokenizer and the text beside them: OUT is all the GPU machine needs.
 #   scripts/gpu/model-check.sh run OUT
 #       (GPU machine) runs each library with quant-run-aot and prints one
 #       table row per module: perplexity on both, their relative difference,
@@ -26,8 +25,8 @@
 # Environment: BUILD (build tree, default ./build), WINDOWS (perplexity
 # windows, default 8), TOKENS (greedy tokens, default 64), CAL_WINDOWS
 # (calibration windows, default 16), PROMPT, ACTIVATIONS (the quantized
-# matmuls' activations on the GPU, lq-lower-to-gpu's `activations`: f16,
-# the default, or f32).
+# matmuls' activations on the GPU, lq-lower-to-gpu's `activations`: auto,
+# the default, f16 or f32).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -35,7 +34,7 @@ WINDOWS=${WINDOWS:-8}
 TOKENS=${TOKENS:-64}
 CAL_WINDOWS=${CAL_WINDOWS:-16}
 PROMPT=${PROMPT:-The compiler}
-ACTIVATIONS=${ACTIVATIONS:-f16}
+ACTIVATIONS=${ACTIVATIONS:-auto}
 
 die() { echo "model-check: $*" >&2; exit 1; }
 
@@ -73,11 +72,15 @@ build() {
     "$bin/quant-run" compile "$module" --target cuda --shared --gpu-options "activations=$ACTIVATIONS" \
       -o "$out/lib/$name.so"
     # The CPU reference computes what the GPU does: on f16-rounded matmul
-    # inputs where the GPU reads f16.
-    local reference=$module
-    if [ "$ACTIVATIONS" = f16 ]; then
+    # inputs where the GPU reads f16 (auto: the binary-code matmuls').
+    local reference=$module rounding=
+    case $ACTIVATIONS in
+      f16) rounding=--lq-round-matmul-inputs ;;
+      auto) rounding=--lq-round-matmul-inputs=encodings=binary ;;
+    esac
+    if [ -n "$rounding" ]; then
       reference=$(mktemp --suffix=.mlirbc)
-      "$bin/quant-opt" "$module" --lq-round-matmul-inputs --emit-bytecode -o "$reference"
+      "$bin/quant-opt" "$module" "$rounding" --emit-bytecode -o "$reference"
     fi
     "$bin/quant-run" perplexity "$reference" --tokenizer "$out" --text "$out/text.txt" \
       --max-windows "$WINDOWS" --threads 1 > "$out/cpu/$name.ppl"
