@@ -11,8 +11,10 @@
 #       g128, qqq-w4a8, wkv-w4kv4, PVQ and GPTQT.
 #   scripts/gpu/model-check.sh build OUT MODEL_DIR TEXT [module.mlirbc...]
 #       (build machine) compiles each module's @forward and @decode for the
-#       GPU (`quant-run compile --target cuda --shared`), records the CPU's
-#       perplexity, greedy tokens and logits, and copies quant-run-aot, the
+#       GPU (`quant-run compile --target cuda --shared`, activations
+#       $ACTIVATIONS), records the CPU's perplexity, greedy tokens and logits
+#       of the same arithmetic (the module after the lq-round-matmul-inputs
+#       that lq-lower-to-gpu runs first), and copies quant-run-aot, the
 #       tokenizer and the text beside them: OUT is all the GPU machine needs.
 #   scripts/gpu/model-check.sh run OUT
 #       (GPU machine) runs each library with quant-run-aot and prints one
@@ -22,7 +24,9 @@
 #
 # Environment: BUILD (build tree, default ./build), WINDOWS (perplexity
 # windows, default 8), TOKENS (greedy tokens, default 64), CAL_WINDOWS
-# (calibration windows, default 16), PROMPT.
+# (calibration windows, default 16), PROMPT, ACTIVATIONS (the quantized
+# matmuls' activations on the GPU, lq-lower-to-gpu's `activations`: auto,
+# the default, f16 or f32).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -30,6 +34,7 @@ WINDOWS=${WINDOWS:-8}
 TOKENS=${TOKENS:-64}
 CAL_WINDOWS=${CAL_WINDOWS:-16}
 PROMPT=${PROMPT:-The compiler}
+ACTIVATIONS=${ACTIVATIONS:-auto}
 
 die() { echo "model-check: $*" >&2; exit 1; }
 
@@ -64,11 +69,24 @@ build() {
     local name
     name=$(basename "$module" .mlirbc)
     echo "== $name"
-    "$bin/quant-run" compile "$module" --target cuda --shared -o "$out/lib/$name.so"
-    "$bin/quant-run" perplexity "$module" --tokenizer "$out" --text "$out/text.txt" \
+    "$bin/quant-run" compile "$module" --target cuda --shared --gpu-options "activations=$ACTIVATIONS" \
+      -o "$out/lib/$name.so"
+    # The CPU reference computes what the GPU does: on f16-rounded matmul
+    # inputs where the GPU reads f16 (auto: the binary-code matmuls').
+    local reference=$module rounding=
+    case $ACTIVATIONS in
+      f16) rounding=--lq-round-matmul-inputs ;;
+      auto) rounding=--lq-round-matmul-inputs=encodings=binary ;;
+    esac
+    if [ -n "$rounding" ]; then
+      reference=$(mktemp --suffix=.mlirbc)
+      "$bin/quant-opt" "$module" "$rounding" --emit-bytecode -o "$reference"
+    fi
+    "$bin/quant-run" perplexity "$reference" --tokenizer "$out" --text "$out/text.txt" \
       --max-windows "$WINDOWS" --threads 1 > "$out/cpu/$name.ppl"
-    "$bin/quant-run" generate "$module" --tokenizer "$out" --prompt "$PROMPT" \
+    "$bin/quant-run" generate "$reference" --tokenizer "$out" --prompt "$PROMPT" \
       --max-tokens "$TOKENS" --print-ids --logits-out "$out/cpu/$name.logits" > "$out/cpu/$name.gen"
+    [ "$reference" = "$module" ] || rm -f "$reference"
   done
 }
 

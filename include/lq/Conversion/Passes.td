@@ -107,7 +107,9 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Kernels (GEMV, batch up to 8 * max-batch-tiles rows, mma.sync tensor
     cores with f32 accumulation): 4-bit uniform codes (symmetric or not,
     per-channel or groups that are multiples of 64) with f16 activations (an
-    `arith.extf` from f16 feeding the matmul is looked through) or f32
+    `arith.extf` from f16 feeding the matmul, or an element-wise
+    `linalg.generic` of one, as `lq-round-matmul-inputs` makes, is looked
+    through) or f32
     (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
     multiple of 256) with f16 activations.
 

@@ -11,6 +11,7 @@
 #include "KernelPlan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -211,6 +212,27 @@ LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const
   return success();
 }
 
+/// The f16 tensor `value` widens to f32, by arith.extf or by an
+/// element-wise linalg.generic whose body is one extf (lq-round-matmul-inputs
+/// makes those, which fuse with the rest of the linalg ops), or null.
+Value widenedF16(Value value) {
+  Value narrow;
+  if (auto ext = value.getDefiningOp<arith::ExtFOp>()) {
+    narrow = ext.getIn();
+  } else if (auto generic = value.getDefiningOp<linalg::GenericOp>()) {
+    Block &body = generic.getRegion().front();
+    auto ext = llvm::dyn_cast<arith::ExtFOp>(body.front());
+    if (generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+        generic.getNumParallelLoops() != generic.getNumLoops() ||
+        !llvm::all_of(generic.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isIdentity(); }) ||
+        body.getOperations().size() != 2 || !ext || ext.getIn() != body.getArgument(0))
+      return Value();
+    narrow = generic.getDpsInputOperand(0)->get();
+  }
+  return narrow && getElementTypeOrSelf(narrow.getType()).isF16() ? narrow : Value();
+}
+
 /// The most rows one launch of the family's kernel takes: a chunk of the
 /// host's chunk loop. W4A8 takes any static batch; its chunks of 256 rows
 /// keep the scratch buffer small and cover the batches its tiling was
@@ -255,11 +277,10 @@ FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
   // f16 activations widened by arith.extf feed the kernel directly.
   input = op.getInput();
   bool f32Input = true;
-  if (auto ext = input.getDefiningOp<arith::ExtFOp>())
-    if (getElementTypeOrSelf(ext.getIn().getType()).isF16()) {
-      input = ext.getIn();
-      f32Input = false;
-    }
+  if (Value f16 = widenedF16(input)) {
+    input = f16;
+    f32Input = false;
+  }
   // Leading dimensions may be dynamic (a prompt's T tokens): the host
   // launches the kernels over row chunks.
   auto inputType = llvm::cast<RankedTensorType>(input.getType());
@@ -268,7 +289,7 @@ FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
            << inputType;
   if (binary && f32Input)
     return op.emitOpError("the binary-code GPU kernel takes f16 activations (an arith.extf "
-                          "from f16 feeding the matmul)");
+                          "from f16 feeding the matmul; lq-round-matmul-inputs makes one)");
 
   KernelPlan base;
   base.rows = type.getRows();

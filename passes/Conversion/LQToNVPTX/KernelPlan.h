@@ -112,7 +112,7 @@ struct PlanOptions {
 
 /// The plans of `op`, whose weight is `weight`, or failure (diagnosed on
 /// `op`). `input` is set to the kernel's activations: the matmul's input,
-/// or the f16 value an arith.extf widened.
+/// or the f16 value an arith.extf or an extf linalg.generic widened.
 ///
 /// A static row count M that one launch takes gets one plan with batch M.
 /// With options.rowChunks, a dynamic M, or one above the family's largest

@@ -188,7 +188,7 @@ func.func @binary_cols(%x16: tensor<1x128xf16>) -> tensor<1x16xf32> {
 
 func.func @binary_f32(%x: tensor<1x256xf32>) -> tensor<1x16xf32> {
   %w = lq.constant codes(dense<0> : tensor<2x16x32xi8>) scales(dense<1.0> : tensor<16x2x2xf16>) offsets(dense<0.0> : tensor<16x2xf16>) : !lq.weight<16x256, #lq.binary<planes = 2, group = 128>>
-  // expected-error @+1 {{the binary-code GPU kernel takes f16 activations (an arith.extf from f16 feeding the matmul)}}
+  // expected-error @+1 {{the binary-code GPU kernel takes f16 activations (an arith.extf from f16 feeding the matmul; lq-round-matmul-inputs makes one)}}
   %y = lq.matmul %x, %w : tensor<1x256xf32>, !lq.weight<16x256, #lq.binary<planes = 2, group = 128>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }

@@ -26,6 +26,11 @@ namespace mlir::lq {
 struct GPULoweringOptions {
   /// The functions that run on the GPU; the module keeps only these.
   SmallVector<std::string> functions = {"decode"};
+  /// Activations of lq.matmul: f16 (lq-round-matmul-inputs first: the
+  /// kernels read f16 and accumulate in f32), f32 (the f32 kernels; binary
+  /// codes go to lq-expand), or auto: f16 for the binary-code matmuls,
+  /// whose kernel takes f16 only, f32 for the others.
+  std::string activations = "auto";
   /// Target chip of every kernel (lq-lower-to-nvptx's and the loops').
   std::string chip = "sm_90a";
   /// Threads per block of the kernels made from loops (lq-gpu-tile-parallel-loops).

@@ -417,4 +417,60 @@ def LQQuantizeKV : Pass<"lq-quantize-kv", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Activation precision
+//===----------------------------------------------------------------------===//
+
+def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
+  let summary = "Round the f32 activations of lq.matmul to f16 or bf16; accumulation stays f32";
+  let description = [{
+    Every `lq.matmul` of `functions` that reads f32 activations and does not
+    quantize them itself (no `act(...)`: W4A8 rounds its own input) reads
+    them rounded to `type` (round to nearest even) and widened back:
+
+    ```mlir
+    %h = linalg.generic ... ins(%x : tensor<?x128xf32>) outs(... : tensor<?x128xf16>) {
+      arith.truncf ...
+    }
+    %w = linalg.generic ... ins(%h : tensor<?x128xf16>) outs(... : tensor<?x128xf32>) {
+      arith.extf ...
+    }
+    %y = lq.matmul %w, %weight : tensor<?x128xf32>, !lq.weight<...> -> tensor<?x128xf32>
+    ```
+
+    One pair per distinct input, placed right after its definition and read
+    by every converted matmul of that input (q, k and v share one). The
+    matmul still accumulates in f32. The arithmetic is the same on every
+    target: the CPU lowerings compute on the widened values, so a CPU run
+    of the module is the reference of a GPU run, where `lq-lower-to-nvptx`
+    feeds the f16 tensor to its kernels directly (half the activation
+    bytes, one f16 mma instead of a high and a low part; the binary-code
+    kernel takes f16 only) and `linalg-fuse-elementwise-ops` fuses the
+    truncation into an element-wise producer (a norm, SwiGLU's product);
+    after any other producer (the attention's weighted sum, a reduction,
+    before the o projection) it is a kernel of its own.
+
+    With `encodings`, only the matmuls of those weight encodings are
+    converted (`lq-lower-to-gpu`'s default rounds the inputs of the
+    binary-code matmuls only).
+
+    Inputs already widened from a 16-bit float (`arith.extf` or such a
+    generic) are left alone, so a second run changes nothing, as are other
+    element types. Values beyond f16's range (65504) become infinities;
+    bf16 keeps f32's range with 8 significant bits instead of 11.
+    `lq-lower-to-gpu` runs this pass first unless `activations=f32`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Round the matmul inputs of these functions (default: all)">,
+    Option<"activationType", "type", "std::string", "\"f16\"",
+           "The activation type: f16 or bf16">,
+    ListOption<"encodings", "encodings", "std::string",
+               "Round the inputs of the matmuls whose weights have one of these "
+               "encodings: uniform, binary, pvq (default: all)">,
+  ];
+}
+
 #endif // LQ_DIALECT_LQ_TRANSFORMS_PASSES_TD
