@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lq/Run/KVReconstruction.h"
+#include "lq/Run/ModelModule.h"
 
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Dialect/LQ/Utils/ElementsData.h"
@@ -101,112 +102,6 @@ llvm::Expected<KVReconstructionOptions> KVReconstructionOptions::parse(llvm::Str
   return o;
 }
 
-/// The checkpoint tensor name of a linear role.
-static std::optional<std::string> tensorOfRole(llvm::StringRef role) {
-  using ::lq::names::LayerTensor;
-  if (role == "lm_head")
-    return std::string(::lq::names::LMHead);
-  int64_t layer;
-  llvm::StringRef rest = role;
-  if (!rest.consume_front("layers.") || rest.consumeInteger(10, layer) || !rest.consume_front("."))
-    return std::nullopt;
-  static const std::pair<const char *, LayerTensor> kinds[] = {
-      {"attn.q", LayerTensor::Q},       {"attn.k", LayerTensor::K},   {"attn.v", LayerTensor::V},
-      {"attn.o", LayerTensor::O},       {"mlp.gate", LayerTensor::Gate},
-      {"mlp.up", LayerTensor::Up},      {"mlp.down", LayerTensor::Down}};
-  for (auto [name, kind] : kinds)
-    if (rest == name)
-      return ::lq::names::layer(layer, kind);
-  return std::nullopt;
-}
-
-llvm::Expected<::lq::LlamaModel> readFloatModel(ModuleOp module) {
-  auto info = module->getAttrOfType<DictionaryAttr>("lq.model");
-  if (!info)
-    return err("no lq.model attribute (not a quant-import module)");
-  auto integer = [&](llvm::StringRef key) -> int64_t {
-    auto a = info.getAs<IntegerAttr>(key);
-    return a ? a.getInt() : -1;
-  };
-  auto real = [&](llvm::StringRef key) -> float {
-    auto a = info.getAs<FloatAttr>(key);
-    return a ? (float)a.getValueAsDouble() : -1.0f;
-  };
-  ::lq::LlamaModel model;
-  ::lq::LlamaConfig &c = model.config;
-  c.dim = integer("dim"), c.hiddenDim = integer("hidden_dim"), c.nLayers = integer("layers");
-  c.nHeads = integer("heads"), c.nKVHeads = integer("kv_heads"), c.vocabSize = integer("vocab");
-  c.maxSeqLen = integer("context"), c.normEps = real("norm_eps"), c.ropeTheta = real("rope_theta");
-  auto style = info.getAs<StringAttr>("rope_style");
-  c.ropeStyle = style && style.getValue() == "interleaved" ? ::lq::LlamaConfig::Interleaved
-                                                          : ::lq::LlamaConfig::HalfSplit;
-  auto tied = info.getAs<BoolAttr>("tied");
-  c.tiedEmbeddings = tied && tied.getValue();
-  if (llvm::Error e = c.validate("lq.model"))
-    return std::move(e);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward || forward.isExternal())
-    return err("no @forward with a body");
-
-  std::optional<llvm::Error> failure;
-  auto add = [&](llvm::StringRef name, ArrayRef<int64_t> shape, std::vector<float> values) {
-    if (failure || model.weights.lookup(name))
-      return; // a constant used twice (e.g. the tied embedding)
-    if (llvm::Error e = model.weights.add(
-            name,
-            ::lq::Tensor(std::vector<int64_t>(shape.begin(), shape.end()), std::move(values)),
-            "the module"))
-      failure = std::move(e);
-  };
-  forward.walk([&](Operation *op) {
-    auto role = op->getAttrOfType<StringAttr>("lq.role");
-    if (!role || failure)
-      return;
-    if (isa<mlir::lq::MatmulOp>(op)) {
-      failure = err("'" + role.getValue() + "' is quantized: the float weights are needed (tune "
-                                            "the KV cache before quantizing weights)");
-      return;
-    }
-    auto mm = dyn_cast<linalg::MatmulOp>(op);
-    std::optional<std::string> name = tensorOfRole(role.getValue());
-    if (!mm || !name) {
-      failure = err("unknown linear '" + role.getValue() + "'");
-      return;
-    }
-    auto constant = mm.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>();
-    auto attr = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
-    FailureOr<std::vector<float>> values =
-        attr ? mlir::lq::readFloats(attr) : FailureOr<std::vector<float>>(mlir::failure());
-    // The reference transformer reads [out, in]: only the transposed-B form.
-    auto maps = mm.getIndexingMapsArray();
-    bool transposedB = maps.size() == 3 && maps[1].getNumResults() == 2 &&
-                       maps[1].getResult(0) == getAffineDimExpr(1, op->getContext());
-    if (failed(values) || !transposedB) {
-      failure = err("the weight of '" + role.getValue() +
-                    "' is not a float constant [out, in] of a transposed-B matmul");
-      return;
-    }
-    if (c.tiedEmbeddings && *name == ::lq::names::LMHead)
-      return; // the embedding itself, read by name
-    add(*name, cast<ShapedType>(attr.getType()).getShape(), std::move(*values));
-  });
-  forward.walk([&](arith::ConstantOp op) {
-    auto attr = dyn_cast<DenseResourceElementsAttr>(op.getValue());
-    if (!attr || failure)
-      return;
-    llvm::StringRef key = attr.getRawHandle().getKey();
-    if (!key.starts_with("model.") || model.weights.lookup(key))
-      return;
-    if (FailureOr<std::vector<float>> values = mlir::lq::readFloats(attr); succeeded(values))
-      add(key, attr.getType().getShape(), std::move(*values));
-  });
-  if (failure)
-    return std::move(*failure);
-  if (llvm::Error e = model.validate("the module"))
-    return std::move(e);
-  return std::move(model);
-}
-
 namespace {
 /// The search state of one layer: the calibrated ranges, the channel scales
 /// per exponent and the losses already measured.
@@ -286,7 +181,7 @@ llvm::Expected<KVReconstructionSummary>
 reconstructKV(ModuleOp module, llvm::ArrayRef<int32_t> ids, int64_t windowLen,
               const KVReconstructionOptions &options, llvm::raw_ostream *progress) {
   auto t0 = std::chrono::steady_clock::now();
-  auto checkpoint = readFloatModel(module);
+  auto checkpoint = readCheckpoint(module, /*decodeQuantized=*/false, "the module");
   if (!checkpoint)
     return err("--kv-reconstruct: " + llvm::toString(checkpoint.takeError()));
   ::lq::Transformer model(*checkpoint);

@@ -2,10 +2,14 @@
 
 #include "lq/Run/ModelModule.h"
 
+#include "lq/Dialect/LQ/Utils/ElementsData.h"
 #include "lq/Dialect/LQ/Utils/ResourceBlobs.h"
 
 #include "lq/Dialect/LQ/IR/LQDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -174,6 +178,122 @@ llvm::Expected<ModelInfo> readModelInfo(ModuleOp module, llvm::StringRef source)
                              "@decode",
                              source));
   return info;
+}
+
+/// The checkpoint tensor name of a linear role.
+static std::optional<std::string> tensorOfRole(llvm::StringRef role) {
+  using ::lq::names::LayerTensor;
+  if (role == "lm_head")
+    return std::string(::lq::names::LMHead);
+  int64_t layer;
+  llvm::StringRef rest = role;
+  if (!rest.consume_front("layers.") || rest.consumeInteger(10, layer) || !rest.consume_front("."))
+    return std::nullopt;
+  static const std::pair<const char *, LayerTensor> kinds[] = {
+      {"attn.q", LayerTensor::Q},       {"attn.k", LayerTensor::K},   {"attn.v", LayerTensor::V},
+      {"attn.o", LayerTensor::O},       {"mlp.gate", LayerTensor::Gate},
+      {"mlp.up", LayerTensor::Up},      {"mlp.down", LayerTensor::Down}};
+  for (auto [name, kind] : kinds)
+    if (rest == name)
+      return ::lq::names::layer(layer, kind);
+  return std::nullopt;
+}
+
+llvm::Expected<::lq::LlamaModel> readCheckpoint(ModuleOp module, bool decodeQuantized,
+                                                llvm::StringRef source) {
+  auto info = module->getAttrOfType<DictionaryAttr>("lq.model");
+  if (!info)
+    return err(source + ": no lq.model attribute (not a quant-import module)");
+  auto integer = [&](llvm::StringRef key) -> int64_t {
+    auto a = info.getAs<IntegerAttr>(key);
+    return a ? a.getInt() : -1;
+  };
+  auto real = [&](llvm::StringRef key) -> float {
+    auto a = info.getAs<FloatAttr>(key);
+    return a ? (float)a.getValueAsDouble() : -1.0f;
+  };
+  ::lq::LlamaModel model;
+  ::lq::LlamaConfig &c = model.config;
+  c.dim = integer("dim"), c.hiddenDim = integer("hidden_dim"), c.nLayers = integer("layers");
+  c.nHeads = integer("heads"), c.nKVHeads = integer("kv_heads"), c.vocabSize = integer("vocab");
+  c.maxSeqLen = integer("context"), c.normEps = real("norm_eps"), c.ropeTheta = real("rope_theta");
+  auto style = info.getAs<StringAttr>("rope_style");
+  c.ropeStyle = style && style.getValue() == "interleaved" ? ::lq::LlamaConfig::Interleaved
+                                                          : ::lq::LlamaConfig::HalfSplit;
+  auto tied = info.getAs<BoolAttr>("tied");
+  c.tiedEmbeddings = tied && tied.getValue();
+  if (llvm::Error e = c.validate((source + " lq.model").str()))
+    return std::move(e);
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal())
+    return err(source + ": no @forward with a body");
+
+  std::optional<llvm::Error> failure;
+  auto fail = [&](const llvm::Twine &msg) { failure = err(source + ": " + msg); };
+  auto add = [&](llvm::StringRef name, ArrayRef<int64_t> shape, std::vector<float> values) {
+    if (model.weights.lookup(name))
+      return; // a constant used twice (e.g. the tied embedding)
+    if (llvm::Error e = model.weights.add(
+            name,
+            ::lq::Tensor(std::vector<int64_t>(shape.begin(), shape.end()), std::move(values)),
+            source))
+      failure = std::move(e);
+  };
+  // Linears by role; every other checkpoint tensor by its resource name.
+  forward.walk([&](Operation *op) {
+    auto role = op->getAttrOfType<StringAttr>("lq.role");
+    if (!role || failure)
+      return;
+    std::optional<std::string> name = tensorOfRole(role.getValue());
+    if (!name)
+      return fail("unknown linear '" + role.getValue() + "'");
+    if (auto mm = dyn_cast<mlir::lq::MatmulOp>(op)) {
+      if (!decodeQuantized)
+        return fail("'" + role.getValue() +
+                    "' is quantized: its float weights are needed (run this before "
+                    "quantizing weights)");
+      auto constant = mm.getWeight().getDefiningOp<mlir::lq::ConstantOp>();
+      FailureOr<DenseElementsAttr> decoded =
+          constant ? mlir::lq::decodeWithLibrary(constant) : FailureOr<DenseElementsAttr>(mlir::failure());
+      if (failed(decoded))
+        return fail("the weight of '" + role.getValue() + "' is not a readable lq.constant");
+      auto values = decoded->getValues<float>();
+      return add(*name, decoded->getType().getShape(),
+                 std::vector<float>(values.begin(), values.end()));
+    }
+    auto mm = dyn_cast<linalg::MatmulOp>(op);
+    if (!mm)
+      return;
+    auto constant = mm.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>();
+    auto attr = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
+    FailureOr<std::vector<float>> values =
+        attr ? mlir::lq::readFloats(attr) : FailureOr<std::vector<float>>(mlir::failure());
+    // The reference transformer reads [out, in]: only the transposed-B form.
+    auto maps = mm.getIndexingMapsArray();
+    bool transposedB = maps.size() == 3 && maps[1].getNumResults() == 2 &&
+                       maps[1].getResult(0) == getAffineDimExpr(1, op->getContext());
+    if (failed(values) || !transposedB)
+      return fail("the weight of '" + role.getValue() +
+                  "' is not a float constant [out, in] of a transposed-B matmul");
+    if (c.tiedEmbeddings && *name == ::lq::names::LMHead)
+      return; // the embedding itself, read by name
+    add(*name, cast<ShapedType>(attr.getType()).getShape(), std::move(*values));
+  });
+  forward.walk([&](arith::ConstantOp op) {
+    auto attr = dyn_cast<DenseResourceElementsAttr>(op.getValue());
+    if (!attr || failure)
+      return;
+    llvm::StringRef key = attr.getRawHandle().getKey();
+    if (!key.starts_with("model.") || model.weights.lookup(key))
+      return;
+    if (FailureOr<std::vector<float>> values = mlir::lq::readFloats(attr); succeeded(values))
+      add(key, attr.getType().getShape(), std::move(*values));
+  });
+  if (failure)
+    return std::move(*failure);
+  if (llvm::Error e = model.validate(source))
+    return std::move(e);
+  return std::move(model);
 }
 
 } // namespace lq::run

@@ -58,11 +58,6 @@ struct KVReconstructionSummary {
   double seconds = 0;
 };
 
-/// The float Llama checkpoint a model module holds: lq.model and the float
-/// weights of @forward (role-tagged linears, the other tensors by resource
-/// name). Fails on quantized weights.
-llvm::Expected<::lq::LlamaModel> readFloatModel(mlir::ModuleOp module);
-
 /// Tunes and records the parameters (module calibrated: lq.out_absmax on
 /// the k/v projections) on windows ids[w * windowLen, (w + 1) * windowLen).
 /// The layers run in the reference transformer (lq::Transformer): the loss

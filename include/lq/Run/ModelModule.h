@@ -9,6 +9,7 @@
 #ifndef LQ_RUN_MODELMODULE_H
 #define LQ_RUN_MODELMODULE_H
 
+#include "lq/Model/Llama.h"
 #include "lq/Runtime/ModelInfo.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -38,6 +39,16 @@ loadModelModule(mlir::MLIRContext &context, llvm::StringRef path);
 /// the contract; at least one must. `source` names the module in messages.
 llvm::Expected<ModelInfo> readModelInfo(mlir::ModuleOp module,
                                         llvm::StringRef source);
+
+/// The Llama checkpoint a model module holds, for the reference transformer
+/// (lq::Transformer, quant-export): `lq.model` and the weights of @forward,
+/// the role-tagged linears read from their constants and every other tensor
+/// by its resource name. A quantized linear (an `lq.constant`) is decoded
+/// with the numeric library when `decodeQuantized` (the floats `lq.decode`
+/// stands for) and is an error naming the linear otherwise. `source` names
+/// the module in messages.
+llvm::Expected<::lq::LlamaModel> readCheckpoint(mlir::ModuleOp module, bool decodeQuantized,
+                                                llvm::StringRef source);
 
 } // namespace lq::run
 
