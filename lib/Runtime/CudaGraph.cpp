@@ -405,6 +405,44 @@ void issueChunk(State &s, CUstream stream, Sequence &seq) {
   ++seq.chunks;
 }
 
+/// `stream`'s recording, started if empty (one more stream pending).
+Sequence &recordingOf(State &s, CUstream stream) {
+  Sequence &seq = s.recording[stream];
+  if (seq.ops.empty())
+    ++s.pending;
+  return seq;
+}
+
+/// Appends `op` (its kernel parameters already in `seq`) with its structure
+/// mixed into the sequence's hash, and issues a chunk when one is due.
+void append(State &s, CUstream stream, Sequence &seq, const Op &op) {
+  switch (op.kind) {
+  case Op::Kernel:
+    seq.hash = mix(mix(mix(seq.hash, Op::Kernel), reinterpret_cast<uintptr_t>(op.launch.function)),
+                   op.launch.dependent);
+    break;
+  case Op::Memcpy:
+    seq.hash = mix(mix(mix(mix(seq.hash, Op::Memcpy), op.dst), op.src), op.count);
+    break;
+  case Op::Memset:
+    seq.hash =
+        mix(mix(mix(mix(mix(seq.hash, Op::Memset), op.dst), op.count), op.value), op.width);
+    break;
+  }
+  seq.ops.push_back(op);
+  issueChunk(s, stream, seq);
+}
+
+/// Records a copy or memset on a stream of mgpuStreamCreate.
+bool recordCopyOrSet(CUstream stream, const Op &op) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.owned.count(stream))
+    return false;
+  append(s, stream, recordingOf(s, stream), op);
+  return true;
+}
+
 } // namespace
 
 bool enabled() {
@@ -434,9 +472,7 @@ bool recordLaunch(const KernelLaunch &launch, CUstream stream, void **params, vo
   const ParamLayout *layout = layoutOf(s, launch.function, paramsCount);
   if (!layout)
     return false;
-  Sequence &seq = s.recording[stream];
-  if (seq.ops.empty())
-    ++s.pending;
+  Sequence &seq = recordingOf(s, stream);
   Op op = {};
   op.kind = Op::Kernel;
   op.launch = launch;
@@ -447,55 +483,32 @@ bool recordLaunch(const KernelLaunch &launch, CUstream stream, void **params, vo
   for (size_t i = 0; i < paramsCount; ++i)
     std::memcpy(seq.params.data() + op.paramOffset + layout->offsets[i], params[i],
                 layout->sizes[i]);
-  seq.hash = mix(mix(mix(seq.hash, Op::Kernel), reinterpret_cast<uintptr_t>(launch.function)),
-                 launch.dependent);
-  seq.ops.push_back(op);
-  issueChunk(s, stream, seq);
+  append(s, stream, seq, op);
   return true;
 }
 
 bool recordMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) {
   if (!enabled() || !stream)
     return false;
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.owned.count(stream))
-    return false;
-  Sequence &seq = s.recording[stream];
-  if (seq.ops.empty())
-    ++s.pending;
   Op op = {};
   op.kind = Op::Memcpy;
   op.dst = dst;
   op.src = src;
   op.count = bytes;
-  seq.hash = mix(mix(mix(mix(seq.hash, Op::Memcpy), dst), src), bytes);
-  seq.ops.push_back(op);
-  issueChunk(s, stream, seq);
-  return true;
+  return recordCopyOrSet(stream, op);
 }
 
 bool recordMemset(CUdeviceptr dst, unsigned value, size_t elements, unsigned width,
                   CUstream stream) {
   if (!enabled() || !stream)
     return false;
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.owned.count(stream))
-    return false;
-  Sequence &seq = s.recording[stream];
-  if (seq.ops.empty())
-    ++s.pending;
   Op op = {};
   op.kind = Op::Memset;
   op.dst = dst;
   op.count = elements;
   op.value = value;
   op.width = width;
-  seq.hash = mix(mix(mix(mix(mix(seq.hash, Op::Memset), dst), elements), value), width);
-  seq.ops.push_back(op);
-  issueChunk(s, stream, seq);
-  return true;
+  return recordCopyOrSet(stream, op);
 }
 
 void adopt(CUstream stream) {
