@@ -25,6 +25,7 @@
 #include "llvm/Support/Program.h"
 
 #include <map>
+#include <tuple>
 
 namespace lq::run {
 
@@ -92,7 +93,8 @@ takeWeights(mlir::ModuleOp lowered, ModelInfo &info) {
   if (!table)
     return tensors;
   lowered->removeAttr(mlir::lq::kExternalWeightsAttrName);
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, std::string> byContent;
+  std::map<std::tuple<llvm::StringRef, std::vector<int64_t>, llvm::StringRef>, std::string>
+      byContent;
   for (mlir::NamedAttribute entry : table) {
     auto value = llvm::cast<mlir::ElementsAttr>(entry.getValue());
     mlir::FailureOr<llvm::ArrayRef<char>> bytes = mlir::lq::getRawBytes(value);
@@ -101,9 +103,10 @@ takeWeights(mlir::ModuleOp lowered, ModelInfo &info) {
       return err(llvm::formatv("the data of weight '{0}' cannot be written", entry.getName()));
     std::vector<int64_t> shape(value.getShapedType().getShape());
     llvm::StringRef data(bytes->data(), bytes->size());
-    // Equal data (a weight packed the same way for @forward and @decode)
-    // is stored once, under the first slot's name.
-    std::string &first = byContent[{dtype, data}];
+    // Equal tensors (a weight packed the same way for @forward and @decode)
+    // are stored once, under the first slot's name. The shape is part of
+    // the key: a file tensor has one shape, and the loader checks each slot's.
+    std::string &first = byContent[{dtype, shape, data}];
     if (first.empty()) {
       first = entry.getName().str();
       tensors.push_back({first, dtype.str(), shape, data});
