@@ -746,6 +746,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "PVQ: also pack codebooks larger than pvq-table-entries, their codewords "
            "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
            "weights on the CPUs measured; false leaves them to lq-expand">,
+    Option<"tiledMinBatch", "tiled-min-batch", "int64_t", "16",
+           "Uniform and binary codes: from this many rows of x on (a prefill), each "
+           "panel's group is dequantized once into an f32 tile (scales applied) "
+           "that 8-row register blocks of x reuse, instead of decoding it again for "
+           "every 4 rows; a dynamic row count chooses at run time. 0: never">,
     Option<"releaseSources", "release-sources", "bool", "false",
            "Free the data of an lq.constant's blobs as soon as every layout of it is "
            "packed, where nothing but packed lq.constants refers to them: a model's "

@@ -492,13 +492,180 @@ struct KernelBuilder {
     return rest.getResult(0);
   }
 
+  /// Whether the tiled path takes this weight: uniform codes on f32
+  /// activations and binary codes (PVQ's kernel group is the whole row, too
+  /// large a tile; W4A8 dots integers).
+  bool tileable() const { return !w.int8Act && !w.pvq.dim; }
+
+  /// Tiled path: group `g` of the panel's 16 rows dequantized into `tile`
+  /// ([group, 16] f32, row k of the tile the 16 rows' weights at k of the
+  /// group), scales (and binary codes' offsets) applied, so the FMAs that
+  /// read it need nothing else.
+  Value decodeTile(Value panel, Value g, Value tile) {
+    int64_t unit = w.unit(), unitsPerGroup = w.unitsPerGroup();
+    Value u0 = mul(g, idx(unitsPerGroup));
+    SmallVector<Value> coefs; // uniform: {s}; binary: alphas, then the offset
+    Value z;
+    if (w.signPlanes) {
+      for (unsigned t = 0; t <= w.signPlanes; ++t)
+        coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)}));
+    } else {
+      coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(0)}));
+      z = w.zeroPoints ? arith::ExtUIOp::create(b, loc, i32Vec(),
+                                                read(VectorType::get({kPanel}, b.getI8Type()),
+                                                     w.zeroPoints, {panel, g, idx(0)}))
+                             .getResult()
+                       : splat(1 << (w.bits - 1));
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), idx(unitsPerGroup), idx(1), ValueRange{tile},
+        [&](OpBuilder &, Location, Value i, ValueRange carried) {
+          Value u = add(u0, i);
+          SmallVector<Value> values;
+          if (w.signPlanes) {
+            values = signValues(panel, u, coefs);
+          } else {
+            values = decodeUnit(panel, u, z);
+            for (Value &v : values)
+              v = arith::MulFOp::create(b, loc, v, coefs[0]);
+          }
+          Value t = carried[0];
+          for (auto [j, v] : llvm::enumerate(values))
+            t = vector::TransferWriteOp::create(b, loc, v, t,
+                                                ValueRange{add(mul(i, idx(unit)), idx(j)), idx(0)},
+                                                ArrayRef<bool>{true})
+                    .getResult();
+          scf::YieldOp::create(b, loc, t);
+        });
+    return loop.getResult(0);
+  }
+
+  /// Binary codes: the weights of the 8 k of unit `u` of the panel's rows,
+  /// offset + sum_t alpha_t * (+-1), from each plane's sign bits.
+  SmallVector<Value> signValues(Value panel, Value u, ArrayRef<Value> coefs) {
+    SmallVector<Value> wide;
+    for (unsigned p = 0; p < w.signPlanes; ++p)
+      wide.push_back(arith::ExtUIOp::create(
+          b, loc, i32Vec(),
+          read(VectorType::get({kPanel}, b.getI8Type()), w.signs, {panel, u, idx(p), idx(0)})));
+    SmallVector<Value> values;
+    for (int64_t j = 0; j < 8; ++j) {
+      Value v = coefs.back();
+      for (unsigned p = 0; p < w.signPlanes; ++p) {
+        // Bit j set: +1, clear: -1.
+        Value bit = field(wide[p], j, 1, 1);
+        Value sign = arith::SIToFPOp::create(b, loc, f32Vec(),
+                                             arith::SubIOp::create(b, loc, bit, splat(1)));
+        v = vector::FMAOp::create(b, loc, sign, coefs[p], v);
+      }
+      values.push_back(v);
+    }
+    return values;
+  }
+
+  /// Tiled path: y[m .. m + rows, panel's columns] += x[m .. m + rows, k of
+  /// group g] * tile: one accumulator per row, each k one tile vector read
+  /// and `rows` FMAs with x broadcast.
+  Value tiledRows(int64_t rows, Value m, Value g, Value tile, Value y) {
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < rows; ++r)
+      init.push_back(read(f32Vec(), y, {add(m, idx(r)), idx(0)}));
+    Value k0 = mul(g, idx(w.group));
+    auto steps = [&](SmallVectorImpl<Value> &acc, Value kk, int64_t count) {
+      for (int64_t i = 0; i < count; ++i) {
+        Value k = add(kk, idx(i));
+        Value wv = read(f32Vec(), tile, {k, idx(0)});
+        for (int64_t r = 0; r < rows; ++r) {
+          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{add(m, idx(r)), add(k0, k)});
+          acc[r] = vector::FMAOp::create(b, loc, vector::BroadcastOp::create(b, loc, f32Vec(), xs),
+                                         wv, acc[r]);
+        }
+      }
+    };
+    int64_t main = w.group - w.group % kTiledUnroll;
+    SmallVector<Value> acc(init);
+    if (main > 0) {
+      auto kLoop = scf::ForOp::create(b, loc, idx(0), idx(main), idx(kTiledUnroll), init,
+                                      [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+                                        SmallVector<Value> a(carried);
+                                        steps(a, kk, kTiledUnroll);
+                                        scf::YieldOp::create(b, loc, a);
+                                      });
+      acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+    }
+    steps(acc, idx(main), w.group - main);
+    for (int64_t r = 0; r < rows; ++r)
+      y = vector::TransferWriteOp::create(b, loc, acc[r], y, ValueRange{add(m, idx(r)), idx(0)},
+                                          ArrayRef<bool>{true})
+              .getResult();
+    return y;
+  }
+
+  /// Tiled path: the panel's [M, 16] output `slice`, computed. Per group the
+  /// tile is decoded once (an [group, 16] f32 buffer of the panel: 8 KiB at
+  /// group 128, in L1) and every block of kTiledRows rows of x reads it, so
+  /// the decode is paid once per panel and group, not once per 4 rows.
+  Value tiledPanelBody(Value panel, Value slice) {
+    Value M = tensor::DimOp::create(b, loc, x, 0);
+    auto zeroLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{slice},
+        [&](OpBuilder &, Location, Value m, ValueRange y) {
+          scf::YieldOp::create(b, loc,
+                               vector::TransferWriteOp::create(b, loc, zeroF32Vec(), y[0],
+                                                               ValueRange{m, idx(0)},
+                                                               ArrayRef<bool>{true})
+                                   .getResult());
+        });
+    Value tile0 = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{w.group, kPanel}, b.getF32Type());
+    Value mainRows =
+        arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kTiledRows)));
+    auto groupLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(w.groups()), idx(1), ValueRange{zeroLoop.getResult(0), tile0},
+        [&](OpBuilder &, Location, Value g, ValueRange carried) {
+          Value tile = decodeTile(panel, g, carried[1]);
+          auto blocks = scf::ForOp::create(
+              b, loc, idx(0), mainRows, idx(kTiledRows), ValueRange{carried[0]},
+              [&](OpBuilder &, Location, Value m, ValueRange y) {
+                scf::YieldOp::create(b, loc, tiledRows(kTiledRows, m, g, tile, y[0]));
+              });
+          auto rest = scf::ForOp::create(b, loc, mainRows, M, idx(1), blocks.getResults(),
+                                         [&](OpBuilder &, Location, Value m, ValueRange y) {
+                                           scf::YieldOp::create(b, loc,
+                                                                tiledRows(1, m, g, tile, y[0]));
+                                         });
+          scf::YieldOp::create(b, loc, ValueRange{rest.getResult(0), tile});
+        });
+    return groupLoop.getResult(0);
+  }
+
   /// y = x * decode(W)^T into `init` ([M, N]). Panels are independent: with
   /// `parallel`, an scf.forall, which the pipeline runs on all cores; else a
   /// loop. Each panel writes its own 16 columns, so N is padded to whole
   /// panels and cut back after.
-  Value build(Value init, bool parallel) {
-    // Binary codes' per-row sums and tables serve every panel.
-    if (w.signPlanes) {
+  Value build(Value init, bool parallel, int64_t tiledMinBatch) {
+    if (tiledMinBatch <= 0 || !tileable())
+      return buildPanels(init, parallel, /*tiled=*/false);
+    int64_t M = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(M))
+      return buildPanels(init, parallel, /*tiled=*/M >= tiledMinBatch);
+    // A dynamic row count (a prefill of any length, or a decode step)
+    // chooses at run time.
+    Value rows = tensor::DimOp::create(b, loc, x, 0);
+    Value many = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows, idx(tiledMinBatch));
+    auto choice = scf::IfOp::create(b, loc, TypeRange{init.getType()}, many, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    scf::YieldOp::create(b, loc, buildPanels(init, parallel, /*tiled=*/true));
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    scf::YieldOp::create(b, loc, buildPanels(init, parallel, /*tiled=*/false));
+    return choice.getResult(0);
+  }
+
+  /// y = x * decode(W)^T into `init`, every panel by `tiled`'s path.
+  Value buildPanels(Value init, bool parallel, bool tiled) {
+    // Binary codes' per-row sums and tables serve every panel (of the
+    // untiled path; the tiled one decodes the weights themselves).
+    if (w.signPlanes && !tiled) {
       Value rows = tensor::DimOp::create(b, loc, x, 0);
       xSums = groupSums(rows);
       tables = lutTables(rows);
@@ -536,7 +703,7 @@ struct KernelBuilder {
       Value shared = forall.getRegionIterArgs()[0];
       SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
       Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
-      Value result = panelBody(panel, slice);
+      Value result = tiled ? tiledPanelBody(panel, slice) : panelBody(panel, slice);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes, strides);
       y = forall.getResult(0);
@@ -546,7 +713,7 @@ struct KernelBuilder {
           [&](OpBuilder &, Location, Value panel, ValueRange acc) {
             SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
             Value slice = tensor::ExtractSliceOp::create(b, loc, acc[0], offsets, sizes, strides);
-            Value result = panelBody(panel, slice);
+            Value result = tiled ? tiledPanelBody(panel, slice) : panelBody(panel, slice);
             scf::YieldOp::create(b, loc,
                                  tensor::InsertSliceOp::create(b, loc, result, acc[0], offsets,
                                                                sizes, strides)
@@ -564,8 +731,9 @@ struct KernelBuilder {
 } // namespace
 
 Value mlir::lq::cpu::buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x,
-                                       Value init, bool parallel, Value staticScale) {
+                                       Value init, bool parallel, Value staticScale,
+                                       int64_t tiledMinBatch) {
   KernelBuilder kernel{b, loc, w, x};
   kernel.staticScale = staticScale;
-  return kernel.build(init, parallel);
+  return kernel.build(init, parallel, tiledMinBatch);
 }
