@@ -69,7 +69,7 @@ struct KernelBuilder {
   }
 
   /// The codes of the panel's 16 rows for the k of decode unit `u`, minus
-  /// the zero points `z`, as f32.
+  /// the zero points `z` (none: the codes themselves), as f32.
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
     if (w.signPlanes)
       return decodeSigns(panel, u);
@@ -92,7 +92,8 @@ struct KernelBuilder {
       }
     }
     for (Value &code : q)
-      code = arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, code, z));
+      code = arith::SIToFPOp::create(b, loc, f32Vec(),
+                                     z ? arith::SubIOp::create(b, loc, code, z).getResult() : code);
     return q;
   }
 
@@ -228,6 +229,14 @@ struct KernelBuilder {
                                             w.zeroPoints, {panel, g, idx(0)}));
           else if (!w.signPlanes && !w.pvq.dim)
             z = splat(1 << (w.bits - 1));
+          // f32 codes: the zero point enters once per group, as z * sum_g x
+          // (x's group sums), not as a subtraction per k: two vector ops
+          // fewer per decode unit, which bound the GEMV on a core.
+          Value zf;
+          if (foldZero()) {
+            zf = arith::SIToFPOp::create(b, loc, f32Vec(), z);
+            z = Value();
+          }
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (mainUnits > 0) {
@@ -264,6 +273,13 @@ struct KernelBuilder {
                     mul(z, vector::BroadcastOp::create(b, loc, i32Vec(), xSum).getResult());
                 sum = arith::SIToFPOp::create(b, loc, f32Vec(),
                                               arith::SubIOp::create(b, loc, sum, offset));
+              }
+              if (zf) {
+                Value xSum =
+                    tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
+                Value negSum = arith::NegFOp::create(b, loc, xSum);
+                sum = vector::FMAOp::create(
+                    b, loc, zf, vector::BroadcastOp::create(b, loc, f32Vec(), negSum), sum);
               }
               next[r] = s ? (Value)vector::FMAOp::create(b, loc, sum, s, next[r])
                           : (Value)arith::AddFOp::create(b, loc, sum, next[r]);
@@ -308,16 +324,30 @@ struct KernelBuilder {
               b, loc, idx(0), idx(groups), idx(1), rowIn,
               [&](OpBuilder &, Location, Value g, ValueRange gIn) {
                 Value k0 = mul(g, idx(w.group));
-                auto kLoop = scf::ForOp::create(
-                    b, loc, k0, add(k0, idx(w.group)), idx(1), ValueRange{zero},
-                    [&](OpBuilder &, Location, Value k, ValueRange sum) {
-                      Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{m, k});
-                      scf::YieldOp::create(b, loc,
-                                           ValueRange{arith::AddFOp::create(b, loc, sum[0], xs)});
-                    });
-                scf::YieldOp::create(b, loc,
-                                     ValueRange{tensor::InsertOp::create(b, loc, kLoop.getResult(0),
-                                                                         gIn[0], ValueRange{m, g})});
+                Value total;
+                if (w.group % kPanel == 0) {
+                  // 16 lanes at a time, then across the lanes.
+                  auto vLoop = scf::ForOp::create(
+                      b, loc, k0, add(k0, idx(w.group)), idx(kPanel), ValueRange{zeroF32Vec()},
+                      [&](OpBuilder &, Location, Value k, ValueRange sum) {
+                        scf::YieldOp::create(b, loc,
+                                             ValueRange{arith::AddFOp::create(
+                                                 b, loc, sum[0], read(f32Vec(), x, {m, k}))});
+                      });
+                  total = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                                      vLoop.getResult(0));
+                } else {
+                  auto kLoop = scf::ForOp::create(
+                      b, loc, k0, add(k0, idx(w.group)), idx(1), ValueRange{zero},
+                      [&](OpBuilder &, Location, Value k, ValueRange sum) {
+                        Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{m, k});
+                        scf::YieldOp::create(
+                            b, loc, ValueRange{arith::AddFOp::create(b, loc, sum[0], xs)});
+                      });
+                  total = kLoop.getResult(0);
+                }
+                scf::YieldOp::create(
+                    b, loc, ValueRange{tensor::InsertOp::create(b, loc, total, gIn[0], ValueRange{m, g})});
               });
           scf::YieldOp::create(b, loc, gLoop.getResults());
         });
@@ -492,6 +522,11 @@ struct KernelBuilder {
     return rest.getResult(0);
   }
 
+  /// Uniform codes on f32 activations (the untiled path): the kernel
+  /// multiplies x by the codes themselves and subtracts z * sum_g x once per
+  /// group (xSums, groupSums).
+  bool foldZero() const { return !w.int8Act && !w.pvq.dim && !w.signPlanes; }
+
   /// Whether the tiled path takes this weight: uniform codes on f32
   /// activations and binary codes (PVQ's kernel group is the whole row, too
   /// large a tile; W4A8 dots integers).
@@ -665,6 +700,8 @@ struct KernelBuilder {
   Value buildPanels(Value init, bool parallel, bool tiled) {
     // Binary codes' per-row sums and tables serve every panel (of the
     // untiled path; the tiled one decodes the weights themselves).
+    if (foldZero() && !tiled)
+      xSums = groupSums(tensor::DimOp::create(b, loc, x, 0));
     if (w.signPlanes && !tiled) {
       Value rows = tensor::DimOp::create(b, loc, x, 0);
       xSums = groupSums(rows);
