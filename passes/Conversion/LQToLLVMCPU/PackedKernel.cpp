@@ -30,6 +30,9 @@ struct KernelBuilder {
   // int8 codes' sums) for W4A8 (quantizeRows).
   Value xSums = {};
   Value tables = {};  // binary codes: [M, K/4, 16] f32, x's tables (lutTables)
+  Value xBlocks = {}; // tiled path: [M / kTiledRows, K, kTiledRows] f32 (packBlocks)
+  Value xShifted = {}; // magicDecode: [M, K] f32, x[m, k] * 2^-(f * width) (shiftFields)
+  SmallVector<Value> zBiased; // magicDecode: the current group's (biasedZeros)
   Value xCodes = {};  // W4A8: [M, groups * paddedGroup] i8, x quantized
   Value xScales = {}; // W4A8: [M] f32, x's per-row scales
   Value staticScale = {}; // W4A8 with a static activation scale: f32
@@ -68,15 +71,62 @@ struct KernelBuilder {
     return arith::AndIOp::create(b, loc, v, splat(mask));
   }
 
+  /// One plane's codes (2, 4 or 8 bits) on f32 activations: a field f of a
+  /// byte is decoded in place, not shifted down, as the float whose mantissa
+  /// holds it: bitcast(0x4B000000 | (byte & mask << f * width)) = 2^23 +
+  /// q * 2^(f * width), minus zBiased[f] = 2^23 + z * 2^(f * width), is
+  /// exactly (q - z) * 2^(f * width); x of that k comes scaled by 2^-(f *
+  /// width) (xShifted), so the products are the exact ones. Per field one
+  /// logic op (and + or: vpternlogd) and one subtraction, where the shift,
+  /// integer subtraction and conversion take three.
+  bool magicDecode() const {
+    return !w.int8Act && !w.pvq.dim && !w.signPlanes && w.planes.size() == 1;
+  }
+
+  /// magicDecode: 2^23 + z * 2^(f * width) per field f of a byte, as f32.
+  SmallVector<Value> biasedZeros(Value z) {
+    Value zf = arith::SIToFPOp::create(b, loc, f32Vec(), z);
+    SmallVector<Value> out;
+    for (int64_t f = 0, width = w.planes[0].width; f < 8 / width; ++f) {
+      Value scale = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(f32Vec(), float(1 << (f * width))));
+      Value bias = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32Vec(), 8388608.0f));
+      out.push_back(vector::FMAOp::create(b, loc, zf, scale, bias));
+    }
+    return out;
+  }
+
   /// The codes of the panel's 16 rows for the k of decode unit `u`, minus
-  /// the zero points `z` (none: the codes themselves), as f32.
-  SmallVector<Value> decodeUnit(Value panel, Value u, Value z) {
+  /// the zero points `z`, as f32 (magicDecode: zBiased instead of z, and
+  /// each k times 2^(f * width)).
+  SmallVector<Value> decodeUnit(Value panel, Value u, Value z, ArrayRef<Value> zBiased = {}) {
     if (w.signPlanes)
       return decodeSigns(panel, u);
     if (w.pvq.dim)
       return decodePVQUnit(b, loc, w, pvqTables, panel, u);
     int64_t unit = w.unit();
     SmallVector<Value> q(unit);
+    if (!zBiased.empty()) {
+      const Plane &plane = w.planes[0];
+      int64_t perByte = 8 / plane.width, loads = unit / perByte;
+      Value magic = splat(0x4B000000);
+      for (int64_t l = 0; l < loads; ++l) {
+        Value byteIdx = loads == 1 ? u : add(mul(u, idx(loads)), idx(l));
+        Value wide = arith::ExtUIOp::create(
+            b, loc, i32Vec(),
+            read(VectorType::get({kPanel}, b.getI8Type()), plane.codes, {panel, byteIdx, idx(0)}));
+        for (int64_t f = 0; f < perByte; ++f) {
+          Value bits = wide;
+          if (plane.width < 8)
+            bits = arith::AndIOp::create(
+                b, loc, bits, splat(((1 << plane.width) - 1) << (f * plane.width)));
+          Value biased = vector::BitCastOp::create(b, loc, f32Vec(),
+                                                   arith::OrIOp::create(b, loc, bits, magic));
+          q[l * perByte + f] = arith::SubFOp::create(b, loc, biased, zBiased[f]);
+        }
+      }
+      return q;
+    }
     for (const Plane &plane : w.planes) {
       int64_t perByte = 8 / plane.width, loads = unit / perByte;
       for (int64_t l = 0; l < loads; ++l) {
@@ -92,8 +142,7 @@ struct KernelBuilder {
       }
     }
     for (Value &code : q)
-      code = arith::SIToFPOp::create(b, loc, f32Vec(),
-                                     z ? arith::SubIOp::create(b, loc, code, z).getResult() : code);
+      code = arith::SIToFPOp::create(b, loc, f32Vec(), arith::SubIOp::create(b, loc, code, z));
     return q;
   }
 
@@ -183,7 +232,7 @@ struct KernelBuilder {
     int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
-      SmallVector<Value> q = decodeUnit(panel, u, z);
+      SmallVector<Value> q = decodeUnit(panel, u, z, zBiased);
       Value k = mul(u, idx(unit));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = add(m, idx(r));
@@ -192,7 +241,8 @@ struct KernelBuilder {
           if (w.signPlanes) {
             xv = read(f32Vec(), tables, {row, add(mul(u, idx(slots)), idx(j)), idx(0)});
           } else {
-            Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{row, add(k, idx(j))});
+            Value xs = tensor::ExtractOp::create(b, loc, zBiased.empty() ? x : xShifted,
+                                                 ValueRange{row, add(k, idx(j))});
             xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
           }
           for (int64_t t = 0; t < terms; ++t) {
@@ -207,7 +257,7 @@ struct KernelBuilder {
   /// y[m .. m + rows, panel's columns] for one row tile, written into `y`.
   Value rowTile(int64_t rows, Value m, Value panel, Value y) {
     // Chains of accumulators per row: enough independent FMAs in flight.
-    int64_t chains = rows == 1 ? 4 : 2;
+    int64_t chains = rows == 1 ? 4 : rows >= 8 ? 1 : 2;
     // Sign planes are independent chains already: fewer chains (one per
     // half unit at most) keep the accumulators in registers.
     int64_t terms = w.terms();
@@ -229,14 +279,11 @@ struct KernelBuilder {
                                             w.zeroPoints, {panel, g, idx(0)}));
           else if (!w.signPlanes && !w.pvq.dim)
             z = splat(1 << (w.bits - 1));
-          // f32 codes: the zero point enters once per group, as z * sum_g x
-          // (x's group sums), not as a subtraction per k: two vector ops
-          // fewer per decode unit, which bound the GEMV on a core.
-          Value zf;
-          if (foldZero()) {
-            zf = arith::SIToFPOp::create(b, loc, f32Vec(), z);
-            z = Value();
-          }
+          // The decode's zero points, biased (magicDecode), for the
+          // group's units.
+          zBiased.clear();
+          if (magicDecode())
+            zBiased = biasedZeros(z);
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (mainUnits > 0) {
@@ -273,13 +320,6 @@ struct KernelBuilder {
                     mul(z, vector::BroadcastOp::create(b, loc, i32Vec(), xSum).getResult());
                 sum = arith::SIToFPOp::create(b, loc, f32Vec(),
                                               arith::SubIOp::create(b, loc, sum, offset));
-              }
-              if (zf) {
-                Value xSum =
-                    tensor::ExtractOp::create(b, loc, xSums, ValueRange{add(m, idx(r)), g});
-                Value negSum = arith::NegFOp::create(b, loc, xSum);
-                sum = vector::FMAOp::create(
-                    b, loc, zf, vector::BroadcastOp::create(b, loc, f32Vec(), negSum), sum);
               }
               next[r] = s ? (Value)vector::FMAOp::create(b, loc, sum, s, next[r])
                           : (Value)arith::AddFOp::create(b, loc, sum, next[r]);
@@ -506,14 +546,14 @@ struct KernelBuilder {
   }
 
   /// The panel's [M, 16] output `slice`, computed.
-  Value panelBody(Value panel, Value slice) {
+  Value panelBody(Value panel, Value slice, int64_t tileRows = kRowTile) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
     Value mainRows =
-        arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kRowTile)));
-    auto tiles = scf::ForOp::create(b, loc, idx(0), mainRows, idx(kRowTile), ValueRange{slice},
+        arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(tileRows)));
+    auto tiles = scf::ForOp::create(b, loc, idx(0), mainRows, idx(tileRows), ValueRange{slice},
                                     [&](OpBuilder &, Location, Value m, ValueRange y) {
                                       scf::YieldOp::create(b, loc,
-                                                           rowTile(kRowTile, m, panel, y[0]));
+                                                           rowTile(tileRows, m, panel, y[0]));
                                     });
     auto rest = scf::ForOp::create(b, loc, mainRows, M, idx(1), tiles.getResults(),
                                    [&](OpBuilder &, Location, Value m, ValueRange y) {
@@ -522,48 +562,40 @@ struct KernelBuilder {
     return rest.getResult(0);
   }
 
-  /// Uniform codes on f32 activations (the untiled path): the kernel
-  /// multiplies x by the codes themselves and subtracts z * sum_g x once per
-  /// group (xSums, groupSums).
-  bool foldZero() const { return !w.int8Act && !w.pvq.dim && !w.signPlanes; }
-
-  /// Whether the tiled path takes this weight: uniform codes on f32
-  /// activations and binary codes (PVQ's kernel group is the whole row, too
-  /// large a tile; W4A8 dots integers).
+  /// Whether the large-batch path takes this weight: uniform codes on f32
+  /// activations and binary codes (PVQ's units are decoded once per 4 rows
+  /// already at a cost the FMAs hide; W4A8 dots integers).
   bool tileable() const { return !w.int8Act && !w.pvq.dim; }
 
-  /// Tiled path: group `g` of the panel's 16 rows dequantized into `tile`
-  /// ([group, 16] f32, row k of the tile the 16 rows' weights at k of the
-  /// group), scales (and binary codes' offsets) applied, so the FMAs that
-  /// read it need nothing else.
+  /// The large-batch path's panel body. Uniform codes: register tiles of
+  /// kTiledRows rows, one accumulator each, so every decoded unit feeds
+  /// kTiledRows rows (twice the 4-row tiles') and the decode, interleaved
+  /// with the FMAs, hides behind them. Measured on 11008x4096 at batch 16
+  /// (AMD EPYC Zen 4, 1 thread, loaded machine): 13-17 ms against 17-21 ms
+  /// with 4-row tiles and 23 ms with an f32 tile per group (decode and FMAs
+  /// then run one after the other); 16-row tiles spill (35 ms). Binary
+  /// codes: the f32 tile (tiledPanelBody), whose FMAs cost what the uniform
+  /// codes' cost, where the table lookups cost 2-3 ops per plane and 4 k.
+  Value largeBatchBody(Value panel, Value slice) {
+    if (w.signPlanes)
+      return tiledPanelBody(panel, slice);
+    return panelBody(panel, slice, kTiledRows);
+  }
+
+  /// Tiled path (binary codes): group `g` of the panel's 16 rows dequantized
+  /// into `tile` ([group, 16] f32, row k of the tile the 16 rows' weights at
+  /// k of the group), alphas and offsets applied, so the FMAs that read it
+  /// need nothing else.
   Value decodeTile(Value panel, Value g, Value tile) {
     int64_t unit = w.unit(), unitsPerGroup = w.unitsPerGroup();
     Value u0 = mul(g, idx(unitsPerGroup));
-    SmallVector<Value> coefs; // uniform: {s}; binary: alphas, then the offset
-    Value z;
-    if (w.signPlanes) {
-      for (unsigned t = 0; t <= w.signPlanes; ++t)
-        coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)}));
-    } else {
-      coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(0)}));
-      z = w.zeroPoints ? arith::ExtUIOp::create(b, loc, i32Vec(),
-                                                read(VectorType::get({kPanel}, b.getI8Type()),
-                                                     w.zeroPoints, {panel, g, idx(0)}))
-                             .getResult()
-                       : splat(1 << (w.bits - 1));
-    }
+    SmallVector<Value> coefs; // alphas, then the offset
+    for (unsigned t = 0; t <= w.signPlanes; ++t)
+      coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)}));
     auto loop = scf::ForOp::create(
         b, loc, idx(0), idx(unitsPerGroup), idx(1), ValueRange{tile},
         [&](OpBuilder &, Location, Value i, ValueRange carried) {
-          Value u = add(u0, i);
-          SmallVector<Value> values;
-          if (w.signPlanes) {
-            values = signValues(panel, u, coefs);
-          } else {
-            values = decodeUnit(panel, u, z);
-            for (Value &v : values)
-              v = arith::MulFOp::create(b, loc, v, coefs[0]);
-          }
+          SmallVector<Value> values = signValues(panel, add(u0, i), coefs);
           Value t = carried[0];
           for (auto [j, v] : llvm::enumerate(values))
             t = vector::TransferWriteOp::create(b, loc, v, t,
@@ -583,15 +615,23 @@ struct KernelBuilder {
       wide.push_back(arith::ExtUIOp::create(
           b, loc, i32Vec(),
           read(VectorType::get({kPanel}, b.getI8Type()), w.signs, {panel, u, idx(p), idx(0)})));
+    // Bit j set: +alpha, clear: -alpha, by flipping alpha's sign bit where
+    // the code's bit (shifted to bit 31) is clear: a shift and one
+    // three-input logic op (vpternlogd) per k and plane, then an add.
+    SmallVector<Value> alphaBits;
+    for (unsigned p = 0; p < w.signPlanes; ++p)
+      alphaBits.push_back(vector::BitCastOp::create(b, loc, i32Vec(), coefs[p]));
+    Value signBit = splat(INT32_MIN), ones = splat(-1);
     SmallVector<Value> values;
     for (int64_t j = 0; j < 8; ++j) {
       Value v = coefs.back();
       for (unsigned p = 0; p < w.signPlanes; ++p) {
-        // Bit j set: +1, clear: -1.
-        Value bit = field(wide[p], j, 1, 1);
-        Value sign = arith::SIToFPOp::create(b, loc, f32Vec(),
-                                             arith::SubIOp::create(b, loc, bit, splat(1)));
-        v = vector::FMAOp::create(b, loc, sign, coefs[p], v);
+        Value atTop = arith::ShLIOp::create(b, loc, wide[p], splat(31 - j));
+        Value flip = arith::AndIOp::create(
+            b, loc, arith::XOrIOp::create(b, loc, atTop, ones), signBit);
+        Value term = vector::BitCastOp::create(
+            b, loc, f32Vec(), arith::XOrIOp::create(b, loc, alphaBits[p], flip));
+        v = arith::AddFOp::create(b, loc, v, term);
       }
       values.push_back(v);
     }
@@ -611,7 +651,15 @@ struct KernelBuilder {
         Value k = add(kk, idx(i));
         Value wv = read(f32Vec(), tile, {k, idx(0)});
         for (int64_t r = 0; r < rows; ++r) {
-          Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{add(m, idx(r)), add(k0, k)});
+          // Blocks read x packed (the rows of one k adjacent); single rows
+          // read x itself.
+          Value xs = rows == kTiledRows
+                         ? tensor::ExtractOp::create(
+                               b, loc, xBlocks,
+                               ValueRange{arith::DivUIOp::create(b, loc, m, idx(kTiledRows)),
+                                          add(k0, k), idx(r)})
+                         : tensor::ExtractOp::create(b, loc, x,
+                                                     ValueRange{add(m, idx(r)), add(k0, k)});
           acc[r] = vector::FMAOp::create(b, loc, vector::BroadcastOp::create(b, loc, f32Vec(), xs),
                                          wv, acc[r]);
         }
@@ -634,6 +682,74 @@ struct KernelBuilder {
                                           ArrayRef<bool>{true})
               .getResult();
     return y;
+  }
+
+  /// magicDecode: x[m, k] * 2^-(f * width) for k's field f in its byte,
+  /// once for all panels (16 lanes at a time, the tail one by one); a power
+  /// of two, so exact.
+  Value shiftFields(Value M) {
+    int64_t K = w.cols, width = w.planes[0].width, perByte = 8 / width;
+    SmallVector<float> pattern;
+    for (int64_t i = 0; i < kPanel; ++i)
+      pattern.push_back(1.0f / float(1 << (i % perByte * width)));
+    Value factors = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32Vec(), ArrayRef<float>(pattern)));
+    auto type = RankedTensorType::get({ShapedType::kDynamic, K}, b.getF32Type());
+    Value out = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
+    auto rowLoop = scf::ForOp::create(
+        b, loc, idx(0), M, idx(1), ValueRange{out},
+        [&](OpBuilder &, Location, Value m, ValueRange rowIn) {
+          Value t = rowIn[0];
+          if (int64_t chunks = K / kPanel) {
+            auto loop = scf::ForOp::create(
+                b, loc, idx(0), idx(chunks), idx(1), ValueRange{t},
+                [&](OpBuilder &, Location, Value c, ValueRange ct) {
+                  Value k = mul(c, idx(kPanel));
+                  Value v = arith::MulFOp::create(b, loc, read(f32Vec(), x, {m, k}), factors);
+                  scf::YieldOp::create(b, loc,
+                                       vector::TransferWriteOp::create(b, loc, v, ct[0],
+                                                                       ValueRange{m, k},
+                                                                       ArrayRef<bool>{true})
+                                           .getResult());
+                });
+            t = loop.getResult(0);
+          }
+          for (int64_t k = K - K % kPanel; k < K; ++k) {
+            Value v = tensor::ExtractOp::create(b, loc, x, ValueRange{m, idx(k)});
+            v = arith::MulFOp::create(b, loc, v, f32(pattern[k % kPanel]));
+            t = tensor::InsertOp::create(b, loc, v, t, ValueRange{m, idx(k)});
+          }
+          scf::YieldOp::create(b, loc, t);
+        });
+    return rowLoop.getResult(0);
+  }
+
+  /// Tiled path: the whole blocks of kTiledRows rows of x packed, once for
+  /// all panels, as [M / kTiledRows, K, kTiledRows]: a block's x of one k in
+  /// 32 bytes. Read in place, the rows of a block lie K * 4 bytes apart, a
+  /// multiple of 4 KiB for the usual K, and all fall into one L1 set.
+  Value packBlocks(Value M) {
+    int64_t K = w.cols;
+    Value blocks = arith::DivUIOp::create(b, loc, M, idx(kTiledRows));
+    auto type = RankedTensorType::get({ShapedType::kDynamic, K, kTiledRows}, b.getF32Type());
+    Value out = tensor::EmptyOp::create(b, loc, type, ValueRange{blocks});
+    auto blockLoop = scf::ForOp::create(
+        b, loc, idx(0), blocks, idx(1), ValueRange{out},
+        [&](OpBuilder &, Location, Value blk, ValueRange bIn) {
+          auto kLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(K), idx(1), bIn,
+              [&](OpBuilder &, Location, Value k, ValueRange kIn) {
+                Value t = kIn[0];
+                for (int64_t r = 0; r < kTiledRows; ++r) {
+                  Value row = add(mul(blk, idx(kTiledRows)), idx(r));
+                  Value v = tensor::ExtractOp::create(b, loc, x, ValueRange{row, k});
+                  t = tensor::InsertOp::create(b, loc, v, t, ValueRange{blk, k, idx(r)});
+                }
+                scf::YieldOp::create(b, loc, t);
+              });
+          scf::YieldOp::create(b, loc, kLoop.getResults());
+        });
+    return blockLoop.getResult(0);
   }
 
   /// Tiled path: the panel's [M, 16] output `slice`, computed. Per group the
@@ -700,8 +816,10 @@ struct KernelBuilder {
   Value buildPanels(Value init, bool parallel, bool tiled) {
     // Binary codes' per-row sums and tables serve every panel (of the
     // untiled path; the tiled one decodes the weights themselves).
-    if (foldZero() && !tiled)
-      xSums = groupSums(tensor::DimOp::create(b, loc, x, 0));
+    if (tiled && w.signPlanes)
+      xBlocks = packBlocks(tensor::DimOp::create(b, loc, x, 0));
+    if (magicDecode())
+      xShifted = shiftFields(tensor::DimOp::create(b, loc, x, 0));
     if (w.signPlanes && !tiled) {
       Value rows = tensor::DimOp::create(b, loc, x, 0);
       xSums = groupSums(rows);
@@ -740,7 +858,7 @@ struct KernelBuilder {
       Value shared = forall.getRegionIterArgs()[0];
       SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
       Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
-      Value result = tiled ? tiledPanelBody(panel, slice) : panelBody(panel, slice);
+      Value result = tiled ? largeBatchBody(panel, slice) : panelBody(panel, slice);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(b, loc, result, shared, offsets, sizes, strides);
       y = forall.getResult(0);
@@ -750,7 +868,7 @@ struct KernelBuilder {
           [&](OpBuilder &, Location, Value panel, ValueRange acc) {
             SmallVector<OpFoldResult> offsets = sliceOffsets(panel);
             Value slice = tensor::ExtractSliceOp::create(b, loc, acc[0], offsets, sizes, strides);
-            Value result = tiled ? tiledPanelBody(panel, slice) : panelBody(panel, slice);
+            Value result = tiled ? largeBatchBody(panel, slice) : panelBody(panel, slice);
             scf::YieldOp::create(b, loc,
                                  tensor::InsertSliceOp::create(b, loc, result, acc[0], offsets,
                                                                sizes, strides)
