@@ -24,9 +24,15 @@
 // by x into accumulators; the group's scale is applied once, at the end of
 // the group, to their sum:
 // y[m, n] += s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g]).
+// Single-plane codes skip the shift and the conversion: a field masked in
+// place and or-ed into the mantissa of 2^23 is exactly 2^23 + q * 2^shift
+// as f32; minus 2^23 + z * 2^shift it is (q - z) * 2^shift, and x comes
+// pre-scaled by 2^-shift (PackedKernel.cpp, magicDecode).
 // Rows of x are taken four at a time, so the decoded codes feed four FMAs
 // each; a single row (decode) uses four accumulators over successive k
-// instead, to hide the FMA latency.
+// instead, to hide the FMA latency. From tiled-min-batch rows on (prefill)
+// they are taken eight at a time, and binary codes are dequantized per
+// group into an f32 tile that blocks of 8 rows of x (packed) read.
 //
 // Binary codes (GPTQT: w = offset + sum_t alpha_t * b_t, b = +-1) differ
 // only in the decode step. Their sign bits are re-packed per panel, 8 k and

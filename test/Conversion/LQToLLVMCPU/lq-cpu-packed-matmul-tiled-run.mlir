@@ -1,6 +1,7 @@
-// The tiled path of lq-cpu-packed-matmul (tiled-min-batch): each group of
-// a panel dequantized once into an f32 tile (scales, zero points, binary
-// codes' alphas and offsets applied) that blocks of 8 rows of x read. On a
+// The large-batch path of lq-cpu-packed-matmul (tiled-min-batch): uniform
+// codes in register tiles of 8 rows, binary codes dequantized per panel and
+// group into an f32 tile (alphas and offsets applied) that blocks of 8 rows
+// of x (packed) read. On a
 // random weight of 37 rows (two panels of 16 and a masked one of 5) and
 // 120 columns, batches 11 (a block of 8 and 3 rows one by one), 16 (two
 // blocks) and 19 with a dynamic row count (the kernel chooses its path at
