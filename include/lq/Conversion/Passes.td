@@ -732,7 +732,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
         %slice = tensor.extract_slice %out[0, %col] [%m, 16] [1, 1]
         // rows 4 at a time, then one at a time; per group, per pair of k:
         //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
-        //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
+        //   extui, andi, ori 0x4B000000, bitcast, subf 2^23 + z * 2^shift (per group),
+        //   vector.fma with vector.broadcast of x[m, k] * 2^-shift (computed once per call)
         //   vector.fma %sum, %scale, %y_row : vector<16xf32>
         //   vector.transfer_write %y_row, %slice[%row, %c0] : vector<16xf32>, tensor<?x16xf32>
         scf.forall.in_parallel { tensor.parallel_insert_slice %rows into %out[0, %col] [%m, 16] [1, 1] }

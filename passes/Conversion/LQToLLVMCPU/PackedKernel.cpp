@@ -256,7 +256,8 @@ struct KernelBuilder {
 
   /// y[m .. m + rows, panel's columns] for one row tile, written into `y`.
   Value rowTile(int64_t rows, Value m, Value panel, Value y) {
-    // Chains of accumulators per row: enough independent FMAs in flight.
+    // Chains of accumulators per row: enough independent FMAs in flight
+    // (8 rows are 8 chains already, and 16 accumulators would spill).
     int64_t chains = rows == 1 ? 4 : rows >= 8 ? 1 : 2;
     // Sign planes are independent chains already: fewer chains (one per
     // half unit at most) keep the accumulators in registers.
