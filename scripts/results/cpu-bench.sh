@@ -99,5 +99,11 @@ $(grep -v '^  check\|^shape\|^[0-9]' "$tmp/stdout.txt")
 
 EOF
   cat "$tmp/table.md"
+  # What changed in the kernels, with before/after measurements (kept by
+  # hand next to this page; not regenerated).
+  if [ -f "$(dirname "$out")/cpu-notes.md" ]; then
+    echo
+    cat "$(dirname "$out")/cpu-notes.md"
+  fi
 } > "$out"
 echo "wrote $out" >&2

@@ -78,6 +78,12 @@ static cl::opt<int64_t> pvqTableEntriesOpt(
     cl::desc("lq-cpu-packed-matmul's pvq-table-entries: the largest PVQ codeword-tail table "
              "(0: every position decoded in registers)"),
     cl::init(65536), cl::cat(Category));
+static cl::opt<int64_t> tiledMinBatchOpt(
+    "tiled-min-batch",
+    cl::desc("lq-cpu-packed-matmul's tiled-min-batch: from this batch on, uniform and binary "
+             "codes take the tiled path (each panel's group dequantized once into an f32 "
+             "tile); 0: never"),
+    cl::init(16), cl::cat(Category));
 static cl::opt<int> itersOpt("iters", cl::desc("Timed calls per kernel (the median is reported)"),
                              cl::init(20), cl::cat(Category));
 static cl::opt<int> warmupOpt("warmup", cl::desc("Untimed calls before timing"), cl::init(3),
@@ -274,8 +280,9 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());
     std::string pipeline =
-        llvm::formatv("lq-cpu-packed-matmul{{vnni={0} pvq-table-entries={1}}",
-                      lowering.vnni ? "true" : "false", int64_t(pvqTableEntriesOpt))
+        llvm::formatv("lq-cpu-packed-matmul{{vnni={0} pvq-table-entries={1} tiled-min-batch={2}}",
+                      lowering.vnni ? "true" : "false", int64_t(pvqTableEntriesOpt),
+                      int64_t(tiledMinBatchOpt))
             .str();
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module)))
       return fail("lq-cpu-packed-matmul failed");

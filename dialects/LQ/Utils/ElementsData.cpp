@@ -7,6 +7,13 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 using namespace mlir;
 using namespace mlir::lq;
 
@@ -63,10 +70,53 @@ FailureOr<std::vector<float>> mlir::lq::readFloats(ElementsAttr attr) {
   return out;
 }
 
+/// Blobs of at least this many bytes are mapped on 2 MiB pages.
+static constexpr size_t kHugePage = size_t(2) << 20;
+
+/// A copy of `bytes` in memory mapped at a 2 MiB boundary and advised onto
+/// transparent huge pages (before it is written, so the page faults get huge
+/// pages): kernels stream packed weights of 10^8 bytes, and on 4 KiB pages
+/// every 4 KiB costs a TLB miss and stops the hardware prefetchers, which do
+/// not cross pages. The tail past the last whole 2 MiB stays on small pages
+/// (no memory is wasted). Null where mapping fails, or where the
+/// environment sets LQ_HUGEPAGES=0 (for comparison).
+static std::optional<AsmResourceBlob> hugePageCopy(ArrayRef<char> bytes, size_t align) {
+#ifdef __linux__
+  if (const char *env = std::getenv("LQ_HUGEPAGES"); env && StringRef(env) == "0")
+    return std::nullopt;
+  size_t size = (bytes.size() + 4095) & ~size_t(4095);
+  // Map 2 MiB more than needed and unmap what lies before the boundary and
+  // after the end.
+  void *raw = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    return std::nullopt;
+  uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > start)
+    munmap(raw, aligned - start);
+  if (uintptr_t end = start + size + kHugePage; end > aligned + size)
+    munmap(reinterpret_cast<void *>(aligned + size), end - aligned - size);
+  char *data = reinterpret_cast<char *>(aligned);
+  madvise(data, size, MADV_HUGEPAGE); // advice only: small pages where refused
+  std::memcpy(data, bytes.data(), bytes.size());
+  return AsmResourceBlob(
+      ArrayRef<char>(data, bytes.size()), align,
+      [size](void *p, size_t, size_t) { munmap(p, size); }, /*dataIsMutable=*/true);
+#else
+  (void)bytes;
+  (void)align;
+  return std::nullopt;
+#endif
+}
+
 DenseResourceElementsAttr mlir::lq::makeResource(ShapedType type, StringRef name,
                                                  ArrayRef<char> bytes) {
   unsigned width = type.getElementTypeBitWidth();
   size_t align = std::max<size_t>(width / 8, 1);
+  if (bytes.size() >= kHugePage)
+    if (std::optional<AsmResourceBlob> blob = hugePageCopy(bytes, align))
+      return DenseResourceElementsAttr::get(type, name, std::move(*blob));
   return DenseResourceElementsAttr::get(
       type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align));
 }

@@ -584,12 +584,27 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     3-bit has `codes` (low 2 bits) and `codes_hi` (high bit, 8 k per byte):
     3 bits per weight. `scales[b, g, j] = s[16b + j, g]`
     (`[ceil(N/16), K/group, 16]` f32), `zeros` likewise (i8, asymmetric
-    only); rows past N are zero. One 16-byte load gives 8/w k of 16 rows:
-    `shrui`/`shli`/`andi` (and `ori` across planes) extract the codes,
-    `subi` the zero point, `sitofp`, and each feeds a `vector.fma` with a
-    broadcast element of x. Rows of x are taken 4 at a time (the decoded
-    codes feed 4 FMAs); a single row (decode) keeps 4 accumulators over
-    successive k.
+    only); rows past N are zero. One 16-byte load gives 8/w k of 16 rows.
+    Single-plane codes (2, 4, 8 bits) are decoded where they lie in the
+    byte: field f (bits `[f*w, f*w + w)`) is `andi` with its mask, `ori`
+    with 0x4B000000 (vpternlogd), `vector.bitcast` to f32 (2^23 + q * 2^(f*w))
+    and `subf` of 2^23 + z * 2^(f*w) (per group): exactly (q - z) * 2^(f*w),
+    multiplied by x[m, k] * 2^-(f*w), which the kernel computes once per call
+    (exact: a power of two). That is 7 vector ops per 4-bit byte of 16 rows
+    (a zero-extending load, 2 logic ops, 2 subtractions, 2 FMAs) where
+    shifting the field down, `subi` and `sitofp` took 9, which bound the
+    GEMV on a core. 3-bit codes (two planes) are `shrui`/`shli`/`andi`,
+    `ori` across planes, `subi` and `sitofp`. Each decoded k feeds a
+    `vector.fma` with a broadcast element of x. Rows of x are taken 4 at a
+    time (the decoded codes feed 4 FMAs); a single row (decode) keeps 4
+    accumulators over successive k. From `tiled-min-batch` rows of x on
+    (prefill), rows are taken 8 at a time, one accumulator each (every
+    decoded unit feeds 8 FMAs; the decode hides behind them), and binary
+    codes are dequantized per panel and group into an f32 tile (`[group,
+    16]`, alphas and offsets applied) read by blocks of 8 rows of x packed
+    as `[M/8, K, 8]` (read in place, the 8 rows lie K*4 bytes apart and
+    share an L1 set): a k costs one tile load and 8 FMAs, as 4-bit codes'.
+    A dynamic row count chooses at run time (`scf.if`).
 
     Kernels: each matmul becomes a `func.call` of a private kernel function
     named after the encoding and shape (`@lq_cpu_packed_<encoding>_<N>x<K>_m<M
@@ -717,7 +732,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
         %slice = tensor.extract_slice %out[0, %col] [%m, 16] [1, 1]
         // rows 4 at a time, then one at a time; per group, per pair of k:
         //   %q = vector.transfer_read %codes[%panel, %p, %c0] : tensor<3x32x16xi8>, vector<16xi8>
-        //   extui, andi/shrui, subi, sitofp, vector.fma with vector.broadcast of x[m, k]
+        //   extui, andi, ori 0x4B000000, bitcast, subf 2^23 + z * 2^shift (per group),
+        //   vector.fma with vector.broadcast of x[m, k] * 2^-shift (computed once per call)
         //   vector.fma %sum, %scale, %y_row : vector<16xf32>
         //   vector.transfer_write %y_row, %slice[%row, %c0] : vector<16xf32>, tensor<?x16xf32>
         scf.forall.in_parallel { tensor.parallel_insert_slice %rows into %out[0, %col] [%m, 16] [1, 1] }
@@ -746,6 +762,12 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "PVQ: also pack codebooks larger than pvq-table-entries, their codewords "
            "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
            "weights on the CPUs measured; false leaves them to lq-expand">,
+    Option<"tiledMinBatch", "tiled-min-batch", "int64_t", "16",
+           "Uniform and binary codes on f32 activations: from this many rows of x on "
+           "(a prefill), uniform codes take register tiles of 8 rows (each decoded "
+           "unit feeds 8 rows) and binary codes dequantize each panel's group once "
+           "into an f32 tile read by 8-row blocks of x, instead of 4-row tiles; a "
+           "dynamic row count chooses at run time. 0: never">,
     Option<"releaseSources", "release-sources", "bool", "false",
            "Free the data of an lq.constant's blobs as soon as every layout of it is "
            "packed, where nothing but packed lq.constants refers to them: a model's "

@@ -24,9 +24,15 @@
 // by x into accumulators; the group's scale is applied once, at the end of
 // the group, to their sum:
 // y[m, n] += s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g]).
+// Single-plane codes skip the shift and the conversion: a field masked in
+// place and or-ed into the mantissa of 2^23 is exactly 2^23 + q * 2^shift
+// as f32; minus 2^23 + z * 2^shift it is (q - z) * 2^shift, and x comes
+// pre-scaled by 2^-shift (PackedKernel.cpp, magicDecode).
 // Rows of x are taken four at a time, so the decoded codes feed four FMAs
 // each; a single row (decode) uses four accumulators over successive k
-// instead, to hide the FMA latency.
+// instead, to hide the FMA latency. From tiled-min-batch rows on (prefill)
+// they are taken eight at a time, and binary codes are dequantized per
+// group into an f32 tile that blocks of 8 rows of x (packed) read.
 //
 // Binary codes (GPTQT: w = offset + sum_t alpha_t * b_t, b = +-1) differ
 // only in the decode step. Their sign bits are re-packed per panel, 8 k and
@@ -158,7 +164,7 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni, int64_t pv
 /// keeps the code (and LLVM's time) independent of the depth.
 static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
                                       RankedTensorType xType, Location loc, bool parallel,
-                                      bool staticScale) {
+                                      bool staticScale, int64_t tiledMinBatch) {
   MLIRContext *ctx = module.getContext();
   WeightType type = cast<WeightType>(w.source.getType());
   std::string name;
@@ -205,7 +211,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const PackedWeight &w,
     dynamic.push_back(tensor::DimOp::create(b, loc, x, 0));
   Value init = tensor::EmptyOp::create(b, loc, yType, dynamic);
   Value scale = staticScale ? body->getArguments().back() : Value();
-  func::ReturnOp::create(b, loc, buildPackedKernel(b, loc, inner, x, init, parallel, scale));
+  func::ReturnOp::create(b, loc, buildPackedKernel(b, loc, inner, x, init, parallel, scale, tiledMinBatch));
   return fn;
 }
 
@@ -250,7 +256,7 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
 
 /// Rewrites `op` into a call of its kernel.
 static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t parallelMinWeights,
-                                   int64_t pvqTableEntries) {
+                                   int64_t pvqTableEntries, int64_t tiledMinBatch) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   FailureOr<PackedWeight> packedWeight =
       getPacked(constant, op.getActBits().has_value(), packed, pvqTableEntries);
@@ -274,7 +280,7 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t p
   func::FuncOp kernel =
       getOrCreateKernel(op->getParentOfType<ModuleOp>(), *w, cast<RankedTensorType>(x.getType()),
                         loc, w->rows * w->cols >= parallelMinWeights,
-                        op.getActScale().has_value());
+                        op.getActScale().has_value(), tiledMinBatch);
   SmallVector<Value> operands = {x};
   for (Value *part : w->parts())
     operands.push_back(*part);
@@ -375,6 +381,12 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     });
   }
   void runOnOperation() override {
+    if (tiledMinBatch < 0) {
+      getOperation().emitError() << "lq-cpu-packed-matmul: tiled-min-batch must be "
+                                    "non-negative, got "
+                                 << int64_t(tiledMinBatch);
+      return signalPassFailure();
+    }
     if (parallelMinWeights < 0) {
       getOperation().emitError() << "lq-cpu-packed-matmul: parallel-min-weights must be "
                                     "non-negative, got "
@@ -393,7 +405,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     for (MatmulOp op : matmuls) {
       auto constant = op.getWeight().getDefiningOp<ConstantOp>();
       bool int8Act = op.getActBits().has_value();
-      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries, tiledMinBatch)))
         return signalPassFailure();
       if (releases)
         releases->packed(constant, int8Act);

@@ -22,6 +22,12 @@ namespace mlir::lq::cpu {
 inline constexpr int64_t kPanel = 16;
 /// Rows of x per register tile in the main row loop.
 inline constexpr int64_t kRowTile = 4;
+/// The large-batch path (buildPackedKernel, tiled-min-batch): rows of x per
+/// register tile, one accumulator each (uniform codes: every decoded unit
+/// feeds them all; binary codes: all read one f32 tile vector per k), and
+/// binary codes' k per step of the tile's inner loop.
+inline constexpr int64_t kTiledRows = 8;
+inline constexpr int64_t kTiledUnroll = 4;
 /// W4A8: k per vpdpbusd unit (8 nibbles of an i32 lane) and the largest
 /// activation code (int8, symmetric).
 inline constexpr int64_t kVnniUnit = 8;
@@ -173,9 +179,12 @@ SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight 
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
 /// scf.forall. W4A8 with `staticScale` (an f32 value): x is quantized with
-/// it, no per-row maximum.
+/// it, no per-row maximum. Uniform and binary codes with at least
+/// `tiledMinBatch` rows of x (> 0) take the large-batch path: uniform codes
+/// in register tiles of kTiledRows rows, binary codes' groups dequantized
+/// once per panel into an f32 tile read by blocks of kTiledRows rows.
 Value buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x, Value init,
-                        bool parallel, Value staticScale = {});
+                        bool parallel, Value staticScale = {}, int64_t tiledMinBatch = 0);
 
 } // namespace mlir::lq::cpu
 

@@ -81,9 +81,9 @@
 // W2: vector.transfer_read {{.*}} : tensor<3x18x16xi8>, vector<16xi8>
 // W2: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
 // W2: arith.andi
-// W2: arith.shrui
-// W2: arith.subi
-// W2: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// W2: arith.ori
+// W2: vector.bitcast {{.*}} : vector<16xi32> to vector<16xf32>
+// W2: arith.subf
 // W2: vector.fma
 // W2-NOT: lq.matmul
 
@@ -122,8 +122,9 @@
 // W8-NOT: arith.andi
 // W8: vector.transfer_read {{.*}} : tensor<3x72x16xi8>, vector<16xi8>
 // W8: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
-// W8-NEXT: arith.subi
-// W8-NEXT: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// W8-NEXT: arith.ori
+// W8-NEXT: vector.bitcast {{.*}} : vector<16xi32> to vector<16xf32>
+// W8-NEXT: arith.subf
 // W8-NOT: arith.shrui
 // W8-NOT: arith.andi
 // W8-NOT: lq.matmul

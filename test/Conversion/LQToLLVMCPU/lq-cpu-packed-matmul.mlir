@@ -67,12 +67,14 @@
 // KERNEL: %[[COL:.*]] = arith.muli %[[PANEL]], %c16
 // KERNEL: tensor.extract_slice %[[OUT]][0, %[[COL]]] [5, 16] [1, 1] : tensor<5x48xf32> to tensor<5x16xf32>
 // KERNEL: scf.for
+// KERNEL: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// KERNEL: vector.fma {{.*}} : vector<16xf32>
 // KERNEL: vector.transfer_read {{.*}} : tensor<3x33x16xi8>, vector<16xi8>
 // KERNEL: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
 // KERNEL: arith.andi
-// KERNEL: arith.shrui
-// KERNEL: arith.subi
-// KERNEL: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// KERNEL: arith.ori
+// KERNEL: vector.bitcast {{.*}} : vector<16xi32> to vector<16xf32>
+// KERNEL: arith.subf
 // KERNEL: vector.fma
 // KERNEL: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<5x16xf32>
 // KERNEL: tensor.parallel_insert_slice {{.*}} into %[[OUT]][0, %[[COL]]] [5, 16] [1, 1]
