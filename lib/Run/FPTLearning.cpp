@@ -60,7 +60,7 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
     } else if (key == "group") {
       e = integer(o.group, 0, 1 << 20);
     } else if (key == "bits") {
-      int64_t bits;
+      int64_t bits = o.bits;
       e = integer(bits, 2, 8);
       o.bits = unsigned(bits);
     } else if (key == "lr") {
