@@ -27,17 +27,53 @@ float dot(const float *a, const float *b, int64_t k) {
   return s;
 }
 
-/// c[m, n] = a[m, k] b[n, k]^T.
+/// c[m, n] = a[m, k] b[n, k]^T. Four rows of a per pass over b, so each
+/// row of b is loaded once for four dot products.
 void matmulNT(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
-  for (int64_t i = 0; i < m; ++i)
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4)
+    for (int64_t j = 0; j < n; ++j) {
+      const float *bj = b + j * k;
+      v8 acc[4] = {};
+      int64_t l = 0;
+      for (; l + 8 <= k; l += 8) {
+        v8 bv = *(const v8 *)(bj + l);
+        for (int r = 0; r < 4; ++r)
+          acc[r] += *(const v8 *)(a + (i + r) * k + l) * bv;
+      }
+      for (int r = 0; r < 4; ++r) {
+        const v8 &x = acc[r];
+        float s = ((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7]));
+        for (int64_t t = l; t < k; ++t)
+          s += a[(i + r) * k + t] * bj[t];
+        c[(i + r) * n + j] = s;
+      }
+    }
+  for (; i < m; ++i)
     for (int64_t j = 0; j < n; ++j)
       c[i * n + j] = dot(a + i * k, b + j * k, k);
 }
 
-/// c[m, k] = a[m, n] b[n, k] (rows of c accumulate rows of b).
+/// c[m, k] = a[m, n] b[n, k] (rows of c accumulate rows of b), four rows of
+/// c per pass over b.
 void matmulNN(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
   std::fill(c, c + m * k, 0.0f);
-  for (int64_t i = 0; i < m; ++i) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4)
+    for (int64_t j = 0; j < n; ++j) {
+      const float *bj = b + j * k;
+      float f0 = a[i * n + j], f1 = a[(i + 1) * n + j], f2 = a[(i + 2) * n + j],
+            f3 = a[(i + 3) * n + j];
+      float *c0 = c + i * k, *c1 = c0 + k, *c2 = c1 + k, *c3 = c2 + k;
+      for (int64_t l = 0; l < k; ++l) {
+        float bv = bj[l];
+        c0[l] += f0 * bv;
+        c1[l] += f1 * bv;
+        c2[l] += f2 * bv;
+        c3[l] += f3 * bv;
+      }
+    }
+  for (; i < m; ++i) {
     float *ci = c + i * k;
     for (int64_t j = 0; j < n; ++j) {
       float f = a[i * n + j];
@@ -181,19 +217,32 @@ double lossWithTarget(const ChannelScaleProblem &p, const std::vector<float> &ta
   }
   std::vector<float> res(n * m);
   matmulNT(a.values.data(), b.values.data(), res.data(), n, m, k);
+  // Each row's squared error, relative to its output's when p.relative.
+  std::vector<double> rowWeight(n, 1.0 / double(n * m));
+  if (p.relative)
+    for (int64_t r = 0; r < n; ++r) {
+      double energy = 0;
+      for (int64_t o = 0; o < m; ++o)
+        energy += double(target[r * m + o]) * target[r * m + o];
+      rowWeight[r] = energy > 0 ? 1.0 / (double(n) * energy) : 0.0;
+    }
   double loss = 0;
-  for (int64_t i = 0; i < n * m; ++i) {
-    res[i] -= target[i];
-    loss += double(res[i]) * res[i];
+  for (int64_t r = 0; r < n; ++r) {
+    double rowLoss = 0;
+    for (int64_t o = 0; o < m; ++o) {
+      float &e = res[r * m + o];
+      e -= target[r * m + o];
+      rowLoss += double(e) * e;
+    }
+    loss += rowWeight[r] * rowLoss;
   }
-  double norm = 1.0 / double(n * m);
-  loss *= norm;
   if (!grad)
     return loss;
 
-  // d loss / d A = 2/(n m) R B, d loss / d B = 2/(n m) R^T A.
-  for (float &v : res)
-    v *= float(2 * norm);
+  // d loss / d A = 2 diag(w) R B, d loss / d B = 2 R^T diag(w) A.
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t o = 0; o < m; ++o)
+      res[r * m + o] *= float(2 * rowWeight[r]);
   std::vector<float> gA(n * k), gB(m * k), resT(m * n);
   matmulNN(res.data(), b.values.data(), gA.data(), n, m, k);
   transpose(res.data(), resT.data(), n, m);

@@ -63,6 +63,10 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
       int64_t bits = o.bits;
       e = integer(bits, 2, 8);
       o.bits = unsigned(bits);
+    } else if (key == "weight-bits") {
+      int64_t bits = o.weightBits;
+      e = integer(bits, 2, 16);
+      o.weightBits = unsigned(bits);
     } else if (key == "lr") {
       if (value.getAsDouble(o.lr) || !(o.lr > 0) || !(o.lr <= 1))
         return err(llvm::formatv("--fpt-learn: lr takes a number in (0, 1], got '{0}'", value));
@@ -70,11 +74,13 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
       e = flag(o.mlp);
     } else if (key == "value") {
       e = flag(o.value);
+    } else if (key == "relative") {
+      e = flag(o.relative);
     } else if (key == "down-rotation") {
       e = flag(o.downRotation);
     } else {
       return err(llvm::formatv("--fpt-learn: unknown option '{0}' (windows, rows, steps, lr, "
-                               "mlp, value, down-rotation, bits, group)",
+                               "mlp, value, relative, down-rotation, bits, weight-bits, group)",
                                item));
     }
     if (e)
@@ -158,8 +164,10 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
       p.cols = isMLP ? H : D;
       p.weight = weight.data.data();
       p.out = D;
-      p.actBits = p.weightBits = options.bits;
+      p.actBits = options.bits;
+      p.weightBits = options.weightBits;
       p.weightGroup = options.group;
+      p.relative = options.relative;
       if (isMLP && options.downRotation)
         p.hadamardBlock = H & -H;
       if (!isMLP) // value channel (kv head, d) is read by every query head of its group

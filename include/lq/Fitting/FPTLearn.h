@@ -36,6 +36,10 @@ struct ChannelScaleProblem {
   unsigned weightBits = 4; ///< per-row symmetric, groups of weightGroup columns
   int64_t weightGroup = 0; ///< 0: whole row
   int64_t hadamardBlock = 0; ///< > 0: the online block Hadamard H (power of two dividing cols)
+  /// Each row's squared error divided by its float output's ||x W^T||^2
+  /// (else the mean squared error): tokens with massive activations (the
+  /// first of a window) would otherwise dominate the loss.
+  bool relative = false;
 
   int64_t numParams() const;
   /// The parameter of channel j.

@@ -23,18 +23,22 @@
 namespace lq::run {
 
 struct FPTLearningOptions {
-  int64_t windows = 4;   ///< calibration windows run through the model
+  int64_t windows = 16;  ///< calibration windows run through the model
   int64_t rows = 2048;   ///< rows kept per linear (every k-th token)
   int64_t steps = 200;   ///< Adam steps per transform
   double lr = 0.01;      ///< Adam's learning rate on log t
   bool mlp = true;       ///< learn the MLP scaling (down's input)
   bool value = true;     ///< learn the value transform (o's input)
+  /// Each token's error relative to its output's norm (ChannelScaleProblem::relative).
+  bool relative = true;
   /// The MLP loss sees lq-insert-fpt{down-rotation}'s online Hadamard.
   bool downRotation = false;
-  unsigned bits = 4;       ///< activation and weight bits in the loss
+  unsigned bits = 4;       ///< activation bits in the loss
+  unsigned weightBits = 4; ///< weight bits in the loss (round to nearest)
   int64_t group = 128;     ///< weight group (columns per scale; 0: row)
   /// Parses `windows=N rows=N steps=N lr=X mlp=0|1 value=0|1
-  /// down-rotation=0|1 bits=N group=N` (space-separated; empty: defaults).
+  /// down-rotation=0|1 bits=N weight-bits=N
+  /// group=N` (space-separated; empty: defaults).
   static llvm::Expected<FPTLearningOptions> parse(llvm::StringRef text);
 };
 
