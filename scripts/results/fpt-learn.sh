@@ -35,7 +35,7 @@ calibrate learned-rot.mlirbc --fpt-learn="$opts down-rotation=1"
 row() { # LABEL SOURCE PIPELINE
   local t0 t1 q e ppl
   t0=$(now)
-  "$bin/quant-opt" "$work/$2" --$3 -o "$work/q.mlirbc"
+  "$bin/quant-opt" "$work/$2" "--pass-pipeline=builtin.module($3)" -o "$work/q.mlirbc"
   q=$(since "$t0"); t1=$(now)
   ppl=$("$bin/quant-run" perplexity "$work/q.mlirbc" --tokenizer "$ckpt" \
         --text "$data/text/docs-valid.txt" --window 512 --max-windows "$windows" 2>/dev/null |
