@@ -87,7 +87,7 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
       return std::move(e);
   }
   if (!o.mlp && !o.value)
-    return err("--fpt-learn: mlp=0 and value=0 leave nothing to learn");
+    return err("--fpt-learn: mlp=0 and value=0 leave nothing to learn (mlp is off by default)");
   return o;
 }
 
@@ -134,8 +134,9 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
   const int64_t rows = (int64_t)downRows[0].size() / H;
   if (progress)
     *progress << llvm::formatv("fpt-learn: {0} layers, {1} rows (every {2}. token of {3} windows "
-                               "of {4}), {5} Adam steps, lr {6}\n",
-                               L, rows, stride, windows, windowLen, options.steps, options.lr);
+                               "of {4}), {5} Adam steps, lr {6:e2}{7}\n",
+                               L, rows, stride, windows, windowLen, options.steps, options.lr,
+                               options.relative ? ", relative loss" : "");
 
   ::lq::ChannelScaleOptions adam;
   adam.steps = options.steps;
