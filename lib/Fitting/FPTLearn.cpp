@@ -332,14 +332,24 @@ std::vector<double> lq::closedFormLogScales(const ChannelScaleProblem &p) {
 ChannelScaleResult lq::learnChannelScales(const ChannelScaleProblem &p,
                                           const std::vector<double> &initLogT,
                                           const ChannelScaleOptions &o) {
-  std::vector<float> target = floatOutput(p);
+  // The last rows, when held out, choose the iterate; the others train.
+  int64_t held = std::clamp<int64_t>(int64_t(o.validationFraction * double(p.rows)), 0,
+                                     p.rows - 1);
+  ChannelScaleProblem train = p, validation = p;
+  train.rows = p.rows - held;
+  validation.inputs = p.inputs + train.rows * p.cols;
+  validation.rows = held;
+  std::vector<float> target = floatOutput(train);
+  std::vector<float> validationTarget = held ? floatOutput(validation) : std::vector<float>();
   int64_t np = p.numParams();
   std::vector<double> theta = initLogT, m(np, 0.0), v(np, 0.0), grad;
   ChannelScaleResult result;
   result.logScales = theta;
   result.initialLoss = result.loss = std::numeric_limits<double>::infinity();
   for (int64_t step = 0; step <= o.steps; ++step) {
-    double loss = lossWithTarget(p, target, theta, step < o.steps ? &grad : nullptr);
+    double loss = lossWithTarget(train, target, theta, step < o.steps ? &grad : nullptr);
+    if (held)
+      loss = lossWithTarget(validation, validationTarget, theta, nullptr);
     if (step == 0)
       result.initialLoss = loss;
     if (loss < result.loss) {

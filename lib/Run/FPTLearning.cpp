@@ -70,6 +70,10 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
     } else if (key == "lr") {
       if (value.getAsDouble(o.lr) || !(o.lr > 0) || !(o.lr <= 1))
         return err(llvm::formatv("--fpt-learn: lr takes a number in (0, 1], got '{0}'", value));
+    } else if (key == "validation") {
+      if (value.getAsDouble(o.validation) || !(o.validation >= 0) || !(o.validation < 1))
+        return err(llvm::formatv("--fpt-learn: validation takes a number in [0, 1), got '{0}'",
+                                 value));
     } else if (key == "mlp") {
       e = flag(o.mlp);
     } else if (key == "value") {
@@ -80,7 +84,8 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
       e = flag(o.downRotation);
     } else {
       return err(llvm::formatv("--fpt-learn: unknown option '{0}' (windows, rows, steps, lr, "
-                               "mlp, value, relative, down-rotation, bits, weight-bits, group)",
+                               "validation, mlp, value, relative, down-rotation, bits, "
+                               "weight-bits, group)",
                                item));
     }
     if (e)
@@ -141,6 +146,7 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
   ::lq::ChannelScaleOptions adam;
   adam.steps = options.steps;
   adam.learningRate = options.lr;
+  adam.validationFraction = options.validation;
   // One problem per transform, learned in parallel (each is single-threaded).
   struct Job {
     int64_t layer;

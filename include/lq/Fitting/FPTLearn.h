@@ -70,10 +70,15 @@ struct ChannelScaleOptions {
   int64_t steps = 200;
   double learningRate = 0.01; ///< Adam's, on log t
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  /// The fraction of the rows (the last ones) held out: Adam trains on the
+  /// others, and the iterate kept is the one with the lowest loss on these
+  /// (0: on the training rows themselves).
+  double validationFraction = 0;
 };
 
 struct ChannelScaleResult {
   std::vector<double> logScales; ///< the best seen (the initial ones if none was better)
+  /// Losses at the initial and the kept scales (on the held-out rows if any).
   double initialLoss = 0, loss = 0;
   int64_t bestStep = 0; ///< 0: the initial scales
 };

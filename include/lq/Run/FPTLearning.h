@@ -27,6 +27,9 @@ struct FPTLearningOptions {
   int64_t rows = 2048;   ///< rows kept per linear (every k-th token)
   int64_t steps = 200;   ///< Adam steps per transform
   double lr = 0.01;      ///< Adam's learning rate on log t
+  /// Fraction of the rows (the last windows') held out to choose the
+  /// iterate (0: chosen on the training rows).
+  double validation = 0;
   /// Learn the MLP scaling (down's input). Off by default: on the 19M
   /// model it lowers the local loss but raises the perplexity
   /// (docs/results/activations.md).
@@ -39,7 +42,7 @@ struct FPTLearningOptions {
   unsigned bits = 4;       ///< activation bits in the loss
   unsigned weightBits = 4; ///< weight bits in the loss (round to nearest)
   int64_t group = 128;     ///< weight group (columns per scale; 0: row)
-  /// Parses `windows=N rows=N steps=N lr=X mlp=0|1 value=0|1 relative=0|1
+  /// Parses `windows=N rows=N steps=N lr=X validation=X mlp=0|1 value=0|1 relative=0|1
   /// down-rotation=0|1 bits=N weight-bits=N group=N` (space-separated;
   /// empty: the defaults), checking every value.
   static llvm::Expected<FPTLearningOptions> parse(llvm::StringRef text);

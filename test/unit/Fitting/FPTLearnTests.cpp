@@ -123,6 +123,23 @@ TEST(LearnChannelScales, LowersTheLossFromTheClosedForm) {
   EXPECT_LT(r.loss, 0.9 * r.initialLoss);
 }
 
+TEST(LearnChannelScales, HeldOutRowsChooseTheIterate) {
+  Fixture f(128, 64, 24, 13);
+  f.p.weightGroup = 32;
+  ChannelScaleOptions o;
+  o.steps = 60;
+  o.validationFraction = 0.25;
+  std::vector<double> init = closedFormLogScales(f.p);
+  ChannelScaleResult r = learnChannelScales(f.p, init, o);
+  // The reported losses are the last 32 rows'.
+  ChannelScaleProblem held = f.p;
+  held.inputs = f.x.data() + 96 * 64;
+  held.rows = 32;
+  EXPECT_NEAR(r.initialLoss, channelScaleLoss(held, init, nullptr), 1e-9 * r.initialLoss);
+  EXPECT_NEAR(r.loss, channelScaleLoss(held, r.logScales, nullptr), 1e-9 * r.loss);
+  EXPECT_LE(r.loss, r.initialLoss);
+}
+
 TEST(LearnChannelScales, ZeroStepsKeepTheInitialScales) {
   Fixture f(16, 16, 4, 11);
   std::vector<double> init = randomLogScales(16, 12);
