@@ -359,7 +359,8 @@ ChannelScaleResult lq::learnChannelScales(const ChannelScaleProblem &p,
     }
     if (step == o.steps)
       break;
-    double c1 = 1 - std::pow(o.beta1, double(step + 1)), c2 = 1 - std::pow(o.beta2, double(step + 1));
+    double c1 = 1 - std::pow(o.beta1, double(step + 1));
+    double c2 = 1 - std::pow(o.beta2, double(step + 1));
     for (int64_t i = 0; i < np; ++i) {
       m[i] = o.beta1 * m[i] + (1 - o.beta1) * grad[i];
       v[i] = o.beta2 * v[i] + (1 - o.beta2) * grad[i] * grad[i];

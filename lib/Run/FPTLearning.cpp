@@ -186,7 +186,8 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
   llvm::parallelFor(0, jobs.size(), [&](size_t i) {
     Job &job = jobs[i];
     auto tJob = std::chrono::steady_clock::now();
-    job.result = ::lq::learnChannelScales(job.problem, ::lq::closedFormLogScales(job.problem), adam);
+    job.result =
+        ::lq::learnChannelScales(job.problem, ::lq::closedFormLogScales(job.problem), adam);
     job.seconds = secondsSince(tJob);
     if (progress) {
       const ::lq::ChannelScaleResult &r = job.result;
