@@ -263,7 +263,8 @@ struct Transformer::Impl {
   /// With `rewrite`, the cache receives the keys and values as it rewrites
   /// them and each position attends to its own as computed.
   void layer(int64_t l, float *x, int64_t T, int64_t start, KVCache &kv,
-             const Transformer::KVRewrite *rewrite, Scratch &s) const {
+             const Transformer::KVRewrite *rewrite, Scratch &s,
+             const Transformer::LinearInputTap *tap = nullptr) const {
     int64_t D = c.dim, hd = c.headDim(), kvD = c.kvDim(), H = c.hiddenDim,
             qkvW = D + 2 * kvD;
     float scale = 1.0f / std::sqrt(float(hd));
@@ -303,6 +304,8 @@ struct Transformer::Impl {
         attnTask(i);
     else
       llvm::parallelFor(0, attnTasks, attnTask);
+    if (tap)
+      (*tap)(l, Transformer::LinearInput::O, s.att.data(), T);
     matmul(s.att.data(), T, L.o, s.tmp.data());
     for (int64_t i = 0; i < T * D; ++i)
       x[i] += s.tmp[i];
@@ -314,6 +317,8 @@ struct Transformer::Impl {
         float g = s.tmp[t * 2 * H + j], u = s.tmp[t * 2 * H + H + j];
         s.act[t * H + j] = g / (1.0f + std::exp(-g)) * u;
       }
+    if (tap)
+      (*tap)(l, Transformer::LinearInput::Down, s.act.data(), T);
     matmul(s.act.data(), T, L.down, s.tmp.data());
     for (int64_t i = 0; i < T * D; ++i)
       x[i] += s.tmp[i];
@@ -403,7 +408,7 @@ Transformer::embed(ArrayRef<int32_t> tokens) const {
 }
 
 void Transformer::runLayers(llvm::MutableArrayRef<float> x, int64_t first,
-                            int64_t count, KVRewrite rewrite) const {
+                            int64_t count, KVRewrite rewrite, LinearInputTap tap) const {
   const LlamaConfig &c = impl->c;
   int64_t T = int64_t(x.size()) / c.dim;
   assert(T >= 1 && T <= c.maxSeqLen && int64_t(x.size()) == T * c.dim &&
@@ -414,5 +419,5 @@ void Transformer::runLayers(llvm::MutableArrayRef<float> x, int64_t first,
   kv.length = T;
   Impl::Scratch s(c, T);
   for (int64_t l = first; l < first + count; ++l)
-    impl->layer(l, x.data(), T, 0, kv, rewrite ? &rewrite : nullptr, s);
+    impl->layer(l, x.data(), T, 0, kv, rewrite ? &rewrite : nullptr, s, tap ? &tap : nullptr);
 }

@@ -51,6 +51,39 @@ double ratio(const std::vector<double> &v) {
   return *hi / *lo;
 }
 
+/// The scales `quant-run calibrate --fpt-learn` recorded (lq.fpt_scale on
+/// the linears of `role`: n positive finite floats), nullopt when none; a
+/// malformed one is a located error.
+FailureOr<std::optional<std::vector<double>>> learnedScale(ModuleOp module, StringRef role,
+                                                           int64_t n) {
+  std::optional<std::vector<double>> found;
+  WalkResult walk = module.walk([&](Operation *op) {
+    Attribute attr = op->getAttr("lq.fpt_scale");
+    if (!attr || roleOf(op) != role)
+      return WalkResult::advance();
+    auto elements = llvm::dyn_cast<ElementsAttr>(attr);
+    FailureOr<std::vector<float>> values =
+        elements ? readFloats(elements) : FailureOr<std::vector<float>>(failure());
+    if (failed(values) || (int64_t)values->size() != n) {
+      op->emitError() << kPass << ": lq.fpt_scale of '" << role << "' must hold " << n
+                      << " floats, got " << attr;
+      return WalkResult::interrupt();
+    }
+    for (float v : *values)
+      if (!(v > 0) || !std::isfinite(v)) {
+        op->emitError() << kPass << ": lq.fpt_scale of '" << role
+                        << "' must be positive and finite, got " << v;
+        return WalkResult::interrupt();
+      }
+    if (!found)
+      found.emplace(values->begin(), values->end());
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return found;
+}
+
 /// Follows a value through the lq.fpt ops already placed at it.
 Value skipTransforms(Value v) {
   while (v.hasOneUse() &&
@@ -351,6 +384,12 @@ LogicalResult InsertFPTPass::fitValue(ModuleOp module, const ModelShape &shape, 
   std::vector<double> t = ::lq::migrationScales(a, w, 0.5);
   for (double &v : t)
     v = 1.0 / v; // values are multiplied by t: a_j t_j = w_j / t_j
+  FailureOr<std::optional<std::vector<double>>> learned =
+      learnedScale(module, roleOf(l.o), kvh * hd);
+  if (failed(learned))
+    return failure();
+  if (*learned)
+    t = std::move(**learned);
   if (failed(checkCondition(l.v, "value transform", layer, ratio(t))))
     return failure();
   auto blocks = [&](int64_t heads, bool inverse) {
@@ -389,6 +428,12 @@ LogicalResult InsertFPTPass::fitMLP(ModuleOp module, int64_t layer, LayerLinears
       ::lq::migrationScales(a, ::lq::columnAbsMax(wd->data(), dOut, hidden), 0.5);
   for (double &v : t)
     v = 1.0 / v;
+  FailureOr<std::optional<std::vector<double>>> learned =
+      learnedScale(module, roleOf(l.down), hidden);
+  if (failed(learned))
+    return failure();
+  if (*learned)
+    t = std::move(**learned);
   if (failed(checkCondition(l.down, "MLP scaling", layer, ratio(t))))
     return failure();
   fit.upScale = f32Attr(&getContext(), {hidden}, t);

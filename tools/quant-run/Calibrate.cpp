@@ -3,6 +3,7 @@
 #include "QuantRun.h"
 
 #include "lq/Run/Calibration.h"
+#include "lq/Run/FPTLearning.h"
 #include "lq/Run/KVReconstruction.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "llvm/Support/FileSystem.h"
@@ -84,16 +85,28 @@ int runCalibrate() {
       return fail(usage(toString(parsed.takeError())));
     kvReconstruct = std::move(*parsed);
   }
+  std::optional<lq::run::FPTLearningOptions> fptLearn;
+  if (FPTLearn.getNumOccurrences()) {
+    if (Sequential.getNumOccurrences())
+      return fail(usage("--fpt-learn learns on the float weights; it does not combine with "
+                        "--sequential (which quantizes them)"));
+    auto parsed = lq::run::FPTLearningOptions::parse(FPTLearn);
+    if (!parsed)
+      return fail(usage(toString(parsed.takeError())));
+    fptLearn = std::move(*parsed);
+  }
   // A module without lq.model (or with --function / --inputs) is calibrated
   // on its function's inputs instead of @forward over a text.
   auto loaded = loadModule(ModelPath);
   if (!loaded)
     return fail(loaded.takeError());
   if (!FunctionName.empty() || !InputsPath.empty() || !(*loaded->module)->hasAttr("lq.model")) {
-    if (Sequential.getNumOccurrences() || kvReconstruct)
+    if (Sequential.getNumOccurrences() || kvReconstruct || fptLearn)
       return fail(usage(formatv("--{0} calibrates a model's @forward over a text, not a "
                                 "function over inputs",
-                                kvReconstruct ? "kv-reconstruct" : "sequential")));
+                                kvReconstruct ? "kv-reconstruct"
+                                : fptLearn    ? "fpt-learn"
+                                              : "sequential")));
     return calibrateFunction(*loaded, ModelPath);
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -128,6 +141,13 @@ int runCalibrate() {
       return fail(tuned.takeError());
     errs() << formatv("kv-reconstruct: tuned {0} layers on {1} tokens in {2:f2} s\n",
                       tuned->layers.size(), tuned->tokens, tuned->seconds);
+  }
+  if (fptLearn) {
+    auto learned = lq::run::learnFPT(*m->module, *ids, calib.windowLen, *fptLearn, &errs());
+    if (!learned)
+      return fail(learned.takeError());
+    errs() << formatv("fpt-learn: learned {0} transforms on {1} rows in {2:f2} s\n",
+                      learned->transforms.size(), learned->rows, learned->seconds);
   }
 
   if (int status = writeCalibrated(*m->module))

@@ -41,6 +41,7 @@ extern cl::opt<int64_t> CalibWindows;
 extern cl::opt<std::string> Sequential;
 extern cl::opt<std::string> SequentialSteps;
 extern cl::opt<std::string> KVReconstruct;
+extern cl::opt<std::string> FPTLearn;
 extern cl::opt<std::string> OutputPath;
 extern cl::opt<std::string> HeaderPath;
 extern cl::opt<std::string> WeightsPath;

@@ -48,6 +48,13 @@ public:
   using KVRewrite =
       llvm::function_ref<void(int64_t layer, bool keys, float *rows, int64_t T)>;
 
+  /// The inputs [T, width] of a layer's o projection (the attention's
+  /// weighted values, width dim) or down projection (the SwiGLU product,
+  /// width hiddenDim), shown to a pass as they are computed.
+  enum class LinearInput { O, Down };
+  using LinearInputTap =
+      llvm::function_ref<void(int64_t layer, LinearInput which, const float *rows, int64_t T)>;
+
   /// The hidden states [T, dim] entering layer 0 for `tokens` (their
   /// embedding rows). Fails like forward() on bad tokens.
   llvm::Expected<std::vector<float>> embed(llvm::ArrayRef<int32_t> tokens) const;
@@ -56,9 +63,10 @@ public:
   /// (positions 0..T-1, no cached context), the operations of forward().
   /// With `rewrite`, each query attends to the keys and values of earlier
   /// positions as `rewrite` leaves them and to its own as computed
-  /// (WKVQuant's past-only KV quantization). Safe to call concurrently.
+  /// (WKVQuant's past-only KV quantization). With `tap`, the o and down
+  /// inputs are shown to it. Safe to call concurrently.
   void runLayers(llvm::MutableArrayRef<float> x, int64_t first, int64_t count,
-                 KVRewrite rewrite = nullptr) const;
+                 KVRewrite rewrite = nullptr, LinearInputTap tap = nullptr) const;
 
   struct Impl;
 

@@ -160,6 +160,11 @@ def LQInsertFPT : Pass<"lq-insert-fpt", "::mlir::ModuleOp"> {
       the value transform) minimises the product of the activation's and the
       weight's quantization steps, `max_j(a_j t_j) * max_j(w_j / t_j)`,
       reaching its lower bound `max_j a_j w_j`.
+    Where `quant-run calibrate --fpt-learn` recorded learned factors
+    (`lq.fpt_scale` on the o / down linear: `[kv_heads * head_dim]` /
+    `[hidden]` positive floats, optimised with the 4-bit quantizers in the
+    loop), the value transform and the MLP scaling use them instead of `t`;
+    a malformed one is an error.
 
     With `residual`, the residual stream itself is rotated by the normalised
     Hadamard matrix `R` (QuaRot's rotation; no fitting, spreads channel
