@@ -11,7 +11,7 @@
 
 #include "lq/Fitting/FPTLearn.h"
 #include "lq/Model/Transformer.h"
-#include "lq/Run/KVReconstruction.h"
+#include "lq/Run/ModelModule.h"
 #include "lq/Runtime/Evaluate.h"
 
 #include "mlir/IR/Builders.h"
@@ -100,7 +100,7 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
                                             int64_t windowLen, const FPTLearningOptions &options,
                                             llvm::raw_ostream *progress) {
   auto t0 = std::chrono::steady_clock::now();
-  auto checkpoint = readFloatModel(module);
+  auto checkpoint = readCheckpoint(module, /*decodeQuantized=*/false, "the module");
   if (!checkpoint)
     return err("--fpt-learn: " + llvm::toString(checkpoint.takeError()));
   ::lq::Transformer model(*checkpoint);
