@@ -7,7 +7,7 @@
 # compiled module over the first WINDOWS windows of 512 tokens.
 #
 #   fpt-learn.sh BUILD DATA MODEL WINDOWS ["FPT-LEARN OPTIONS"]
-#   e.g. fpt-learn.sh build /work/shared/data 2m 64
+#   e.g. fpt-learn.sh build DATA 2m 64   (DATA holds models/ and text/)
 set -euo pipefail
 build=$1 data=$2 model=$3 windows=$4 opts=${5:-}
 bin=$build/bin
