@@ -59,8 +59,7 @@ struct DiagnosticCollector {
 };
 } // namespace
 
-/// Runs the textual `pipeline` on `module`; `stage` names it in messages.
-static llvm::Error runPipeline(ModuleOp module, llvm::StringRef stage,
+llvm::Error runPassPipeline(ModuleOp module, llvm::StringRef stage,
                                llvm::StringRef pipeline,
                                const LoweringOptions &options) {
   auto t0 = std::chrono::steady_clock::now();
@@ -117,7 +116,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
     // have nothing to do.
     if ((stage.name == "lq-expand" || stage.name == "packed") && !hasLQ)
       continue;
-    if (llvm::Error e = runPipeline(module, stage.name, stage.pipeline, options))
+    if (llvm::Error e = runPassPipeline(module, stage.name, stage.pipeline, options))
       return e;
     if (stage.name == "vectorize" && !options.dumpVectorized.empty()) {
       std::error_code ec;
@@ -156,7 +155,7 @@ llvm::Error lowerToGPU(ModuleOp module, const LoweringOptions &options) {
                                    llvm::formatv("cannot parse '{0}': {1}", pipeline,
                                                  parseErrors));
   }
-  return runPipeline(module, kGPULoweringPipeline, pipeline, options);
+  return runPassPipeline(module, kGPULoweringPipeline, pipeline, options);
 }
 
 } // namespace lq::run

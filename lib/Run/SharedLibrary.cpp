@@ -44,32 +44,6 @@ static mlir::LLVM::GlobalOp addModelInfoGlobal(mlir::ModuleOp lowered, const Mod
                                       runtime::kModelInfoSymbol, b.getStringAttr(json));
 }
 
-/// The safetensors dtype of `type`'s elements as they lie in memory.
-static llvm::StringRef safetensorsDType(mlir::Type type) {
-  if (type.isF64())
-    return "F64";
-  if (type.isF32())
-    return "F32";
-  if (type.isF16())
-    return "F16";
-  if (type.isBF16())
-    return "BF16";
-  if (auto integer = llvm::dyn_cast<mlir::IntegerType>(type)) {
-    bool isUnsigned = integer.isUnsigned();
-    switch (integer.getWidth()) {
-    case 8:
-      return isUnsigned ? "U8" : "I8";
-    case 16:
-      return isUnsigned ? "U16" : "I16";
-    case 32:
-      return isUnsigned ? "U32" : "I32";
-    case 64:
-      return isUnsigned ? "U64" : "I64";
-    }
-  }
-  return "";
-}
-
 /// Moves `lowered`'s weights out of its code (lq-weight-table) into the
 /// tensors of a weights file, listing them in `info` in table order. The
 /// tensors' bytes stay owned by the module's context.
@@ -98,7 +72,7 @@ takeWeights(mlir::ModuleOp lowered, ModelInfo &info) {
   for (mlir::NamedAttribute entry : table) {
     auto value = llvm::cast<mlir::ElementsAttr>(entry.getValue());
     mlir::FailureOr<llvm::ArrayRef<char>> bytes = mlir::lq::getRawBytes(value);
-    llvm::StringRef dtype = safetensorsDType(value.getElementType());
+    llvm::StringRef dtype = mlir::lq::safetensorsDType(value.getElementType());
     if (mlir::failed(bytes) || dtype.empty())
       return err(llvm::formatv("the data of weight '{0}' cannot be written", entry.getName()));
     std::vector<int64_t> shape(value.getShapedType().getShape());
@@ -116,17 +90,35 @@ takeWeights(mlir::ModuleOp lowered, ModelInfo &info) {
   return tensors;
 }
 
-/// The C compiler driver that links the library: `cc`, else `clang-22`.
-static llvm::Expected<std::string> findLinkerDriver() {
+llvm::Expected<std::string> findCCompiler(llvm::StringRef purpose) {
   for (llvm::StringRef name : {"cc", "clang-22"})
     if (llvm::ErrorOr<std::string> path = llvm::sys::findProgramByName(name))
       return *path;
-  return err("cannot link a shared library: neither 'cc' nor 'clang-22' is on PATH");
+  return err("cannot " + purpose + ": neither 'cc' nor 'clang-22' is on PATH");
+}
+
+llvm::Error runCCompiler(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what) {
+  llvm::SmallString<256> log;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-cc", "log", log))
+    return err("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeLog(log);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(args.front(), args, /*Env=*/std::nullopt, redirects,
+                                         /*SecondsToWait=*/0, /*MemoryLimit=*/0, &message);
+  if (status == 0)
+    return llvm::Error::success();
+  std::string output;
+  if (auto buffer = llvm::MemoryBuffer::getFile(log))
+    output = (*buffer)->getBuffer().trim().str();
+  return err(llvm::formatv("{0} with {1} failed{2}{3}", what, args.front(),
+                           message.empty() ? "" : ": " + message,
+                           output.empty() ? "" : ":\n" + output));
 }
 
 llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::StringRef path,
                                unsigned optLevel, llvm::StringRef weightsPath) {
-  auto driver = findLinkerDriver();
+  auto driver = findCCompiler("link a shared library");
   if (!driver)
     return driver.takeError();
   // Created first, in the output's folder: an unwritable destination fails
@@ -136,13 +128,10 @@ llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::Str
     return err(llvm::formatv("cannot write '{0}': {1}", path, ec.message()));
   llvm::FileRemover removeLibrary(tempLibrary);
 
-  llvm::SmallString<256> object, log;
+  llvm::SmallString<256> object;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-model", "o", object))
     return err("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-link", "log", log))
-    return err("cannot create a temporary file: " + ec.message());
-  llvm::FileRemover removeLog(log);
 
   std::vector<lq::SafetensorsTensor> weights;
   if (!weightsPath.empty()) {
@@ -161,18 +150,8 @@ llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::Str
   // the library provides the runtime (one copy, one CUDA context).
   llvm::SmallVector<llvm::StringRef> args = {*driver,       "-shared", "-o", tempLibrary,
                                              object.str(), "-lm"};
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
-  std::string message;
-  int status = llvm::sys::ExecuteAndWait(*driver, args, /*Env=*/std::nullopt, redirects,
-                                         /*SecondsToWait=*/0, /*MemoryLimit=*/0, &message);
-  if (status != 0) {
-    std::string output;
-    if (auto buffer = llvm::MemoryBuffer::getFile(log))
-      output = (*buffer)->getBuffer().trim().str();
-    return err(llvm::formatv("linking '{0}' with {1} failed{2}{3}", path, *driver,
-                             message.empty() ? "" : ": " + message,
-                             output.empty() ? "" : ":\n" + output));
-  }
+  if (llvm::Error e = runCCompiler(args, llvm::formatv("linking '{0}'", path).str()))
+    return e;
   // The weights first: a library is never left without the file it reads.
   if (!weightsPath.empty())
     if (llvm::Error e = lq::writeSafetensors(weightsPath, weights, {{"format", "lq-weights"}}))

@@ -12,6 +12,11 @@ cl::SubCommand CompileCmd("compile",
                           "Write an object file (or, with --shared, a shared library for "
                           "quant-run-aot) and a C header");
 
+cl::SubCommand EmitCmd("emit",
+                       "Write a bundle directory for other runtimes: the quantized linears' "
+                       "kernels as C-callable libraries (cpu, cuda), their packed weights as "
+                       "safetensors, a C header and a JSON manifest (docs/Bundle.md)");
+
 cl::SubCommand CompareCmd("compare",
                           "Run a function of a quantized module and of its float module on the "
                           "same inputs and report the output error");
@@ -19,7 +24,8 @@ cl::SubCommand CompareCmd("compare",
 cl::opt<std::string> ModelPath(cl::Positional, cl::Required,
                                cl::desc("<model module (.mlir or .mlirbc)>"),
                                cl::sub(perplexityCommand()), cl::sub(generateCommand()), cl::sub(CalibrateCmd),
-                               cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd));
+                               cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd),
+                               cl::sub(EmitCmd));
 cl::opt<std::string> ComparePath(
     "compare",
     cl::desc("Also run @forward of this module on the scored windows and report the largest "
@@ -76,8 +82,22 @@ cl::opt<int64_t> Samples("samples", cl::desc("Random input samples when no --inp
                          cl::init(16), cl::sub(CalibrateCmd), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<std::string> FloatPath("float", cl::desc("The float module to compare against"),
                                cl::value_desc("module"), cl::sub(CompareCmd), cl::cat(Cat));
-cl::opt<std::string> OutputPath("o", cl::desc("Output file"), cl::value_desc("file"),
-                                cl::sub(CalibrateCmd), cl::sub(CompileCmd), cl::cat(Cat));
+cl::opt<std::string> OutputPath("o", cl::desc("Output file (emit: the bundle directory)"),
+                                cl::value_desc("file"), cl::sub(CalibrateCmd),
+                                cl::sub(CompileCmd), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<std::string> BundleTargets("targets",
+                                   cl::desc("Comma-separated targets of the bundle: cpu, cuda"),
+                                   cl::init("cpu,cuda"), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<std::string> BundleChips("chips",
+                                 cl::desc("Comma-separated GPU architectures whose PTX the cuda "
+                                          "library embeds"),
+                                 cl::init("sm_80,sm_90a"), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<int64_t> BundleMaxBatch("max-batch", cl::desc("The kernels take batches 1..N"),
+                                cl::init(4096), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<bool> BundleReference("reference-weights",
+                              cl::desc("Also write reference.safetensors: each linear's weight "
+                                       "decoded to f32 by the numeric library"),
+                              cl::init(false), cl::sub(EmitCmd), cl::cat(Cat));
 cl::opt<std::string> HeaderPath("header", cl::desc("C header to write"), cl::value_desc("file"),
                                 cl::sub(CompileCmd), cl::cat(Cat));
 cl::opt<bool> Shared("shared",
@@ -121,7 +141,8 @@ cl::opt<std::string> DumpVectorized("dump-vectorized",
                                     cl::desc("Print the module after tiling and vectorization"),
                                     cl::value_desc("file"), cl::Hidden, cl::sub(perplexityCommand()),
                                     cl::sub(generateCommand()), cl::sub(CalibrateCmd),
-                                    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd));
+                                    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd),
+                               cl::sub(EmitCmd));
 cl::opt<bool> RuntimeDecode("runtime-decode",
                             cl::desc("Decode quantized weights in the compiled "
                                      "code instead of at compile time"),

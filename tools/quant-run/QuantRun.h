@@ -34,6 +34,11 @@ using namespace lq::run;
 extern cl::SubCommand CalibrateCmd;
 extern cl::SubCommand CompileCmd;
 extern cl::SubCommand CompareCmd;
+extern cl::SubCommand EmitCmd;
+extern cl::opt<std::string> BundleTargets;
+extern cl::opt<std::string> BundleChips;
+extern cl::opt<int64_t> BundleMaxBatch;
+extern cl::opt<bool> BundleReference;
 extern cl::opt<std::string> ModelPath;
 extern cl::opt<std::string> ComparePath;
 extern cl::opt<double> CompareTolerance;
@@ -112,6 +117,7 @@ int runCalibrate();
 int runCompile();
 int runBench();
 int runCompare();
+int runEmit();
 
 } // namespace quant_run
 

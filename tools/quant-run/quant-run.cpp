@@ -15,10 +15,13 @@
 //                        [--samples N] [--seed S] -o <out.mlirbc>   (no lq.model)
 //   quant-run compare    <quantized module> --float <module> [--function F]
 //                        [--inputs a.npy,... | raw.bin] [--samples N] [--seed S]
+//   quant-run emit       <module> -o <bundle dir> [--targets cpu,cuda]
+//                        [--chips sm_80,sm_90a] [--max-batch N] [--reference-weights]
 //
 // Every sub-command lowers the module (lq-expand first when it holds lq
 // ops) to LLVM and JIT-compiles it, except compile, which writes an object
-// or a shared library (which quant-run-aot runs). This file dispatches;
+// or a shared library (which quant-run-aot runs), and emit, which writes
+// the quantized linears' kernels and packed weights for other runtimes. This file dispatches;
 // QuantRun.h lists the files of the sub-commands, Evaluation.h those shared
 // with quant-run-aot.
 //
@@ -61,7 +64,10 @@ int main(int argc, char **argv) {
     return runBench();
   if (CompareCmd)
     return runCompare();
-  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile, bench, compare); "
+  if (EmitCmd)
+    return runEmit();
+  errs() << "quant-run: give a sub-command (perplexity, generate, calibrate, compile, bench, compare, "
+            "emit); "
             "see --help\n";
   return 1;
 }

@@ -157,3 +157,28 @@ FailureOr<DenseElementsAttr> mlir::lq::decodeWithLibrary(ConstantOp op) {
   return DenseElementsAttr::get(llvm::cast<ShapedType>(type.getDecodedType()),
                                 llvm::ArrayRef(values));
 }
+
+StringRef mlir::lq::safetensorsDType(Type type) {
+  if (type.isF64())
+    return "F64";
+  if (type.isF32())
+    return "F32";
+  if (type.isF16())
+    return "F16";
+  if (type.isBF16())
+    return "BF16";
+  if (auto integer = dyn_cast<IntegerType>(type)) {
+    bool isUnsigned = integer.isUnsigned();
+    switch (integer.getWidth()) {
+    case 8:
+      return isUnsigned ? "U8" : "I8";
+    case 16:
+      return isUnsigned ? "U16" : "I16";
+    case 32:
+      return isUnsigned ? "U32" : "I32";
+    case 64:
+      return isUnsigned ? "U64" : "I64";
+    }
+  }
+  return "";
+}

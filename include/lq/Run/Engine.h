@@ -144,6 +144,13 @@ private:
 llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
                             unsigned optLevel = 3);
 
+/// The system's C compiler driver: `cc`, else `clang-22`; the error says it
+/// cannot `purpose` without one.
+llvm::Expected<std::string> findCCompiler(llvm::StringRef purpose);
+/// Runs the C compiler driver `args[0]` with `args`; on failure the error
+/// says `what` failed and holds the compiler's output.
+llvm::Error runCCompiler(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what);
+
 /// Compiles `lowered` as writeObjectFile does and links it into a shared
 /// library with the system's C compiler driver (cc, else clang-22),
 /// exporting `info` as runtime::kModelInfoSymbol beside the entry points (a

@@ -84,6 +84,10 @@ inline constexpr llvm::StringLiteral kGPULoweringPipeline = "lq-lower-to-gpu";
 /// it is not registered.
 llvm::Error lowerToGPU(mlir::ModuleOp module, const LoweringOptions &options = {});
 
+/// Runs the textual `pipeline` on `module` with its diagnostics collected
+/// into the error; `stage` names it in messages and in options.log's timing.
+llvm::Error runPassPipeline(mlir::ModuleOp module, llvm::StringRef stage,
+                            llvm::StringRef pipeline, const LoweringOptions &options = {});
 /// Registers the upstream and lq passes the textual pipelines name (once).
 void registerRunPasses();
 

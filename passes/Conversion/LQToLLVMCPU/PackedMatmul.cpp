@@ -75,6 +75,7 @@
 
 #include "PackedWeight.h"
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Conversion/Passes.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Numerics/PVQ.h"
@@ -289,6 +290,9 @@ static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t p
   auto call = func::CallOp::create(b, loc, kernel, operands);
   for (NamedAttribute a : op->getDiscardableAttrs())
     call->setAttr(a.getName(), a.getValue());
+  // What the packed operands are, for tools that take the kernel and its
+  // weights apart (quant-run emit).
+  call->setAttr(mlir::lq::kPackedPartsAttrName, b.getStrArrayAttr(w->partNames()));
   Value y = call.getResult(0);
   if (rank > 2) {
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, op.getInput());

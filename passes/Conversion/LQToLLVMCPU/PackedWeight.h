@@ -149,6 +149,21 @@ struct PackedWeight {
       out.push_back(&zeroPoints);
     return out;
   }
+  /// The names of parts(), in the same order (docs/Layout.md's): what a
+  /// caller that takes the kernel's weights from elsewhere calls them.
+  SmallVector<StringRef> partNames() const {
+    if (pvq.dim)
+      return {"indices", "amps", "steps"};
+    SmallVector<StringRef> out;
+    if (signs)
+      out.push_back("signs");
+    for (size_t i = 0; i < planes.size(); ++i)
+      out.push_back(int8Act ? "codes_a8" : i ? "codes_hi" : "codes");
+    out.push_back(signs ? "coefs" : "scales");
+    if (zeroPoints)
+      out.push_back("zero_points");
+    return out;
+  }
 };
 
 /// The weight of `constant` re-packed into 16-row panels, as arith.constants

@@ -28,6 +28,10 @@ namespace mlir::lq {
 /// elements), for the JIT (the library's loader) to bind.
 inline constexpr llvm::StringLiteral kExternalWeightsAttrName = "lq.external_weights";
 
+/// On the calls lq-cpu-packed-matmul makes: the names of the packed weight
+/// operands after x, in order (docs/Layout.md), e.g. ["codes", "scales"].
+inline constexpr llvm::StringLiteral kPackedPartsAttrName = "lq.packed_parts";
+
 struct CPULoweringOptions {
   /// Tiled and vectorized kernels on packed weight panels (the default), or
   /// plain loops for every linalg op (slow: the cross-check of the fast one).

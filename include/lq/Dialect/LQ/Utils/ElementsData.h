@@ -15,6 +15,10 @@ namespace mlir::lq {
 /// resources whose blob is not loaded, and sizes that disagree with the type.
 FailureOr<ArrayRef<char>> getRawBytes(ElementsAttr attr);
 
+/// The safetensors dtype of `type`'s elements as they lie in memory ("F32",
+/// "I8", ...); empty for types a safetensors file cannot hold.
+StringRef safetensorsDType(Type type);
+
 /// The values of an f32/f16/bf16 (dense or dense_resource) attribute as
 /// floats, row-major. Fails for other element types.
 FailureOr<std::vector<float>> readFloats(ElementsAttr attr);
