@@ -37,6 +37,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -51,6 +52,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <map>
 
@@ -101,6 +103,8 @@ struct Kernel {
 struct Linear {
   std::string name, role;
   mlir::lq::ConstantOp weight;
+  /// The lq.matmul's, for diagnostics of the functions built from it.
+  Location loc;
   size_t kernel = 0;
   /// Indices into each target's tensors, in kernel-argument order.
   std::vector<size_t> cpuTensors, cudaTensors;
@@ -208,7 +212,8 @@ llvm::Error collectLinears(ModuleOp module, std::vector<Linear> &linears,
       kernels.push_back(std::move(k));
     }
     byName[name] = linears.size();
-    linears.push_back({name, role ? role.getValue().str() : "", constant, it->second, {}, {}});
+    linears.push_back(
+        {name, role ? role.getValue().str() : "", constant, op.getLoc(), it->second, {}, {}});
     return WalkResult::advance();
   });
   if (!problem.empty())
@@ -218,21 +223,23 @@ llvm::Error collectLinears(ModuleOp module, std::vector<Linear> &linears,
   return llvm::Error::success();
 }
 
-/// A module of one function per element of `items`, `f(x) = lq.matmul(x, W)`
+/// A module of one function per element of `items` (each of one linear:
+/// its weight and location), `f(x) = lq.matmul(x, W)`
 /// with x `[batch, cols]` (dynamic when batch < 0) of f32, or of f16
 /// widened to f32 (the GPU kernels then read f16).
-template <typename Items, typename WeightOf, typename KernelOf>
+template <typename Items, typename LinearOf, typename KernelOf>
 OwningOpRef<ModuleOp> buildMatmulFunctions(MLIRContext *ctx, const Items &items,
                                            llvm::StringRef prefix, int64_t batch, bool f16Input,
-                                           WeightOf weightOf, KernelOf kernelOf) {
+                                           LinearOf linearOf, KernelOf kernelOf) {
   OpBuilder b(ctx);
-  Location loc = b.getUnknownLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
   b.setInsertionPointToEnd(module->getBody());
   Type f32 = b.getF32Type(), f16 = b.getF16Type();
   int64_t m = batch < 0 ? ShapedType::kDynamic : batch;
   for (auto [i, item] : llvm::enumerate(items)) {
-    mlir::lq::ConstantOp weight = weightOf(item);
+    const Linear &linear = linearOf(item);
+    mlir::lq::ConstantOp weight = linear.weight;
+    Location loc = linear.loc;
     const Kernel &k = kernelOf(item);
     auto xType = RankedTensorType::get({m, k.cols()}, f16Input ? f16 : f32);
     auto yType = RankedTensorType::get({m, k.rows()}, f32);
@@ -421,7 +428,7 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
                     llvm::StringRef source, const BundleOptions &options) {
   OwningOpRef<ModuleOp> module = buildMatmulFunctions(
       ctx, linears, "lin_", /*batch=*/-1, /*f16Input=*/false,
-      [](const Linear &l) { return l.weight; },
+      [](const Linear &l) -> const Linear & { return l; },
       [&](const Linear &l) -> const Kernel & { return kernels[l.kernel]; });
   LoweringOptions lowering;
   lowering.log = options.log;
@@ -441,8 +448,7 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
         call = c;
     });
     if (!call)
-      return err(llvm::formatv("{0}: {1}{2} has no packed CPU kernel (emit --targets cuda to "
-                               "leave the CPU out)",
+      return err(llvm::formatv("{0}: {1}{2} has no packed CPU kernel",
                                l.name, printed(TypeAttr::get(k.type)),
                                k.actBits ? llvm::formatv(" with act({0})", k.actBits).str() : ""));
     auto parts = call->getAttrOfType<ArrayAttr>(mlir::lq::kPackedPartsAttrName);
@@ -619,7 +625,7 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
   {
     OwningOpRef<ModuleOp> module = buildMatmulFunctions(
         ctx, linears, "lin_", /*batch=*/1, /*f16Input=*/true,
-        [](const Linear &l) { return l.weight; },
+        [](const Linear &l) -> const Linear & { return l; },
         [&](const Linear &l) -> const Kernel & { return kernels[l.kernel]; });
     if (llvm::Error e = runPassPipeline(*module, "gpu-pack",
                                         "lq-lower-to-nvptx{chip=" + chip0 + "}", lowering))
@@ -651,9 +657,8 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
   // each chip; the instances must agree (the library has one table).
   OwningOpRef<ModuleOp> base = buildMatmulFunctions(
       ctx, kernels, "kernel_", /*batch=*/-1, /*f16Input=*/true,
-      [&](const Kernel &k) {
-        return llvm::find_if(linears, [&](const Linear &l) { return &kernels[l.kernel] == &k; })
-            ->weight;
+      [&](const Kernel &k) -> const Linear & {
+        return *llvm::find_if(linears, [&](const Linear &l) { return &kernels[l.kernel] == &k; });
       },
       [](const Kernel &k) -> const Kernel & { return k; });
   for (const std::string &chip : options.chips) {
@@ -839,7 +844,74 @@ llvm::Error writeText(const llvm::Twine &path, llvm::StringRef text) {
   });
 }
 
+/// `e`, said to come from `target`'s part of the bundle.
+llvm::Error inTarget(llvm::Error e, llvm::StringRef target, bool otherTarget) {
+  return err(llvm::formatv("the {0} target: {1}{2}", target, llvm::toString(std::move(e)),
+                           otherTarget ? llvm::formatv("\n(--targets {0} leaves it out)",
+                                                       target == "cpu" ? "cuda" : "cpu")
+                                             .str()
+                                       : ""));
+}
+
 } // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>> buildMatmulSpecModule(MLIRContext *ctx, int64_t rows,
+                                                            int64_t cols,
+                                                            llvm::StringRef quantize,
+                                                            int64_t actBits, uint64_t seed) {
+  registerRunPasses();
+  if (rows < 1 || cols < 1)
+    return err(llvm::formatv("a matmul needs positive sizes, got {0}x{1}", rows, cols));
+  if (rows * cols > (int64_t(1) << 32))
+    return err(llvm::formatv("{0}x{1} is too large for an example weight", rows, cols));
+  // linalg.matmul of x [M, K] and W [N, K] (y = x W^T), as an imported
+  // model's linears are, so lq-quantize-weights takes it like theirs.
+  std::string text = llvm::formatv(R"mlir(
+func.func @matmul(%x: tensor<?x{1}xf32>) -> tensor<?x{0}xf32> {
+  %w = arith.constant dense<0.0> : tensor<{0}x{1}xf32>
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %x, %c0 : tensor<?x{1}xf32>
+  %init = tensor.empty(%m) : tensor<?x{0}xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%init : tensor<?x{0}xf32>) -> tensor<?x{0}xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>,
+                                      affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                      affine_map<(d0, d1, d2) -> (d0, d1)>]
+         {{lq.role = "matmul"}
+         ins(%x, %w : tensor<?x{1}xf32>, tensor<{0}x{1}xf32>)
+         outs(%fill : tensor<?x{0}xf32>) -> tensor<?x{0}xf32>
+  return %y : tensor<?x{0}xf32>
+}
+)mlir",
+                                   rows, cols);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, ParserConfig(ctx));
+  if (!module)
+    return err("internal error: cannot parse the matmul module");
+  // A seeded weight of N(0, 0.02) entries (Box-Muller over a 64-bit LCG, the
+  // same everywhere).
+  std::vector<float> weight(rows * cols);
+  uint64_t state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return ((state >> 11) + 0.5) / double(uint64_t(1) << 53);
+  };
+  for (float &w : weight)
+    w = float(0.02 * std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()));
+  module->walk([&](arith::ConstantOp c) {
+    if (auto type = dyn_cast<RankedTensorType>(c.getType()); type && type.getRank() == 2)
+      c.setValueAttr(mlir::lq::makeResource(type, "matmul.weight", llvm::ArrayRef(weight)));
+  });
+  std::string pipeline = "lq-quantize-weights{" + quantize.str() + "}";
+  if (actBits)
+    pipeline += ",lq-quantize-activations{bits=" + std::to_string(actBits) + "}";
+  if (llvm::Error e = runPassPipeline(*module, "quantize", pipeline))
+    return std::move(e);
+  bool quantized = false;
+  module->walk([&](mlir::lq::MatmulOp) { quantized = true; });
+  if (!quantized)
+    return err("'" + quantize + "' left the matmul unquantized");
+  return module;
+}
 
 llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef source,
                        const BundleOptions &options) {
@@ -893,7 +965,7 @@ llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef sou
   std::vector<std::pair<std::string, std::string>> images;
   if (cpu) {
     if (llvm::Error e = emitCPU(ctx, linears, kernels, cpuTensors, temp, source, options))
-      return e;
+      return inTarget(std::move(e), "cpu", cuda);
     if (llvm::Error e = writeWeights((temp + "/cpu/weights.safetensors").str(), "cpu", cpuTensors,
                                      linears, kernels, /*cuda=*/false))
       return e;
@@ -902,7 +974,7 @@ llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef sou
   if (cuda) {
     if (llvm::Error e =
             emitCUDA(ctx, linears, kernels, cudaTensors, temp, source, options, images))
-      return e;
+      return inTarget(std::move(e), "cuda", cpu);
     if (llvm::Error e = writeWeights((temp + "/cuda/weights.safetensors").str(), "cuda", cudaTensors,
                                      linears, kernels, /*cuda=*/true))
       return e;

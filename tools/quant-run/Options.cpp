@@ -24,7 +24,9 @@ cl::SubCommand CompareCmd("compare",
 cl::opt<std::string> ModelPath(cl::Positional, cl::Required,
                                cl::desc("<model module (.mlir or .mlirbc)>"),
                                cl::sub(perplexityCommand()), cl::sub(generateCommand()), cl::sub(CalibrateCmd),
-                               cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd),
+                               cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd));
+cl::opt<std::string> EmitInput(cl::Positional,
+                               cl::desc("<module (.mlir or .mlirbc); none with --matmul>"),
                                cl::sub(EmitCmd));
 cl::opt<std::string> ComparePath(
     "compare",
@@ -94,6 +96,18 @@ cl::opt<std::string> BundleChips("chips",
                                  cl::init("sm_80,sm_90a"), cl::sub(EmitCmd), cl::cat(Cat));
 cl::opt<int64_t> BundleMaxBatch("max-batch", cl::desc("The kernels take batches 1..N"),
                                 cl::init(4096), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<std::string> EmitMatmul("matmul",
+                                cl::desc("Instead of a module's linears, one matmul of an NxK "
+                                         "seeded random weight quantized by --quantize"),
+                                cl::value_desc("NxK"), cl::sub(EmitCmd), cl::cat(Cat));
+cl::opt<std::string> EmitQuantize("quantize",
+                                  cl::desc("--matmul: lq-quantize-weights options of its weight"),
+                                  cl::init("method=rtn bits=4 group=128"), cl::sub(EmitCmd),
+                                  cl::cat(Cat));
+cl::opt<int64_t> EmitActBits("act-bits",
+                             cl::desc("--matmul: quantize its activations per row to N bits "
+                                      "(W4A8: 8); 0 keeps them f32"),
+                             cl::init(0), cl::sub(EmitCmd), cl::cat(Cat));
 cl::opt<bool> BundleReference("reference-weights",
                               cl::desc("Also write reference.safetensors: each linear's weight "
                                        "decoded to f32 by the numeric library"),
@@ -141,8 +155,7 @@ cl::opt<std::string> DumpVectorized("dump-vectorized",
                                     cl::desc("Print the module after tiling and vectorization"),
                                     cl::value_desc("file"), cl::Hidden, cl::sub(perplexityCommand()),
                                     cl::sub(generateCommand()), cl::sub(CalibrateCmd),
-                                    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd),
-                               cl::sub(EmitCmd));
+                                    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd));
 cl::opt<bool> RuntimeDecode("runtime-decode",
                             cl::desc("Decode quantized weights in the compiled "
                                      "code instead of at compile time"),

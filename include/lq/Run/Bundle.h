@@ -42,6 +42,14 @@ struct BundleOptions {
 llvm::Error emitBundle(mlir::ModuleOp module, llvm::StringRef dir, llvm::StringRef source,
                        const BundleOptions &options);
 
+/// A module of one matmul specification, for a bundle of its kernel: @matmul
+/// multiplies x [batch, cols] by a seeded random [rows, cols] weight,
+/// quantized by lq-quantize-weights{`quantize`} (e.g. "method=rtn bits=4
+/// group=128") and, with actBits, lq-quantize-activations{bits=actBits}.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildMatmulSpecModule(mlir::MLIRContext *ctx, int64_t rows, int64_t cols,
+                      llvm::StringRef quantize, int64_t actBits, uint64_t seed = 1);
+
 } // namespace lq::run
 
 #endif // LQ_RUN_BUNDLE_H
