@@ -483,7 +483,10 @@ static int st_check(const st_file *f, const st_entry *e) {
   if (bytes < 0)
     return lq__fail(LQ_ERR_FORMAT, "%s: tensor %s has a shape %s too large to address",
                     f->path, e->name, shape);
-  if (e->begin > e->end || e->end > f->data_size)
+  if (e->begin > e->end)
+    return lq__fail(LQ_ERR_FORMAT, "%s: tensor %s has data_offsets [%lld, %lld] that end before "
+                    "they begin", f->path, e->name, (long long)e->begin, (long long)e->end);
+  if (e->end > f->data_size)
     return lq__fail(LQ_ERR_FORMAT,
                     "%s: tensor %s has data_offsets [%lld, %lld] outside the %lld bytes of data",
                     f->path, e->name, (long long)e->begin, (long long)e->end,
@@ -504,8 +507,9 @@ static int st_open(const char *path, st_file *f) {
   if (fd < 0)
     return lq__fail(LQ_ERR_IO, "cannot open %s: %s", path, errno_text(errno, text, sizeof text));
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int error = errno;
+  int failed = fstat(fd, &st) != 0;
+  if (failed || !S_ISREG(st.st_mode)) {
+    int error = failed ? errno : 0;
     close(fd);
     return lq__fail(LQ_ERR_IO, "cannot read %s: %s", path,
                     error ? errno_text(error, text, sizeof text) : "not a regular file");
@@ -533,9 +537,12 @@ static int st_open(const char *path, st_file *f) {
   for (int i = 7; i >= 0; --i)
     n = n << 8 | f->map[i];
   if (n > f->size - 8 || n > LQ_ST_MAX_HEADER) {
-    lq__fail(LQ_ERR_FORMAT,
-             "%s: the header length %llu exceeds the %llu bytes after it (or the %u-byte limit)",
-             path, (unsigned long long)n, (unsigned long long)(f->size - 8), LQ_ST_MAX_HEADER);
+    if (n > f->size - 8)
+      lq__fail(LQ_ERR_FORMAT, "%s: the header length %llu exceeds the %llu bytes after it", path,
+               (unsigned long long)n, (unsigned long long)(f->size - 8));
+    else
+      lq__fail(LQ_ERR_FORMAT, "%s: the header length %llu exceeds the limit of %u bytes", path,
+               (unsigned long long)n, LQ_ST_MAX_HEADER);
     st_close(f);
     return LQ_ERR_FORMAT;
   }
