@@ -1,6 +1,6 @@
 /*===- bundle_check.c - Drives a bundle library for the tests ----*- C -*-===*
  *
- * bundle_check DIR [FIRST_LINEAR]: opens the bundle at DIR through the
+ * bundle_check DIR: opens the bundle at DIR through the
  * public API, lists its linears and calls each kernel, printing results,
  * error codes and lq_last_error(). cpu kernels run on host arrays of
  * x[b][c] = b + 1 + c; cuda kernels (the fake driver of fake_cuda.c) get
@@ -9,6 +9,7 @@
  *===----------------------------------------------------------------------===*/
 #include "lq_bundle.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ int main(int argc, char **argv) {
   int cuda = strcmp(lq_bundle_target(), "cuda") == 0;
   int count = lq_bundle_linear_count();
   printf("target %s, %d linears\n", lq_bundle_target(), count);
-  for (int i = argc > 2 ? atoi(argv[2]) : 0; i < count; ++i) {
+  for (int i = 0; i < count; ++i) {
     lq_linear_info info;
     report("info", lq_bundle_linear_info(i, &info));
     printf("linear %d: %s kernel %s [%lld, %lld] batch 1..%lld, %d weights\n", i, info.name,
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
     report("weights", lq_bundle_linear_weights(bundle, i, weights));
     if (cuda) {
       for (int w = 0; w < info.num_weights; ++w)
-        printf("weights[%d] = %p\n", w, weights[w]);
+        printf("weights[%d] = 0x%llx\n", w, (unsigned long long)(uintptr_t)weights[w]);
       const void *x = (const void *)0x100000;
       void *y = (void *)0x200000;
       static const int batches[] = {1, 2, 3, 4, 7, 8};
@@ -92,7 +93,8 @@ int main(int argc, char **argv) {
   int64_t bytes = 0;
   report("tensor lin1.bias", lq_bundle_tensor(bundle, "lin1.bias", &data, &bytes));
   if (cuda) {
-    printf("lin1.bias: %lld bytes at %p\n", (long long)bytes, data);
+    printf("lin1.bias: %lld bytes at 0x%llx\n", (long long)bytes,
+           (unsigned long long)(uintptr_t)data);
   } else {
     float first;
     memcpy(&first, data, sizeof first);

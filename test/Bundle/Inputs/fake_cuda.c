@@ -22,6 +22,9 @@ static _Thread_local void *current;
 static char primary;
 static unsigned long long next_address = 0x10000000;
 
+/* %p prints differently across C libraries. */
+static unsigned long long address(const void *p) { return (unsigned long long)(uintptr_t)p; }
+
 static int env_int(const char *name, int fallback) {
   const char *v = getenv(name);
   return v && *v ? atoi(v) : fallback;
@@ -94,16 +97,16 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr p, const void *host, size_t bytes) {
 #ifndef FAKE_CUDA_NO_ASYNC
 CUresult cuMemAllocAsync(CUdeviceptr *p, size_t bytes, void *stream) {
   *p = 0x30000000;
-  printf("fake-cuda: cuMemAllocAsync(%zu, stream %p) = 0x%llx\n", bytes, stream, *p);
+  printf("fake-cuda: cuMemAllocAsync(%zu, stream 0x%llx) = 0x%llx\n", bytes, address(stream), *p);
   return 0;
 }
 CUresult cuMemFreeAsync(CUdeviceptr p, void *stream) {
-  printf("fake-cuda: cuMemFreeAsync(0x%llx, stream %p)\n", p, stream);
+  printf("fake-cuda: cuMemFreeAsync(0x%llx, stream 0x%llx)\n", p, address(stream));
   return 0;
 }
 #endif
 CUresult cuStreamSynchronize(void *stream) {
-  printf("fake-cuda: cuStreamSynchronize(%p)\n", stream);
+  printf("fake-cuda: cuStreamSynchronize(0x%llx)\n", address(stream));
   return 0;
 }
 CUresult cuModuleLoadData(void **module, const void *image) {
@@ -127,8 +130,8 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
   (void)extra;
   const char *name = f;
   int n = strstr(name, "quant") ? 2 : 3;
-  printf("fake-cuda: launch %s grid (%u,%u,%u) block (%u,%u,%u) shared %u stream %p (", name, gx,
-         gy, gz, bx, by, bz, shared, stream);
+  printf("fake-cuda: launch %s grid (%u,%u,%u) block (%u,%u,%u) shared %u stream 0x%llx (", name,
+         gx, gy, gz, bx, by, bz, shared, address(stream));
   for (int i = 0; i < n; ++i) {
     CUdeviceptr p;
     memcpy(&p, params[i], sizeof p);
