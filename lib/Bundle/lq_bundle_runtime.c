@@ -731,6 +731,7 @@ typedef unsigned long long CUdeviceptr;
   X(cuDeviceGetAttribute, "cuDeviceGetAttribute", (int *, int, CUdevice))                      \
   X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", (CUcontext *, CUdevice))             \
   X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", (CUdevice))                     \
+  X(cuDevicePrimaryCtxGetState, "cuDevicePrimaryCtxGetState", (CUdevice, unsigned *, int *))    \
   X(cuCtxGetCurrent, "cuCtxGetCurrent", (CUcontext *))                                         \
   X(cuCtxSetCurrent, "cuCtxSetCurrent", (CUcontext))                                           \
   X(cuCtxGetDevice, "cuCtxGetDevice", (CUdevice *))                                            \
@@ -839,7 +840,7 @@ struct lq_bundle {
   /* cuda */
   CUdeviceptr *device;
   CUcontext context;
-  CUdevice primary; /* the device whose primary context open retained */
+  CUdevice primary; /* the device whose primary context the bundle retained */
   int retained;
 };
 
@@ -873,6 +874,32 @@ void lq_bundle_close(lq_bundle *bundle) {
   free(bundle);
 }
 
+/* If `context` (current) is its device's primary context, takes a
+ * reference to it (*retained = 1, *device its device): the primary
+ * context is reset when its last reference goes, with every allocation and
+ * module in it, so each bundle (and the loaded image) holds its own rather
+ * than rely on whoever made it current. Other contexts are the caller's. */
+static int cuda_retain_if_primary(CUcontext context, CUdevice *device, int *retained) {
+  unsigned flags = 0;
+  int active = 0, code;
+  CUcontext primary = NULL;
+  *retained = 0;
+  if ((code = cuda_check(cuda.cuCtxGetDevice(device), "cuCtxGetDevice")) != LQ_OK ||
+      (code = cuda_check(cuda.cuDevicePrimaryCtxGetState(*device, &flags, &active),
+                         "cuDevicePrimaryCtxGetState")) != LQ_OK)
+    return code;
+  if (!active)
+    return LQ_OK;
+  if ((code = cuda_check(cuda.cuDevicePrimaryCtxRetain(&primary, *device),
+                         "cuDevicePrimaryCtxRetain")) != LQ_OK)
+    return code;
+  if (primary == context)
+    *retained = 1;
+  else
+    cuda.cuDevicePrimaryCtxRelease(*device);
+  return LQ_OK;
+}
+
 /* Copies the matched tensors to the current context (the primary context
  * of device 0 without one). */
 static int cuda_upload(lq_bundle *b, const st_entry **matched) {
@@ -894,6 +921,8 @@ static int cuda_upload(lq_bundle *b, const st_entry **matched) {
     b->retained = 1;
     if ((code = cuda_check(cuda.cuCtxSetCurrent(b->context), "cuCtxSetCurrent")) != LQ_OK)
       return code;
+  } else if ((code = cuda_retain_if_primary(b->context, &b->primary, &b->retained)) != LQ_OK) {
+    return code;
   }
   pthread_mutex_lock(&cuda_default_lock);
   if (!cuda_default_context)
@@ -1042,8 +1071,9 @@ int lq__check_call(int kernel, const void *x, const void *y, const void *const *
 
 /* The loaded kernel image: functions parallel to the instances of
  * lq__kernels (kernel k's at first_instance[k]). Loaded once, into the
- * context current at the first launch, and kept for the process: a
- * kernel may run after every bundle is closed, on the caller's weights. */
+ * context current at the first launch, and kept for the process (with a
+ * reference to that context if it is a primary one): a kernel may run
+ * after every bundle is closed, on the caller's weights. */
 static struct {
   atomic_int loaded;
   pthread_mutex_t lock;
@@ -1141,6 +1171,15 @@ static int cuda_load_image(CUcontext context) {
         return code;
       }
     }
+  }
+  /* The image lives as long as the process: it keeps its context. */
+  CUdevice primary;
+  int retained;
+  if ((code = cuda_retain_if_primary(context, &primary, &retained)) != LQ_OK) {
+    free(first);
+    free(kernels);
+    free(prologues);
+    return code;
   }
   cuda_image.context = context;
   cuda_image.module = module;

@@ -1,8 +1,9 @@
 /*===- bundle_check.c - Drives a bundle library for the tests ----*- C -*-===*
  *
- * bundle_check DIR: opens the bundle at DIR through the
- * public API, lists its linears and calls each kernel, printing results,
- * error codes and lq_last_error(). cpu kernels run on host arrays of
+ * bundle_check DIR: opens the bundle at DIR through the public API, lists
+ * its linears and calls each kernel, printing results, error codes and
+ * lq_last_error(). bundle_check DIR twice: opens it twice and closes the
+ * first before using the second. cpu kernels run on host arrays of
  * x[b][c] = b + 1 + c; cuda kernels (the fake driver of fake_cuda.c) get
  * fixed fake device addresses, so the launches it prints are deterministic.
  *
@@ -25,9 +26,26 @@ static void report(const char *what, int code) {
   printf("%s: %s%s%s\n", what, code_name(code), code ? " " : "", code ? lq_last_error() : "");
 }
 
+/* Two bundles open at once, closed in the order they were opened. */
+static int open_twice(const char *dir) {
+  lq_bundle *first = NULL, *second = NULL;
+  report("open first", lq_bundle_open(dir, &first));
+  report("open second", lq_bundle_open(dir, &second));
+  lq_bundle_close(first);
+  printf("closed first\n");
+  const void *data = NULL;
+  int64_t bytes = 0;
+  report("second's lin0.weight", lq_bundle_tensor(second, "lin0.weight", &data, &bytes));
+  lq_bundle_close(second);
+  printf("closed second\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return 2;
+  if (argc > 2 && strcmp(argv[2], "twice") == 0)
+    return open_twice(argv[1]);
   lq_bundle *bundle = (lq_bundle *)1;
   int code = lq_bundle_open(argv[1], &bundle);
   report("open", code);

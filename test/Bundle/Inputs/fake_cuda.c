@@ -20,6 +20,7 @@ typedef unsigned long long CUdeviceptr;
 
 static _Thread_local void *current;
 static char primary;
+static int references; /* the primary context's */
 static unsigned long long next_address = 0x10000000;
 
 /* %p prints differently across C libraries. */
@@ -54,12 +55,18 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
   return 0;
 }
 CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
-  printf("fake-cuda: cuDevicePrimaryCtxRetain(%d)\n", device);
+  printf("fake-cuda: cuDevicePrimaryCtxRetain(%d): %d references\n", device, ++references);
   *context = &primary;
   return 0;
 }
 CUresult cuDevicePrimaryCtxRelease_v2(int device) {
-  printf("fake-cuda: cuDevicePrimaryCtxRelease(%d)\n", device);
+  printf("fake-cuda: cuDevicePrimaryCtxRelease(%d): %d references\n", device, --references);
+  return 0;
+}
+CUresult cuDevicePrimaryCtxGetState(int device, unsigned *flags, int *active) {
+  (void)device;
+  *flags = 0;
+  *active = references > 0;
   return 0;
 }
 CUresult cuCtxGetCurrent(void **context) {
