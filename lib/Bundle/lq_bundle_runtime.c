@@ -945,6 +945,28 @@ static int cuda_upload(lq_bundle *b, const st_entry **matched) {
   return LQ_OK;
 }
 
+/* The generated tables against themselves: indices in range, each
+ * tensor's size its shape's. A failure is a bug of the generator, caught
+ * here rather than as a read outside the tables. */
+static int check_tables(void) {
+  for (int i = 0; i < lq__num_tensors; ++i) {
+    const lq_tensor_spec *t = &lq__tensors[i];
+    int64_t element = dtype_size(t->dtype);
+    if (t->rank < 0 || t->rank > LQ_MAX_RANK || !element ||
+        tensor_bytes(t->shape, t->rank, element) != t->bytes)
+      return lq__fail(LQ_ERR_FORMAT, "the library's tables are inconsistent: tensor %s", t->name);
+  }
+  for (int i = 0; i < lq__num_linears; ++i) {
+    const lq_linear_spec *l = &lq__linears[i];
+    int ok = l->kernel >= 0 && l->kernel < lq__num_kernels;
+    for (int j = 0; ok && j < lq__kernels[l->kernel].num_weights; ++j)
+      ok = l->tensors[j] >= 0 && l->tensors[j] < lq__num_tensors;
+    if (!ok)
+      return lq__fail(LQ_ERR_FORMAT, "the library's tables are inconsistent: linear %s", l->name);
+  }
+  return LQ_OK;
+}
+
 int lq_bundle_open(const char *dir, lq_bundle **out) {
   if (!out)
     return lq__fail(LQ_ERR_ARGUMENT, "lq_bundle_open: out is NULL");
@@ -952,7 +974,8 @@ int lq_bundle_open(const char *dir, lq_bundle **out) {
   if (!dir)
     return lq__fail(LQ_ERR_ARGUMENT, "lq_bundle_open: dir is NULL");
   int code;
-  if (!is_cuda_target() && (code = check_cpu_features()) != LQ_OK)
+  if ((code = check_tables()) != LQ_OK ||
+      (!is_cuda_target() && (code = check_cpu_features()) != LQ_OK))
     return code;
 
   static const char file_name[] = "weights.safetensors";

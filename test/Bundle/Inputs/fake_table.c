@@ -7,7 +7,8 @@
  * lin0's kernel with instances of batch 4, 2 and 1, lin1's (W4A8-like, a
  * prologue and scratch) with one of batch 4, and PTX for sm_80 and sm_90a
  * plus an sm_86 cubin (test/Bundle/Inputs/fake_cuda.c loads none of them).
- * -DLQ_FAKE_CPU_FEATURES='"..."' sets lq__cpu_features.
+ * -DLQ_FAKE_CPU_FEATURES='"..."' sets lq__cpu_features; -DLQ_FAKE_BAD_TABLE
+ * gives lin1 a tensor index out of range, as a generator bug would.
  *
  *===----------------------------------------------------------------------===*/
 #include "lq_bundle_internal.h"
@@ -110,7 +111,11 @@ const int lq__num_cuda_images = 3;
 const int lq__num_kernels = 2;
 
 static const int lin0_tensors[] = {0, 1};
+#ifndef LQ_FAKE_BAD_TABLE
 static const int lin1_tensors[] = {2, 3};
+#else
+static const int lin1_tensors[] = {2, 4}; /* past lq__tensors */
+#endif
 const lq_linear_spec lq__linears[] = {
     {"model.lin0.weight", 0, lin0_tensors},
     {"model.lin1.weight", 1, lin1_tensors},
