@@ -465,10 +465,13 @@ static int st_compare(const void *a, const void *b) {
   return strcmp(((const st_entry *)a)->name, ((const st_entry *)b)->name);
 }
 
+static int st_compare_name(const void *name, const void *entry) {
+  return strcmp((const char *)name, ((const st_entry *)entry)->name);
+}
+
 static const st_entry *st_find(const st_file *f, const char *name) {
-  st_entry key;
-  key.name = (char *)name;
-  return f->count ? bsearch(&key, f->entries, f->count, sizeof key, st_compare) : NULL;
+  return f->count ? bsearch(name, f->entries, f->count, sizeof *f->entries, st_compare_name)
+                  : NULL;
 }
 
 /* Checks an entry against the data section. */

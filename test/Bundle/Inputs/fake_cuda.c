@@ -129,7 +129,7 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   (void)module;
   if (strstr(name, "missing"))
     return 500;
-  *function = (void *)name; /* the tables' string, alive for the process */
+  *function = (void *)(uintptr_t)name; /* the tables' string, alive for the process */
   return 0;
 }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
