@@ -62,6 +62,30 @@ try:
 except OSError:
     pass
 
+# The C compiler CMake found (else cc on PATH): the bundle tests compile the
+# bundle runtime with it, as quant-run emit does. %cc_sanitize is the
+# AddressSanitizer and UBSan flags where a program built with them links and
+# runs, so that a read out of bounds fails the test; empty elsewhere.
+c_compiler = getattr(config, "c_compiler", "") or shutil.which("cc") or ""
+if c_compiler and os.path.exists(c_compiler):
+    import subprocess
+    import tempfile
+    config.available_features.add("cc")
+    sanitize = "-fsanitize=address,undefined -fno-sanitize-recover=all"
+    with tempfile.TemporaryDirectory() as tmp:
+        source, exe = os.path.join(tmp, "t.c"), os.path.join(tmp, "t")
+        with open(source, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        try:
+            ok = subprocess.run([c_compiler] + sanitize.split() + [source, "-o", exe],
+                                capture_output=True, timeout=60).returncode == 0 and \
+                 subprocess.run([exe], capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+    # Before %cc, which is a prefix of it.
+    config.substitutions.append(("%cc_sanitize", sanitize if ok else ""))
+    config.substitutions.append(("%cc", c_compiler))
+
 # ptxas (CUDA toolkit) assembles the compile-only kernel sets when present.
 if shutil.which("ptxas"):
     config.available_features.add("ptxas")

@@ -78,7 +78,10 @@ extern const lq_kernel_spec lq__kernels[];
 extern const int lq__num_kernels;
 extern const lq_linear_spec lq__linears[];
 extern const int lq__num_linears;
-extern const lq_cuda_image lq__cuda_images[]; /* cuda only */
+/* cuda: the images. The runtime refers to them for either target, so a cpu
+ * table defines them too: lq__num_cuda_images = 0 and a one-element
+ * lq__cuda_images (C has no empty arrays). */
+extern const lq_cuda_image lq__cuda_images[];
 extern const int lq__num_cuda_images;
 /* cpu: the x86 features the kernels were compiled for, e.g. "avx512f,avx512bw"
  * (checked by lq_bundle_open with __builtin_cpu_supports); "" if none. */
