@@ -4,11 +4,12 @@
 # SECONDS (default 10) or for N executions.
 #
 #   scripts/fuzz.sh [SECONDS | -runs=N] [TARGET...]
-#       targets: safetensors config tokenizer encode llama2c gguf module
+#       targets: safetensors config tokenizer encode llama2c gguf module bundle
 #
 # `module` reads lq modules as quant-opt does (resource blobs checked, text or
 # bytecode parsed and verified), round-trips them through text and bytecode,
 # and runs lq-expand and lq-lower-to-nvptx on them (test/fuzz/FuzzModule.cpp).
+# `bundle` feeds weights files to the bundle runtime (test/fuzz/FuzzBundle.cpp).
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS, FUZZ_MAX_LEN (the
 # largest input, default 8192 bytes), FUZZ_FLAGS (more libFuzzer flags). New inputs go to $FUZZ_BUILD_DIR/corpus/<target>, never
 # to the seeds in test/fuzz/corpus. Exits non-zero when a fuzzer finds a
@@ -19,7 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 limit="${1:-10}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer encode llama2c gguf module)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors config tokenizer encode llama2c gguf module bundle)
 if [[ "$limit" =~ ^-runs=([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
   stop=("$limit")
 elif [[ "$limit" =~ ^[0-9]+$ ]] && [ "$limit" -gt 0 ]; then
@@ -31,7 +32,7 @@ else
 fi
 for t in "${targets[@]}"; do
   case "$t" in
-    safetensors|config|tokenizer|encode|llama2c|gguf|module) ;;
+    safetensors|config|tokenizer|encode|llama2c|gguf|module|bundle) ;;
     *) echo "fuzz.sh: unknown target '$t'" >&2; exit 2 ;;
   esac
 done
