@@ -51,6 +51,7 @@ typedef struct {
   int num_instances;
   const lq_cuda_instance *instances;
   int64_t x_element_bytes; /* cuda: 2 (f16); cpu: 4 (f32) */
+  int act_bits;            /* x quantized per row to this many bits first; 0: not */
 } lq_kernel_spec;
 
 /* A quantized linear of the model. */

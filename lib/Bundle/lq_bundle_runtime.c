@@ -646,6 +646,61 @@ static int st_match(const st_file *f, const lq_tensor_spec *spec, const st_entry
   return LQ_OK;
 }
 
+/* lq_tensors: a safetensors file on its own. */
+struct lq_tensors {
+  st_file file;
+  char *path; /* st_file.path points here */
+};
+
+int lq_tensors_open(const char *path, lq_tensors **out) {
+  if (!out)
+    return lq__fail(LQ_ERR_ARGUMENT, "lq_tensors_open: out is NULL");
+  *out = NULL;
+  if (!path)
+    return lq__fail(LQ_ERR_ARGUMENT, "lq_tensors_open: path is NULL");
+  lq_tensors *t = calloc(1, sizeof *t);
+  char *copy = t ? strdup(path) : NULL;
+  if (!copy) {
+    free(t);
+    return lq__fail(LQ_ERR_MEMORY, "out of memory opening %s", path);
+  }
+  t->path = copy;
+  int code = st_open(t->path, &t->file);
+  if (code != LQ_OK) {
+    free(t->path);
+    free(t);
+    return code;
+  }
+  t->file.path = t->path;
+  *out = t;
+  return LQ_OK;
+}
+
+void lq_tensors_close(lq_tensors *tensors) {
+  if (!tensors)
+    return;
+  st_close(&tensors->file);
+  free(tensors->path);
+  free(tensors);
+}
+
+int lq_tensors_get(const lq_tensors *tensors, const char *name, const char *dtype,
+                   const void **data, int64_t *bytes) {
+  if (!tensors || !name || !data)
+    return lq__fail(LQ_ERR_ARGUMENT, "lq_tensors_get: %s is NULL",
+                    !tensors ? "tensors" : !name ? "name" : "data");
+  const st_entry *e = st_find(&tensors->file, name);
+  if (!e)
+    return lq__fail(LQ_ERR_MISMATCH, "%s has no tensor %s", tensors->path, name);
+  if (dtype && strcmp(e->dtype, dtype) != 0)
+    return lq__fail(LQ_ERR_MISMATCH, "%s: tensor %s is %s, not %s", tensors->path, name,
+                    e->dtype, dtype);
+  *data = tensors->file.data + e->begin;
+  if (bytes)
+    *bytes = e->end - e->begin;
+  return LQ_OK;
+}
+
 /*===----------------------------------------------------------------------===*
  * CPU features
  *===----------------------------------------------------------------------===*/
@@ -1042,6 +1097,7 @@ int lq_bundle_linear_info(int index, lq_linear_info *out) {
   out->cols = kernel->cols;
   out->max_batch = kernel->max_batch;
   out->num_weights = kernel->num_weights;
+  out->act_bits = kernel->act_bits;
   return LQ_OK;
 }
 

@@ -343,9 +343,10 @@ void writeKernels(llvm::raw_ostream &os, llvm::ArrayRef<Kernel> kernels, int64_t
     os << "  {" << cString(k.name) << ", " << k.name << ", " << k.rows() << ", " << k.cols()
        << ", " << maxBatch << ", " << (cuda ? 1 : k.cpuParts.size()) << ", ";
     if (cuda)
-      os << k.instances.size() << ", lq__kernel_" << i << "_instances, 2},\n";
+      os << k.instances.size() << ", lq__kernel_" << i << "_instances, 2, ";
     else
-      os << "0, NULL, 4},\n";
+      os << "0, NULL, 4, ";
+    os << k.actBits << "},\n";
   }
   os << "};\nconst int lq__num_kernels = " << kernels.size() << ";\n\n";
 }

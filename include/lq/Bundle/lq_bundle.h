@@ -61,6 +61,8 @@ typedef struct {
   int64_t rows, cols; /* W is [rows, cols] */
   int64_t max_batch;  /* batches 1..max_batch */
   int num_weights;    /* tensors the kernel takes */
+  int act_bits;       /* W4A8: the kernel quantizes each row of x to this many bits
+                         (symmetric, round half to even) first; 0 otherwise */
 } lq_linear_info;
 
 int lq_bundle_linear_count(void);
@@ -70,6 +72,17 @@ int lq_bundle_linear_weights(const lq_bundle *bundle, int index, const void **we
 /* A tensor of the weights file by name; *bytes (if not NULL) gets its size. */
 int lq_bundle_tensor(const lq_bundle *bundle, const char *name, const void **data,
                      int64_t *bytes);
+
+/* Any safetensors file, checked as lq_bundle_open checks the weights (every
+ * tensor inside the file, sizes agreeing with shapes) and mapped read-only:
+ * e.g. a bundle's reference.safetensors. */
+typedef struct lq_tensors lq_tensors;
+int lq_tensors_open(const char *path, lq_tensors **out);
+void lq_tensors_close(lq_tensors *tensors);
+/* Tensor `name`: its data and size in bytes; LQ_ERR_MISMATCH if it is
+ * missing or, when `dtype` is not NULL, of another dtype. */
+int lq_tensors_get(const lq_tensors *tensors, const char *name, const char *dtype,
+                   const void **data, int64_t *bytes);
 
 #ifdef __cplusplus
 }

@@ -66,8 +66,8 @@ static int lq_f32_2x4(void *stream, const void *x, void *y, const void *const *w
 }
 
 const lq_kernel_spec lq__kernels[] = {
-    {"lq_f32_4x3", lq_f32_4x3, 4, 3, 8, 2, 0, NULL, 4},
-    {"lq_f32_2x4", lq_f32_2x4, 2, 4, 8, 2, 0, NULL, 4},
+    {"lq_f32_4x3", lq_f32_4x3, 4, 3, 8, 2, 0, NULL, 4, 0},
+    {"lq_f32_2x4", lq_f32_2x4, 2, 4, 8, 2, 0, NULL, 4, 0},
 };
 const lq_cuda_image lq__cuda_images[1];
 const int lq__num_cuda_images = 0;
@@ -93,8 +93,8 @@ static const lq_cuda_instance lin1_instances[] = {
 };
 
 const lq_kernel_spec lq__kernels[] = {
-    {"lq_f32_4x3", lq_f32_4x3, 4, 3, 8, 2, 3, lin0_instances, 2},
-    {"lq_f32_2x4", lq_f32_2x4, 2, 4, 8, 2, 1, lin1_instances, 2},
+    {"lq_f32_4x3", lq_f32_4x3, 4, 3, 8, 2, 3, lin0_instances, 2, 0},
+    {"lq_f32_2x4", lq_f32_2x4, 2, 4, 8, 2, 1, lin1_instances, 2, 8},
 };
 
 static const unsigned char ptx80[] = "// fake PTX for sm_80";
