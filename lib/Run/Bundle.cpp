@@ -944,8 +944,11 @@ llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef sou
   progress(llvm::formatv("{0} linears, {1} kernels", linears.size(), kernels.size()).str());
 
   // Built beside `dir` and renamed into place at the end.
-  llvm::SmallString<256> temp;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(dir + ".tmp", temp))
+  // (createUniqueDirectory puts relative names in the temporary folder.)
+  llvm::SmallString<256> absolute(dir), temp;
+  if (std::error_code ec = llvm::sys::fs::make_absolute(absolute))
+    return err(llvm::formatv("cannot resolve '{0}': {1}", dir, ec.message()));
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(absolute + ".tmp", temp))
     return err(llvm::formatv("cannot create a directory beside '{0}': {1}", dir, ec.message()));
   llvm::scope_exit removeTemp([&] {
     if (!temp.empty())
