@@ -60,7 +60,7 @@
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_signs> : tensor<3x9x3x16xi8>
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_coefs> : tensor<3x3x4x16xf32>
 // B3-NOT: lq_cpu_b3_1
-// B3: call @lq_cpu_packed_binary_planes_3_group_24_40x72_m5({{.*}}) : (tensor<5x72xf32>, tensor<3x9x3x16xi8>, tensor<3x3x4x16xf32>) -> tensor<5x40xf32>
+// B3: call @lq_cpu_packed_binary_planes_3_group_24_40x72_m5({{.*}}) {lq.packed_parts = ["signs", "coefs"]} : (tensor<5x72xf32>, tensor<3x9x3x16xi8>, tensor<3x3x4x16xf32>) -> tensor<5x40xf32>
 // B3: call @lq_cpu_packed_binary_planes_3_group_24_40x72_m1(
 // B3-NOT: lq.constant
 // B3-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_24_40x72_m5(

@@ -20,7 +20,7 @@
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x7x16xf32>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_zeros> : tensor<3x7x16xi8>
 // KERNEL-NOT: lq_cpu_w4_1
-// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m5({{.*}}) {lq.role = "layers.0.attn.q"} : (tensor<5x70xf32>, tensor<3x14x64xi8>, tensor<3x7x16xf32>, tensor<3x7x16xi8>) -> tensor<5x40xf32>
+// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m5({{.*}}) {lq.packed_parts = ["codes_a8", "scales", "zero_points"], lq.role = "layers.0.attn.q"} : (tensor<5x70xf32>, tensor<3x14x64xi8>, tensor<3x7x16xf32>, tensor<3x7x16xi8>) -> tensor<5x40xf32>
 // KERNEL: call @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m1(
 // KERNEL-NOT: lq.constant
 // KERNEL-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m5(

@@ -57,7 +57,8 @@
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x11x16xf32>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_zeros> : tensor<3x11x16xi8>
 // KERNEL-NOT: lq_cpu_w4_1
-// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m5({{.*}}) : (tensor<5x66xf32>, tensor<3x33x16xi8>, tensor<3x11x16xf32>, tensor<3x11x16xi8>) -> tensor<5x40xf32>
+// The call names its packed operands (lq.packed_parts), for quant-run emit.
+// KERNEL: call @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m5({{.*}}) {lq.packed_parts = ["codes", "scales", "zero_points"]} : (tensor<5x66xf32>, tensor<3x33x16xi8>, tensor<3x11x16xf32>, tensor<3x11x16xi8>) -> tensor<5x40xf32>
 // KERNEL-NOT: lq_cpu_w4_1
 // KERNEL: call @lq_cpu_packed_uniform_bits_4_group_6_symmetric_false_40x66_m1(
 // KERNEL-NOT: lq.constant
