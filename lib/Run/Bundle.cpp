@@ -48,6 +48,8 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/Path.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -97,6 +99,12 @@ struct Kernel {
   std::vector<CudaInstance> instances;
   int64_t rows() const { return type.getRows(); }
   int64_t cols() const { return type.getCols(); }
+};
+
+/// A device code image of the cuda library.
+struct CudaImage {
+  std::string arch, bytes;
+  bool cubin = false;
 };
 
 /// A quantized linear of the module.
@@ -259,6 +267,13 @@ OwningOpRef<ModuleOp> buildMatmulFunctions(MLIRContext *ctx, const Items &items,
   return module;
 }
 
+llvm::Error writeText(const llvm::Twine &path, llvm::StringRef text) {
+  return llvm::writeToOutput(path.str(), [&](llvm::raw_ostream &os) {
+    os << text;
+    return llvm::Error::success();
+  });
+}
+
 /// A tensor of the bytes of the constant `value` (an arith.constant or a
 /// memref.global's initial value).
 FailureOr<BundleTensor> tensorOf(ElementsAttr value, std::string name, std::string part) {
@@ -382,7 +397,7 @@ llvm::Error buildLibrary(llvm::StringRef bundleDir, llvm::StringRef targetDir,
     llvm::SmallVector<llvm::StringRef> args = {*cc,        "-std=c11", "-O2", "-fPIC",
                                                includeRoot, includeSrc, "-c",  source,
                                                "-o",        object};
-    if (llvm::Error e = runCCompiler(args, "compiling " + llvm::sys::path::filename(source).str()))
+    if (llvm::Error e = runProgram(args, "compiling " + llvm::sys::path::filename(source).str()))
       return e;
     compiled.push_back(object.str().str());
   }
@@ -394,7 +409,7 @@ llvm::Error buildLibrary(llvm::StringRef bundleDir, llvm::StringRef targetDir,
     for (const std::string &o : compiled)
       args.push_back(o);
     args.append(tail.begin(), tail.end());
-    return runCCompiler(args, what);
+    return runProgram(args, what);
   };
   std::string library = (targetDir + "/liblq_kernels.so").str();
   // The libraries the runtime needs come after the objects (static links
@@ -617,7 +632,7 @@ llvm::Expected<std::vector<CudaInstance>> instancesOf(ModuleOp module, func::Fun
 llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<Kernel> &kernels,
                      std::vector<BundleTensor> &tensors, llvm::StringRef bundleDir,
                      llvm::StringRef source, const BundleOptions &options,
-                     std::vector<std::pair<std::string, std::string>> &images) {
+                     std::vector<CudaImage> &images) {
   LoweringOptions lowering;
   lowering.log = options.log;
   std::string chip0 = options.chips.front();
@@ -691,7 +706,30 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
     });
     if (ptx.empty())
       return err("no PTX was produced for " + chip);
-    images.emplace_back(chip, std::move(ptx));
+    images.push_back({chip, std::move(ptx), false});
+  }
+  // Where ptxas is on PATH, cubins too: they load without the driver's JIT.
+  if (auto ptxas = llvm::sys::findProgramByName("ptxas")) {
+    size_t ptxImages = images.size();
+    for (size_t i = 0; i < ptxImages; ++i) {
+      llvm::SmallString<256> ptxFile, cubinFile;
+      if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-bundle", "ptx", ptxFile))
+        return err("cannot create a temporary file: " + ec.message());
+      llvm::FileRemover removePtx(ptxFile);
+      if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-bundle", "cubin", cubinFile))
+        return err("cannot create a temporary file: " + ec.message());
+      llvm::FileRemover removeCubin(cubinFile);
+      if (llvm::Error e = writeText(ptxFile, images[i].bytes))
+        return e;
+      std::string arch = "-arch=" + images[i].arch;
+      if (llvm::Error e = runProgram({*ptxas, arch, "-O3", ptxFile, "-o", cubinFile},
+                                       "assembling the " + images[i].arch + " kernels"))
+        return e;
+      auto cubin = llvm::MemoryBuffer::getFile(cubinFile);
+      if (!cubin)
+        return err("cannot read " + cubinFile + ": " + cubin.getError().message());
+      images.push_back({images[i].arch, (*cubin)->getBuffer().str(), true});
+    }
   }
 
   std::string table;
@@ -700,14 +738,14 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
   os << "const char lq__cpu_features[] = \"\";\n\n";
   for (auto [i, image] : llvm::enumerate(images)) {
     os << "static const unsigned char lq__image_" << i << "[] = {";
-    for (auto [j, c] : llvm::enumerate(image.second))
+    for (auto [j, c] : llvm::enumerate(image.bytes))
       os << (j % 24 ? "" : "\n  ") << (unsigned)(unsigned char)c << ",";
     os << "0};\n";
   }
   os << "const lq_cuda_image lq__cuda_images[] = {\n";
   for (auto [i, image] : llvm::enumerate(images))
-    os << "  {" << cString(image.first) << ", lq__image_" << i << ", " << image.second.size() + 1
-       << ", 0},\n";
+    os << "  {" << cString(image.arch) << ", lq__image_" << i << ", "
+       << image.bytes.size() + (image.cubin ? 0 : 1) << ", " << image.cubin << "},\n";
   os << "};\nconst int lq__num_cuda_images = " << images.size() << ";\n\n";
   writeTensorTable(os, tensors);
   writeKernels(os, kernels, options.maxBatch, /*cuda=*/true,
@@ -718,12 +756,10 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
   std::string targetDir = (bundleDir + "/cuda").str();
   if (std::error_code ec = llvm::sys::fs::create_directories(targetDir))
     return err("cannot create " + targetDir + ": " + ec.message());
-  for (const auto &[chip, ptx] : images)
-    if (llvm::Error e = llvm::writeToOutput(targetDir + "/lq_kernels_" + chip + ".ptx",
-                                            [&](llvm::raw_ostream &out) {
-                                              out << ptx;
-                                              return llvm::Error::success();
-                                            }))
+  for (const CudaImage &image : images)
+    if (llvm::Error e = writeText(targetDir + "/lq_kernels_" + image.arch +
+                                      (image.cubin ? ".cubin" : ".ptx"),
+                                  image.bytes))
       return e;
   return buildLibrary(bundleDir, targetDir, table, {}, /*relocatable=*/false);
 }
@@ -838,12 +874,6 @@ std::string kernelsHeader(llvm::ArrayRef<Linear> linears, llvm::ArrayRef<Kernel>
   return text;
 }
 
-llvm::Error writeText(const llvm::Twine &path, llvm::StringRef text) {
-  return llvm::writeToOutput(path.str(), [&](llvm::raw_ostream &os) {
-    os << text;
-    return llvm::Error::success();
-  });
-}
 
 /// `e`, said to come from `target`'s part of the bundle.
 llvm::Error inTarget(llvm::Error e, llvm::StringRef target, bool otherTarget) {
@@ -966,7 +996,7 @@ llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef sou
 
   MLIRContext *ctx = module.getContext();
   std::vector<BundleTensor> cpuTensors, cudaTensors;
-  std::vector<std::pair<std::string, std::string>> images;
+  std::vector<CudaImage> images;
   if (cpu) {
     if (llvm::Error e = emitCPU(ctx, linears, kernels, cpuTensors, temp, source, options))
       return inTarget(std::move(e), "cpu", cuda);
@@ -1019,9 +1049,11 @@ llvm::Error emitBundle(ModuleOp module, llvm::StringRef dir, llvm::StringRef sou
         {"y", "f32"}};
   if (cuda) {
     llvm::json::Array imageList;
-    for (const auto &image : images)
+    for (const CudaImage &image : images)
       imageList.push_back(llvm::json::Object{
-          {"arch", image.first}, {"ptx", "cuda/lq_kernels_" + image.first + ".ptx"}});
+          {"arch", image.arch},
+          {image.cubin ? "cubin" : "ptx",
+           "cuda/lq_kernels_" + image.arch + (image.cubin ? ".cubin" : ".ptx")}});
     targets["cuda"] = llvm::json::Object{{"library", "cuda/liblq_kernels.so"},
                                          {"weights", "cuda/weights.safetensors"},
                                          {"images", std::move(imageList)},

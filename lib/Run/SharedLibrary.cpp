@@ -97,7 +97,7 @@ llvm::Expected<std::string> findCCompiler(llvm::StringRef purpose) {
   return err("cannot " + purpose + ": neither 'cc' nor 'clang-22' is on PATH");
 }
 
-llvm::Error runCCompiler(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what) {
+llvm::Error runProgram(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what) {
   llvm::SmallString<256> log;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lq-cc", "log", log))
     return err("cannot create a temporary file: " + ec.message());
@@ -150,7 +150,7 @@ llvm::Error writeSharedLibrary(mlir::ModuleOp lowered, ModelInfo info, llvm::Str
   // the library provides the runtime (one copy, one CUDA context).
   llvm::SmallVector<llvm::StringRef> args = {*driver,       "-shared", "-o", tempLibrary,
                                              object.str(), "-lm"};
-  if (llvm::Error e = runCCompiler(args, llvm::formatv("linking '{0}'", path).str()))
+  if (llvm::Error e = runProgram(args, llvm::formatv("linking '{0}'", path).str()))
     return e;
   // The weights first: a library is never left without the file it reads.
   if (!weightsPath.empty())

@@ -147,9 +147,9 @@ llvm::Error writeObjectFile(mlir::ModuleOp lowered, llvm::StringRef path,
 /// The system's C compiler driver: `cc`, else `clang-22`; the error says it
 /// cannot `purpose` without one.
 llvm::Expected<std::string> findCCompiler(llvm::StringRef purpose);
-/// Runs the C compiler driver `args[0]` with `args`; on failure the error
-/// says `what` failed and holds the compiler's output.
-llvm::Error runCCompiler(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what);
+/// Runs the program `args[0]` (a C compiler driver, ptxas) with `args`; on
+/// failure the error says `what` failed and holds the program's output.
+llvm::Error runProgram(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef what);
 
 /// Compiles `lowered` as writeObjectFile does and links it into a shared
 /// library with the system's C compiler driver (cc, else clang-22),
