@@ -92,6 +92,8 @@ struct Kernel {
   std::string name;
   mlir::lq::WeightType type;
   int64_t actBits = 0;
+  /// The first linear of the kernel (the one whose weight builds it).
+  size_t firstLinear = 0;
   /// cpu: the packed parts the kernel takes, and the lowered function.
   std::vector<std::string> cpuParts;
   std::string cpuFunction;
@@ -210,6 +212,7 @@ llvm::Error collectLinears(ModuleOp module, std::vector<Linear> &linears,
       Kernel k;
       k.type = type;
       k.actBits = actBits;
+      k.firstLinear = linears.size();
       std::string base = llvm::formatv("lq_{0}_{1}x{2}",
                                        kindName(type.getEncoding().getNumericEncoding(),
                                                 type.getCols(), actBits),
@@ -381,10 +384,7 @@ llvm::Error buildLibrary(llvm::StringRef bundleDir, llvm::StringRef targetDir,
   if (!cc)
     return cc.takeError();
   std::string tablePath = (targetDir + "/lq_kernels_table.c").str();
-  if (llvm::Error e = llvm::writeToOutput(tablePath, [&](llvm::raw_ostream &os) {
-        os << table;
-        return llvm::Error::success();
-      }))
+  if (llvm::Error e = writeText(tablePath, table))
     return e;
   std::string includeRoot = ("-I" + bundleDir).str(), includeSrc = ("-I" + bundleDir + "/src").str();
   std::vector<std::string> compiled;
@@ -493,7 +493,7 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
                                k.name));
     }
     // Every linear of a kernel passes parts of the same types.
-    const Linear &first = *llvm::find_if(linears, [&](const Linear &o) { return o.kernel == l.kernel; });
+    const Linear &first = linears[k.firstLinear];
     for (auto [a, b] : llvm::zip(first.cpuTensors, l.cpuTensors))
       if (tensors[a].shape != tensors[b].shape || tensors[a].dtype != tensors[b].dtype)
         return err(llvm::formatv("{0}: part '{1}' differs in shape from {2}'s", l.name,
@@ -538,8 +538,7 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
        << "], strides[" << rank << "];\n} lq_memref_" << rank << ";\n";
   os << "\n";
   auto rankOf = [&](const Kernel &k, size_t part) {
-    const Linear &l = *llvm::find_if(linears, [&](const Linear &o) { return &kernels[o.kernel] == &k; });
-    return tensors[l.cpuTensors[part]].shape.size();
+    return tensors[linears[k.firstLinear].cpuTensors[part]].shape.size();
   };
   for (const Kernel &k : kernels) {
     os << "void _mlir_ciface_" << k.cpuFunction << "(lq_memref_2 *, lq_memref_2 *";
@@ -550,7 +549,7 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
   os << "\n";
   writeKernels(os, kernels, options.maxBatch, /*cuda=*/false,
                [&](llvm::raw_ostream &os, size_t i, const Kernel &k) {
-    const Linear &l = *llvm::find_if(linears, [&](const Linear &o) { return o.kernel == i; });
+    const Linear &l = linears[k.firstLinear];
     os << "  (void)stream;\n"
        << "  int status = lq__check_call(" << i << ", x, y, weights, batch);\n"
        << "  if (status != LQ_OK)\n    return status;\n"
@@ -673,9 +672,7 @@ llvm::Error emitCUDA(MLIRContext *ctx, std::vector<Linear> &linears, std::vector
   // each chip; the instances must agree (the library has one table).
   OwningOpRef<ModuleOp> base = buildMatmulFunctions(
       ctx, kernels, "kernel_", /*batch=*/-1, /*f16Input=*/true,
-      [&](const Kernel &k) -> const Linear & {
-        return *llvm::find_if(linears, [&](const Linear &l) { return &kernels[l.kernel] == &k; });
-      },
+      [&](const Kernel &k) -> const Linear & { return linears[k.firstLinear]; },
       [](const Kernel &k) -> const Kernel & { return k; });
   for (const std::string &chip : options.chips) {
     OwningOpRef<ModuleOp> module = base->clone();
@@ -848,7 +845,7 @@ std::string kernelsHeader(llvm::ArrayRef<Linear> linears, llvm::ArrayRef<Kernel>
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   for (auto [i, k] : llvm::enumerate(kernels)) {
     int64_t users = llvm::count_if(linears, [&](const Linear &l) { return l.kernel == i; });
-    const Linear &first = *llvm::find_if(linears, [&](const Linear &l) { return l.kernel == i; });
+    const Linear &first = linears[k.firstLinear];
     os << "/* " << k.name << ": W [" << k.rows() << ", " << k.cols() << "] "
        << printed(k.type.getEncoding());
     if (k.actBits)

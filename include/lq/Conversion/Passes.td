@@ -574,12 +574,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     scales are widened to f32 and the zero points kept as i8, and
     dequantization happens in registers:
     `y[m, n] = sum_g s[n, g] * sum_{k in g} x[m, k] * (q[n, k] - z[n, g])`
-    (`z` = 2^(b-1) when symmetric). The matmul becomes a call of a kernel
-    function shared by the weights of one layout, with the packed parts as
-    operands after x; the call's `lq.packed_parts` names them in order
-    (`codes`, `codes_hi`, `codes_a8`, `signs`, `scales`, `coefs`,
-    `zero_points`, `indices`, `amps`, `steps`), for tools that take the
-    kernel and its weights apart (`quant-run emit`).
+    (`z` = 2^(b-1) when symmetric). The kernel call's `lq.packed_parts`
+    names its packed operands (docs/Bundle.md), for `quant-run emit`.
 
     Panel layout: the codes are split into bit planes of widths dividing 8
     (2 -> {2}; 3 -> {2, 1}, `q = lo | hi << 2`; 4 -> {4}; 8 -> {8}). A plane
