@@ -40,20 +40,27 @@ struct Kind {
   int64_t actBits = 0;
 };
 
-/// The kinds --kernels names: w4g128 (4-bit, group 128), w4pc (per-channel,
-/// group = `cols`), w4g128a (asymmetric), w4a8g128 / w4a8pc (W4A8),
+/// The kinds --kernels names: w4g128 (4-bit, group 128; any group), w4pc
+/// (per-channel, group = `cols`), w4g128a (asymmetric), w4a8g128 / w4a8pc
+/// (W4A8),
 /// b<P>g<G> (GPTQT binary codes), pvq<D>k<P>a<A>g<G> (PVQ).
 inline std::optional<Kind> parseKind(llvm::StringRef name, int64_t cols) {
-  if (name == "w4g128")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}};
-  if (name == "w4g128a")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, false}};
   if (name == "w4pc")
     return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}};
-  if (name == "w4a8g128")
-    return Kind{name.str(), ::lq::UniformEncoding{4, 128, true}, 8};
   if (name == "w4a8pc")
     return Kind{name.str(), ::lq::UniformEncoding{4, cols, true}, 8};
+  // w4g<G>[a], w4a8g<G>: any group size.
+  for (llvm::StringRef prefix : {"w4a8g", "w4g"}) {
+    llvm::StringRef rest = name;
+    if (!rest.consume_front(prefix))
+      continue;
+    bool asymmetric = prefix == "w4g" && rest.consume_back("a");
+    int64_t group;
+    if (rest.getAsInteger(10, group) || group < 1)
+      return std::nullopt;
+    return Kind{name.str(), ::lq::UniformEncoding{4, group, !asymmetric},
+                prefix == "w4a8g" ? 8 : 0};
+  }
   if (llvm::StringRef rest = name; rest.consume_front("pvq")) {
     int64_t d, p, a, g;
     auto [ds, r1] = rest.split('k');

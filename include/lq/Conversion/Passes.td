@@ -113,6 +113,12 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
     multiple of 256) with f16 activations.
 
+    W4A16 GEMM (4-bit uniform codes, f16 activations, batches from
+    `gemm-min-batch` up, any batch): the W4A8 GEMM's tiling below (row tiles
+    per warp sharing each activation fragment, row warps sharing activation
+    loads, batch blocks) on `mma.sync.m16n8k16`, the codes dequantized to
+    f16 in registers as in the GEMV, reading the same packed weight.
+
     W4A8 (`act(8)` with symmetric 4-bit codes, any batch): a kernel
     quantizes each activation row to int8 (the f32 arithmetic of
     `lq.quantize`) into a scratch buffer; a GEMM kernel expands the int4
@@ -133,7 +139,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     one launch takes is one kernel of batch M. With `device-resident`, a
     dynamic M (a prompt's T tokens) or a larger static one is launched over
     row chunks: one kernel instance per chunk size S (the family's largest
-    batch: 8 * max-batch-tiles rows for the GEMVs, 256 for W4A8, 8 for PVQ;
+    batch: 8 * max-batch-tiles rows for the GEMVs, 256 for the GEMMs (W4A16
+    with f16 activations, W4A8), 8 for PVQ;
     for a dynamic M also the powers of two below it, down to 1), and on the
     host, for the largest S <= M, an `scf.for` of ceil(M / S) launches at
     row offsets min(i * S, M - S): the last chunk ends at row M, overlapping
@@ -188,15 +195,19 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "GEMV kernels (W4, binary) at most 64 registers per thread up to batch 16, "
            "128 above; W4A8 128 above batch 16, else 0; PVQ 0)">,
     Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
-           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the W4A8 "
-           "GEMM's batch tiles per block">,
+           "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the GEMMs' "
+           "batch tiles per block">,
+    Option<"gemmMinBatch", "gemm-min-batch", "int64_t", "0",
+           "4-bit codes with f16 activations: batches from this one up take the "
+           "W4A16 GEMM, smaller ones the GEMV (at most 8 * max-batch-tiles + 1; 0: 17 "
+           "or that; -1: the GEMV only, batches up to 8 * max-batch-tiles)">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
-           "W4A8 GEMM: warps per block on different row tiles, sharing activation "
+           "W4A8 and W4A16 GEMMs: warps per block on different row tiles, sharing activation "
            "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "
            "batch 64; 4 for smaller N above batch 64; else 2); `warps` then sets the "
            "warps splitting K (0: automatic)">,
     Option<"rowTiles", "row-tiles", "int64_t", "0",
-           "W4A8 GEMM: 16-row tiles per warp, sharing each activation fragment "
+           "W4A8 and W4A16 GEMMs: 16-row tiles per warp, sharing each activation fragment "
            "(0: 2 for batches above 16, else 1)">,
   ];
 }

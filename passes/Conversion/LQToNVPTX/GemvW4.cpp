@@ -64,18 +64,7 @@ gpu::GPUFuncOp buildW4GemvKernel(gpu::GPUModuleOp kernels, Location loc, const K
   Value codesBase = e.gep(wg, b.getI8Type(), e.c32(w4.blob.codesOffset));
   Value codesLane = e.add(e.mul(tile, e.c32(C * 32)), lane);
 
-  // Codes become f16 by OR-ing them into the mantissa of 1024 (0x6400):
-  // low nibbles give 1024 + q, high nibbles 1024 + 16 q. Subtracting
-  // 1024 + zero, or scaling by 1/16 and subtracting 64 + zero, leaves q - zero
-  // exactly (symmetric zero: 8).
-  auto splat = [&](double v) -> Value {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(v2f16, APFloat(APFloat::IEEEhalf(), std::to_string((int)v))));
-  };
-  Value magicLow = splat(1024 + 8), magicHigh = splat(-(64 + 8));
-  Value sixteenth = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(v2f16, APFloat(APFloat::IEEEhalf(), "0.0625")));
-  Value c960 = splat(960);
+  W4ToF16 dequant(e);
   Value zeroAcc = e.f32(0.0);
   const int64_t chunksPerGroup = plan.group / ::lq::gpu::kChunkCols;
   const int64_t xVecsPerChunk = plan.f32Input ? 4 : 2; // 16 elements per lane
@@ -117,34 +106,11 @@ gpu::GPUFuncOp buildW4GemvKernel(gpu::GPUModuleOp kernels, Location loc, const K
     Value codes = words[0];
     Value scale = grouped ? words[1] : Value();
     Value zero = w4.symmetric ? Value() : words[grouped ? 2 : 1];
-    // Rows g (registers 0, 2) and g + 8 (registers 1, 3) of the A fragment.
-    Value lowG = magicLow, lowG8 = magicLow, highG = magicHigh, highG8 = magicHigh;
-    if (!w4.symmetric) {
-      Value z = e.bitcast(v2f16, zero);                       // 1024 + zero
-      Value nz = arith::SubFOp::create(b, loc, c960, z);      // -(64 + zero)
-      static constexpr int64_t lane0[] = {0, 0}, lane1[] = {1, 1};
-      lowG = vector::ShuffleOp::create(b, loc, z, z, lane0);
-      lowG8 = vector::ShuffleOp::create(b, loc, z, z, lane1);
-      highG = vector::ShuffleOp::create(b, loc, nz, nz, lane0);
-      highG8 = vector::ShuffleOp::create(b, loc, nz, nz, lane1);
-    }
+    W4ToF16::Offsets offsets = dequant.offsets(zero);
     SmallVector<Value> part(acc.size(), zeroAcc);
     SmallVector<Value> &sum = grouped ? part : acc;
     for (int64_t j = 0; j < 4; ++j) {
-      Value word = e.extract(codes, j);
-      // Register q holds nibbles q (low half) and q + 4 (high half).
-      Value top = e.shr(word, 8);
-      auto field = [&](Value w, int64_t mask) {
-        return e.bitcast(v2f16, e.bor(e.band(w, mask), 0x64006400));
-      };
-      auto low = [&](Value w, Value magic) -> Value {
-        return arith::SubFOp::create(b, loc, field(w, 0x000F000F), magic);
-      };
-      auto high = [&](Value w, Value negMagic) -> Value {
-        return LLVM::FMAOp::create(b, loc, field(w, 0x00F000F0), sixteenth, negMagic);
-      };
-      SmallVector<Value> a = {low(word, lowG), high(word, highG8), low(top, lowG),
-                              high(top, highG8)};
+      SmallVector<Value> a = dequant.fragment(e.extract(codes, j), offsets);
       for (int64_t bt = 0; bt < NB; ++bt) {
         ArrayRef<Value> xs = x.slice(bt * xVecsPerChunk, xVecsPerChunk);
         SmallVector<Value> c(sum.begin() + bt * 4, sum.begin() + bt * 4 + 4);

@@ -43,6 +43,9 @@ void packWeight(KernelPlan &plan, const ::lq::Encoding &enc, const ::lq::Encoded
                  [&](W4A8Plan &f) {
                    f.blob = ::lq::gpu::packW4A8(std::get<::lq::UniformEncoding>(enc), storage);
                  },
+                 [&](W4GemmPlan &f) {
+                   f.blob = ::lq::gpu::packW4(std::get<::lq::UniformEncoding>(enc), storage);
+                 },
                  [&](PVQGemvPlan &f) {
                    f.blob = ::lq::gpu::packPVQ(std::get<::lq::PVQEncoding>(enc), storage);
                  }),

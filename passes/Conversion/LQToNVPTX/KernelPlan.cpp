@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace mlir::lq::nvptx {
@@ -58,20 +60,10 @@ LogicalResult planPVQGemv(MatmulOp op, const ::lq::PVQEncoding &enc, const PlanO
   return success();
 }
 
-/// The W4A8 GEMM and its activation quantization kernel.
-LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
-                       KernelPlan &p) {
-  W4A8Plan f;
-  p.group = enc.group;
-  p.groups = p.cols / p.group;
+/// The tiling of the register-tiled GEMM (W4A8's, or W4A16's with `f16Act`):
+/// row tiles per warp, batch tiles per block, row warps and K warps.
+void planW4GemmTiling(const PlanOptions &o, KernelPlan &p, W4GemmTiling &f) {
   f.chunks = p.cols / ::lq::gpu::kChunkCols;
-  if (p.groups == 1 && p.cols > 131072)
-    return op.emitOpError("K = ") << p.cols
-                                  << " could overflow the W4A8 kernel's int32 per-channel sums";
-  const int64_t K = p.cols, perVec = p.f32Input ? 4 : 8;
-  if ((K / perVec + f.quantThreads - 1) / f.quantThreads > 16)
-    return op.emitOpError("K = ") << K << " is too long for the activation quantization kernel "
-                                  << "(at most " << 16 * f.quantThreads * perVec << ")";
   // A warp holds RT row tiles x NB batch tiles of 8 rows (RT * NB <= 8
   // accumulator tiles); larger batches take several blocks per row block.
   int64_t tiles = (p.batch + 7) / 8;
@@ -85,9 +77,9 @@ LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const Plan
       {tiles, std::max<int64_t>(1, o.maxBatchTiles), std::max<int64_t>(1, 8 / rt)});
   f.batchBlocks = (tiles + f.nTiles - 1) / f.nTiles;
   // Row warps share activation loads; K warps fill the machine when there
-  // are few row tiles. Measured on H200: for large N (28672) 4 row warps
-  // win up to batch 16 and 8 above; for N of 8192 and up 8 above batch
-  // 64; for smaller N 4 above batch 64 and 2 up to batch 64.
+  // are few row tiles. Measured on H200 (W4A8): for large N (28672) 4 row
+  // warps win up to batch 16 and 8 above; for N of 8192 and up 8 above
+  // batch 64; for smaller N 4 above batch 64 and 2 up to batch 64.
   int64_t rw = o.rowWarps > 0                     ? o.rowWarps
                : p.rows >= 16384                  ? (p.batch <= 16 ? 4 : 8)
                : p.batch > 64 && p.rows >= 8192   ? 8
@@ -113,29 +105,61 @@ LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const Plan
     do
       --rw;
     while ((nRowTiles / rt) % rw != 0);
-  if (rw * kw > 32)
-    return op.emitOpError("row-warps x warps = ") << rw * kw << " is over 32 warps per block";
   f.rowWarps = rw;
   f.kWarps = kw;
   p.threads = 32 * rw * kw;
-  // Above batch 16, registers sized for 128 per thread (measured on H200:
-  // per-channel codes 1.15-1.27x faster at batch 64 and 256, group codes
-  // unchanged); up to batch 16 left to ptxas.
+  // Above batch 16, registers sized for 128 per thread (measured on H200
+  // with W4A8: per-channel codes 1.15-1.27x faster at batch 64 and 256,
+  // group codes unchanged); up to batch 16 left to ptxas.
   p.minBlocks = o.minBlocksPerSM >= 0 ? o.minBlocksPerSM
                 : p.batch > 16        ? blocksForRegisters(p.threads, 128)
                                       : 0;
   p.grid = nRowTiles / rt / rw * f.batchBlocks;
   f.unroll = std::max<int64_t>(1, o.unroll / (f.nTiles * rt > 4 ? 2 : 1));
-  // Measured on H200: group codes above batch 16 on N >= 8192 run faster
-  // with activations loaded just before use (fewer live registers).
+  // Measured on H200 (W4A8): group codes above batch 16 on N >= 8192 run
+  // faster with activations loaded just before use (fewer live registers).
   f.prefetch =
       o.prefetch >= 0 ? o.prefetch != 0 : !(p.groups > 1 && p.batch > 16 && p.rows >= 8192);
+}
+
+/// The W4A8 GEMM and its activation quantization kernel.
+LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
+                       KernelPlan &p) {
+  W4A8Plan f;
+  p.group = enc.group;
+  p.groups = p.cols / p.group;
+  if (p.groups == 1 && p.cols > 131072)
+    return op.emitOpError("K = ") << p.cols
+                                  << " could overflow the W4A8 kernel's int32 per-channel sums";
+  const int64_t K = p.cols, perVec = p.f32Input ? 4 : 8;
+  if ((K / perVec + f.quantThreads - 1) / f.quantThreads > 16)
+    return op.emitOpError("K = ") << K << " is too long for the activation quantization kernel "
+                                  << "(at most " << 16 * f.quantThreads * perVec << ")";
+  planW4GemmTiling(o, p, f);
+  if (f.rowWarps * f.kWarps > 32)
+    return op.emitOpError("row-warps x warps = ")
+           << f.rowWarps * f.kWarps << " is over 32 warps per block";
   // Measured on H200: 0.3-1.5 us saved up to batch 16; from batch 64 the
   // GEMM's waiting blocks hold SMs the longer quantization kernel needs.
   f.dependentLaunch =
       o.dependentLaunch >= 0 ? o.dependentLaunch == 1 : o.smVersion >= 90 && p.batch <= 16;
   f.scratchBytes = (p.batch * K + 255) / 256 * 256 + (p.batch * 4 + 255) / 256 * 256;
   f.qScalesOffset = (p.batch * K + 255) / 256 * 256;
+  p.family = std::move(f);
+  return success();
+}
+
+/// The W4A16 GEMM: f16 activations, batches from gemm-min-batch up.
+LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
+                         KernelPlan &p) {
+  W4GemmPlan f;
+  p.group = enc.group;
+  p.groups = p.cols / p.group;
+  f.symmetric = enc.symmetric;
+  planW4GemmTiling(o, p, f);
+  if (f.rowWarps * f.kWarps > 32)
+    return op.emitOpError("row-warps x warps = ")
+           << f.rowWarps * f.kWarps << " is over 32 warps per block";
   p.family = std::move(f);
   return success();
 }
@@ -233,15 +257,26 @@ Value widenedF16(Value value) {
   return narrow && getElementTypeOrSelf(narrow.getType()).isF16() ? narrow : Value();
 }
 
+/// The smallest batch of f16 activations and 4-bit codes that takes the
+/// W4A16 GEMM rather than the GEMV; with gemm-min-batch=-1 none does.
+int64_t gemmMinBatch(const PlanOptions &o) {
+  if (o.gemmMinBatch < 0)
+    return std::numeric_limits<int64_t>::max();
+  return o.gemmMinBatch > 0 ? o.gemmMinBatch : std::min<int64_t>(17, 8 * o.maxBatchTiles + 1);
+}
+
 /// The most rows one launch of the family's kernel takes: a chunk of the
-/// host's chunk loop. W4A8 takes any static batch; its chunks of 256 rows
-/// keep the scratch buffer small and cover the batches its tiling was
-/// measured on.
-int64_t maxChunkRows(const ::lq::Encoding &enc, bool quantizedActivations,
+/// host's chunk loop. The GEMMs (W4A8, and W4A16 unless gemm-min-batch
+/// leaves every batch to the GEMV) take any static batch; their chunks of
+/// 256 rows keep W4A8's scratch buffer small and cover the batches their
+/// tiling was measured on.
+int64_t maxChunkRows(const ::lq::Encoding &enc, bool quantizedActivations, bool f32Input,
                      const PlanOptions &o) {
   if (std::holds_alternative<::lq::PVQEncoding>(enc))
     return 8;
-  if (quantizedActivations)
+  if (quantizedActivations ||
+      (std::holds_alternative<::lq::UniformEncoding>(enc) && !f32Input &&
+       gemmMinBatch(o) <= 8 * o.maxBatchTiles + 1))
     return 256;
   return 8 * std::max<int64_t>(1, o.maxBatchTiles);
 }
@@ -296,13 +331,15 @@ FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
   base.cols = type.getCols();
   base.f32Input = f32Input;
   base.minBlocks = std::max<int64_t>(0, options.minBlocksPerSM);
-  const int64_t maxRows = maxChunkRows(enc, act.has_value(), options);
+  const int64_t maxRows = maxChunkRows(enc, act.has_value(), f32Input, options);
   // One launch when it takes every row (W4A8: any static batch), else the
   // chunk sizes.
   SmallVector<int64_t> sizes;
   int64_t m = inputType.hasStaticShape() ? inputType.getNumElements() / base.cols
                                          : ShapedType::kDynamic;
-  if (m != ShapedType::kDynamic && (m <= maxRows || act)) {
+  // The GEMMs (W4A8, W4A16) take any static batch in one launch.
+  bool anyBatch = act || (uniform && !f32Input && gemmMinBatch(options) <= 8 * options.maxBatchTiles + 1);
+  if (m != ShapedType::kDynamic && (m <= maxRows || anyBatch)) {
     sizes.push_back(m);
   } else {
     if (!options.rowChunks)
@@ -323,9 +360,11 @@ FailureOr<SmallVector<KernelPlan, 1>> planMatmul(MatmulOp op, ConstantOp weight,
     if ((int64_t)p.rows * p.cols / 2 >= (int64_t(1) << 31) ||
         p.batch * std::max(p.cols, p.rows) >= (int64_t(1) << 30))
       return op.emitOpError("is too large for the kernel's 32-bit addressing");
+    bool gemm = uniform && !act && !f32Input && batch >= gemmMinBatch(options);
     LogicalResult planned = pvq      ? planPVQGemv(op, *pvq, options, p)
                             : act    ? planW4A8(op, *uniform, options, p)
                             : binary ? planBinaryGemv(op, *binary, options, p)
+                            : gemm   ? planW4Gemm(op, *uniform, options, p)
                                      : planW4Gemv(op, *uniform, options, p);
     if (failed(planned))
       return failure();

@@ -54,14 +54,21 @@ struct BinaryGemvPlan : GemvMmaTiling {
   ::lq::gpu::BinaryBlob blob;
 };
 
-/// W4A8: int8 activations (a quantization kernel first), int8 mma. The
-/// GEMM's blocks are rowWarps x kWarps warps over nTiles batch tiles of 8
-/// (W4A8.cpp).
-struct W4A8Plan {
-  static constexpr StringLiteral kernelPrefix = "lq_w4a8_gemm_";
+/// The tiling of the register-tiled 4-bit GEMM (W4Gemm.cpp) that W4A8 and
+/// the W4A16 GEMM share: blocks of rowWarps x kWarps warps; a warp holds
+/// warpTiles row tiles x nTiles batch tiles of 8 rows and takes K units
+/// kw, kw + kWarps, ...; batches above 8 * nTiles take batchBlocks blocks
+/// per row block.
+struct W4GemmTiling {
   int64_t rowWarps = 1, kWarps = 1, nTiles = 1, batchBlocks = 1, warpTiles = 1;
   int64_t chunks = 0, unroll = 1;
   bool prefetch = true;
+};
+
+/// W4A8: int8 activations (a quantization kernel first), int8 mma
+/// (m16n8k32) on the GEMM tiling.
+struct W4A8Plan : W4GemmTiling {
+  static constexpr StringLiteral kernelPrefix = "lq_w4a8_gemm_";
   // On sm_90+ the GEMM may launch while the activation quantization kernel
   // runs (programmatic dependent launch); it waits for it with
   // griddepcontrol.wait before reading anything.
@@ -70,6 +77,15 @@ struct W4A8Plan {
   /// (int8 codes at 0, f32 scales at qScalesOffset).
   int64_t quantThreads = 256, scratchBytes = 0, qScalesOffset = 0;
   std::string quantName;
+  ::lq::gpu::W4Blob blob;
+};
+
+/// W4A16 above the GEMV's batches: f16 activations read directly, codes
+/// dequantized to f16 as in the W4 GEMV (the same blob, packW4), f16 mma
+/// (m16n8k16) on the GEMM tiling.
+struct W4GemmPlan : W4GemmTiling {
+  static constexpr StringLiteral kernelPrefix = "lq_w4_gemm_";
+  bool symmetric = true;
   ::lq::gpu::W4Blob blob;
 };
 
@@ -90,7 +106,7 @@ struct KernelPlan {
   /// The launch of the main kernel, and its `.minnctapersm` (0: none).
   int64_t grid = 0, threads = 0, minBlocks = 0;
   std::string kernelName, weightName;
-  std::variant<W4GemvPlan, BinaryGemvPlan, W4A8Plan, PVQGemvPlan> family;
+  std::variant<W4GemvPlan, BinaryGemvPlan, W4A8Plan, W4GemmPlan, PVQGemvPlan> family;
 
   /// The packed weight the kernel reads.
   const std::vector<uint8_t> &bytes() const {
@@ -104,7 +120,8 @@ struct KernelPlan {
 struct PlanOptions {
   int smVersion = 80;
   int64_t warps = 0, unroll = 2, prefetch = -1, stages = 0, dependentLaunch = -1,
-          minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0;
+          minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0,
+          gemmMinBatch = 0;
   /// Whether the host may launch a kernel over row chunks (device-resident
   /// launches only): dynamic row counts and batches above one launch's.
   bool rowChunks = false;

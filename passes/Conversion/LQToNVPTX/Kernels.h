@@ -27,9 +27,14 @@ gpu::GPUFuncOp buildBinaryGemvKernel(gpu::GPUModuleOp kernels, Location loc,
                                      const KernelPlan &plan, const BinaryGemvPlan &binary);
 
 /// W4A8, the GEMM on int8 mma.sync; it reads the scratch buffer that the
-/// buildActQuantKernel kernel, launched first, writes (W4A8.cpp).
+/// buildActQuantKernel kernel, launched first, writes (W4Gemm.cpp).
 gpu::GPUFuncOp buildW4A8GemmKernel(gpu::GPUModuleOp kernels, Location loc,
                                    const KernelPlan &plan, const W4A8Plan &w4a8);
+
+/// W4A16 past the GEMV's batches: the W4A8 GEMM's tiling on f16 mma.sync,
+/// reading f16 activations and the W4 layout (W4Gemm.cpp).
+gpu::GPUFuncOp buildW4GemmKernel(gpu::GPUModuleOp kernels, Location loc, const KernelPlan &plan,
+                                 const W4GemmPlan &w4);
 
 /// W4A8, the per-token int8 quantization of the activations (W4A8.cpp).
 gpu::GPUFuncOp buildActQuantKernel(gpu::GPUModuleOp kernels, Location loc,

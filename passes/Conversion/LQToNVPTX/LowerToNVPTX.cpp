@@ -8,7 +8,7 @@
 //
 // This file is the pass driver: it checks the options, walks the matmuls,
 // plans each (KernelPlan.h), builds the plan's kernel family (Kernels.h:
-// W4 and binary-code GEMV on mma.sync, W4A8, PVQ) and replaces the matmul
+// W4 and binary-code GEMV on mma.sync, the W4A16 and W4A8 GEMMs, PVQ) and replaces the matmul
 // by the launch (HostLaunch.h). A dynamic row count gets one kernel
 // instance per chunk size and a host loop of launches over row chunks. A
 // weight used by several matmuls is packed and uploaded once.
@@ -109,6 +109,7 @@ std::pair<gpu::GPUFuncOp, gpu::GPUFuncOp> LowerToNVPTXPass::buildKernels(Locatio
                    kernel = buildW4A8GemmKernel(gpuKernels, loc, p, f);
                    quant = buildActQuantKernel(gpuKernels, loc, p, f);
                  },
+                 [&](const W4GemmPlan &f) { kernel = buildW4GemmKernel(gpuKernels, loc, p, f); },
                  [&](const PVQGemvPlan &f) {
                    kernel = buildPVQGemvKernel(gpuKernels, loc, p, f);
                  }),
@@ -160,11 +161,11 @@ void LowerToNVPTXPass::runOnOperation() {
     return signalPassFailure();
   }
   if (warps < 0 || warps > 32 || rowWarps < 0 || rowWarps > 32 || rowTiles < 0 || unroll < 1 ||
-      maxBatchTiles < 1 || stages < 0 || minBlocksPerSM < -1 || prefetch < -1 || prefetch > 1 ||
+      maxBatchTiles < 1 || gemmMinBatch < -1 || gemmMinBatch > 8 * maxBatchTiles + 1 || stages < 0 || minBlocksPerSM < -1 || prefetch < -1 || prefetch > 1 ||
       dependentLaunch < -1 || dependentLaunch > 1) {
     emitError(module.getLoc())
         << "lq-lower-to-nvptx: warps and row-warps must be in 0..32 (0: automatic), unroll and "
-           "max-batch-tiles at least 1, row-tiles and stages not negative, min-blocks-per-sm at "
+           "max-batch-tiles at least 1, gemm-min-batch in -1..8 * max-batch-tiles + 1, row-tiles and stages not negative, min-blocks-per-sm at "
            "least -1 (automatic), prefetch and dependent-launch -1 (automatic), 0 or 1";
     return signalPassFailure();
   }
@@ -194,6 +195,7 @@ void LowerToNVPTXPass::runOnOperation() {
   options.maxBatchTiles = maxBatchTiles;
   options.rowWarps = rowWarps;
   options.rowTiles = rowTiles;
+  options.gemmMinBatch = gemmMinBatch;
   options.rowChunks = deviceResident;
   bool failedAny = false;
   SymbolTable symbols(module);

@@ -60,6 +60,69 @@ inline SmallVector<Value> f16BFragment(KernelOpBuilder &e, Value vec, int64_t j)
           e.bitcast(v2f16, e.extract(vec, (j % 2) * 2 + 1))};
 }
 
+/// 4-bit codes (docs/GPULayout.md, "Codes") to the f16 A fragments of
+/// mma.m16n8k16. Codes become f16 by OR-ing them into the mantissa of 1024
+/// (0x6400): low nibbles give 1024 + q, high nibbles 1024 + 16 q.
+/// Subtracting 1024 + zero, or scaling by 1/16 and subtracting 64 + zero,
+/// leaves q - zero exactly (symmetric zero: 8). The W4 GEMV and the W4A16
+/// GEMM share it.
+class W4ToF16 {
+public:
+  /// The constants, built at `e`'s insertion point.
+  explicit W4ToF16(KernelOpBuilder &e) : e(e) {
+    magicLow = splat(1024 + 8);
+    magicHigh = splat(-(64 + 8));
+    sixteenth = arith::ConstantOp::create(
+        e.b, e.loc,
+        DenseElementsAttr::get(e.v2f16(), APFloat(APFloat::IEEEhalf(), "0.0625")));
+    c960 = splat(960);
+  }
+
+  /// What a fragment subtracts: from row g's low nibbles and from row
+  /// g + 8's scaled high nibbles.
+  struct Offsets {
+    Value low, high;
+  };
+  /// The symmetric offsets (`zero` null), or those of the zero-point word
+  /// `zero`: the f16 pair (1024 + zero of row g, of row g + 8).
+  Offsets offsets(Value zero) {
+    if (!zero)
+      return {magicLow, magicHigh};
+    Value z = e.bitcast(e.v2f16(), zero);                        // 1024 + zero
+    Value nz = arith::SubFOp::create(e.b, e.loc, c960, z);       // -(64 + zero)
+    static constexpr int64_t lane0[] = {0, 0}, lane1[] = {1, 1};
+    return {vector::ShuffleOp::create(e.b, e.loc, z, z, lane0),
+            vector::ShuffleOp::create(e.b, e.loc, nz, nz, lane1)};
+  }
+
+  /// The four f16x2 A registers of one k-tile from its code word: register
+  /// q holds nibbles q (low half) and q + 4 (high half); rows g (registers
+  /// 0, 2) and g + 8 (registers 1, 3).
+  SmallVector<Value> fragment(Value word, const Offsets &o) {
+    Value top = e.shr(word, 8);
+    auto field = [&](Value w, int64_t mask) {
+      return e.bitcast(e.v2f16(), e.bor(e.band(w, mask), 0x64006400));
+    };
+    auto low = [&](Value w) -> Value {
+      return arith::SubFOp::create(e.b, e.loc, field(w, 0x000F000F), o.low);
+    };
+    auto high = [&](Value w) -> Value {
+      return LLVM::FMAOp::create(e.b, e.loc, field(w, 0x00F000F0), sixteenth, o.high);
+    };
+    return {low(word), high(word), low(top), high(top)};
+  }
+
+private:
+  Value splat(int v) {
+    return arith::ConstantOp::create(
+        e.b, e.loc,
+        DenseElementsAttr::get(e.v2f16(), APFloat(APFloat::IEEEhalf(), std::to_string(v))));
+  }
+
+  KernelOpBuilder &e;
+  Value magicLow, magicHigh, sixteenth, c960;
+};
+
 /// Where a lane's activations start: row `row` of the [batch, cols] input
 /// in units of 16-column slices, plus the lane's slice `t`. The
 /// row is clamped to the last real one: padding columns of the mma read
