@@ -114,7 +114,7 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     multiple of 256) with f16 activations.
 
     W4A16 GEMM (4-bit uniform codes, f16 activations, batches from
-    `gemm-min-batch` up, any batch): the W4A8 GEMM's tiling below (row tiles
+    `gemm-min-batch` up, by default those past the GEMV's, any batch): the W4A8 GEMM's tiling below (row tiles
     per warp sharing each activation fragment, row warps sharing activation
     loads, batch blocks) on `mma.sync.m16n8k16`, the codes dequantized to
     f16 in registers as in the GEMV, reading the same packed weight.
@@ -193,14 +193,15 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", "-1",
            "Resident blocks per SM to size registers for (0: let ptxas choose; -1: "
            "GEMV kernels (W4, binary) at most 64 registers per thread up to batch 16, "
-           "128 above; W4A8 128 above batch 16, else 0; PVQ 0)">,
+           "128 above; W4A8 128 above batch 16, else 0; the W4A16 GEMM 1 up to batch 128, else "
+           "128 registers; PVQ 0)">,
     Option<"maxBatchTiles", "max-batch-tiles", "int64_t", "8",
            "Largest batch, in tiles of 8 rows, the GEMV kernel accepts; the GEMMs' "
            "batch tiles per block">,
     Option<"gemmMinBatch", "gemm-min-batch", "int64_t", "0",
            "4-bit codes with f16 activations: batches from this one up take the "
-           "W4A16 GEMM, smaller ones the GEMV (at most 8 * max-batch-tiles + 1; 0: 17 "
-           "or that; -1: the GEMV only, batches up to 8 * max-batch-tiles)">,
+           "W4A16 GEMM, smaller ones the GEMV (at most 8 * max-batch-tiles + 1; 0: "
+           "8 * max-batch-tiles + 1, batches past the GEMV's; -1: the GEMV only)">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 and W4A16 GEMMs: warps per block on different row tiles, sharing activation "
            "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "

@@ -1,11 +1,12 @@
 // The W4A16 GEMM: 4-bit codes with f16 activations from gemm-min-batch rows
-// up (default 17) take the register-tiled GEMM, on f16 mma.sync, reading
-// the GEMV's packed weight; any static batch is one launch (batch blocks),
-// and a dynamic row count gets GEMM instances for chunks of 256 down to 32
-// rows and GEMV instances below.
+// up (default: those past the GEMV's 64) take the register-tiled GEMM, on
+// f16 mma.sync, reading the GEMV's packed weight; any static batch is one
+// launch (batch blocks), and a dynamic row count gets GEMM instances for
+// chunks of 256 and 128 rows and GEMV instances from 64 down.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true" 2>/dev/null | FileCheck %s
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="device-resident=true" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true row-warps=1 row-tiles=4 warps=2" 2>/dev/null | FileCheck %s --check-prefix=OPTS
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true gemm-min-batch=17" 2>/dev/null | FileCheck %s --check-prefix=MIN17
 // RUN: not quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="gemm-min-batch=-1" 2>&1 | FileCheck %s --check-prefix=GEMV-ONLY
 // RUN: not quant-opt %s --lq-lower-to-nvptx="gemm-min-batch=66" 2>&1 | FileCheck %s --check-prefix=RANGE
 
@@ -18,15 +19,16 @@
 // CHECK-LABEL: func.func @dynamic(
 // CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemm_1_m256
 // CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemm_1_m128
-// CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemm_1_m64
-// CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemm_1_m32
-// CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m16
+// CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m64
+// CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m32
 // CHECK:         gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m1
 // CHECK:         gpu.func @lq_w4_gemm_0({{.*}}lq.gpu_abi = {batch = 100 : i64, f32_input = false, grid = 4 : i64, threads = 256 : i64
 // CHECK-COUNT-16: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // 4 row tiles per warp and one row warp: 2 row blocks; 2 batch tiles per
 // block: 7 batch blocks; 2 warps on K.
 // OPTS: gpu.func @lq_w4_gemm_0({{.*}}lq.gpu_abi = {batch = 100 : i64, f32_input = false, grid = 14 : i64, threads = 64 : i64
+// MIN17: gpu.launch_func @lq_gpu_kernels::@lq_w4_gemm_1_m32
+// MIN17: gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m16
 // GEMV-ONLY: error: 'lq.matmul' op has more rows than one launch (at most 64 rows): launching it over row chunks needs device-resident=true
 // RANGE: error: lq-lower-to-nvptx: {{.*}}gemm-min-batch in -1..8 * max-batch-tiles + 1
 func.func @static_batch(%x16: tensor<100x256xf16>) -> tensor<100x128xf32> {
@@ -40,12 +42,12 @@ func.func @static_batch(%x16: tensor<100x256xf16>) -> tensor<100x128xf32> {
 }
 
 
-// Dynamic rows: GEMM instances for 256..32 rows, the GEMV below; asymmetric
-// codes subtract each row's zero point in f16.
+// Dynamic rows: GEMM instances for 256 and 128 rows, the GEMV below;
+// asymmetric codes subtract each row's zero point in f16.
 // PTX: .entry lq_w4_gemm_1_m256(
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX: .entry lq_w4_gemm_1_m32(
-// PTX: .entry lq_w4_gemv_1_m16(
+// PTX: .entry lq_w4_gemm_1_m128(
+// PTX: .entry lq_w4_gemv_1_m64(
 // PTX: .entry lq_w4_gemv_1_m1(
 func.func @dynamic(%x16: tensor<?x256xf16>) -> tensor<?x128xf32> {
   %c0 = arith.constant 0 : index
