@@ -62,7 +62,8 @@ LogicalResult planPVQGemv(MatmulOp op, const ::lq::PVQEncoding &enc, const PlanO
 
 /// The tiling of the register-tiled GEMM (W4A8's, or W4A16's with `f16Act`):
 /// row tiles per warp, batch tiles per block, row warps and K warps.
-void planW4GemmTiling(const PlanOptions &o, KernelPlan &p, W4GemmTiling &f) {
+LogicalResult planW4GemmTiling(MatmulOp op, const PlanOptions &o, KernelPlan &p,
+                               W4GemmTiling &f) {
   f.chunks = p.cols / ::lq::gpu::kChunkCols;
   // A warp holds RT row tiles x NB batch tiles of 8 rows (RT * NB <= 8
   // accumulator tiles); larger batches take several blocks per row block.
@@ -120,6 +121,10 @@ void planW4GemmTiling(const PlanOptions &o, KernelPlan &p, W4GemmTiling &f) {
   // faster with activations loaded just before use (fewer live registers).
   f.prefetch =
       o.prefetch >= 0 ? o.prefetch != 0 : !(p.groups > 1 && p.batch > 16 && p.rows >= 8192);
+  if (f.rowWarps * f.kWarps > 32)
+    return op.emitOpError("row-warps x warps = ")
+           << f.rowWarps * f.kWarps << " is over 32 warps per block";
+  return success();
 }
 
 /// The W4A8 GEMM and its activation quantization kernel.
@@ -135,10 +140,8 @@ LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const Plan
   if ((K / perVec + f.quantThreads - 1) / f.quantThreads > 16)
     return op.emitOpError("K = ") << K << " is too long for the activation quantization kernel "
                                   << "(at most " << 16 * f.quantThreads * perVec << ")";
-  planW4GemmTiling(o, p, f);
-  if (f.rowWarps * f.kWarps > 32)
-    return op.emitOpError("row-warps x warps = ")
-           << f.rowWarps * f.kWarps << " is over 32 warps per block";
+  if (failed(planW4GemmTiling(op, o, p, f)))
+    return failure();
   // Measured on H200: 0.3-1.5 us saved up to batch 16; from batch 64 the
   // GEMM's waiting blocks hold SMs the longer quantization kernel needs.
   f.dependentLaunch =
@@ -156,10 +159,8 @@ LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const Pl
   p.group = enc.group;
   p.groups = p.cols / p.group;
   f.symmetric = enc.symmetric;
-  planW4GemmTiling(o, p, f);
-  if (f.rowWarps * f.kWarps > 32)
-    return op.emitOpError("row-warps x warps = ")
-           << f.rowWarps * f.kWarps << " is over 32 warps per block";
+  if (failed(planW4GemmTiling(op, o, p, f)))
+    return failure();
   // Measured on H100: up to batch 128 one block per SM (no register cap,
   // no spills) runs 1.25-1.6x faster on two of three shapes; at 256 the
   // 128-register cap wins.
