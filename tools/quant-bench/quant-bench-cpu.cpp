@@ -80,9 +80,9 @@ static cl::opt<int64_t> pvqTableEntriesOpt(
     cl::init(65536), cl::cat(Category));
 static cl::opt<int64_t> tiledMinBatchOpt(
     "tiled-min-batch",
-    cl::desc("lq-cpu-packed-matmul's tiled-min-batch: from this batch on, uniform and binary "
-             "codes take the tiled path (each panel's group dequantized once into an f32 "
-             "tile); 0: never"),
+    cl::desc("lq-cpu-packed-matmul's tiled-min-batch: from this batch on, uniform, binary and "
+             "PVQ codes take the tiled path (uniform: 8-row register tiles; binary and PVQ: "
+             "each panel's group or 4 units dequantized once into an f32 tile); 0: never"),
     cl::init(16), cl::cat(Category));
 static cl::opt<int> itersOpt("iters", cl::desc("Timed calls per kernel (the median is reported)"),
                              cl::init(20), cl::cat(Category));

@@ -614,7 +614,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     (prefill), rows are taken 8 at a time, one accumulator each (every
     decoded unit feeds 8 FMAs; the decode hides behind them), and binary
     codes are dequantized per panel and group into an f32 tile (`[group,
-    16]`, alphas and offsets applied) read by blocks of 8 rows of x packed
+    16]`, alphas and offsets applied; PVQ codes per panel and 4 decode
+    units, `[4 * 4D, 16]`, amp / ||y|| applied) read by blocks of 8 rows of x packed
     as `[M/8, K, 8]` (read in place, the 8 rows lie K*4 bytes apart and
     share an L1 set): a k costs one tile load and 8 FMAs, as 4-bit codes'.
     A dynamic row count chooses at run time (`scf.if`).
@@ -776,10 +777,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "(partly) decoded in registers: smaller, but slower than lq-expand's f32 "
            "weights on the CPUs measured; false leaves them to lq-expand">,
     Option<"tiledMinBatch", "tiled-min-batch", "int64_t", "16",
-           "Uniform and binary codes on f32 activations: from this many rows of x on "
+           "Uniform, binary and PVQ codes on f32 activations: from this many rows of x on "
            "(a prefill), uniform codes take register tiles of 8 rows (each decoded "
-           "unit feeds 8 rows) and binary codes dequantize each panel's group once "
-           "into an f32 tile read by 8-row blocks of x, instead of 4-row tiles; a "
+           "unit feeds 8 rows) and binary (PVQ) codes dequantize each panel's group "
+           "(4 units) once into an f32 tile read by 8-row blocks of x, instead of 4-row tiles; a "
            "dynamic row count chooses at run time. 0: never">,
     Option<"releaseSources", "release-sources", "bool", "false",
            "Free the data of an lq.constant's blobs as soon as every layout of it is "

@@ -563,10 +563,9 @@ struct KernelBuilder {
     return rest.getResult(0);
   }
 
-  /// Whether the large-batch path takes this weight: uniform codes on f32
-  /// activations and binary codes (PVQ's units are decoded once per 4 rows
-  /// already at a cost the FMAs hide; W4A8 dots integers).
-  bool tileable() const { return !w.int8Act && !w.pvq.dim; }
+  /// Whether the large-batch path takes this weight: everything but W4A8,
+  /// which dots integers.
+  bool tileable() const { return !w.int8Act; }
 
   /// The large-batch path's panel body. Uniform codes: register tiles of
   /// kTiledRows rows, one accumulator each, so every decoded unit feeds
@@ -577,26 +576,45 @@ struct KernelBuilder {
   /// then run one after the other); 16-row tiles spill (35 ms). Binary
   /// codes: the f32 tile (tiledPanelBody), whose FMAs cost what the uniform
   /// codes' cost, where the table lookups cost 2-3 ops per plane and 4 k.
+  /// PVQ: the f32 tile too, decoded once per panel where the 4-row tiles
+  /// decoded every unit again for each 4 rows (measured on 4096x4096 at
+  /// batch 16 and 64, this machine: docs/results/cpu.md).
   Value largeBatchBody(Value panel, Value slice) {
-    if (w.signPlanes)
+    if (w.signPlanes || w.pvq.dim)
       return tiledPanelBody(panel, slice);
     return panelBody(panel, slice, kTiledRows);
   }
 
-  /// Tiled path (binary codes): group `g` of the panel's 16 rows dequantized
-  /// into `tile` ([group, 16] f32, row k of the tile the 16 rows' weights at
-  /// k of the group), alphas and offsets applied, so the FMAs that read it
-  /// need nothing else.
+  /// Tiled path: the k of one tile. Binary codes: a group. PVQ (whose group
+  /// is the whole row): up to 4 decode units, 128 k for D = 8, an 8 KiB
+  /// tile.
+  int64_t tileUnits() const {
+    if (!w.pvq.dim)
+      return w.unitsPerGroup();
+    int64_t units = w.cols / w.unit(), n = 4;
+    while (units % n != 0)
+      n /= 2;
+    return n;
+  }
+  int64_t tileK() const { return tileUnits() * w.unit(); }
+
+  /// Tiled path: tile `g` of the panel's 16 rows dequantized into `tile`
+  /// ([tileK, 16] f32, row k of the tile the 16 rows' weights at k of the
+  /// tile): binary codes with their group's alphas and offset applied, PVQ
+  /// codewords times amp / ||y||, so the FMAs that read it need nothing
+  /// else.
   Value decodeTile(Value panel, Value g, Value tile) {
-    int64_t unit = w.unit(), unitsPerGroup = w.unitsPerGroup();
-    Value u0 = mul(g, idx(unitsPerGroup));
-    SmallVector<Value> coefs; // alphas, then the offset
-    for (unsigned t = 0; t <= w.signPlanes; ++t)
+    int64_t unit = w.unit(), units = tileUnits();
+    Value u0 = mul(g, idx(units));
+    SmallVector<Value> coefs; // binary codes: alphas, then the offset
+    for (unsigned t = 0; w.signPlanes && t <= w.signPlanes; ++t)
       coefs.push_back(read(f32Vec(), w.scales, {panel, g, idx(t), idx(0)}));
     auto loop = scf::ForOp::create(
-        b, loc, idx(0), idx(unitsPerGroup), idx(1), ValueRange{tile},
+        b, loc, idx(0), idx(units), idx(1), ValueRange{tile},
         [&](OpBuilder &, Location, Value i, ValueRange carried) {
-          SmallVector<Value> values = signValues(panel, add(u0, i), coefs);
+          SmallVector<Value> values = w.pvq.dim
+                                          ? decodePVQUnit(b, loc, w, pvqTables, panel, add(u0, i))
+                                          : signValues(panel, add(u0, i), coefs);
           Value t = carried[0];
           for (auto [j, v] : llvm::enumerate(values))
             t = vector::TransferWriteOp::create(b, loc, v, t,
@@ -640,13 +658,14 @@ struct KernelBuilder {
   }
 
   /// Tiled path: y[m .. m + rows, panel's columns] += x[m .. m + rows, k of
-  /// group g] * tile: one accumulator per row, each k one tile vector read
+  /// tile g] * tile: one accumulator per row, each k one tile vector read
   /// and `rows` FMAs with x broadcast.
   Value tiledRows(int64_t rows, Value m, Value g, Value tile, Value y) {
     SmallVector<Value> init;
     for (int64_t r = 0; r < rows; ++r)
       init.push_back(read(f32Vec(), y, {add(m, idx(r)), idx(0)}));
-    Value k0 = mul(g, idx(w.group));
+    const int64_t extent = tileK();
+    Value k0 = mul(g, idx(extent));
     auto steps = [&](SmallVectorImpl<Value> &acc, Value kk, int64_t count) {
       for (int64_t i = 0; i < count; ++i) {
         Value k = add(kk, idx(i));
@@ -666,7 +685,7 @@ struct KernelBuilder {
         }
       }
     };
-    int64_t main = w.group - w.group % kTiledUnroll;
+    int64_t main = extent - extent % kTiledUnroll;
     SmallVector<Value> acc(init);
     if (main > 0) {
       auto kLoop = scf::ForOp::create(b, loc, idx(0), idx(main), idx(kTiledUnroll), init,
@@ -677,7 +696,7 @@ struct KernelBuilder {
                                       });
       acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
     }
-    steps(acc, idx(main), w.group - main);
+    steps(acc, idx(main), extent - main);
     for (int64_t r = 0; r < rows; ++r)
       y = vector::TransferWriteOp::create(b, loc, acc[r], y, ValueRange{add(m, idx(r)), idx(0)},
                                           ArrayRef<bool>{true})
@@ -753,9 +772,9 @@ struct KernelBuilder {
     return blockLoop.getResult(0);
   }
 
-  /// Tiled path: the panel's [M, 16] output `slice`, computed. Per group the
-  /// tile is decoded once (an [group, 16] f32 buffer of the panel: 8 KiB at
-  /// group 128, in L1) and every block of kTiledRows rows of x reads it, so
+  /// Tiled path: the panel's [M, 16] output `slice`, computed. Per tile the
+  /// weights are decoded once (a [tileK, 16] f32 buffer of the panel: 8 KiB
+  /// at group 128, in L1) and every block of kTiledRows rows of x reads it, so
   /// the decode is paid once per panel and group, not once per 4 rows.
   Value tiledPanelBody(Value panel, Value slice) {
     Value M = tensor::DimOp::create(b, loc, x, 0);
@@ -768,11 +787,11 @@ struct KernelBuilder {
                                                                ArrayRef<bool>{true})
                                    .getResult());
         });
-    Value tile0 = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{w.group, kPanel}, b.getF32Type());
+    Value tile0 = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tileK(), kPanel}, b.getF32Type());
     Value mainRows =
         arith::SubIOp::create(b, loc, M, arith::RemUIOp::create(b, loc, M, idx(kTiledRows)));
     auto groupLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(w.groups()), idx(1), ValueRange{zeroLoop.getResult(0), tile0},
+        b, loc, idx(0), idx(w.cols / tileK()), idx(1), ValueRange{zeroLoop.getResult(0), tile0},
         [&](OpBuilder &, Location, Value g, ValueRange carried) {
           Value tile = decodeTile(panel, g, carried[1]);
           auto blocks = scf::ForOp::create(
@@ -817,7 +836,7 @@ struct KernelBuilder {
   Value buildPanels(Value init, bool parallel, bool tiled) {
     // Binary codes' per-row sums and tables serve every panel (of the
     // untiled path; the tiled one decodes the weights themselves).
-    if (tiled && w.signPlanes)
+    if (tiled && (w.signPlanes || w.pvq.dim))
       xBlocks = packBlocks(tensor::DimOp::create(b, loc, x, 0));
     if (magicDecode())
       xShifted = shiftFields(tensor::DimOp::create(b, loc, x, 0));

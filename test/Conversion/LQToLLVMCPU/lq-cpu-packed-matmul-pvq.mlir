@@ -28,6 +28,18 @@
 // RUN: quant-opt %t.d4.mlir --lq-expand=library-decode %lower-to-llvm | %run-main > %t.d4.lib
 // RUN: quant-opt %t.d4.mlir --lq-lower-to-cpu="packed=true" | %run-main > %t.d4.packed
 // RUN: %python %S/../../Inputs/compare-floats.py %t.d4.packed %t.d4.lib | FileCheck %s --check-prefix=MATCH
+// The large-batch path (tiled-min-batch=1 takes it at every batch): each
+// panel's 4 units (here 1 or 2, as the group counts divide) decoded once
+// into an f32 tile that blocks of 8 rows of x read.
+// RUN: quant-opt %t.k5.mlir --lq-cpu-packed-matmul="tiled-min-batch=1" --lq-lower-to-cpu="packed=true" | %run-main > %t.k5.tiled
+// RUN: %python %S/../../Inputs/compare-floats.py %t.k5.tiled %t.k5.lib | FileCheck %s --check-prefix=MATCH
+// RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul="tiled-min-batch=1 pvq-registers=true" | quant-opt --lq-lower-to-cpu="packed=true" | %run-main > %t.k12.tiled
+// RUN: %python %S/../../Inputs/compare-floats.py %t.k12.tiled %t.k12.lib | FileCheck %s --check-prefix=MATCH
+// RUN: quant-opt %t.d4.mlir --lq-cpu-packed-matmul="tiled-min-batch=1" --lq-lower-to-cpu="packed=true" | %run-main > %t.d4.tiled
+// RUN: %python %S/../../Inputs/compare-floats.py %t.d4.tiled %t.d4.lib | FileCheck %s --check-prefix=MATCH
+// RUN: quant-opt %t.d4.mlir --lq-cpu-packed-matmul="tiled-min-batch=1" | FileCheck %s --check-prefix=TILED
+// TILED-LABEL: func.func private @lq_cpu_packed_pvq{{.*}}_m5(
+// TILED: tensor.empty() : tensor<8x16xf32>
 // Panels on OpenMP threads compute the same values.
 // RUN: quant-opt %t.k12.mlir --lq-cpu-packed-matmul="pvq-registers=true parallel-min-weights=0" | quant-opt --lq-lower-to-cpu="packed=true threads=true parallel-min-weights=0" | %run-main -shared-libs=%mlir_lib_dir/libomp%shlibext > %t.k12.threads
 // RUN: %python %S/../../Inputs/compare-floats.py %t.k12.threads %t.k12.lib | FileCheck %s --check-prefix=MATCH
