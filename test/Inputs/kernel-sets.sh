@@ -17,8 +17,10 @@ for set in "$@"; do
     args=(--shapes 256x512,48x384,128x11008 --batches 1,4,13,64 --kernels w4g128,w4pc,w4g128a
           --variants ";warps=1 unroll=2;warps=5 unroll=3 prefetch=0;warps=8 unroll=1 stages=4") ;;
   w4gemm)
+    # (Two K warps at least: per-channel sums of one warp over K = 11008 run
+    # in one f32 chain, ~1e-5 of the largest output per element.)
     args=(--shapes 256x512,48x384,128x11008 --batches 17,64,100,300 --kernels w4g128,w4pc,w4g128a
-          --variants "gemm-min-batch=17;gemm-min-batch=17 row-warps=1 warps=1 row-tiles=1;gemm-min-batch=17 row-warps=2 warps=3 unroll=1 min-blocks-per-sm=2;max-batch-tiles=2 unroll=3 row-tiles=3;gemm-min-batch=17 row-warps=2 prefetch=0 row-tiles=4") ;;
+          --variants "gemm-min-batch=17;gemm-min-batch=17 row-warps=1 warps=2 row-tiles=1;gemm-min-batch=17 row-warps=2 warps=3 unroll=1 min-blocks-per-sm=2;max-batch-tiles=2 unroll=3 row-tiles=3;gemm-min-batch=17 row-warps=2 prefetch=0 row-tiles=4") ;;
   w4gemmg)
     args=(--shapes 256x1024,64x4096 --batches 24,128 --kernels w4g64,w4g512,w4g256a
           --variants "gemm-min-batch=24;gemm-min-batch=24 row-tiles=1 prefetch=0;gemm-min-batch=24 row-warps=4 warps=2 row-tiles=4") ;;
