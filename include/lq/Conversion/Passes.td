@@ -205,7 +205,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 and W4A16 GEMMs: warps per block on different row tiles, sharing activation "
            "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "
-           "batch 64; 4 for smaller N above batch 64; else 2); `warps` then sets the "
+           "batch 64; 4 for smaller N above batch 64; else 2; the W4A16 GEMM 4 up to "
+           "batch 128); `warps` then sets the "
            "warps splitting K (0: automatic)">,
     Option<"rowTiles", "row-tiles", "int64_t", "0",
            "W4A8 and W4A16 GEMMs: 16-row tiles per warp, sharing each activation fragment "

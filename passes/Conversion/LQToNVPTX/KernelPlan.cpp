@@ -274,7 +274,7 @@ int64_t gemmMinBatch(const PlanOptions &o) {
     return std::numeric_limits<int64_t>::max();
   // Measured on H100 (docs/results/gpu.md): up to batch 64 the GEMV is as
   // fast or faster on most shapes; from 128 rows the GEMM beats the GEMV's
-  // chunks of 64 by 1.2-1.6x.
+  // chunks of 64 by 1.1-1.9x.
   return o.gemmMinBatch > 0 ? o.gemmMinBatch : 8 * o.maxBatchTiles + 1;
 }
 
