@@ -99,13 +99,14 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
   // once); one chunk per-channel (W4A8's int32 sums run over all of K).
   const int64_t UC = grouped && chunksPerGroup <= 4 ? chunksPerGroup : 1;
   const int64_t CU = C / UC;
-  // Activation words of chunk i of a unit: xVecs per batch tile.
-  auto loadActivations = [&](Value unit, int64_t i) {
+  // Activation words of chunk i of a unit: per batch tile, its words
+  // vFirst .. vFirst + count - 1 (all xVecs by default).
+  auto loadActivations = [&](Value unit, int64_t i, int64_t vFirst = 0, int64_t count = 0) {
     Value c = e.add(e.mul(unit, e.c32(UC)), e.c32(i));
     SmallVector<Value> x;
     for (int64_t nt = 0; nt < NB; ++nt) {
       Value first = e.mul(e.add(xRowBase[nt], e.mul(c, e.c32(4))), e.c32(xVecs));
-      for (int64_t v = 0; v < xVecs; ++v)
+      for (int64_t v = vFirst; v < vFirst + (count ? count : xVecs); ++v)
         x.push_back(e.load(v4i32, e.gep(xg, v4i32, v ? e.add(first, e.c32(v)) : first), 16));
     }
     return x;
@@ -180,9 +181,12 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
       for (int64_t r = 0; r < RT; ++r)
         offsets.push_back(dequant->offsets(symmetric ? Value() : d[zerosAt + r]));
     for (int64_t i = 0; i < UC; ++i) {
+      // W4A16 without prefetch loads each half of the chunk's activations
+      // just before its two k-tiles (fewer live registers).
       SmallVector<Value> x = tiling.prefetch
                                  ? SmallVector<Value>(d.slice(xAt + i * NB * xVecs, NB * xVecs))
-                                 : loadActivations(unit, i);
+                             : int8 ? loadActivations(unit, i)
+                                    : SmallVector<Value>();
       if (int8) {
         // Two k32 tiles per chunk; nibbles become int8 registers of 16 (q - 8)
         // with one shift and one AND each.
@@ -202,14 +206,24 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
       } else {
         // Four k16 tiles per chunk; k-tile j's B fragment is two f16x2
         // words of the lane's 16 halves.
-        for (int64_t j = 0; j < 4; ++j)
+        SmallVector<Value> half; // the vector of batch tile nt of this half
+        for (int64_t j = 0; j < 4; ++j) {
+          if (j % 2 == 0) {
+            half.clear();
+            if (tiling.prefetch)
+              for (int64_t nt = 0; nt < NB; ++nt)
+                half.push_back(x[nt * 2 + j / 2]);
+            else
+              half = loadActivations(unit, i, j / 2, 1);
+          }
           for (int64_t r = 0; r < RT; ++r) {
             SmallVector<Value> a =
                 dequant->fragment(e.extract(d[r * UC + i], j), offsets[r]);
             mmaRowTile(a, r, [&](int64_t nt) {
-              return f16BFragment(e, x[nt * 2 + j / 2], j);
+              return f16BFragment(e, half[nt], j);
             }, sum);
           }
+        }
       }
     }
     if (grouped)
