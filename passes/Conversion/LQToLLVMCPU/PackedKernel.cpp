@@ -614,7 +614,7 @@ struct KernelBuilder {
         [&](OpBuilder &, Location, Value i, ValueRange carried) {
           SmallVector<Value> values = w.pvq.dim
                                           ? decodePVQUnit(b, loc, w, pvqTables, panel, add(u0, i))
-                                          : signValues(panel, add(u0, i), coefs);
+                                          : decodeSignValues(b, loc, w, panel, add(u0, i), coefs);
           Value t = carried[0];
           for (auto [j, v] : llvm::enumerate(values))
             t = vector::TransferWriteOp::create(b, loc, v, t,
@@ -624,37 +624,6 @@ struct KernelBuilder {
           scf::YieldOp::create(b, loc, t);
         });
     return loop.getResult(0);
-  }
-
-  /// Binary codes: the weights of the 8 k of unit `u` of the panel's rows,
-  /// offset + sum_t alpha_t * (+-1), from each plane's sign bits.
-  SmallVector<Value> signValues(Value panel, Value u, ArrayRef<Value> coefs) {
-    SmallVector<Value> wide;
-    for (unsigned p = 0; p < w.signPlanes; ++p)
-      wide.push_back(arith::ExtUIOp::create(
-          b, loc, i32Vec(),
-          read(VectorType::get({kPanel}, b.getI8Type()), w.signs, {panel, u, idx(p), idx(0)})));
-    // Bit j set: +alpha, clear: -alpha, by flipping alpha's sign bit where
-    // the code's bit (shifted to bit 31) is clear: a shift and one
-    // three-input logic op (vpternlogd) per k and plane, then an add.
-    SmallVector<Value> alphaBits;
-    for (unsigned p = 0; p < w.signPlanes; ++p)
-      alphaBits.push_back(vector::BitCastOp::create(b, loc, i32Vec(), coefs[p]));
-    Value signBit = splat(INT32_MIN), ones = splat(-1);
-    SmallVector<Value> values;
-    for (int64_t j = 0; j < 8; ++j) {
-      Value v = coefs.back();
-      for (unsigned p = 0; p < w.signPlanes; ++p) {
-        Value atTop = arith::ShLIOp::create(b, loc, wide[p], splat(31 - j));
-        Value flip = arith::AndIOp::create(
-            b, loc, arith::XOrIOp::create(b, loc, atTop, ones), signBit);
-        Value term = vector::BitCastOp::create(
-            b, loc, f32Vec(), arith::XOrIOp::create(b, loc, alphaBits[p], flip));
-        v = arith::AddFOp::create(b, loc, v, term);
-      }
-      values.push_back(v);
-    }
-    return values;
   }
 
   /// Tiled path: y[m .. m + rows, panel's columns] += x[m .. m + rows, k of

@@ -191,13 +191,20 @@ PVQTables buildPVQTables(OpBuilder &b, Location loc, const PVQLayout &pvq);
 SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
                                  const PVQTables &tables, Value panel, Value u);
 
+/// Binary codes: the 16 rows' weights of the 8 k of unit `u`, offset +
+/// sum_t alpha_t * (+-1) from each plane's sign bits, as f32 vectors, one
+/// per k; `coefs` are the group's alphas, then its offset (PackedBinary.cpp).
+SmallVector<Value> decodeSignValues(OpBuilder &b, Location loc, const PackedWeight &w,
+                                    Value panel, Value u, ArrayRef<Value> coefs);
+
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
 /// scf.forall. W4A8 with `staticScale` (an f32 value): x is quantized with
-/// it, no per-row maximum. Uniform and binary codes with at least
+/// it, no per-row maximum. Uniform, binary and PVQ codes with at least
 /// `tiledMinBatch` rows of x (> 0) take the large-batch path: uniform codes
-/// in register tiles of kTiledRows rows, binary codes' groups dequantized
-/// once per panel into an f32 tile read by blocks of kTiledRows rows.
+/// in register tiles of kTiledRows rows, binary codes' groups (PVQ: 4 decode
+/// units) dequantized once per panel into an f32 tile read by blocks of
+/// kTiledRows rows.
 Value buildPackedKernel(OpBuilder &b, Location loc, const PackedWeight &w, Value x, Value init,
                         bool parallel, Value staticScale = {}, int64_t tiledMinBatch = 0);
 
