@@ -6,7 +6,7 @@
 #
 #   kernel-sets.sh QUANT_BENCH_COMPILE OUT SET...
 #
-# Builds each SET into OUT/SET. Sets: f16 w4gemm w4gemmg f32 binary w4a8 w4a8f32
+# Builds each SET into OUT/SET. Sets: f16 w4gemm w4gemmg f32 binary binaryf16 w4a8 w4a8f32
 # pvq pvqf32.
 set -euo pipefail
 qbc="$1" out="$2"
@@ -28,9 +28,16 @@ for set in "$@"; do
     args=(--f32-input --shapes 128x11008 --batches 1,13 --kernels w4g128,w4g128a
           --variants ";warps=3 unroll=5 stages=3") ;;
   binary)
+    # One exact mma per plane at every batch.
     args=(--shapes 256x512,48x768,128x11008 --batches 1,4,13,64
           --kernels b1g128,b2g128,b3g128,b4g128,b3g64,b2g256
-          --variants ";warps=1 unroll=2;warps=5 unroll=3 prefetch=0") ;;
+          --variants "f16-weights-min-batch=-1;f16-weights-min-batch=-1 warps=1 unroll=2;f16-weights-min-batch=-1 warps=5 unroll=3 prefetch=0") ;;
+  binaryf16)
+    # Planes folded into f16 weights: at every batch, and by default (batch
+    # 1 exact, 13 and 64 folded).
+    args=(--shapes 256x512,48x768,128x11008 --batches 1,13,64
+          --kernels b1g128,b3g128,b4g128,b3g64,b2g256
+          --variants "f16-weights-min-batch=1 warps=1 unroll=2;warps=5 unroll=3 prefetch=0") ;;
   w4a8)
     args=(--shapes 256x512,48x384,128x11008 --batches 1,4,13,64,100,256 --kernels w4a8g128,w4a8pc
           --variants ";row-warps=1 warps=1;row-warps=2 warps=3 unroll=1;max-batch-tiles=2 unroll=3;row-warps=2 prefetch=0") ;;

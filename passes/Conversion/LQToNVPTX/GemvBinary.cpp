@@ -8,6 +8,12 @@
 // gives the activation sums the offset multiplies. Alphas and offsets scale
 // the per-sub-chunk f32 partial sums. Activations are f16.
 //
+// From f16-weights-min-batch rows up the planes are folded instead: each
+// weight becomes the f16 value offset + sum_i (+-alpha_i) in registers and
+// one mma per batch tile takes it, as an fp16 matmul's weights are rounded
+// (relative error ~3e-4 against the decoded weights, not ~1e-7), with P + 1
+// times fewer mmas and no per-plane partial sums.
+//
 //===----------------------------------------------------------------------===//
 #include "GemvMma.h"
 #include "Kernels.h"
@@ -112,10 +118,54 @@ gpu::GPUFuncOp buildBinaryGemvKernel(gpu::GPUModuleOp kernels, Location loc,
     return acc;
   };
 
+  // Folded planes: a sign bit selects +alpha (1) or -alpha (0) by flipping
+  // the sign of -alpha, one AND-XOR each; rows g (registers 0, 2) and g + 8
+  // (1, 3) take their own alpha, broadcast to both halves.
+  auto computeFolded = [&](ArrayRef<Value> words, ArrayRef<Value> x, SmallVector<Value> acc) {
+    ArrayRef<Value> planes = words.take_front(P), params = words.drop_front(P);
+    for (int64_t cc = 0; cc < 4; ++cc) {
+      int64_t ps = cc * paramSets / 4;
+      SmallVector<std::array<Value, 2>> negAlpha;
+      for (int64_t i = 0; i < P; ++i) {
+        std::array<Value, 2> rows = broadcastRowPair(e, params[ps * (P + 1) + i]);
+        for (Value &r : rows)
+          r = arith::XOrIOp::create(b, loc, e.bitcast(i32, r), e.c32((int64_t)0x80008000));
+        negAlpha.push_back(rows);
+      }
+      std::array<Value, 2> offset = broadcastRowPair(e, params[ps * (P + 1) + P]);
+      for (int64_t j = 0; j < 4; ++j) {
+        SmallVector<Value> a;
+        for (int64_t q = 0; q < 4; ++q) {
+          Value w;
+          for (int64_t i = 0; i < P; ++i) {
+            int64_t kk = cc * P + i;
+            Value word = e.extract(planes[kk / 4], kk % 4);
+            Value shifted = 4 * j + q ? arith::ShLIOp::create(b, loc, word, e.c32(4 * j + q)).getResult()
+                                      : word;
+            Value term = e.bitcast(v2f16, arith::XOrIOp::create(
+                                              b, loc, e.band(shifted, (int64_t)0x80008000),
+                                              negAlpha[i][q % 2]));
+            w = w ? arith::AddFOp::create(b, loc, w, term).getResult() : term;
+          }
+          a.push_back(arith::AddFOp::create(b, loc, w, offset[q % 2]));
+        }
+        for (int64_t bt = 0; bt < NB; ++bt) {
+          SmallVector<Value> c(acc.begin() + bt * 4, acc.begin() + bt * 4 + 4);
+          c = mmaF16(e, a, f16BFragment(e, x[(bt * 4 + cc) * 2 + j / 2], j), c);
+          std::copy(c.begin(), c.end(), acc.begin() + bt * 4);
+        }
+      }
+    }
+    return acc;
+  };
+
   GemvMmaHooks hooks;
   hooks.loadWeights = loadWeights;
   hooks.loadX = loadX;
-  hooks.computeChunk = computeChunk;
+  if (binary.foldF16)
+    hooks.computeChunk = computeFolded;
+  else
+    hooks.computeChunk = computeChunk;
   return k.finish(zeroAcc, hooks);
 }
 

@@ -154,6 +154,16 @@ LogicalResult planW4A8(MatmulOp op, const ::lq::UniformEncoding &enc, const Plan
   return success();
 }
 
+/// Whether a kernel of `batch` rows rounds its dequantized weights to f16
+/// before the mma (f16-weights-min-batch); `automatic` is the family's
+/// threshold for the option's default.
+bool f16Weights(const PlanOptions &o, int64_t batch, int64_t automatic) {
+  int64_t from = o.f16WeightsMinBatch > 0    ? o.f16WeightsMinBatch
+                 : o.f16WeightsMinBatch == 0 ? automatic
+                                             : std::numeric_limits<int64_t>::max();
+  return batch >= from;
+}
+
 /// The W4A16 GEMM: f16 activations, batches from gemm-min-batch up.
 LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const PlanOptions &o,
                          KernelPlan &p) {
@@ -161,6 +171,7 @@ LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const Pl
   p.group = enc.group;
   p.groups = p.cols / p.group;
   f.symmetric = enc.symmetric;
+  f.f16Scales = p.groups > 1 && f16Weights(o, p.batch, std::numeric_limits<int64_t>::max());
   // Measured on H200 at batch 128: 4 row warps 1.08x faster than 8 on N of
   // 8192 and 28672; at 256 W4A8's rule (8) wins on 8192.
   if (failed(planW4GemmTiling(op, o, p, f, p.batch <= 128 ? 4 : 0)))
@@ -177,7 +188,7 @@ LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const Pl
 /// The tiling of the chunked mma GEMV (W4 and binary codes), chunks of
 /// `chunkCols` columns; `planes` is 0 for W4 codes.
 LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, GemvMmaTiling &t,
-                          int64_t chunkCols, int64_t planes) {
+                          int64_t chunkCols, int64_t planes, bool foldedPlanes = false) {
   t.chunks = p.cols / chunkCols;
   t.batchTiles = (p.batch + 7) / 8;
   if (p.batch < 1 || t.batchTiles > o.maxBatchTiles)
@@ -191,9 +202,10 @@ LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, Gemv
   while (t.warps > 1 && t.warps * t.batchTiles * 32 * 4 * 4 > 48 * 1024)
     t.warps = (t.warps + 1) / 2;
   // Fewer chunks in flight when each also carries several batch tiles of
-  // activations, to stay within registers.
+  // activations (and, unfolded, per-plane partial sums), to stay within
+  // registers.
   t.unroll = std::max<int64_t>(1, o.unroll / t.batchTiles / (p.f32Input ? 2 : 1) /
-                                       (planes >= 3 ? 2 : 1));
+                                       (planes >= 3 && !foldedPlanes ? 2 : 1));
   t.prefetch = o.prefetch != 0;
   p.threads = 32 * t.warps;
   // Resident blocks per SM for ptxas, so that registers stay within 64 per
@@ -238,9 +250,13 @@ LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const
                              KernelPlan &p) {
   BinaryGemvPlan f;
   f.planes = enc.planes;
+  // Folding the planes into f16 weights takes P + 1 times fewer mmas, which
+  // pays once a block's mmas outweigh the folding's adds (measured on
+  // H200, docs/results/gpu.md: from two batch tiles).
+  f.foldF16 = f16Weights(o, p.batch, 9);
   p.group = enc.group;
   p.groups = p.cols / p.group;
-  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.planes)))
+  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.planes, f.foldF16)))
     return failure();
   p.family = std::move(f);
   return success();

@@ -51,6 +51,8 @@ struct W4GemvPlan : GemvMmaTiling {
 struct BinaryGemvPlan : GemvMmaTiling {
   static constexpr StringLiteral kernelPrefix = "lq_bin_gemv_";
   int64_t planes = 1;
+  /// The planes folded into f16 weights before one mma (f16-weights-min-batch).
+  bool foldF16 = false;
   ::lq::gpu::BinaryBlob blob;
 };
 
@@ -86,6 +88,9 @@ struct W4A8Plan : W4GemmTiling {
 struct W4GemmPlan : W4GemmTiling {
   static constexpr StringLiteral kernelPrefix = "lq_w4_gemm_";
   bool symmetric = true;
+  /// Group scales applied to the f16 weights before the mma
+  /// (f16-weights-min-batch), not to f32 partial sums.
+  bool f16Scales = false;
   ::lq::gpu::W4Blob blob;
 };
 
@@ -121,7 +126,7 @@ struct PlanOptions {
   int smVersion = 80;
   int64_t warps = 0, unroll = 2, prefetch = -1, stages = 0, dependentLaunch = -1,
           minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0,
-          gemmMinBatch = 0;
+          gemmMinBatch = 0, f16WeightsMinBatch = 0;
   /// Whether the host may launch a kernel over row chunks (device-resident
   /// launches only): dynamic row counts and batches above one launch's.
   bool rowChunks = false;

@@ -161,12 +161,15 @@ void LowerToNVPTXPass::runOnOperation() {
     return signalPassFailure();
   }
   if (warps < 0 || warps > 32 || rowWarps < 0 || rowWarps > 32 || rowTiles < 0 || unroll < 1 ||
-      maxBatchTiles < 1 || gemmMinBatch < -1 || gemmMinBatch > 8 * maxBatchTiles + 1 || stages < 0 || minBlocksPerSM < -1 || prefetch < -1 || prefetch > 1 ||
-      dependentLaunch < -1 || dependentLaunch > 1) {
+      maxBatchTiles < 1 || gemmMinBatch < -1 || gemmMinBatch > 8 * maxBatchTiles + 1 ||
+      f16WeightsMinBatch < -1 || stages < 0 || minBlocksPerSM < -1 || prefetch < -1 ||
+      prefetch > 1 || dependentLaunch < -1 || dependentLaunch > 1) {
     emitError(module.getLoc())
         << "lq-lower-to-nvptx: warps and row-warps must be in 0..32 (0: automatic), unroll and "
-           "max-batch-tiles at least 1, gemm-min-batch in -1..8 * max-batch-tiles + 1, row-tiles and stages not negative, min-blocks-per-sm at "
-           "least -1 (automatic), prefetch and dependent-launch -1 (automatic), 0 or 1";
+           "max-batch-tiles at least 1, gemm-min-batch in -1..8 * max-batch-tiles + 1, "
+           "f16-weights-min-batch at least -1, row-tiles and stages not negative, "
+           "min-blocks-per-sm at least -1 (automatic), prefetch and dependent-launch -1 "
+           "(automatic), 0 or 1";
     return signalPassFailure();
   }
 
@@ -196,6 +199,7 @@ void LowerToNVPTXPass::runOnOperation() {
   options.rowWarps = rowWarps;
   options.rowTiles = rowTiles;
   options.gemmMinBatch = gemmMinBatch;
+  options.f16WeightsMinBatch = f16WeightsMinBatch;
   options.rowChunks = deviceResident;
   bool failedAny = false;
   SymbolTable symbols(module);

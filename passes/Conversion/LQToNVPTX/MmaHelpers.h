@@ -142,6 +142,16 @@ inline std::pair<Value, Value> rowPairToF32(KernelOpBuilder &e, Value word) {
   return {sG, sG8};
 }
 
+/// A parameter word, the f16 pair (row g, row g + 8), as two f16x2 values
+/// that broadcast one row's parameter to both halves: the factors of A
+/// registers 0, 2 (row g) and 1, 3 (row g + 8).
+inline std::array<Value, 2> broadcastRowPair(KernelOpBuilder &e, Value word) {
+  Value pair = e.bitcast(e.v2f16(), word);
+  static constexpr int64_t lane0[] = {0, 0}, lane1[] = {1, 1};
+  return {vector::ShuffleOp::create(e.b, e.loc, pair, pair, lane0).getResult(),
+          vector::ShuffleOp::create(e.b, e.loc, pair, pair, lane1).getResult()};
+}
+
 /// Where output (row r, batch column m) of a tile sits after the mma:
 /// lane (r % 8) * 4 + (m % 8) / 2, accumulator (r / 8) * 2 + m % 2 of batch
 /// tile m / 8.

@@ -43,6 +43,8 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
   const int64_t BB = tiling.batchBlocks, threads = plan.threads, BM = 8 * NB,
                 RT = tiling.warpTiles;
   const bool grouped = plan.groups > 1;
+  // Group scales multiplied into the f16 weights: no per-unit partial sums.
+  const bool f16Scales = w4 && w4->f16Scales;
   auto smemType = workgroupBuffer(ctx, RW * KW * RT * NB * 32 * 4, Float32Type::get(ctx));
   // W4A8 may be launched while the quantization kernel still runs: nothing
   // is read or written before it has completed.
@@ -175,11 +177,15 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
     // K = 11008, where a separate unit sum cost 1.4-1.8x at batch 128 on
     // H200 in registers).
     SmallVector<Value> part(RT * NB * 4, int8 ? zeroI : zeroF);
-    SmallVector<Value> &sum = grouped ? part : acc;
+    SmallVector<Value> &sum = grouped && !f16Scales ? part : acc;
     SmallVector<W4ToF16::Offsets> offsets;
+    SmallVector<std::array<Value, 2>> rowScales; // f16Scales: (row g, row g + 8), broadcast
     if (!int8)
-      for (int64_t r = 0; r < RT; ++r)
+      for (int64_t r = 0; r < RT; ++r) {
         offsets.push_back(dequant->offsets(symmetric ? Value() : d[zerosAt + r]));
+        if (f16Scales)
+          rowScales.push_back(broadcastRowPair(e, d[scalesAt + r]));
+      }
     for (int64_t i = 0; i < UC; ++i) {
       // W4A16 without prefetch loads each half of the chunk's activations
       // just before its two k-tiles (fewer live registers).
@@ -219,6 +225,9 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
           for (int64_t r = 0; r < RT; ++r) {
             SmallVector<Value> a =
                 dequant->fragment(e.extract(d[r * UC + i], j), offsets[r]);
+            if (f16Scales)
+              for (int64_t q = 0; q < 4; ++q)
+                a[q] = arith::MulFOp::create(b, loc, a[q], rowScales[r][q % 2]);
             mmaRowTile(a, r, [&](int64_t nt) {
               return f16BFragment(e, half[nt], j);
             }, sum);
@@ -226,7 +235,7 @@ gpu::GPUFuncOp buildGemm(gpu::GPUModuleOp kernels, Location loc, const KernelPla
         }
       }
     }
-    if (grouped)
+    if (grouped && !f16Scales)
       for (int64_t r = 0; r < RT; ++r) {
         auto [sG, sG8] = rowPairToF32(e, d[scalesAt + r]);
         for (int64_t i = r * NB * 4; i < (r + 1) * NB * 4; ++i)

@@ -6,6 +6,7 @@
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="warps=33" 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="prefetch=2" 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="min-blocks-per-sm=-2" 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not quant-opt %s -split-input-file --lq-lower-to-nvptx="f16-weights-min-batch=-2" 2>&1 | FileCheck %s --check-prefix=OPTION
 
 // OLD: error: lq-lower-to-nvptx: chip 'sm_70' is not supported: the kernels use mma.sync.m16n8k16 with f32 accumulation, which needs sm_80 or newer
 // PARSE: error: lq-lower-to-nvptx: cannot parse chip 'gfx90a' (expected sm_<major><minor>, e.g. sm_90a)

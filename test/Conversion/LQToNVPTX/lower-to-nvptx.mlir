@@ -6,6 +6,7 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="stages=3 warps=1 unroll=1" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=ASYNC
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="chip=sm_80 warps=2 min-blocks-per-sm=0" 2>/dev/null | FileCheck %s --check-prefix=ASYM
 // RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=BINARY
+// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx="f16-weights-min-batch=4" 2>/dev/null | FileCheck %s --check-prefix=FOLDED
 // Without a chip the module gets no target, and nvvm-attach-target (the
 // usual upstream pipeline) supplies it.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="chip=" --nvvm-attach-target="chip=sm_90a" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
@@ -87,6 +88,21 @@
 // BINARY: nvvm.mma.sync A[%[[ONES]], %[[ONES]], %[[ONES]], %[[ONES]]]
 // BINARY: arith.xori
 // BINARY: nvvm.mma.sync
+
+// From f16-weights-min-batch rows up the planes are folded into f16 weights:
+// each plane's bits flip the sign of -alpha (AND, XOR), the terms and the
+// offset are added in f16, and one mma per batch tile takes the sum; no
+// all-ones mma.
+// FOLDED: gpu.func @lq_bin_gemv_0(
+// FOLDED-NOT: dense<1.000000e+00> : vector<2xf16>
+// FOLDED: vector.shuffle
+// FOLDED: arith.andi
+// FOLDED: arith.xori
+// FOLDED: arith.addf %{{.*}}, %{{.*}} : vector<2xf16>
+// FOLDED: arith.addf %{{.*}}, %{{.*}} : vector<2xf16>
+// FOLDED: nvvm.mma.sync
+// FOLDED-NOT: dense<1.000000e+00> : vector<2xf16>
+// FOLDED: gpu.return
 
 func.func @forward(%x16: tensor<4x256xf16>) -> tensor<4x32xf32> {
   %x = arith.extf %x16 : tensor<4x256xf16> to tensor<4x256xf32>
