@@ -53,12 +53,15 @@ if getattr(config, "cuda_runtime", "") == "ON":
 if getattr(config, "cxx_compiler_id", "") == "GNU":
     config.available_features.add("pinned-ptx")
 
-# AVX512-VNNI (vpdpbusd) on the host: the packed W4A8 kernels run only there.
+# The host's int8 dot products, which the packed W4A8 kernels run on:
+# AVX512-VNNI (vpdpbusd) and AVX2 (vpmaddubsw, vpmaddwd).
 try:
     with open("/proc/cpuinfo") as cpuinfo:
-        if any(line.startswith("flags") and "avx512_vnni" in line.split()
-               for line in cpuinfo):
-            config.available_features.add("avx512-vnni")
+        flags = next((line.split() for line in cpuinfo if line.startswith("flags")), [])
+    if "avx512_vnni" in flags:
+        config.available_features.add("avx512-vnni")
+    if "avx2" in flags:
+        config.available_features.add("avx2")
 except OSError:
     pass
 

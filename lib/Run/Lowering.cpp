@@ -83,12 +83,14 @@ llvm::Error runPassPipeline(ModuleOp module, llvm::StringRef stage,
   return llvm::Error::success();
 }
 
-bool hostHasAVX512VNNI() {
-  static const bool has = [] {
+mlir::lq::Int8Dot hostInt8Dot() {
+  static const mlir::lq::Int8Dot dot = [] {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    return features.lookup("avx512vnni") && features.lookup("avx512bw");
+    if (features.lookup("avx512vnni") && features.lookup("avx512bw"))
+      return mlir::lq::Int8Dot::AVX512VNNI;
+    return features.lookup("avx2") ? mlir::lq::Int8Dot::AVX2 : mlir::lq::Int8Dot::None;
   }();
-  return has;
+  return dot;
 }
 
 llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) {
@@ -103,7 +105,7 @@ llvm::Error lowerToLLVMDialect(ModuleOp module, const LoweringOptions &options) 
   cpu.vectorize = options.strategy == LoweringStrategy::Fast;
   cpu.libraryDecode = options.compileTimeDecode;
   cpu.packed = options.packed;
-  cpu.vnni = options.vnni;
+  cpu.int8Dot = options.int8Dot;
   cpu.externalWeights = options.externalWeights;
   cpu.threads = options.threads;
   cpu.outlineLayers = options.outlineLayers;

@@ -280,8 +280,8 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());
     std::string pipeline =
-        llvm::formatv("lq-cpu-packed-matmul{{vnni={0} pvq-table-entries={1} tiled-min-batch={2}}",
-                      lowering.vnni ? "true" : "false", int64_t(pvqTableEntriesOpt),
+        llvm::formatv("lq-cpu-packed-matmul{{int8-dot={0} pvq-table-entries={1} tiled-min-batch={2}}",
+                      mlir::lq::int8DotName(lowering.int8Dot), int64_t(pvqTableEntriesOpt),
                       int64_t(tiledMinBatchOpt))
             .str();
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module)))

@@ -166,11 +166,15 @@ cl::opt<bool> Packed("packed",
                               "products (fast strategy; the default, =false: decoded)"),
                      cl::init(LoweringOptions().packed), cl::sub(perplexityCommand()),
                      cl::sub(generateCommand()), cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
-cl::opt<bool> Vnni("vnni",
-                   cl::desc("Packed W4A8 on AVX512-VNNI int8 dot products (default: whether the "
-                            "host has AVX512-VNNI; =false: W4A8 decoded, activations fake-quantized)"),
-                   cl::init(LoweringOptions().vnni), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
-                   cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
+cl::opt<mlir::lq::Int8Dot> Int8DotOpt(
+    "int8-dot",
+    cl::desc("Packed W4A8 on these int8 dot products (default: the host's best; none: W4A8 "
+             "decoded, activations fake-quantized)"),
+    cl::values(clEnumValN(mlir::lq::Int8Dot::None, "none", "W4A8 decoded"),
+               clEnumValN(mlir::lq::Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
+               clEnumValN(mlir::lq::Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd")),
+    cl::init(LoweringOptions().int8Dot), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
+    cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> OutlineLayers(
     "outline-layers",
     cl::desc("Compile repeated layers once, as one function called per layer (the default; "
@@ -204,7 +208,11 @@ Expected<LoweringOptions> loweringOptions() {
     return usage(formatv("-O must be in [0, 3], got {0}", OptLevel));
   options.compileTimeDecode = !RuntimeDecode;
   options.packed = Packed;
-  options.vnni = Vnni;
+  // The code is compiled for this host: instructions it lacks would not run.
+  if (static_cast<int>(Int8DotOpt.getValue()) > static_cast<int>(hostInt8Dot()))
+    return usage(formatv("--int8-dot={0}: this host has no such instructions (its best: {1})",
+                         mlir::lq::int8DotName(Int8DotOpt), mlir::lq::int8DotName(hostInt8Dot())));
+  options.int8Dot = Int8DotOpt;
   options.outlineLayers = OutlineLayers;
   options.dumpVectorized = DumpVectorized;
   if (!Tile.empty()) {

@@ -7,6 +7,7 @@
 #ifndef LQ_CONVERSION_PASSES_H
 #define LQ_CONVERSION_PASSES_H
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::lq {

@@ -10,6 +10,7 @@
 #ifndef LQ_RUN_LOWERING_H
 #define LQ_RUN_LOWERING_H
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,8 +28,9 @@ enum class LoweringStrategy {
   Reference,
 };
 
-/// Whether the host CPU has AVX512-VNNI (vpdpbusd).
-bool hostHasAVX512VNNI();
+/// The host CPU's int8 dot products: AVX512-VNNI (vpdpbusd, with
+/// AVX512BW), else AVX2's, else none.
+mlir::lq::Int8Dot hostInt8Dot();
 
 struct LoweringOptions {
   LoweringStrategy strategy = LoweringStrategy::Fast;
@@ -39,10 +41,10 @@ struct LoweringOptions {
   /// inside the dot products (lq-cpu-packed-matmul); other encodings still
   /// go through lq-expand.
   bool packed = true;
-  /// Fast strategy, packed: W4A8 (4-bit codes, act(8)) runs on AVX512-VNNI
-  /// int8 dot products; by default where the host has them, since the JIT
-  /// compiles for the host.
-  bool vnni = hostHasAVX512VNNI();
+  /// Fast strategy, packed: W4A8 (4-bit codes, act(8)) runs on these int8
+  /// dot products (none: decoded, activations fake-quantized); by default the
+  /// host's, since the JIT compiles for the host.
+  mlir::lq::Int8Dot int8Dot = hostInt8Dot();
   /// Weights stay out of the compiled code: the JIT binds them to the
   /// module's data (lq-cpu-external-weights). Off for object files.
   bool externalWeights = true;

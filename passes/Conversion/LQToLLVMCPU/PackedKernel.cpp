@@ -183,11 +183,32 @@ struct KernelBuilder {
     return arith::AddFOp::create(b, loc, a, lookup(xv, q));
   }
 
-  /// vpdpbusd: acc + sum over each 4 bytes of u8 `codes` times s8 `xs`.
+  /// acc + sum over each 4 bytes of u8 `codes` times s8 `xs`: vpdpbusd, or
+  /// on AVX2 per 256-bit half vpmaddubsw (u8 x s8 pairs into s16) and
+  /// vpmaddwd by ones (s16 pairs into s32).
   Value dotBytes(Value acc, Value codes, Value xs) {
-    return LLVM::CallIntrinsicOp::create(b, loc, i32Vec(), b.getStringAttr(kVpdpbusd),
-                                         ValueRange{acc, codes, xs})
-        .getResult(0);
+    auto intrinsic = [&](Type type, StringRef name, ValueRange args) {
+      return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name), args).getResult(0);
+    };
+    if (w.int8Dot == Int8Dot::AVX512VNNI)
+      return intrinsic(i32Vec(), kVpdpbusd, {acc, codes, xs});
+    int64_t bytes = bytesVec().getNumElements(), half = bytes / 2;
+    auto halfBytes = VectorType::get({half}, b.getI8Type());
+    auto halfWords = VectorType::get({half / 2}, b.getI16Type());
+    auto halfLanes = VectorType::get({half / 4}, b.getI32Type());
+    Value ones = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(halfWords, int16_t(1)));
+    auto slice = [&](Value v, int64_t at) -> Value {
+      return vector::ExtractStridedSliceOp::create(b, loc, v, ArrayRef<int64_t>{at},
+                                                   ArrayRef<int64_t>{half}, ArrayRef<int64_t>{1});
+    };
+    Value sums[2];
+    for (int64_t h = 0; h < 2; ++h) {
+      Value pairs = intrinsic(halfWords, kPmaddubsw, {slice(codes, h * half), slice(xs, h * half)});
+      sums[h] = intrinsic(halfLanes, kPmaddwd, {pairs, ones});
+    }
+    SmallVector<int64_t> lanes = llvm::to_vector(llvm::seq<int64_t>(0, half / 2));
+    Value all = vector::ShuffleOp::create(b, loc, sums[0], sums[1], lanes);
+    return arith::AddIOp::create(b, loc, acc, all);
   }
 
   /// W4A8: acc[r * chains + c] += the integer dot products of the units

@@ -55,10 +55,11 @@
 // each k comes out scaled by its group's amp / ||y||, so the kernel's group
 // is the whole row.
 //
-// W4A8 (`act(8)`, 4-bit codes, `vnni`). x is quantized per token to int8
+// W4A8 (`act(8)`, 4-bit codes, `int8-dot`). x is quantized per token to int8
 // once per call, before the panels (as lq-expand: s_x = max|x_row| / 127,
 // round half to even), and the dot products run on integers with AVX512-
-// VNNI's vpdpbusd (u8 x s8 summed over 4 consecutive k into s32 lanes): the
+// VNNI's vpdpbusd (u8 x s8 summed over 4 consecutive k into s32 lanes; on
+// AVX2 vpmaddubsw then vpmaddwd by ones, the same sums): the
 // unsigned codes are the u8 operand, the int8 activations the s8 one. The
 // zero point (8 when symmetric) enters once per group through the row's
 // code sum: y[m, n] = s_x[m] * sum_g s[n, g] *
@@ -103,9 +104,9 @@ using namespace mlir::lq;
 using namespace mlir::lq::cpu;
 
 /// Why `op` is left for lq-expand, or nullopt when the kernel handles it.
-/// `vnni`: the host has AVX512-VNNI (W4A8 may use vpdpbusd).
+/// `int8Dot`: the target's int8 dot products (W4A8 needs some).
 /// `pvqTableEntries`, `pvqRegisters`: which PVQ codebooks are packed.
-static std::optional<std::string> unsupported(MatmulOp op, bool vnni, int64_t pvqTableEntries,
+static std::optional<std::string> unsupported(MatmulOp op, Int8Dot int8Dot, int64_t pvqTableEntries,
                                               bool pvqRegisters) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   if (!constant)
@@ -143,8 +144,8 @@ static std::optional<std::string> unsupported(MatmulOp op, bool vnni, int64_t pv
   if (std::optional<int64_t> act = op.getActBits()) {
     if (*act != 8 || !u || u->bits != 4)
       return "activations are quantized, and not W4A8";
-    if (!vnni)
-      return "W4A8 needs AVX512-VNNI (vnni=false)";
+    if (int8Dot == Int8Dot::None)
+      return "W4A8 needs int8 dot products (int8-dot=none)";
   }
   // A decode unit must not straddle groups (one scale and zero point each);
   // W4A8 pads groups instead.
@@ -257,13 +258,15 @@ static FailureOr<PackedWeight> getPacked(ConstantOp constant, bool int8Act, Pack
 
 /// Rewrites `op` into a call of its kernel.
 static LogicalResult rewriteMatmul(MatmulOp op, PackedWeights &packed, int64_t parallelMinWeights,
-                                   int64_t pvqTableEntries, int64_t tiledMinBatch) {
+                                   int64_t pvqTableEntries, int64_t tiledMinBatch,
+                                   Int8Dot int8Dot) {
   auto constant = op.getWeight().getDefiningOp<ConstantOp>();
   FailureOr<PackedWeight> packedWeight =
       getPacked(constant, op.getActBits().has_value(), packed, pvqTableEntries);
   if (failed(packedWeight))
     return failure();
   PackedWeight *w = &*packedWeight;
+  w->int8Dot = int8Dot;
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -357,16 +360,17 @@ struct Releases {
 };
 
 namespace {
-/// The vpdpbusd calls are `llvm.call_intrinsic`, which declares no memory
-/// effects, and ownership-based-buffer-deallocation rejects ops of unknown
-/// effects. This model says vpdpbusd (register-only, IntrNoMem in LLVM) has
-/// none; any other intrinsic reads and writes memory, as it might.
+/// The int8 dot products are `llvm.call_intrinsic`, which declares no
+/// memory effects, and ownership-based-buffer-deallocation rejects ops of
+/// unknown effects. This model says they (register-only, IntrNoMem in LLVM)
+/// have none; any other intrinsic reads and writes memory, as it might.
 struct CallIntrinsicEffects
     : public MemoryEffectOpInterface::ExternalModel<CallIntrinsicEffects, LLVM::CallIntrinsicOp> {
   void
   getEffects(Operation *op,
              SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) const {
-    if (cast<LLVM::CallIntrinsicOp>(op).getIntrin() == kVpdpbusd)
+    if (llvm::is_contained({kVpdpbusd, kPmaddubsw, kPmaddwd},
+                           cast<LLVM::CallIntrinsicOp>(op).getIntrin()))
       return;
     effects.emplace_back(MemoryEffects::Read::get());
     effects.emplace_back(MemoryEffects::Write::get());
@@ -399,7 +403,7 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     }
     SmallVector<MatmulOp> matmuls;
     getOperation().walk([&](MatmulOp op) {
-      if (!unsupported(op, vnni, pvqTableEntries, pvqRegisters))
+      if (!unsupported(op, int8Dot, pvqTableEntries, pvqRegisters))
         matmuls.push_back(op);
     });
     PackedWeights packed;
@@ -409,7 +413,8 @@ struct LQCPUPackedMatmulPass : public mlir::lq::impl::LQCPUPackedMatmulBase<LQCP
     for (MatmulOp op : matmuls) {
       auto constant = op.getWeight().getDefiningOp<ConstantOp>();
       bool int8Act = op.getActBits().has_value();
-      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries, tiledMinBatch)))
+      if (failed(rewriteMatmul(op, packed, parallelMinWeights, pvqTableEntries, tiledMinBatch,
+                               int8Dot)))
         return signalPassFailure();
       if (releases)
         releases->packed(constant, int8Act);

@@ -10,6 +10,7 @@
 #ifndef LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
 #define LQ_CONVERSION_LQTOLLVMCPU_PACKEDWEIGHT_H
 
+#include "lq/Conversion/LQToLLVMCPU/LQToLLVMCPU.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Numerics/Encoding.h"
 
@@ -34,6 +35,10 @@ inline constexpr int64_t kVnniUnit = 8;
 inline constexpr int64_t kActMax = 127;
 /// u8 x s8 dot products of 4 bytes into s32 lanes, accumulating (AVX512-VNNI).
 inline constexpr llvm::StringLiteral kVpdpbusd = "llvm.x86.avx512.vpdpbusd.512";
+/// AVX2's two steps to the same sums: pairs of u8 x s8 into s16 (saturating,
+/// which 4-bit codes never reach), then pairs of s16 x s16 into s32.
+inline constexpr llvm::StringLiteral kPmaddubsw = "llvm.x86.avx2.pmadd.ub.sw";
+inline constexpr llvm::StringLiteral kPmaddwd = "llvm.x86.avx2.pmadd.wd";
 
 /// Widths of the bit planes of b-bit codes, low bits first (file comment);
 /// empty for the widths the kernel does not take.
@@ -112,10 +117,12 @@ struct PackedWeight {
   /// plane, then the offset.
   unsigned signPlanes = 0;
   Value signs;
-  /// W4A8 on vpdpbusd (file comment): one plane [panels, units, 64] i8,
-  /// each group padded to `paddedGroup` (a multiple of 8) k.
+  /// W4A8 on int8 dot products (file comment): one plane [panels, units,
+  /// 64] i8, each group padded to `paddedGroup` (a multiple of 8) k; the
+  /// kernel's instructions are `int8Dot`'s.
   bool int8Act = false;
   int64_t paddedGroup = 0;
+  Int8Dot int8Dot = Int8Dot::AVX512VNNI;
   /// PVQ (pvq.dim > 0): the decode scales each k itself, so the kernel's
   /// group is the whole row (`group` = cols, no scales).
   PVQLayout pvq;

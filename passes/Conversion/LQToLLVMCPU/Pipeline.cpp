@@ -50,8 +50,8 @@ SmallVector<LoweringStage> mlir::lq::getCPULoweringStages(const CPULoweringOptio
   SmallVector<LoweringStage> stages;
   if (options.vectorize && options.packed)
     stages.push_back(
-        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} vnni={1}{2}}",
-                                 options.parallelMinWeights, options.vnni ? "true" : "false",
+        {"packed", llvm::formatv("lq-cpu-packed-matmul{{parallel-min-weights={0} int8-dot={1}{2}}",
+                                 options.parallelMinWeights, int8DotName(options.int8Dot),
                                  options.releasePackedSources ? " release-sources=true" : "")});
   stages.push_back({"lq-expand", llvm::formatv("lq-expand{{library-decode={0}},canonicalize,cse",
                                                options.libraryDecode ? "true" : "false")});
@@ -108,10 +108,14 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
                       llvm::cl::desc("Fast strategy: run 2/3/4/8-bit uniform lq.matmul on packed "
                                      "codes (lq-cpu-packed-matmul) instead of decoded weights"),
                       llvm::cl::init(true)};
-  Option<bool> vnni{*this, "vnni",
-                    llvm::cl::desc("Packed W4A8 (4-bit codes, act(8)) on AVX512-VNNI int8 dot "
-                                   "products; only for targets that have them (false: lq-expand)"),
-                    llvm::cl::init(false)};
+  Option<Int8Dot> int8Dot{
+      *this, "int8-dot",
+      llvm::cl::desc("Packed W4A8 (4-bit codes, act(8)) on the target's int8 dot products: "
+                     "none (lq-expand), avx2 or avx512-vnni"),
+      llvm::cl::init(Int8Dot::None),
+      llvm::cl::values(clEnumValN(Int8Dot::None, "none", "W4A8 is left to lq-expand"),
+                       clEnumValN(Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
+                       clEnumValN(Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd"))};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),
@@ -145,7 +149,7 @@ void mlir::lq::registerCPULoweringPipeline() {
   registerPassPipeline(
       "lq-lower-to-cpu",
       "Lower a model module (linalg on tensors with lq ops) to the LLVM dialect for the CPU: "
-      "packed 2/3/4/8-bit kernels (packed=true; W4A8 on VNNI with vnni=true), lq-expand, "
+      "packed 2/3/4/8-bit kernels (packed=true; W4A8 on int8 dot products with int8-dot), lq-expand, "
       "weight panels, bufferization, deallocation, tiling and vectorization, loops",
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
@@ -159,7 +163,7 @@ void mlir::lq::registerCPULoweringPipeline() {
         options.vectorize = parsed.strategy == "fast";
         options.libraryDecode = parsed.libraryDecode;
         options.packed = parsed.packed;
-        options.vnni = parsed.vnni;
+        options.int8Dot = parsed.int8Dot;
         options.externalWeights = parsed.externalWeights;
         options.threads = parsed.threads;
         options.outlineLayers = parsed.outlineLayers;

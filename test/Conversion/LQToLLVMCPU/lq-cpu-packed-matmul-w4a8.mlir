@@ -1,5 +1,5 @@
 // lq-cpu-packed-matmul on W4A8 (4-bit codes, act(8): per-token int8
-// activations) with vnni=true: the IR of the kernels on AVX512-VNNI's
+// activations) with int8-dot=avx512-vnni: the IR of the kernels on AVX512-VNNI's
 // vpdpbusd, and the fallback to lq-expand without it. The values are
 // checked against lq-expand in lq-cpu-packed-matmul-w4a8-run.mlir (on
 // hosts with AVX512-VNNI), which runs this file's @main: a weight of 40
@@ -14,7 +14,7 @@
 // codes padded per group), then each unit's nibbles are split into two u8
 // operands of 4 k, dotted with 4 int8 of x broadcast as an i32; the zero
 // point enters per group times the codes' sum.
-// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul="vnni=true parallel-min-weights=0" | FileCheck %s --check-prefix=KERNEL
+// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul="int8-dot=avx512-vnni parallel-min-weights=0" | FileCheck %s --check-prefix=KERNEL
 // KERNEL-NOT: lq.matmul
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_codes_a8> : tensor<3x14x64xi8>
 // KERNEL-DAG: arith.constant dense_resource<lq_cpu_w4_0_scales> : tensor<3x7x16xf32>
@@ -53,7 +53,7 @@
 
 // Below parallel-min-weights (the default, 2^20; 40 x 70 here) the panels
 // are a loop, x still quantized once before it.
-// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=SEQ
+// RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul=int8-dot=avx512-vnni | FileCheck %s --check-prefix=SEQ
 // SEQ-NOT: scf.forall
 // SEQ-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_a8_40x70_m5(
 // SEQ: arith.fptosi {{.*}} : f32 to i8
@@ -62,7 +62,7 @@
 
 // Per channel, symmetric: 70 k padded to 72 (9 units), the offset is 8, and
 // full chunks of 16 activations are quantized as vectors.
-// RUN: quant-opt %t.pc.mlir --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=PC
+// RUN: quant-opt %t.pc.mlir --lq-cpu-packed-matmul=int8-dot=avx512-vnni | FileCheck %s --check-prefix=PC
 // PC: arith.constant dense_resource<lq_cpu_w4_0_codes_a8> : tensor<3x9x64xi8>
 // PC-NOT: lq_cpu_w4_0_zeros
 // PC-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_70_a8_40x70_m5(
@@ -71,7 +71,7 @@
 // PC: arith.constant dense<8> : vector<16xi32>
 
 // Through the whole pipeline the intrinsic call is left for LLVM.
-// RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu="vnni=true threads=true parallel-min-weights=0" | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu="int8-dot=avx512-vnni threads=true parallel-min-weights=0" | FileCheck %s --check-prefix=LLVM
 // LLVM: omp.parallel
 // LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 
@@ -79,8 +79,8 @@
 // other bit widths and W4A4.
 // RUN: quant-opt %t.g10a.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=FALLBACK
 // RUN: quant-opt %t.g10a.mlir --lq-lower-to-cpu | FileCheck %s --check-prefix=NOVNNI
-// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=8 group=10" --lq-quantize-activations 2>/dev/null | quant-opt --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=FALLBACK
-// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=10" --lq-quantize-activations=bits=4 2>/dev/null | quant-opt --lq-cpu-packed-matmul=vnni=true | FileCheck %s --check-prefix=FALLBACK
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=8 group=10" --lq-quantize-activations 2>/dev/null | quant-opt --lq-cpu-packed-matmul=int8-dot=avx512-vnni | FileCheck %s --check-prefix=FALLBACK
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=10" --lq-quantize-activations=bits=4 2>/dev/null | quant-opt --lq-cpu-packed-matmul=int8-dot=avx512-vnni | FileCheck %s --check-prefix=FALLBACK
 // FALLBACK: lq.matmul {{.*}} act(
 // FALLBACK: lq.matmul {{.*}} act(
 // FALLBACK-NOT: lq_cpu_

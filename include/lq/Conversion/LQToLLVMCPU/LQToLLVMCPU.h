@@ -23,6 +23,17 @@ class OpPassManager;
 
 namespace mlir::lq {
 
+/// The int8 dot products packed W4A8 (4-bit codes, act(8)) runs on: none
+/// (W4A8 is left for lq-expand), AVX2's vpmaddubsw + vpmaddwd, or
+/// AVX512-VNNI's vpdpbusd. The code is compiled for one target, which must
+/// have the instructions.
+enum class Int8Dot { None, AVX2, AVX512VNNI };
+
+/// The option value of `dot` (none, avx2, avx512-vnni).
+inline llvm::StringRef int8DotName(Int8Dot dot) {
+  return dot == Int8Dot::AVX2 ? "avx2" : dot == Int8Dot::AVX512VNNI ? "avx512-vnni" : "none";
+}
+
 /// The module attribute where lq-cpu-external-weights (and lq-weight-table)
 /// list the data of the globals they took out of the code (symbol name ->
 /// elements), for the JIT (the library's loader) to bind.
@@ -43,9 +54,9 @@ struct CPULoweringOptions {
   /// (lq-cpu-packed-matmul, before lq-expand) instead of decoded weights:
   /// 3x the decode speed of decoded weights, the same prefill speed.
   bool packed = true;
-  /// The target has AVX512-VNNI: packed W4A8 (4-bit codes, act(8)) runs on
-  /// int8 dot products (vpdpbusd); without it, W4A8 goes to lq-expand.
-  bool vnni = false;
+  /// The int8 dot products of packed W4A8 (4-bit codes, act(8)); with none,
+  /// W4A8 goes to lq-expand.
+  Int8Dot int8Dot = Int8Dot::None;
   /// Large constants become external globals for the runner to bind
   /// (lq-cpu-external-weights): the weights never pass through LLVM.
   bool externalWeights = false;

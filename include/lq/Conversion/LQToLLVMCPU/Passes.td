@@ -225,7 +225,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     kernel's group is the whole row and the FMAs are the uniform ones.
     Indices over 31 bits (i32 lanes) and D > 16 are left for `lq-expand`.
 
-    W4A8 (`vnni=true`, for targets with AVX512-VNNI): `lq.matmul ... act(8)`
+    W4A8 (`int8-dot=avx512-vnni` or `avx2`, for targets with those
+    instructions): `lq.matmul ... act(8)`
     of 4-bit codes (any group size; symmetric or asymmetric) runs on int8
     dot products. The kernel first quantizes every row of x to int8
     exactly as `lq-expand` does (`s_x = max|x_row| / 127`, 1 for a zero
@@ -234,7 +235,10 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     `y[m, n] = s_x[m] * sum_g s[n, g] * (sum_{k in g} q[n, k] x_q[m, k] -
     z[n, g] * sum_{k in g} x_q[m, k])`, the integer sums on `vpdpbusd`
     (`llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: u8 codes times
-    s8 activations over 4 consecutive k into s32 lanes). Layout `codes_a8`
+    s8 activations over 4 consecutive k into s32 lanes) or, with
+    `int8-dot=avx2`, on each 256-bit half `vpmaddubsw` (pairs of u8 x s8
+    into s16: codes below 16 times |x| <= 127 cannot saturate) then
+    `vpmaddwd` by ones (pairs of s16 into s32): the same sums. Layout `codes_a8`
     `[ceil(N/16), K'/8, 64]` i8 (K' = K with groups padded to 8 k): unit
     `u` is 16 i32 lanes (rows) whose byte `t` holds `q[16b + j, 8u + t]`
     (low nibble) and `q[16b + j, 8u + 4 + t]` (high nibble); one 64-byte
@@ -245,7 +249,7 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     for every row, with no per-row maximum: the kernel variant
     `..._a8s_...` takes `s` as a trailing f32 argument, so layers of one
     shape still share it.
-    With `vnni=false` (the default) W4A8 is left for `lq-expand`.
+    With `int8-dot=none` (the default) W4A8 is left for `lq-expand`.
 
     Anything else (other bit widths, PVQ indices over 31 bits or groups
     over 16 weights, group sizes that are no multiple of the k per byte of
@@ -288,9 +292,14 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     Option<"parallelMinWeights", "parallel-min-weights", "int64_t", "1048576",
            "Kernels of at least this many weights (N x K) run their panels in "
            "parallel (scf.forall); smaller ones in a loop (non-negative)">,
-    Option<"vnni", "vnni", "bool", "false",
-           "The target has AVX512-VNNI: W4A8 (4-bit codes, act(8)) runs on int8 dot "
-           "products (vpdpbusd); false leaves it to lq-expand">,
+    Option<"int8Dot", "int8-dot", "mlir::lq::Int8Dot", "mlir::lq::Int8Dot::None",
+           "The int8 dot products W4A8 (4-bit codes, act(8)) runs on, which the target "
+           "must have: none (W4A8 is left to lq-expand), avx2 (vpmaddubsw + vpmaddwd) or "
+           "avx512-vnni (vpdpbusd)",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::lq::Int8Dot::None, "none", "W4A8 is left to lq-expand"),
+             clEnumValN(mlir::lq::Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
+             clEnumValN(mlir::lq::Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd"))}]>,
     Option<"pvqTableEntries", "pvq-table-entries", "int64_t", "65536",
            "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
            "each) the kernel may read instead of decoding those positions in "
