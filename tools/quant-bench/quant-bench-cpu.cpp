@@ -65,7 +65,7 @@ static cl::opt<std::string> kernelsOpt(
     "kernels",
     cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a, b<P>g<G> (G a "
              "multiple of 8) and pvq<D>k<P>a<A>g<G> (indices of at most 31 bits, D <= 16) run "
-             "packed (codes in memory), w4a8g128 and w4a8pc too on hosts with AVX512-VNNI; the "
+             "packed (codes in memory), w4a8g128 and w4a8pc too on hosts with int8 dot products (AVX512-VNNI or AVX2); the "
              "rest run on the weight decoded at compile time (reported as 'decoded'); comma "
              "separated"),
     cl::init("w4g128,w4pc"), cl::cat(Category));
@@ -275,7 +275,7 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   lowering.strategy = ::lq::run::LoweringStrategy::Fast;
   lowering.packed = packedOpt;
   // The packed kernels first, as the pipeline's first stage would (W4A8
-  // where the host has VNNI), to learn whether this matmul runs on them
+  // where the host has int8 dot products), to learn whether this matmul runs on them
   // (what remains of lq.matmul is decoded).
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());

@@ -183,15 +183,19 @@ struct KernelBuilder {
     return arith::AddFOp::create(b, loc, a, lookup(xv, q));
   }
 
-  /// acc + sum over each 4 bytes of u8 `codes` times s8 `xs`: vpdpbusd, or
-  /// on AVX2 per 256-bit half vpmaddubsw (u8 x s8 pairs into s16) and
-  /// vpmaddwd by ones (s16 pairs into s32).
-  Value dotBytes(Value acc, Value codes, Value xs) {
+  /// acc + the sums over each 4 bytes of u8 `codes[i]` times s8 `xs[i]`
+  /// (i = 0, 1): two vpdpbusd, or on AVX2 per 256-bit half vpmaddubsw of
+  /// each (u8 x s8 pairs into s16), their s16 sum (below 2 * 2 * 15 * 127),
+  /// and one vpmaddwd by ones (s16 pairs into s32).
+  Value dotBytes(Value acc, ArrayRef<Value> codes, ArrayRef<Value> xs) {
     auto intrinsic = [&](Type type, StringRef name, ValueRange args) {
       return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name), args).getResult(0);
     };
-    if (w.int8Dot == Int8Dot::AVX512VNNI)
-      return intrinsic(i32Vec(), kVpdpbusd, {acc, codes, xs});
+    if (w.int8Dot == Int8Dot::AVX512VNNI) {
+      for (auto [c, x] : llvm::zip_equal(codes, xs))
+        acc = intrinsic(i32Vec(), kVpdpbusd, {acc, c, x});
+      return acc;
+    }
     int64_t bytes = bytesVec().getNumElements(), half = bytes / 2;
     auto halfBytes = VectorType::get({half}, b.getI8Type());
     auto halfWords = VectorType::get({half / 2}, b.getI16Type());
@@ -203,7 +207,11 @@ struct KernelBuilder {
     };
     Value sums[2];
     for (int64_t h = 0; h < 2; ++h) {
-      Value pairs = intrinsic(halfWords, kPmaddubsw, {slice(codes, h * half), slice(xs, h * half)});
+      Value pairs;
+      for (auto [c, x] : llvm::zip_equal(codes, xs)) {
+        Value p = intrinsic(halfWords, kPmaddubsw, {slice(c, h * half), slice(x, h * half)});
+        pairs = pairs ? arith::AddIOp::create(b, loc, pairs, p).getResult() : p;
+      }
       sums[h] = intrinsic(halfLanes, kPmaddwd, {pairs, ones});
     }
     SmallVector<int64_t> lanes = llvm::to_vector(llvm::seq<int64_t>(0, half / 2));
@@ -232,12 +240,21 @@ struct KernelBuilder {
         // The row's 8 codes of this unit: two i32 of 4 k, one per half.
         Value xs = vector::BitCastOp::create(
             b, loc, xWords, read(xType, xCodes, {add(m, idx(r)), mul(u, idx(kVnniUnit))}));
+        Value bcast[2];
         for (int64_t h = 0; h < 2; ++h) {
           Value word = vector::ExtractOp::create(b, loc, xs, ArrayRef<int64_t>{h});
-          Value bcast = vector::BitCastOp::create(
+          bcast[h] = vector::BitCastOp::create(
               b, loc, bytesVec(), vector::BroadcastOp::create(b, loc, i32Vec(), word));
-          Value &a = acc[r * chains + (2 * i + h) % chains];
-          a = dotBytes(a, halves[h], bcast);
+        }
+        // vpdpbusd: each half on its own chain; AVX2 sums both in s16 first.
+        if (w.int8Dot == Int8Dot::AVX512VNNI) {
+          for (int64_t h = 0; h < 2; ++h) {
+            Value &a = acc[r * chains + (2 * i + h) % chains];
+            a = dotBytes(a, halves[h], bcast[h]);
+          }
+        } else {
+          Value &a = acc[r * chains + i % chains];
+          a = dotBytes(a, halves, bcast);
         }
       }
     }
