@@ -65,7 +65,8 @@ static cl::opt<std::string> kernelsOpt(
     "kernels",
     cl::desc("Kernel kinds, as quant-bench-compile's: w4g128, w4pc, w4g128a, b<P>g<G> (G a "
              "multiple of 8) and pvq<D>k<P>a<A>g<G> (indices of at most 31 bits, D <= 16) run "
-             "packed (codes in memory), w4a8g128 and w4a8pc too on hosts with int8 dot products (AVX512-VNNI or AVX2); the "
+             "packed (codes in memory), w4a8g128 and w4a8pc too on hosts with int8 dot products "
+             "(AVX512-VNNI or AVX2); the "
              "rest run on the weight decoded at compile time (reported as 'decoded'); comma "
              "separated"),
     cl::init("w4g128,w4pc"), cl::cat(Category));
@@ -280,9 +281,10 @@ llvm::Error benchOne(Context &c, Row &row, const quant_bench::Kind &kind,
   if (packedOpt) {
     PassManager pm(&c.ctx, ModuleOp::getOperationName());
     std::string pipeline =
-        llvm::formatv("lq-cpu-packed-matmul{{int8-dot={0} pvq-table-entries={1} tiled-min-batch={2}}",
-                      mlir::lq::int8DotName(lowering.int8Dot), int64_t(pvqTableEntriesOpt),
-                      int64_t(tiledMinBatchOpt))
+        llvm::formatv(
+            "lq-cpu-packed-matmul{{int8-dot={0} pvq-table-entries={1} tiled-min-batch={2}}",
+            mlir::lq::int8DotName(lowering.int8Dot), int64_t(pvqTableEntriesOpt),
+            int64_t(tiledMinBatchOpt))
             .str();
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module)))
       return fail("lq-cpu-packed-matmul failed");

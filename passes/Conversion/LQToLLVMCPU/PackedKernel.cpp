@@ -243,8 +243,8 @@ struct KernelBuilder {
         Value bcast[2];
         for (int64_t h = 0; h < 2; ++h) {
           Value word = vector::ExtractOp::create(b, loc, xs, ArrayRef<int64_t>{h});
-          bcast[h] = vector::BitCastOp::create(
-              b, loc, bytesVec(), vector::BroadcastOp::create(b, loc, i32Vec(), word));
+          bcast[h] = vector::BitCastOp::create(b, loc, bytesVec(),
+                                               vector::BroadcastOp::create(b, loc, i32Vec(), word));
         }
         // vpdpbusd: each half on its own chain; AVX2 sums both in s16 first.
         if (w.int8Dot == Int8Dot::AVX512VNNI) {

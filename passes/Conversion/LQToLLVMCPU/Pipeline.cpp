@@ -149,8 +149,8 @@ void mlir::lq::registerCPULoweringPipeline() {
   registerPassPipeline(
       "lq-lower-to-cpu",
       "Lower a model module (linalg on tensors with lq ops) to the LLVM dialect for the CPU: "
-      "packed 2/3/4/8-bit kernels (packed=true; W4A8 on int8 dot products with int8-dot), lq-expand, "
-      "weight panels, bufferization, deallocation, tiling and vectorization, loops",
+      "packed 2/3/4/8-bit kernels (packed=true; W4A8 on int8 dot products with int8-dot), "
+      "lq-expand, weight panels, bufferization, deallocation, tiling and vectorization, loops",
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
         CPULoweringPipelineOptions parsed;

@@ -140,11 +140,12 @@ gpu::GPUFuncOp buildBinaryGemvKernel(gpu::GPUModuleOp kernels, Location loc,
           for (int64_t i = 0; i < P; ++i) {
             int64_t kk = cc * P + i;
             Value word = e.extract(planes[kk / 4], kk % 4);
-            Value shifted = 4 * j + q ? arith::ShLIOp::create(b, loc, word, e.c32(4 * j + q)).getResult()
-                                      : word;
-            Value term = e.bitcast(v2f16, arith::XOrIOp::create(
-                                              b, loc, e.band(shifted, (int64_t)0x80008000),
-                                              negAlpha[i][q % 2]));
+            Value shifted = 4 * j + q
+                                ? arith::ShLIOp::create(b, loc, word, e.c32(4 * j + q)).getResult()
+                                : word;
+            Value term =
+                e.bitcast(v2f16, arith::XOrIOp::create(b, loc, e.band(shifted, (int64_t)0x80008000),
+                                                       negAlpha[i][q % 2]));
             w = w ? arith::AddFOp::create(b, loc, w, term).getResult() : term;
           }
           a.push_back(arith::AddFOp::create(b, loc, w, offset[q % 2]));

@@ -205,7 +205,7 @@ LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, Gemv
   // activations (and, unfolded, per-plane partial sums), to stay within
   // registers.
   t.unroll = std::max<int64_t>(1, o.unroll / t.batchTiles / (p.f32Input ? 2 : 1) /
-                                       (planes >= 3 && !foldedPlanes ? 2 : 1));
+                                      (planes >= 3 && !foldedPlanes ? 2 : 1));
   t.prefetch = o.prefetch != 0;
   p.threads = 32 * t.warps;
   // Resident blocks per SM for ptxas, so that registers stay within 64 per

@@ -125,8 +125,8 @@ struct KernelPlan {
 struct PlanOptions {
   int smVersion = 80;
   int64_t warps = 0, unroll = 2, prefetch = -1, stages = 0, dependentLaunch = -1,
-          minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0,
-          gemmMinBatch = 0, f16WeightsMinBatch = 0;
+          minBlocksPerSM = -1, maxBatchTiles = 8, rowWarps = 0, rowTiles = 0, gemmMinBatch = 0,
+          f16WeightsMinBatch = 0;
   /// Whether the host may launch a kernel over row chunks (device-resident
   /// launches only): dynamic row counts and batches above one launch's.
   bool rowChunks = false;
