@@ -33,11 +33,11 @@ for set in "$@"; do
           --kernels b1g128,b2g128,b3g128,b4g128,b3g64,b2g256
           --variants "f16-weights-min-batch=-1;f16-weights-min-batch=-1 warps=1 unroll=2;f16-weights-min-batch=-1 warps=5 unroll=3 prefetch=0") ;;
   binaryf16)
-    # Planes folded into f16 weights: at every batch, and by default (batch
-    # 1 exact, 13 and 64 folded).
+    # Planes folded into f16 weights: at every batch, and from batch 13
+    # (batch 1 exact, 13 and 64 folded).
     args=(--shapes 256x512,48x768,128x11008 --batches 1,13,64
           --kernels b1g128,b3g128,b4g128,b3g64,b2g256
-          --variants "f16-weights-min-batch=1 warps=1 unroll=2;warps=5 unroll=3 prefetch=0") ;;
+          --variants "f16-weights-min-batch=1 warps=1 unroll=2;f16-weights-min-batch=13 warps=5 unroll=3 prefetch=0") ;;
   w4a8)
     args=(--shapes 256x512,48x384,128x11008 --batches 1,4,13,64,100,256 --kernels w4a8g128,w4a8pc
           --variants ";row-warps=1 warps=1;row-warps=2 warps=3 unroll=1;max-batch-tiles=2 unroll=3;row-warps=2 prefetch=0") ;;

@@ -112,9 +112,9 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     through) or f32
     (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
     multiple of 256) with f16 activations: one mma per plane, summed exactly
-    in f32 and scaled per group, or from `f16-weights-min-batch` rows up the
-    planes folded into f16 weights in registers and one mma (the precision
-    of an fp16 matmul, P + 1 times fewer mmas).
+    in f32 and scaled per group, or, from `f16-weights-min-batch` rows up
+    (opt-in), the planes folded into f16 weights in registers and one mma
+    (the precision of an fp16 matmul, P + 1 times fewer mmas).
 
     W4A16 GEMM (4-bit uniform codes, f16 activations, batches from
     `gemm-min-batch` up, by default those past the GEMV's, any batch): the W4A8 GEMM's tiling below (row tiles
@@ -206,9 +206,11 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "W4A16 GEMM, smaller ones the GEMV (at most 8 * max-batch-tiles + 1; 0: "
            "8 * max-batch-tiles + 1, batches past the GEMV's; -1: the GEMV only)">,
     Option<"f16WeightsMinBatch", "f16-weights-min-batch", "int64_t", "0",
-           "Binary codes: batches from this one up fold the sign planes into f16 "
-           "weights (offset + sum of +-alpha, rounded as an fp16 matmul's weights are) "
-           "before one mma, smaller ones take one exact mma per plane (0: 9; -1: never)">,
+           "Batches from this one up round their dequantized weights to f16 before the "
+           "mma, as an fp16 matmul's weights are: binary codes fold the sign planes "
+           "(offset + sum of +-alpha in f16) into one mma instead of one exact mma per "
+           "plane; the W4A16 GEMM multiplies group scales into the f16 weights instead of "
+           "scaling f32 partial sums (0 or -1: never)">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 and W4A16 GEMMs: warps per block on different row tiles, sharing activation "
            "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "

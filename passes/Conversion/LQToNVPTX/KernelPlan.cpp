@@ -171,6 +171,7 @@ LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const Pl
   p.group = enc.group;
   p.groups = p.cols / p.group;
   f.symmetric = enc.symmetric;
+  // Opt-in, as for binary codes.
   f.f16Scales = p.groups > 1 && f16Weights(o, p.batch, std::numeric_limits<int64_t>::max());
   // Measured on H200 at batch 128: 4 row warps 1.08x faster than 8 on N of
   // 8192 and 28672; at 256 W4A8's rule (8) wins on 8192.
@@ -250,10 +251,10 @@ LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const
                              KernelPlan &p) {
   BinaryGemvPlan f;
   f.planes = enc.planes;
-  // Folding the planes into f16 weights takes P + 1 times fewer mmas, which
-  // pays once a block's mmas outweigh the folding's adds (measured on
-  // H200, docs/results/gpu.md: from two batch tiles).
-  f.foldF16 = f16Weights(o, p.batch, 9);
+  // Folding the planes into f16 weights takes P + 1 times fewer mmas (and
+  // no per-plane partial sums) for f16 rounding of the weights; opt-in until
+  // it is timed on a GPU (docs/results/gpu.md).
+  f.foldF16 = f16Weights(o, p.batch, std::numeric_limits<int64_t>::max());
   p.group = enc.group;
   p.groups = p.cols / p.group;
   if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.planes, f.foldF16)))

@@ -9,6 +9,7 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true gemm-min-batch=17" 2>/dev/null | FileCheck %s --check-prefix=MIN17
 // RUN: not quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="gemm-min-batch=-1" 2>&1 | FileCheck %s --check-prefix=GEMV-ONLY
 // RUN: not quant-opt %s --lq-lower-to-nvptx="gemm-min-batch=66" 2>&1 | FileCheck %s --check-prefix=RANGE
+// RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="device-resident=true f16-weights-min-batch=200" 2>/dev/null | FileCheck %s --check-prefix=F16W
 
 // 100 rows: one launch. 13 batch tiles of 8 in blocks of 4 tiles (2 row
 // tiles per warp): 4 batch blocks of one row block (8 row tiles, 4 row
@@ -31,6 +32,20 @@
 // MIN17: gpu.launch_func @lq_gpu_kernels::@lq_w4_gemv_1_m16
 // GEMV-ONLY: error: 'lq.matmul' op has more rows than one launch (at most 64 rows): launching it over row chunks needs device-resident=true
 // RANGE: error: lq-lower-to-nvptx: {{.*}}gemm-min-batch in -1..8 * max-batch-tiles + 1
+// From f16-weights-min-batch rows up (the 256-row chunk) the group scale
+// multiplies the f16 weights (broadcast per row) before the mma, and no f32
+// partial sum is scaled after it; 100 and 128 rows stay exact.
+// F16W-LABEL: gpu.func @lq_w4_gemm_0(
+// F16W-NOT: arith.mulf %{{.*}}, %{{.*}} : vector<2xf16>
+// F16W: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
+// F16W-LABEL: gpu.func @lq_w4_gemm_1_m256(
+// F16W: vector.shuffle
+// F16W: arith.mulf %{{.*}}, %{{.*}} : vector<2xf16>
+// F16W-NEXT: arith.mulf %{{.*}}, %{{.*}} : vector<2xf16>
+// F16W: nvvm.mma.sync
+// F16W-NOT: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
+// F16W-LABEL: gpu.func @lq_w4_gemm_1_m128(
+// F16W: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
 func.func @static_batch(%x16: tensor<100x256xf16>) -> tensor<100x128xf32> {
   %x = arith.extf %x16 : tensor<100x256xf16> to tensor<100x256xf32>
   %w = arith.constant dense<0.5> : tensor<256x128xf32>
