@@ -197,7 +197,6 @@ struct KernelBuilder {
       return acc;
     }
     int64_t bytes = bytesVec().getNumElements(), half = bytes / 2;
-    auto halfBytes = VectorType::get({half}, b.getI8Type());
     auto halfWords = VectorType::get({half / 2}, b.getI16Type());
     auto halfLanes = VectorType::get({half / 4}, b.getI32Type());
     Value ones = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(halfWords, int16_t(1)));
