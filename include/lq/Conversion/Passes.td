@@ -112,8 +112,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
     through) or f32
     (split into two f16 parts); GPTQT binary codes (1-8 sign planes, K a
     multiple of 256) with f16 activations: one mma per plane, summed exactly
-    in f32 and scaled per group, or, from `f16-weights-min-batch` rows up
-    (opt-in), the planes folded into f16 weights in registers and one mma
+    in f32 and scaled per group (`f16-weights-min-batch=-1`), or, by
+    default, the planes folded into f16 weights in registers and one mma
     (the precision of an fp16 matmul, P + 1 times fewer mmas).
 
     W4A16 GEMM (4-bit uniform codes, f16 activations, batches from
@@ -210,7 +210,8 @@ def LQLowerToNVPTX : Pass<"lq-lower-to-nvptx", "::mlir::ModuleOp"> {
            "mma, as an fp16 matmul's weights are: binary codes fold the sign planes "
            "(offset + sum of +-alpha in f16) into one mma instead of one exact mma per "
            "plane; the W4A16 GEMM multiplies group scales into the f16 weights instead of "
-           "scaling f32 partial sums (0 or -1: never)">,
+           "scaling f32 partial sums (0: binary codes from batch 1, the W4A16 GEMM "
+           "never; -1: never)">,
     Option<"rowWarps", "row-warps", "int64_t", "0",
            "W4A8 and W4A16 GEMMs: warps per block on different row tiles, sharing activation "
            "loads (0: for N >= 16384 4 up to batch 16, else 8; 8 for N >= 8192 above "

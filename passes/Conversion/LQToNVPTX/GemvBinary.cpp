@@ -8,7 +8,7 @@
 // gives the activation sums the offset multiplies. Alphas and offsets scale
 // the per-sub-chunk f32 partial sums. Activations are f16.
 //
-// From f16-weights-min-batch rows up (opt-in) the planes are folded: each
+// From f16-weights-min-batch rows up (by default all) the planes are folded: each
 // weight becomes the f16 value offset + sum_i (+-alpha_i) in registers and
 // one mma per batch tile takes it, as an fp16 matmul's weights are rounded
 // (relative error ~3e-4 against the decoded weights, not ~1e-7), with P + 1

@@ -5,8 +5,9 @@
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="stages=3 warps=1 unroll=1" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=ASYNC
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128 symmetric=false" --lq-lower-to-nvptx="chip=sm_80 warps=2 min-blocks-per-sm=0" 2>/dev/null | FileCheck %s --check-prefix=ASYM
-// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=BINARY
-// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx="f16-weights-min-batch=4" 2>/dev/null | FileCheck %s --check-prefix=FOLDED
+// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx="f16-weights-min-batch=-1" 2>/dev/null | FileCheck %s --check-prefix=BINARY
+// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx 2>/dev/null | FileCheck %s --check-prefix=FOLDED
+// RUN: quant-opt %s --lq-quantize-weights="method=binary planes=2 group=128" --lq-lower-to-nvptx="f16-weights-min-batch=5" 2>/dev/null | FileCheck %s --check-prefix=BINARY
 // Without a chip the module gets no target, and nvvm-attach-target (the
 // usual upstream pipeline) supplies it.
 // RUN: quant-opt %s --lq-quantize-weights="method=rtn bits=4 group=128" --lq-lower-to-nvptx="chip=" --nvvm-attach-target="chip=sm_90a" --convert-gpu-to-nvvm --gpu-module-to-binary="format=isa" 2>/dev/null | FileCheck %s --check-prefix=PTX
@@ -77,9 +78,10 @@
 // ASYM: vector.shuffle
 // ASYM: nvvm.mma.sync
 
-// GPTQT binary codes: each sign plane is an mma on +-1 f16 values made with
-// one shift and one AND/XOR per register, plus an all-ones mma for the
-// activation sums the offsets multiply.
+// GPTQT binary codes, exact (f16-weights-min-batch=-1, or a batch below
+// it): each sign plane is an mma on +-1 f16 values made with one shift and
+// one AND/XOR per register, plus an all-ones mma for the activation sums
+// the offsets multiply.
 // BINARY: gpu.func @lq_bin_gemv_0(
 // BINARY-DAG: arith.constant -2147450880 : i32
 // BINARY-DAG: arith.constant -1140802560 : i32
@@ -89,7 +91,8 @@
 // BINARY: arith.xori
 // BINARY: nvvm.mma.sync
 
-// From f16-weights-min-batch rows up the planes are folded into f16 weights:
+// By default (from f16-weights-min-batch rows up) the planes are folded into
+// f16 weights:
 // each plane's bits flip the sign of -alpha (AND, XOR), the terms and the
 // offset are added in f16, and one mma per batch tile takes the sum; no
 // all-ones mma.
