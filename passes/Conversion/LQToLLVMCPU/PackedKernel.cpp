@@ -183,39 +183,9 @@ struct KernelBuilder {
     return arith::AddFOp::create(b, loc, a, lookup(xv, q));
   }
 
-  /// acc + the sums over each 4 bytes of u8 `codes[i]` times s8 `xs[i]`
-  /// (i = 0, 1): two vpdpbusd, or on AVX2 per 256-bit half vpmaddubsw of
-  /// each (u8 x s8 pairs into s16), their s16 sum (below 2 * 2 * 15 * 127),
-  /// and one vpmaddwd by ones (s16 pairs into s32).
+  /// acc + the int8 dot products of u8 `codes[i]` and s8 `xs[i]` (PackedInt8.cpp).
   Value dotBytes(Value acc, ArrayRef<Value> codes, ArrayRef<Value> xs) {
-    auto intrinsic = [&](Type type, StringRef name, ValueRange args) {
-      return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name), args).getResult(0);
-    };
-    if (w.int8Dot == Int8Dot::AVX512VNNI) {
-      for (auto [c, x] : llvm::zip_equal(codes, xs))
-        acc = intrinsic(i32Vec(), kVpdpbusd, {acc, c, x});
-      return acc;
-    }
-    int64_t bytes = bytesVec().getNumElements(), half = bytes / 2;
-    auto halfWords = VectorType::get({half / 2}, b.getI16Type());
-    auto halfLanes = VectorType::get({half / 4}, b.getI32Type());
-    Value ones = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(halfWords, int16_t(1)));
-    auto slice = [&](Value v, int64_t at) -> Value {
-      return vector::ExtractStridedSliceOp::create(b, loc, v, ArrayRef<int64_t>{at},
-                                                   ArrayRef<int64_t>{half}, ArrayRef<int64_t>{1});
-    };
-    Value sums[2];
-    for (int64_t h = 0; h < 2; ++h) {
-      Value pairs;
-      for (auto [c, x] : llvm::zip_equal(codes, xs)) {
-        Value p = intrinsic(halfWords, kPmaddubsw, {slice(c, h * half), slice(x, h * half)});
-        pairs = pairs ? arith::AddIOp::create(b, loc, pairs, p).getResult() : p;
-      }
-      sums[h] = intrinsic(halfLanes, kPmaddwd, {pairs, ones});
-    }
-    SmallVector<int64_t> lanes = llvm::to_vector(llvm::seq<int64_t>(0, half / 2));
-    Value all = vector::ShuffleOp::create(b, loc, sums[0], sums[1], lanes);
-    return arith::AddIOp::create(b, loc, acc, all);
+    return addInt8Dots(b, loc, w.int8Dot, acc, codes, xs);
   }
 
   /// W4A8: acc[r * chains + c] += the integer dot products of the units

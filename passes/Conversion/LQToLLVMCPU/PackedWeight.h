@@ -204,6 +204,15 @@ SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight 
 SmallVector<Value> decodeSignValues(OpBuilder &b, Location loc, const PackedWeight &w,
                                     Value panel, Value u, ArrayRef<Value> coefs);
 
+/// W4A8: `acc` (16 x i32) plus, for each pair (codes[i], xs[i]) of 64-byte
+/// vectors, the sums over each 4 bytes of u8 codes times s8 x, on `dot`'s
+/// instructions: vpdpbusd per pair, or on AVX2 per 256-bit half vpmaddubsw
+/// per pair (u8 x s8 pairs into s16), their s16 sum, and one vpmaddwd by
+/// ones (s16 pairs into s32). At most two pairs of 4-bit codes keep the s16
+/// sums below 2 * 2 * 15 * 127 (PackedInt8.cpp).
+Value addInt8Dots(OpBuilder &b, Location loc, Int8Dot dot, Value acc, ArrayRef<Value> codes,
+                  ArrayRef<Value> xs);
+
 /// y = x * decode(W)^T into `init` ([M, N]) for x [M, K] f32, as a loop nest
 /// of vector ops at `b`'s insertion point; with `parallel`, the panels are an
 /// scf.forall. W4A8 with `staticScale` (an f32 value): x is quantized with
