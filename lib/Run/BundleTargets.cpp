@@ -275,10 +275,9 @@ llvm::Error emitCPU(MLIRContext *ctx, std::vector<Linear> &linears, std::vector<
       [&](const Linear &l) -> const Kernel & { return kernels[l.kernel]; });
   LoweringOptions lowering;
   lowering.log = options.log;
-
   if (llvm::Error e = runPassPipeline(
           *module, "packed",
-          llvm::formatv("lq-cpu-packed-matmul{{int8-dot={0}}", int8DotName(hostInt8Dot())).str(),
+          llvm::formatv("lq-cpu-packed-matmul{{int8-dot={0}}", int8DotName(lowering.int8Dot)).str(),
           lowering))
     return e;
   // Each linear's function is now a call of its kernel on its packed parts.

@@ -170,10 +170,7 @@ cl::opt<mlir::lq::Int8Dot> Int8DotOpt(
     "int8-dot",
     cl::desc("Packed W4A8 on these int8 dot products (default: the host's best; none: W4A8 "
              "decoded, activations fake-quantized)"),
-    cl::values(clEnumValN(mlir::lq::Int8Dot::None, "none", "W4A8 decoded"),
-               clEnumValN(mlir::lq::Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
-               clEnumValN(mlir::lq::Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd")),
-    cl::init(LoweringOptions().int8Dot), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
+    mlir::lq::int8DotValues(), cl::init(LoweringOptions().int8Dot), cl::sub(perplexityCommand()), cl::sub(generateCommand()),
     cl::sub(CompileCmd), cl::sub(benchCommand()), cl::sub(CompareCmd), cl::cat(Cat));
 cl::opt<bool> OutlineLayers(
     "outline-layers",

@@ -112,10 +112,7 @@ struct CPULoweringPipelineOptions : public PassPipelineOptions<CPULoweringPipeli
       *this, "int8-dot",
       llvm::cl::desc("Packed W4A8 (4-bit codes, act(8)) on the target's int8 dot products: "
                      "none (lq-expand), avx2 or avx512-vnni"),
-      llvm::cl::init(Int8Dot::None),
-      llvm::cl::values(clEnumValN(Int8Dot::None, "none", "W4A8 is left to lq-expand"),
-                       clEnumValN(Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
-                       clEnumValN(Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd"))};
+      llvm::cl::init(Int8Dot::None), int8DotValues()};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run parallel loops (packed kernels' panels) on OpenMP "
                                       "threads; the code then needs the OpenMP runtime (libomp)"),

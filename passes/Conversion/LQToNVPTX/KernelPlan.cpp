@@ -188,9 +188,10 @@ LogicalResult planW4Gemm(MatmulOp op, const ::lq::UniformEncoding &enc, const Pl
 }
 
 /// The tiling of the chunked mma GEMV (W4 and binary codes), chunks of
-/// `chunkCols` columns; `planes` is 0 for W4 codes.
+/// `chunkCols` columns; `planes` counts the sign planes whose partial sums
+/// the kernel keeps (0 for W4 codes and for binary codes folded into f16).
 LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, GemvMmaTiling &t,
-                          int64_t chunkCols, int64_t planes, bool foldedPlanes = false) {
+                          int64_t chunkCols, int64_t planes) {
   t.chunks = p.cols / chunkCols;
   t.batchTiles = (p.batch + 7) / 8;
   if (p.batch < 1 || t.batchTiles > o.maxBatchTiles)
@@ -204,10 +205,9 @@ LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, Gemv
   while (t.warps > 1 && t.warps * t.batchTiles * 32 * 4 * 4 > 48 * 1024)
     t.warps = (t.warps + 1) / 2;
   // Fewer chunks in flight when each also carries several batch tiles of
-  // activations (and, unfolded, per-plane partial sums), to stay within
-  // registers.
+  // activations (or per-plane partial sums), to stay within registers.
   t.unroll = std::max<int64_t>(1, o.unroll / t.batchTiles / (p.f32Input ? 2 : 1) /
-                                      (planes >= 3 && !foldedPlanes ? 2 : 1));
+                                      (planes >= 3 ? 2 : 1));
   t.prefetch = o.prefetch != 0;
   p.threads = 32 * t.warps;
   // Resident blocks per SM for ptxas, so that registers stay within 64 per
@@ -259,7 +259,7 @@ LogicalResult planBinaryGemv(MatmulOp op, const ::lq::BinaryEncoding &enc, const
   f.foldF16 = f16Weights(o, p.batch, 1);
   p.group = enc.group;
   p.groups = p.cols / p.group;
-  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.planes, f.foldF16)))
+  if (failed(planGemvMma(op, o, p, f, ::lq::gpu::kSuperChunkCols, f.foldF16 ? 0 : f.planes)))
     return failure();
   p.family = std::move(f);
   return success();

@@ -13,6 +13,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <cstdint>
 #include <string>
@@ -26,12 +27,20 @@ namespace mlir::lq {
 /// The int8 dot products packed W4A8 (4-bit codes, act(8)) runs on: none
 /// (W4A8 is left for lq-expand), AVX2's vpmaddubsw + vpmaddwd, or
 /// AVX512-VNNI's vpdpbusd. The code is compiled for one target, which must
-/// have the instructions.
+/// have the instructions. Ordered: a host with one has the ones before it.
 enum class Int8Dot { None, AVX2, AVX512VNNI };
 
 /// The option value of `dot` (none, avx2, avx512-vnni).
 inline llvm::StringRef int8DotName(Int8Dot dot) {
   return dot == Int8Dot::AVX2 ? "avx2" : dot == Int8Dot::AVX512VNNI ? "avx512-vnni" : "none";
+}
+
+/// The values of an Int8Dot command-line or pass option, named as int8DotName.
+inline llvm::cl::ValuesClass int8DotValues() {
+  return llvm::cl::values(
+      clEnumValN(Int8Dot::None, "none", "W4A8 is left to lq-expand (decoded weights)"),
+      clEnumValN(Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
+      clEnumValN(Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd"));
 }
 
 /// The module attribute where lq-cpu-external-weights (and lq-weight-table)

@@ -296,10 +296,7 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "The int8 dot products W4A8 (4-bit codes, act(8)) runs on, which the target "
            "must have: none (W4A8 is left to lq-expand), avx2 (vpmaddubsw + vpmaddwd) or "
            "avx512-vnni (vpdpbusd)",
-           [{::llvm::cl::values(
-             clEnumValN(mlir::lq::Int8Dot::None, "none", "W4A8 is left to lq-expand"),
-             clEnumValN(mlir::lq::Int8Dot::AVX2, "avx2", "AVX2: vpmaddubsw, vpmaddwd"),
-             clEnumValN(mlir::lq::Int8Dot::AVX512VNNI, "avx512-vnni", "AVX512-VNNI: vpdpbusd"))}]>,
+           [{mlir::lq::int8DotValues()}]>,
     Option<"pvqTableEntries", "pvq-table-entries", "int64_t", "65536",
            "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
            "each) the kernel may read instead of decoding those positions in "
