@@ -296,6 +296,61 @@ def LQGPUUnshareFills : Pass<"lq-gpu-unshare-fills", "::mlir::ModuleOp"> {
   ];
 }
 
+def LQGPUDecodeAttention : Pass<"lq-gpu-decode-attention", "::mlir::ModuleOp"> {
+  let summary = "Lower a decode step's attention over the KV cache to one kernel per layer";
+  let description = [{
+    Runs on linalg on tensors, before element-wise fusion and
+    bufferization. quant-import emits the attention of one query position
+    (a decode step, T = 1) over a window of the cache as seven linalg ops:
+    the scores q . k over the head dimension, the causal mask and scale,
+    the maximum, exp(score - maximum), its sum, the normalization and the
+    weighted sum of the values. Through parallel loops and
+    `lq-gpu-block-reductions` they are six kernels a layer, and the
+    weighted sum's threads stride over the positions, so neighbouring
+    threads read values a whole row apart.
+
+    Here the seven become one `gpu.launch` with one block of 256 threads
+    per query head (grouped-query heads read their KV head):
+
+    - each warp computes the scores of 4 positions at a time, its lanes on
+      every 32nd element of the key rows (coalesced), summed by shuffles;
+      the masked, scaled scores go to a scratch row per head;
+    - the row's maximum and the sum of exp(score - maximum) are block
+      reductions (`gpu.all_reduce`), the exponentials written back;
+    - thread (r, d) sums positions r, r + 256 / D, ... of value column d
+      (neighbouring threads read neighbouring columns), and the partial
+      sums of each column are added through shared memory.
+
+    Each value is computed with the linalg ops' own operations; only the
+    order of the sums differs. The chain is matched as quant-import emits
+    it (query `[1, KV, G, D]`, keys and values `[KV, S, D]` in f32, D a
+    multiple of 32 dividing 256); anything else is left to the other
+    lowerings. `lq.kv_quantize`d caches match too: their dequantized
+    window is the keys and values tensor.
+
+    ```mlir
+    %scores = linalg.generic ... ins(%q, %keys) outs(%zeros)   // q . k
+    %masked = linalg.generic ... ins(%scores) outs(...)        // select(s <= pos, x * scale, -inf)
+    ...                                                        // max, exp, sum, 1 / sum
+    %att = linalg.generic ... ins(%probs, %values) outs(%zeros)
+    // becomes
+    %qb = bufferization.to_buffer %q read_only
+    ...
+    gpu.launch blocks(%h, ...) in (KV * G, 1, 1) threads(%t, ...) in (256, 1, 1) { ... }
+    %att = bufferization.to_tensor %out restrict writable
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Lower the attention of these functions (default: all)">,
+  ];
+}
+
 def LQGPUBlockReductions : Pass<"lq-gpu-block-reductions", "::mlir::ModuleOp"> {
   let summary = "Lower linalg reductions of GPU functions to one thread block per output";
   let description = [{

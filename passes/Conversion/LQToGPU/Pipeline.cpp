@@ -43,6 +43,10 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
       {"lq", llvm::formatv("lq-lower-to-nvptx{{functions={0} chip={1} device-resident=true skip-unsupported=true},"
                            "lq-expand{{library-decode={2}},canonicalize,cse",
                            functions, options.chip, options.libraryDecode ? "true" : "false")});
+  // One kernel for a decode step's attention, matched before fusion
+  // reshapes its linalg ops.
+  if (options.decodeAttention)
+    stages.push_back({"attention", llvm::formatv("lq-gpu-decode-attention{{functions={0}}", functions)});
   // Element-wise producers fused into their consumers: each linalg op left
   // becomes at least one kernel launch, which dominate a decode step.
   if (options.fuseElementwise)
@@ -62,11 +66,15 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // No canonicalization between the parallel loops and their mapping: it
   // would fold single-iteration loops (a one-row reduction) back into host
   // code. Each function's kernels end in one gpu.module: one module load.
+  // Constants are sunk back into each launch before outlining (canonicalize
+  // hoists them to the function): as kernel arguments, an index divided by
+  // a constant would stay a division in the kernel.
   stages.push_back(
       {"kernels",
        llvm::formatv("{2}convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
                      "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
-                     "first}),convert-parallel-loops-to-gpu,canonicalize,gpu-kernel-outlining,"
+                     "first}),convert-parallel-loops-to-gpu,canonicalize,"
+                     "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
                      "lq-gpu-merge-kernel-modules{{functions={0}}",
                      functions, options.threads,
                      options.blockReductions
@@ -148,6 +156,10 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                                llvm::cl::desc("Reductions on a thread block per output "
                                               "(false: serial, one thread per output)"),
                                llvm::cl::init(true)};
+  Option<bool> decodeAttention{*this, "decode-attention",
+                               llvm::cl::desc("A decode step's attention over the cache as one "
+                                              "kernel per layer (false: its linalg ops' kernels)"),
+                               llvm::cl::init(true)};
   Option<std::string> format{*this, "format",
                              llvm::cl::desc("Kernel binary format: isa (PTX), bin (cubin) or "
                                             "fatbin (these two run ptxas)"),
@@ -176,6 +188,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.libraryDecode = parsed.libraryDecode;
         options.format = parsed.format;
         options.blockReductions = parsed.blockReductions;
+        options.decodeAttention = parsed.decodeAttention;
         options.fuseElementwise = parsed.fuseElementwise;
         options.toolkit = parsed.toolkit;
         std::string message;

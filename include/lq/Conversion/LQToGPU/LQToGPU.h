@@ -41,6 +41,9 @@ struct GPULoweringOptions {
   /// Reductions run on a thread block per output (lq-gpu-block-reductions)
   /// instead of serially in one thread per output.
   bool blockReductions = true;
+  /// A decode step's attention over the cache as one kernel per layer
+  /// (lq-gpu-decode-attention) instead of six from its linalg ops.
+  bool decodeAttention = true;
   /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
   bool fuseElementwise = true;
   /// gpu-module-to-binary's CUDA toolkit (ptxas, libdevice); empty: MLIR's

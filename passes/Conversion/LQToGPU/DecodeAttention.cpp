@@ -1,0 +1,489 @@
+//===- DecodeAttention.cpp - lq-gpu-decode-attention ----------------------===//
+//
+// A decode step's attention (one query position over the cache) as one
+// kernel. quant-import emits it as seven linalg ops (scores, causal mask,
+// maximum, exp, sum, normalization, weighted sum of the values); through
+// parallel loops and block reductions they are six kernel launches a layer,
+// and the weighted sum's threads stride over positions, so neighbouring
+// threads read values a whole row apart.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lq/Conversion/LQToGPU/LQToGPU.h"
+#include "lq/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace mlir::lq {
+#define GEN_PASS_DEF_LQGPUDECODEATTENTION
+#include "lq/Conversion/Passes.h.inc"
+} // namespace mlir::lq
+
+using namespace mlir;
+
+namespace {
+
+using utils::IteratorType;
+
+/// Threads of the kernel's blocks (one block per query head).
+constexpr int64_t kThreads = 256;
+constexpr int64_t kWarps = kThreads / 32;
+/// Positions each warp (scores) or thread (weighted sum) has in flight.
+constexpr int64_t kUnroll = 4;
+
+/// The decode attention quant-import emits, matched: for query head
+/// h = kv * groups + g, out[0, kv, g, :] = softmax(mask(scale * q . K)) V.
+struct DecodeAttention {
+  /// scores, mask, maximum, exp, sum, normalization, weighted sum.
+  SmallVector<linalg::GenericOp, 7> chain;
+  Value query;  // [1, kvHeads, groups, headDim]
+  Value keys;   // [kvHeads, S, headDim]
+  Value values; // [kvHeads, S, headDim]
+  Value limit;  // the last position the query sees (index)
+  double scale;
+  int64_t kvHeads, groups, headDim;
+};
+
+AffineMap dimsMap(MLIRContext *ctx, unsigned dims, ArrayRef<unsigned> results) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : results)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(dims, 0, exprs, ctx);
+}
+
+bool hasForm(linalg::GenericOp op, int64_t inputs, ArrayRef<IteratorType> iterators,
+             ArrayRef<AffineMap> maps) {
+  return op.hasPureTensorSemantics() && op.getNumDpsInputs() == inputs &&
+         op.getNumDpsInits() == 1 && llvm::equal(op.getIteratorTypesArray(), iterators) &&
+         llvm::equal(op.getIndexingMapsArray(), maps);
+}
+
+Value yielded(linalg::GenericOp op) { return op.getBody()->getTerminator()->getOperand(0); }
+
+/// The body's ops, the yield included.
+size_t bodySize(linalg::GenericOp op) { return op.getBody()->getOperations().size(); }
+
+bool operandsAre(Operation *op, Value a, Value b) {
+  return (op->getOperand(0) == a && op->getOperand(1) == b) ||
+         (op->getOperand(0) == b && op->getOperand(1) == a);
+}
+
+std::optional<double> constantFloat(Value v) {
+  FloatAttr attr;
+  if (v && matchPattern(v, m_Constant(&attr)))
+    return attr.getValueAsDouble();
+  return std::nullopt;
+}
+
+bool isFilledWith(Value init, double value) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && constantFloat(fill.getInputs()[0]) == value;
+}
+
+bool definedOutside(Value v, linalg::GenericOp op) {
+  return !op->isAncestor(v.getParentRegion()->getParentOp());
+}
+
+/// out + in0 * in1: a dot product's step.
+bool isMulAdd(linalg::GenericOp op) {
+  Block &body = *op.getBody();
+  auto add = yielded(op).getDefiningOp<arith::AddFOp>();
+  if (bodySize(op) != 3 || !add)
+    return false;
+  Value out = body.getArgument(2);
+  Value product = add.getLhs() == out ? add.getRhs() : add.getRhs() == out ? add.getLhs() : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  return mul && operandsAre(mul, body.getArgument(0), body.getArgument(1));
+}
+
+/// out = combine(out, in) with one `OpTy`.
+template <typename OpTy>
+bool isFold(linalg::GenericOp op) {
+  Block &body = *op.getBody();
+  auto combine = yielded(op).getDefiningOp<OpTy>();
+  return bodySize(op) == 2 && combine &&
+         operandsAre(combine, body.getArgument(0), body.getArgument(1));
+}
+
+/// The generic that reads `v` as its input `input`.
+linalg::GenericOp userAt(Value v, unsigned input) {
+  for (OpOperand &use : v.getUses())
+    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()))
+      if (use.getOperandNumber() == input && input < op.getNumDpsInputs())
+        return op;
+  return nullptr;
+}
+
+/// select(s <= limit, in * scale, -inf) over (kv, g, t, s): the causal mask
+/// of one query (t = 0). Sets `limit` and `scale`.
+bool matchMask(linalg::GenericOp mask, DecodeAttention &a) {
+  Block &body = *mask.getBody();
+  auto select = yielded(mask).getDefiningOp<arith::SelectOp>();
+  if (!select || constantFloat(select.getFalseValue()) != -std::numeric_limits<double>::infinity())
+    return false;
+  auto mul = select.getTrueValue().getDefiningOp<arith::MulFOp>();
+  if (!mul || (mul.getLhs() != body.getArgument(0) && mul.getRhs() != body.getArgument(0)))
+    return false;
+  std::optional<double> scale =
+      constantFloat(mul.getLhs() == body.getArgument(0) ? mul.getRhs() : mul.getLhs());
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpIOp>();
+  if (!scale || !cmp || cmp.getPredicate() != arith::CmpIPredicate::ule)
+    return false;
+  auto position = cmp.getLhs().getDefiningOp<linalg::IndexOp>();
+  if (!position || position.getDim() != 3)
+    return false;
+  // The query's position: base + t, with t = 0 (folded to base by
+  // canonicalization, or not).
+  Value limit = cmp.getRhs();
+  int64_t ops = 4; // index 3, cmpi, mulf, select
+  if (auto add = limit.getDefiningOp<arith::AddIOp>(); add && !definedOutside(limit, mask)) {
+    auto t = add.getRhs().getDefiningOp<linalg::IndexOp>();
+    Value base = add.getLhs();
+    if (!t) {
+      t = add.getLhs().getDefiningOp<linalg::IndexOp>();
+      base = add.getRhs();
+    }
+    if (!t || t.getDim() != 2)
+      return false;
+    limit = base;
+    ops += 2;
+  }
+  // Nothing else but constants.
+  int64_t others = llvm::count_if(body.without_terminator(), [](Operation &op) {
+    return !op.hasTrait<OpTrait::ConstantLike>();
+  });
+  if (!definedOutside(limit, mask) || others != ops)
+    return false;
+  a.limit = limit;
+  a.scale = *scale;
+  return true;
+}
+
+std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
+  MLIRContext *ctx = scores.getContext();
+  const auto P = IteratorType::parallel, R = IteratorType::reduction;
+  AffineMap id4 = dimsMap(ctx, 4, {0, 1, 2, 3}), row4 = dimsMap(ctx, 4, {0, 1, 2});
+  // Dims (kv, g, t, s, d): scores[kv, g, t, s] = sum_d q[t, kv, g, d] k[kv, s, d].
+  if (!hasForm(scores, 2, {P, P, P, P, R},
+               {dimsMap(ctx, 5, {2, 0, 1, 4}), dimsMap(ctx, 5, {0, 3, 4}),
+                dimsMap(ctx, 5, {0, 1, 2, 3})}) ||
+      !isMulAdd(scores) || !isFilledWith(scores.getDpsInits()[0], 0.0))
+    return std::nullopt;
+  DecodeAttention a;
+  a.query = scores.getDpsInputs()[0];
+  a.keys = scores.getDpsInputs()[1];
+  auto q = cast<RankedTensorType>(a.query.getType());
+  auto k = cast<RankedTensorType>(a.keys.getType());
+  if (!q.hasStaticShape() || q.getDimSize(0) != 1 || !q.getElementType().isF32() ||
+      !k.getElementType().isF32())
+    return std::nullopt;
+  a.kvHeads = q.getDimSize(1);
+  a.groups = q.getDimSize(2);
+  a.headDim = q.getDimSize(3);
+  // A warp reads a key row, lanes on every 32nd element; the weighted sum
+  // has kThreads / headDim threads per output element.
+  if (k.getDimSize(0) != a.kvHeads || k.getDimSize(2) != a.headDim || a.headDim % 32 != 0 ||
+      kThreads % a.headDim != 0)
+    return std::nullopt;
+  a.chain.push_back(scores);
+
+  linalg::GenericOp mask = userAt(scores.getResult(0), 0);
+  if (!mask || !scores.getResult(0).hasOneUse() || !hasForm(mask, 1, {P, P, P, P}, {id4, id4}) ||
+      !matchMask(mask, a))
+    return std::nullopt;
+  linalg::GenericOp maximum, exp;
+  // The mask's two users: the maximum (a reduction) and exp(x - max).
+  for (OpOperand &use : mask.getResult(0).getUses())
+    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()); op && op.getNumDpsInputs() == 2)
+      exp = op;
+    else if (op && op.getNumDpsInputs() == 1)
+      maximum = op;
+  if (!maximum || !exp || !llvm::hasNItems(mask.getResult(0).getUses(), 2) ||
+      !hasForm(maximum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::MaximumFOp>(maximum) ||
+      !isFilledWith(maximum.getDpsInits()[0], -std::numeric_limits<double>::infinity()) ||
+      !maximum.getResult(0).hasOneUse())
+    return std::nullopt;
+  if (!hasForm(exp, 2, {P, P, P, P}, {id4, row4, id4}) || bodySize(exp) != 3 ||
+      exp.getDpsInputs()[0] != mask.getResult(0) || exp.getDpsInputs()[1] != maximum.getResult(0))
+    return std::nullopt;
+  {
+    Block &body = *exp.getBody();
+    auto e = yielded(exp).getDefiningOp<math::ExpOp>();
+    auto sub = e ? e.getOperand().getDefiningOp<arith::SubFOp>() : nullptr;
+    if (!sub || sub.getLhs() != body.getArgument(0) || sub.getRhs() != body.getArgument(1))
+      return std::nullopt;
+  }
+  linalg::GenericOp sum, probs;
+  for (OpOperand &use : exp.getResult(0).getUses())
+    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()); op && op.getNumDpsInputs() == 2)
+      probs = op;
+    else if (op && op.getNumDpsInputs() == 1)
+      sum = op;
+  if (!sum || !probs || !llvm::hasNItems(exp.getResult(0).getUses(), 2) ||
+      !hasForm(sum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::AddFOp>(sum) ||
+      !isFilledWith(sum.getDpsInits()[0], 0.0) || !sum.getResult(0).hasOneUse())
+    return std::nullopt;
+  if (!hasForm(probs, 2, {P, P, P, P}, {id4, row4, id4}) || bodySize(probs) != 3 ||
+      probs.getDpsInputs()[0] != exp.getResult(0) || probs.getDpsInputs()[1] != sum.getResult(0) ||
+      !probs.getResult(0).hasOneUse())
+    return std::nullopt;
+  {
+    // e * (1 / sum)
+    Block &body = *probs.getBody();
+    auto mul = yielded(probs).getDefiningOp<arith::MulFOp>();
+    Value inverse = !mul                                  ? Value()
+                    : mul.getLhs() == body.getArgument(0) ? mul.getRhs()
+                    : mul.getRhs() == body.getArgument(0) ? mul.getLhs()
+                                                          : Value();
+    auto div = inverse ? inverse.getDefiningOp<arith::DivFOp>() : nullptr;
+    if (!div || constantFloat(div.getLhs()) != 1.0 || div.getRhs() != body.getArgument(1))
+      return std::nullopt;
+  }
+  // Dims (t, kv, g, d, s): out[t, kv, g, d] = sum_s p[kv, g, t, s] v[kv, s, d].
+  linalg::GenericOp out = userAt(probs.getResult(0), 0);
+  if (!out ||
+      !hasForm(out, 2, {P, P, P, P, R},
+               {dimsMap(ctx, 5, {1, 2, 0, 4}), dimsMap(ctx, 5, {1, 4, 3}),
+                dimsMap(ctx, 5, {0, 1, 2, 3})}) ||
+      !isMulAdd(out) || !isFilledWith(out.getDpsInits()[0], 0.0))
+    return std::nullopt;
+  a.values = out.getDpsInputs()[1];
+  auto v = cast<RankedTensorType>(a.values.getType());
+  if (v.getShape() != k.getShape() || !v.getElementType().isF32())
+    return std::nullopt;
+  a.chain.append({mask, maximum, exp, sum, probs, out});
+  return a;
+}
+
+/// The sum over a warp's lanes of each of `values`, in every lane: the
+/// shuffles of the values interleave so they are in flight together.
+SmallVector<Value> warpSums(OpBuilder &b, Location loc, SmallVector<Value> values) {
+  for (int32_t offset = 16; offset > 0; offset /= 2)
+    for (Value &v : values)
+      v = arith::AddFOp::create(
+          b, loc, v,
+          gpu::ShuffleOp::create(b, loc, v, offset, 32, gpu::ShuffleMode::XOR).getShuffleResult());
+  return values;
+}
+
+/// A read-only buffer of tensor `t` with any layout (a window of the cache
+/// is strided).
+Value bufferOf(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  auto layout = StridedLayoutAttr::get(
+      b.getContext(), ShapedType::kDynamic,
+      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType(), layout), t,
+      /*readOnly=*/true);
+}
+
+/// Replaces the matched chain by one gpu.launch: a block per query head,
+/// kThreads threads.
+///   1. scores: each warp takes kUnroll positions at a time, its lanes every
+///      32nd element of the key rows (coalesced), summed by shuffles; lane 0
+///      writes the masked, scaled score to a scratch row of the head;
+///   2. maximum and 3. exp(score - max) in place and its sum, over the
+///      scratch row with gpu.all_reduce;
+///   4. the weighted sum: thread (r, d) sums positions r, r + R, ... of
+///      value column d (neighbouring threads, neighbouring columns), and the
+///      R partial sums of each column are added through shared memory.
+/// Each value is computed with the same operations as the linalg ops';
+/// only the order of the sums differs.
+void lowerDecodeAttention(DecodeAttention &a) {
+  linalg::GenericOp last = a.chain.back();
+  OpBuilder b(last);
+  Location loc = last.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  int64_t heads = a.kvHeads * a.groups, rows = kThreads / a.headDim;
+  auto cIndex = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  auto cFloat = [&](double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(static_cast<float>(v))).getResult();
+  };
+
+  Value query = bufferOf(b, loc, a.query), keys = bufferOf(b, loc, a.keys),
+        values = bufferOf(b, loc, a.values);
+  Value positions = tensor::DimOp::create(b, loc, a.keys, 1);
+  // Scores, then probabilities, one row per head (device memory; the
+  // runtime frees it with the step's other buffers).
+  Value scratch = memref::AllocOp::create(
+      b, loc, MemRefType::get({heads, ShapedType::kDynamic}, f32), ValueRange{positions});
+  auto resultType = cast<RankedTensorType>(last.getResult(0).getType());
+  Value result = memref::AllocOp::create(
+      b, loc, MemRefType::get(resultType.getShape(), f32));
+
+  Value one = cIndex(1);
+  auto launch = gpu::LaunchOp::create(b, loc, cIndex(heads), one, one, cIndex(kThreads), one, one);
+  Value partials = launch.addWorkgroupAttribution(
+      MemRefType::get({kThreads}, f32, AffineMap(),
+                      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
+      loc);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value head = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  Value zero = cIndex(0), c32 = cIndex(32);
+  Value kv = arith::DivUIOp::create(b, loc, head, cIndex(a.groups));
+  Value g = arith::RemUIOp::create(b, loc, head, cIndex(a.groups));
+  Value lane = arith::RemUIOp::create(b, loc, tid, c32);
+  Value warp = arith::DivUIOp::create(b, loc, tid, c32);
+  Value lastPosition = arith::SubIOp::create(b, loc, positions, one);
+  Value negInf = cFloat(-std::numeric_limits<double>::infinity()), fzero = cFloat(0.0);
+
+  // 1. Scores. The lane's query elements stay in registers.
+  SmallVector<Value> q;
+  for (int64_t j = 0; j < a.headDim / 32; ++j) {
+    Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
+    q.push_back(memref::LoadOp::create(b, loc, query, ValueRange{zero, kv, g, d}));
+  }
+  {
+    Value first = arith::MulIOp::create(b, loc, warp, cIndex(kUnroll));
+    auto loop = scf::ForOp::create(b, loc, first, positions, cIndex(kWarps * kUnroll));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value s0 = loop.getInductionVar();
+    SmallVector<Value> dots, slots;
+    for (int64_t u = 0; u < kUnroll; ++u) {
+      Value s = arith::AddIOp::create(b, loc, s0, cIndex(u));
+      slots.push_back(s);
+      // Clamped: a slot past the end reads the last row, and stores nothing.
+      Value row = arith::MinUIOp::create(b, loc, s, lastPosition);
+      Value dot = fzero;
+      for (int64_t j = 0; j < a.headDim / 32; ++j) {
+        Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
+        Value key = memref::LoadOp::create(b, loc, keys, ValueRange{kv, row, d});
+        dot = arith::AddFOp::create(b, loc, dot, arith::MulFOp::create(b, loc, q[j], key));
+      }
+      dots.push_back(dot);
+    }
+    dots = warpSums(b, loc, dots);
+    Value isFirstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero);
+    for (int64_t u = 0; u < kUnroll; ++u) {
+      Value inRange =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, slots[u], positions);
+      auto store = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, isFirstLane, inRange),
+                                     /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(&store.getThenRegion().front());
+      Value visible =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, slots[u], a.limit);
+      Value scaled = arith::MulFOp::create(b, loc, dots[u], cFloat(a.scale));
+      memref::StoreOp::create(b, loc, arith::SelectOp::create(b, loc, visible, scaled, negInf),
+                              scratch, ValueRange{head, slots[u]});
+    }
+  }
+  gpu::BarrierOp::create(b, loc);
+
+  // 2. The maximum score and 3. exp(score - max), written back, and its sum.
+  Value threads = cIndex(kThreads);
+  auto rowFold = [&](Value init, function_ref<Value(Value, Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, tid, positions, threads, ValueRange{init});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(b, loc, body(loop.getInductionVar(), loop.getRegionIterArg(0)));
+    return loop.getResult(0);
+  };
+  auto blockReduce = [&](Value v, gpu::AllReduceOperation kind) {
+    return gpu::AllReduceOp::create(b, loc, v, gpu::AllReduceOperationAttr::get(ctx, kind),
+                                    b.getUnitAttr())
+        .getResult();
+  };
+  Value maximum = blockReduce(rowFold(negInf,
+                                      [&](Value s, Value acc) {
+                                        Value x = memref::LoadOp::create(b, loc, scratch,
+                                                                         ValueRange{head, s});
+                                        return arith::MaximumFOp::create(b, loc, acc, x);
+                                      }),
+                              gpu::AllReduceOperation::MAXIMUMF);
+  Value total = blockReduce(
+      rowFold(fzero,
+              [&](Value s, Value acc) {
+                Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{head, s});
+                Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, maximum));
+                memref::StoreOp::create(b, loc, e, scratch, ValueRange{head, s});
+                return arith::AddFOp::create(b, loc, acc, e);
+              }),
+      gpu::AllReduceOperation::ADD);
+  Value inverse = arith::DivFOp::create(b, loc, cFloat(1.0), total);
+  gpu::BarrierOp::create(b, loc);
+
+  // 4. The weighted sum of the value rows.
+  Value column = arith::RemUIOp::create(b, loc, tid, cIndex(a.headDim));
+  Value part = arith::DivUIOp::create(b, loc, tid, cIndex(a.headDim));
+  Value acc;
+  {
+    auto loop = scf::ForOp::create(b, loc, part, positions, cIndex(rows * kUnroll),
+                                   ValueRange{fzero});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value sum = loop.getRegionIterArg(0);
+    SmallVector<Value> terms;
+    for (int64_t u = 0; u < kUnroll; ++u) {
+      Value s = arith::AddIOp::create(b, loc, loop.getInductionVar(), cIndex(u * rows));
+      Value row = arith::MinUIOp::create(b, loc, s, lastPosition);
+      Value e = memref::LoadOp::create(b, loc, scratch, ValueRange{head, row});
+      Value v = memref::LoadOp::create(b, loc, values, ValueRange{kv, row, column});
+      Value term = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, e, inverse), v);
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, positions);
+      terms.push_back(arith::SelectOp::create(b, loc, inRange, term, fzero));
+    }
+    for (Value term : terms)
+      sum = arith::AddFOp::create(b, loc, sum, term);
+    scf::YieldOp::create(b, loc, sum);
+    acc = loop.getResult(0);
+  }
+  memref::StoreOp::create(b, loc, acc, partials, ValueRange{tid});
+  gpu::BarrierOp::create(b, loc);
+  Value isFirstPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, part, zero);
+  auto store = scf::IfOp::create(b, loc, isFirstPart, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    Value sum = memref::LoadOp::create(b, loc, partials, ValueRange{column});
+    for (int64_t r = 1; r < rows; ++r) {
+      Value slot = arith::AddIOp::create(b, loc, column, cIndex(r * a.headDim));
+      sum = arith::AddFOp::create(b, loc, sum,
+                                  memref::LoadOp::create(b, loc, partials, ValueRange{slot}));
+    }
+    memref::StoreOp::create(b, loc, sum, result, ValueRange{zero, kv, g, column});
+  }
+  gpu::TerminatorOp::create(b, loc);
+
+  b.setInsertionPointAfter(launch);
+  Value tensor = bufferization::ToTensorOp::create(b, loc, resultType, result, /*restrict=*/true,
+                                                   /*writable=*/true);
+  last.getResult(0).replaceAllUsesWith(tensor);
+  for (linalg::GenericOp op : llvm::reverse(a.chain))
+    op.erase();
+}
+
+struct LQGPUDecodeAttentionPass
+    : public mlir::lq::impl::LQGPUDecodeAttentionBase<LQGPUDecodeAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<DecodeAttention> matched;
+    for (func::FuncOp func : mlir::lq::getSelectedFunctions(getOperation(), functions))
+      func.walk([&](linalg::GenericOp op) {
+        if (std::optional<DecodeAttention> a = matchDecodeAttention(op))
+          matched.push_back(std::move(*a));
+      });
+    for (DecodeAttention &a : matched)
+      lowerDecodeAttention(a);
+  }
+};
+
+} // namespace
