@@ -61,8 +61,10 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // not returned at the end of the function (ownership-based deallocation
   // rejects gpu.launch_func, which declares no memory effects). Without its
   // clones, the KV caches come back in place as they are (the function
-  // returns its argument buffers). Copies become loops, and so kernels.
-  stages.push_back({"copies", "lq-cpu-copies-to-linalg"});
+  // returns its argument buffers). Copies become loops, and so kernels:
+  // CSE and folding first drop the copy of a cache slot onto itself that
+  // bufferizing the cache's insert_slice leaves (one launch a layer).
+  stages.push_back({"copies", "cse,canonicalize,lq-cpu-copies-to-linalg"});
   // No canonicalization between the parallel loops and their mapping: it
   // would fold single-iteration loops (a one-row reduction) back into host
   // code. Each function's kernels end in one gpu.module: one module load.
