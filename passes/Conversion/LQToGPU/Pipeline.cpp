@@ -27,6 +27,10 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   SmallVector<LoweringStage> stages;
   // Only the GPU functions stay (public, with their C interface).
   stages.push_back({"select", llvm::formatv("symbol-privatize{{exclude={0}},symbol-dce", functions)});
+  // Matmuls of one input (q, k, v; gate, up) as one: fewer, larger
+  // kernels. Before the rounding, which gives each matmul an input of its own.
+  if (options.fuseSiblings)
+    stages.push_back({"siblings", llvm::formatv("lq-fuse-sibling-matmuls{{functions={0}}", functions)});
   // f16 activations: rounded where they are made, which the fuse stage
   // puts into the producing kernel, so the matmul kernels read half the
   // bytes (a CPU run of the rounded module computes the same values).
@@ -158,6 +162,10 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                                llvm::cl::desc("Reductions on a thread block per output "
                                               "(false: serial, one thread per output)"),
                                llvm::cl::init(true)};
+  Option<bool> fuseSiblings{*this, "fuse-siblings",
+                            llvm::cl::desc("Matmuls that share their input and weight encoding "
+                                           "as one matmul of the stacked weights"),
+                            llvm::cl::init(true)};
   Option<bool> decodeAttention{*this, "decode-attention",
                                llvm::cl::desc("A decode step's attention over the cache as one "
                                               "kernel per layer (false: its linalg ops' kernels)"),
@@ -191,6 +199,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.format = parsed.format;
         options.blockReductions = parsed.blockReductions;
         options.decodeAttention = parsed.decodeAttention;
+        options.fuseSiblings = parsed.fuseSiblings;
         options.fuseElementwise = parsed.fuseElementwise;
         options.toolkit = parsed.toolkit;
         std::string message;

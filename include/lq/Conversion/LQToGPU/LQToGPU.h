@@ -44,6 +44,8 @@ struct GPULoweringOptions {
   /// A decode step's attention over the cache as one kernel per layer
   /// (lq-gpu-decode-attention) instead of six from its linalg ops.
   bool decodeAttention = true;
+  /// Matmuls of one input and weight encoding as one (lq-fuse-sibling-matmuls).
+  bool fuseSiblings = true;
   /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
   bool fuseElementwise = true;
   /// gpu-module-to-binary's CUDA toolkit (ptxas, libdevice); empty: MLIR's

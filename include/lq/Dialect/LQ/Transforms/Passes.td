@@ -125,6 +125,43 @@ def LQFoldDecode : Pass<"lq-fold-decode", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LQFuseSiblingMatmuls : Pass<"lq-fuse-sibling-matmuls", "::mlir::ModuleOp"> {
+  let summary = "Stack the weights of lq.matmuls that share their input into one matmul";
+  let description = [{
+    `lq.matmul`s of one input whose weights are `lq.constant`s of one
+    encoding and column count, with the same activation quantization (a
+    layer's q, k and v projections; its gate and up projections), become one
+    `lq.matmul` of the weights stacked along their rows; each former result
+    is a `tensor.extract_slice` of the new one's columns. Every output
+    element is computed from the same codes and the same (quantized) input
+    row as before; the stacked weight is one blob per storage tensor,
+    named after the siblings' roles joined by `+`.
+
+    A decode step's matmuls are small (4096 x 4096 in 4 bits is 8 MB): a
+    GPU kernel that small spends much of its time ramping up and down, and
+    one kernel over q, k and v together streams the same bytes in fewer
+    launches.
+
+    Weights that carry other attributes (`lq.reference`, statistics) are
+    left alone, as are siblings in different blocks.
+
+    ```mlir
+    %q = lq.matmul %x, %wq : tensor<1x64xf32>, !lq.weight<64x64, #u4> -> tensor<1x64xf32>
+    %k = lq.matmul %x, %wk : tensor<1x64xf32>, !lq.weight<32x64, #u4> -> tensor<1x32xf32>
+    // becomes
+    %w = lq.constant ... : !lq.weight<96x64, #u4>
+    %qk = lq.matmul %x, %w : tensor<1x64xf32>, !lq.weight<96x64, #u4> -> tensor<1x96xf32>
+    %q = tensor.extract_slice %qk[0, 0] [1, 64] [1, 1]
+    %k = tensor.extract_slice %qk[0, 64] [1, 32] [1, 1]
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Fuse the matmuls of these functions (default: all)">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Function-preserving transforms, smoothing, activation and KV quantization
 //===----------------------------------------------------------------------===//
