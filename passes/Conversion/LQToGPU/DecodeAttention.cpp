@@ -128,6 +128,21 @@ linalg::GenericOp userAt(Value v, unsigned input) {
   return nullptr;
 }
 
+/// The two generic users of `v` in a softmax: the one reading only `v` (a
+/// reduction of it) and the one reading `v` and that reduction. Null
+/// unless `v` has exactly these two uses.
+std::pair<linalg::GenericOp, linalg::GenericOp> reductionAndConsumer(Value v) {
+  linalg::GenericOp reduction, consumer;
+  for (OpOperand &use : v.getUses())
+    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()); op && op.getNumDpsInputs() == 2)
+      consumer = op;
+    else if (op && op.getNumDpsInputs() == 1)
+      reduction = op;
+  if (!llvm::hasNItems(v.getUses(), 2))
+    return {nullptr, nullptr};
+  return {reduction, consumer};
+}
+
 /// select(s <= limit, in * scale, -inf) over (kv, g, t, s): the causal mask
 /// of one query (t = 0). Sets `limit` and `scale`.
 bool matchMask(linalg::GenericOp mask, DecodeAttention &a) {
@@ -205,14 +220,9 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
   if (!mask || !scores.getResult(0).hasOneUse() || !hasForm(mask, 1, {P, P, P, P}, {id4, id4}) ||
       !matchMask(mask, a))
     return std::nullopt;
-  linalg::GenericOp maximum, exp;
-  // The mask's two users: the maximum (a reduction) and exp(x - max).
-  for (OpOperand &use : mask.getResult(0).getUses())
-    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()); op && op.getNumDpsInputs() == 2)
-      exp = op;
-    else if (op && op.getNumDpsInputs() == 1)
-      maximum = op;
-  if (!maximum || !exp || !llvm::hasNItems(mask.getResult(0).getUses(), 2) ||
+  // The mask's two users: the maximum and exp(x - max).
+  auto [maximum, exp] = reductionAndConsumer(mask.getResult(0));
+  if (!maximum || !exp ||
       !hasForm(maximum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::MaximumFOp>(maximum) ||
       !isFilledWith(maximum.getDpsInits()[0], -std::numeric_limits<double>::infinity()) ||
       !maximum.getResult(0).hasOneUse())
@@ -227,13 +237,9 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
     if (!sub || sub.getLhs() != body.getArgument(0) || sub.getRhs() != body.getArgument(1))
       return std::nullopt;
   }
-  linalg::GenericOp sum, probs;
-  for (OpOperand &use : exp.getResult(0).getUses())
-    if (auto op = dyn_cast<linalg::GenericOp>(use.getOwner()); op && op.getNumDpsInputs() == 2)
-      probs = op;
-    else if (op && op.getNumDpsInputs() == 1)
-      sum = op;
-  if (!sum || !probs || !llvm::hasNItems(exp.getResult(0).getUses(), 2) ||
+  // exp's two users: the sum and exp * (1 / sum).
+  auto [sum, probs] = reductionAndConsumer(exp.getResult(0));
+  if (!sum || !probs ||
       !hasForm(sum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::AddFOp>(sum) ||
       !isFilledWith(sum.getDpsInits()[0], 0.0) || !sum.getResult(0).hasOneUse())
     return std::nullopt;
