@@ -78,7 +78,8 @@ FailureOr<ConstantOp> stackConstants(OpBuilder &b, Location loc, ArrayRef<Consta
     FailureOr<SmallVector<char>> bytes = stackRows(attrs, rowDim);
     if (failed(bytes))
       return failure();
-    auto type = RankedTensorType::get(shape, cast<ShapedType>(attrs.front().getType()).getElementType());
+    auto type =
+        RankedTensorType::get(shape, cast<ShapedType>(attrs.front().getType()).getElementType());
     return ElementsAttr(makeResource(type, (name + "." + suffix).str(), *bytes));
   };
   // Binary codes are [planes, rows, bytes]; every other tensor starts with
@@ -106,8 +107,8 @@ FailureOr<ConstantOp> stackConstants(OpBuilder &b, Location loc, ArrayRef<Consta
     optional[i] = *stacked;
   }
   auto type = WeightType::get(b.getContext(), rows, first.getCols(), first.getEncoding());
-  auto constant = ConstantOp::create(b, loc, type, *codes, *scales, optional[0], optional[1],
-                                     optional[2]);
+  auto constant =
+      ConstantOp::create(b, loc, type, *codes, *scales, optional[0], optional[1], optional[2]);
   if (failed(mlir::verify(constant))) {
     constant.erase();
     return failure();
@@ -175,7 +176,8 @@ struct FuseSiblingMatmulsPass
     // Attributes of the input all siblings agree on (its calibration
     // statistics) stay; the role names them all.
     for (NamedAttribute attr : first->getDiscardableAttrs())
-      if (llvm::all_of(ops, [&](MatmulOp op) { return op->getAttr(attr.getName()) == attr.getValue(); }))
+      if (llvm::all_of(ops,
+                       [&](MatmulOp op) { return op->getAttr(attr.getName()) == attr.getValue(); }))
         fused->setAttr(attr.getName(), attr.getValue());
     fused->setAttr("lq.role", b.getStringAttr(name));
     // Each sibling's result is its columns of the fused result.
@@ -183,7 +185,8 @@ struct FuseSiblingMatmulsPass
     for (MatmulOp op : ops) {
       OpBuilder at(op);
       int64_t rows = op.getWeight().getType().getRows();
-      SmallVector<OpFoldResult> offsets(rank, at.getIndexAttr(0)), strides(rank, at.getIndexAttr(1));
+      SmallVector<OpFoldResult> offsets(rank, at.getIndexAttr(0)),
+          strides(rank, at.getIndexAttr(1));
       offsets.back() = at.getIndexAttr(offset);
       SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(at, loc, fused.getResult());
       sizes.back() = at.getIndexAttr(rows);

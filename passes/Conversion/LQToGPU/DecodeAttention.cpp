@@ -111,8 +111,7 @@ bool isMulAdd(linalg::GenericOp op) {
 }
 
 /// out = combine(out, in) with one `OpTy`.
-template <typename OpTy>
-bool isFold(linalg::GenericOp op) {
+template <typename OpTy> bool isFold(linalg::GenericOp op) {
   Block &body = *op.getBody();
   auto combine = yielded(op).getDefiningOp<OpTy>();
   return bodySize(op) == 2 && combine &&
@@ -222,8 +221,8 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
     return std::nullopt;
   // The mask's two users: the maximum and exp(x - max).
   auto [maximum, exp] = reductionAndConsumer(mask.getResult(0));
-  if (!maximum || !exp ||
-      !hasForm(maximum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::MaximumFOp>(maximum) ||
+  if (!maximum || !exp || !hasForm(maximum, 1, {P, P, P, R}, {id4, row4}) ||
+      !isFold<arith::MaximumFOp>(maximum) ||
       !isFilledWith(maximum.getDpsInits()[0], -std::numeric_limits<double>::infinity()) ||
       !maximum.getResult(0).hasOneUse())
     return std::nullopt;
@@ -239,9 +238,9 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
   }
   // exp's two users: the sum and exp * (1 / sum).
   auto [sum, probs] = reductionAndConsumer(exp.getResult(0));
-  if (!sum || !probs ||
-      !hasForm(sum, 1, {P, P, P, R}, {id4, row4}) || !isFold<arith::AddFOp>(sum) ||
-      !isFilledWith(sum.getDpsInits()[0], 0.0) || !sum.getResult(0).hasOneUse())
+  if (!sum || !probs || !hasForm(sum, 1, {P, P, P, R}, {id4, row4}) ||
+      !isFold<arith::AddFOp>(sum) || !isFilledWith(sum.getDpsInits()[0], 0.0) ||
+      !sum.getResult(0).hasOneUse())
     return std::nullopt;
   if (!hasForm(probs, 2, {P, P, P, P}, {id4, row4, id4}) || bodySize(probs) != 3 ||
       probs.getDpsInputs()[0] != exp.getResult(0) || probs.getDpsInputs()[1] != sum.getResult(0) ||
@@ -290,9 +289,8 @@ SmallVector<Value> warpSums(OpBuilder &b, Location loc, SmallVector<Value> value
 /// is strided).
 Value bufferOf(OpBuilder &b, Location loc, Value t) {
   auto type = cast<RankedTensorType>(t.getType());
-  auto layout = StridedLayoutAttr::get(
-      b.getContext(), ShapedType::kDynamic,
-      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
   return bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(type.getShape(), type.getElementType(), layout), t,
       /*readOnly=*/true);
@@ -330,8 +328,7 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Value scratch = memref::AllocOp::create(
       b, loc, MemRefType::get({heads, ShapedType::kDynamic}, f32), ValueRange{positions});
   auto resultType = cast<RankedTensorType>(last.getResult(0).getType());
-  Value result = memref::AllocOp::create(
-      b, loc, MemRefType::get(resultType.getShape(), f32));
+  Value result = memref::AllocOp::create(b, loc, MemRefType::get(resultType.getShape(), f32));
 
   Value one = cIndex(1);
   auto launch = gpu::LaunchOp::create(b, loc, cIndex(heads), one, one, cIndex(kThreads), one, one);
@@ -378,14 +375,12 @@ void lowerDecodeAttention(DecodeAttention &a) {
     dots = warpSums(b, loc, dots);
     Value isFirstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero);
     for (int64_t u = 0; u < kUnroll; ++u) {
-      Value inRange =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, slots[u], positions);
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, slots[u], positions);
       auto store = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, isFirstLane, inRange),
                                      /*withElseRegion=*/false);
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(&store.getThenRegion().front());
-      Value visible =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, slots[u], a.limit);
+      Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, slots[u], a.limit);
       Value scaled = arith::MulFOp::create(b, loc, dots[u], cFloat(a.scale));
       memref::StoreOp::create(b, loc, arith::SelectOp::create(b, loc, visible, scaled, negInf),
                               scratch, ValueRange{head, slots[u]});
@@ -407,13 +402,13 @@ void lowerDecodeAttention(DecodeAttention &a) {
                                     b.getUnitAttr())
         .getResult();
   };
-  Value maximum = blockReduce(rowFold(negInf,
-                                      [&](Value s, Value acc) {
-                                        Value x = memref::LoadOp::create(b, loc, scratch,
-                                                                         ValueRange{head, s});
-                                        return arith::MaximumFOp::create(b, loc, acc, x);
-                                      }),
-                              gpu::AllReduceOperation::MAXIMUMF);
+  Value maximum =
+      blockReduce(rowFold(negInf,
+                          [&](Value s, Value acc) {
+                            Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{head, s});
+                            return arith::MaximumFOp::create(b, loc, acc, x);
+                          }),
+                  gpu::AllReduceOperation::MAXIMUMF);
   Value total = blockReduce(
       rowFold(fzero,
               [&](Value s, Value acc) {

@@ -30,7 +30,8 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // Matmuls of one input (q, k, v; gate, up) as one: fewer, larger
   // kernels. Before the rounding, which gives each matmul an input of its own.
   if (options.fuseSiblings)
-    stages.push_back({"siblings", llvm::formatv("lq-fuse-sibling-matmuls{{functions={0}}", functions)});
+    stages.push_back(
+        {"siblings", llvm::formatv("lq-fuse-sibling-matmuls{{functions={0}}", functions)});
   // f16 activations: rounded where they are made, which the fuse stage
   // puts into the producing kernel, so the matmul kernels read half the
   // bytes (a CPU run of the rounded module computes the same values).
@@ -50,7 +51,8 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // One kernel for a decode step's attention, matched before fusion
   // reshapes its linalg ops.
   if (options.decodeAttention)
-    stages.push_back({"attention", llvm::formatv("lq-gpu-decode-attention{{functions={0}}", functions)});
+    stages.push_back(
+        {"attention", llvm::formatv("lq-gpu-decode-attention{{functions={0}}", functions)});
   // Element-wise producers fused into their consumers: each linalg op left
   // becomes at least one kernel launch, which dominate a decode step.
   if (options.fuseElementwise)
@@ -77,15 +79,16 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // a constant would stay a division in the kernel.
   stages.push_back(
       {"kernels",
-       llvm::formatv("{2}convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
-                     "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
-                     "first}),convert-parallel-loops-to-gpu,canonicalize,"
-                     "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
-                     "lq-gpu-merge-kernel-modules{{functions={0}}",
-                     functions, options.threads,
-                     options.blockReductions
-                         ? llvm::formatv("lq-gpu-block-reductions{{functions={0}},", functions).str()
-                         : std::string())});
+       llvm::formatv(
+           "{2}convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
+           "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
+           "first}),convert-parallel-loops-to-gpu,canonicalize,"
+           "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+           "lq-gpu-merge-kernel-modules{{functions={0}}",
+           functions, options.threads,
+           options.blockReductions
+               ? llvm::formatv("lq-gpu-block-reductions{{functions={0}},", functions).str()
+               : std::string())});
   stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
   // One stream per call, synchronized once before the return.
   stages.push_back({"async", "func.func(gpu-async-region),lq-gpu-sync-host-shared-allocs,"
