@@ -137,8 +137,10 @@ struct FuseSiblingMatmulsPass
                 op.getActScaleAttr()}]
             .push_back(op);
       });
-      for (auto &[key, ops] : groups) {
-        llvm::erase_if(ops, [&](MatmulOp op) { return op->getBlock() != ops.front()->getBlock(); });
+      for (auto &group : groups) {
+        SmallVector<MatmulOp> &ops = group.second;
+        Block *block = ops.front()->getBlock();
+        llvm::erase_if(ops, [&](MatmulOp op) { return op->getBlock() != block; });
         if (ops.size() < 2)
           continue;
         if (failed(fuse(ops)))
