@@ -20,6 +20,9 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <map>
+#include <vector>
+
 namespace mlir::lq {
 #define GEN_PASS_DEF_LQFUSESIBLINGMATMULS
 #include "lq/Dialect/LQ/Transforms/Passes.h.inc"
@@ -120,7 +123,12 @@ struct FuseSiblingMatmulsPass
     : public mlir::lq::impl::LQFuseSiblingMatmulsBase<FuseSiblingMatmulsPass> {
   using Base::Base;
 
+  /// The stacked constant made for each list of sibling weights (their
+  /// attribute dictionaries, in order).
+  std::map<std::vector<const void *>, ConstantOp> stackedBefore;
+
   void runOnOperation() override {
+    stackedBefore.clear();
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!functions.empty() && !llvm::is_contained(functions, func.getSymName()))
         continue;
@@ -166,9 +174,22 @@ struct FuseSiblingMatmulsPass
       roles.push_back(role ? role.str() : "matmul");
     }
     std::string name = llvm::join(roles, "+");
-    FailureOr<ConstantOp> stacked = stackConstants(b, loc, constants, name);
-    if (failed(stacked))
-      return first.emitError("cannot stack the weights of ") << ops.size() << " sibling matmuls";
+    // The same weights in another function (@forward and @decode) share the
+    // stacked blobs as they shared the siblings' blobs.
+    std::vector<const void *> key;
+    for (ConstantOp c : constants)
+      key.push_back(c->getAttrDictionary().getAsOpaquePointer());
+    FailureOr<ConstantOp> stacked;
+    if (auto it = stackedBefore.find(key); it != stackedBefore.end()) {
+      Operation *copy = b.clone(*it->second);
+      copy->setLoc(loc);
+      stacked = cast<ConstantOp>(copy);
+    } else {
+      stacked = stackConstants(b, loc, constants, name);
+      if (failed(stacked))
+        return first.emitError("cannot stack the weights of ") << ops.size() << " sibling matmuls";
+      stackedBefore[key] = *stacked;
+    }
     auto inputType = cast<RankedTensorType>(first.getInput().getType());
     SmallVector<int64_t> shape(inputType.getShape());
     shape.back() = stacked->getResult().getType().getRows();

@@ -66,3 +66,32 @@ func.func @not_siblings(%x: tensor<1x8xf32>, %y: tensor<1x8xf32>) -> (tensor<1x1
   %e = lq.matmul %x, %w3 : tensor<1x8xf32>, !lq.weight<1x8, #u4g8> -> tensor<1x1xf32>
   return %a, %b, %c, %d, %e : tensor<1x1xf32>, tensor<1x1xf32>, tensor<1x1xf32>, tensor<1x1xf32>, tensor<1x1xf32>
 }
+
+// -----
+
+// The same siblings in two functions (@forward and @decode) share one
+// stacked blob per storage tensor, as they shared the siblings' blobs.
+// CHECK-LABEL: func.func @forward(
+// CHECK:         lq.constant codes(dense_resource<[[CODES:"q\+k.codes"]]> : tensor<2x4xi8>) scales(dense_resource<[[SCALES:"q\+k.scales"]]>
+// CHECK-LABEL: func.func @decode(
+// CHECK:         lq.constant codes(dense_resource<[[CODES]]> : tensor<2x4xi8>) scales(dense_resource<[[SCALES]]>
+// CHECK:       dialect_resources
+// CHECK-NEXT:    builtin: {
+// CHECK-NEXT:      [[CODES]]: "0x0100000001020304090A0B0C",
+// CHECK-NEXT:      [[SCALES]]: "0x02000000003C0042"
+// CHECK-NEXT:    }
+#u4s = #lq.uniform<bits = 4, group = 8>
+func.func @forward(%x: tensor<1x8xf32>) -> (tensor<1x1xf32>, tensor<1x1xf32>) {
+  %wq = lq.constant codes(dense<[[1, 2, 3, 4]]> : tensor<1x4xi8>) scales(dense<[[1.0]]> : tensor<1x1xf16>) : !lq.weight<1x8, #u4s>
+  %wk = lq.constant codes(dense<[[9, 10, 11, 12]]> : tensor<1x4xi8>) scales(dense<[[3.0]]> : tensor<1x1xf16>) : !lq.weight<1x8, #u4s>
+  %q = lq.matmul %x, %wq {lq.role = "q"} : tensor<1x8xf32>, !lq.weight<1x8, #u4s> -> tensor<1x1xf32>
+  %k = lq.matmul %x, %wk {lq.role = "k"} : tensor<1x8xf32>, !lq.weight<1x8, #u4s> -> tensor<1x1xf32>
+  return %q, %k : tensor<1x1xf32>, tensor<1x1xf32>
+}
+func.func @decode(%x: tensor<1x8xf32>) -> (tensor<1x1xf32>, tensor<1x1xf32>) {
+  %wq = lq.constant codes(dense<[[1, 2, 3, 4]]> : tensor<1x4xi8>) scales(dense<[[1.0]]> : tensor<1x1xf16>) : !lq.weight<1x8, #u4s>
+  %wk = lq.constant codes(dense<[[9, 10, 11, 12]]> : tensor<1x4xi8>) scales(dense<[[3.0]]> : tensor<1x1xf16>) : !lq.weight<1x8, #u4s>
+  %q = lq.matmul %x, %wq {lq.role = "q"} : tensor<1x8xf32>, !lq.weight<1x8, #u4s> -> tensor<1x1xf32>
+  %k = lq.matmul %x, %wk {lq.role = "k"} : tensor<1x8xf32>, !lq.weight<1x8, #u4s> -> tensor<1x1xf32>
+  return %q, %k : tensor<1x1xf32>, tensor<1x1xf32>
+}
