@@ -42,7 +42,18 @@ using SiblingKey = std::tuple<Value, Attribute, int64_t, Attribute, Attribute>;
 /// sibling's block of rows in turn.
 FailureOr<SmallVector<char>> stackRows(ArrayRef<ElementsAttr> attrs, unsigned rowDim) {
   SmallVector<ArrayRef<char>> bytes;
+  // A splat (one value for the whole tensor) is spelled out.
+  std::vector<std::vector<char>> spelled;
+  spelled.reserve(attrs.size());
   for (ElementsAttr attr : attrs) {
+    if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
+      ArrayRef<char> one = dense.getRawData();
+      std::vector<char> &all = spelled.emplace_back();
+      for (int64_t i = 0, e = dense.getNumElements(); i < e; ++i)
+        all.insert(all.end(), one.begin(), one.end());
+      bytes.push_back(all);
+      continue;
+    }
     FailureOr<ArrayRef<char>> raw = getRawBytes(attr);
     if (failed(raw))
       return failure();

@@ -95,3 +95,18 @@ func.func @decode(%x: tensor<1x8xf32>) -> (tensor<1x1xf32>, tensor<1x1xf32>) {
   %k = lq.matmul %x, %wk {lq.role = "k"} : tensor<1x8xf32>, !lq.weight<1x8, #u4s> -> tensor<1x1xf32>
   return %q, %k : tensor<1x1xf32>, tensor<1x1xf32>
 }
+
+// -----
+
+// Splat storage (one value for a whole tensor) stacks spelled out.
+// CHECK-LABEL: func.func @splat_zero_points(
+// CHECK:         lq.constant codes({{.*}} : tensor<2x4xi8>) scales({{.*}} : tensor<2x2xf16>) zero_points(dense_resource<[[ZP:.*]]> : tensor<2x2xi8>)
+// CHECK:       [[ZP]]: "0x0100000008080707"
+#u4a = #lq.uniform<bits = 4, group = 4, symmetric = false>
+func.func @splat_zero_points(%x: tensor<1x8xf32>) -> (tensor<1x1xf32>, tensor<1x1xf32>) {
+  %wq = lq.constant codes(dense<[[1, 2, 3, 4]]> : tensor<1x4xi8>) scales(dense<1.0> : tensor<1x2xf16>) zero_points(dense<8> : tensor<1x2xi8>) : !lq.weight<1x8, #u4a>
+  %wk = lq.constant codes(dense<[[9, 10, 11, 12]]> : tensor<1x4xi8>) scales(dense<2.0> : tensor<1x2xf16>) zero_points(dense<7> : tensor<1x2xi8>) : !lq.weight<1x8, #u4a>
+  %q = lq.matmul %x, %wq {lq.role = "q"} : tensor<1x8xf32>, !lq.weight<1x8, #u4a> -> tensor<1x1xf32>
+  %k = lq.matmul %x, %wk {lq.role = "k"} : tensor<1x8xf32>, !lq.weight<1x8, #u4a> -> tensor<1x1xf32>
+  return %q, %k : tensor<1x1xf32>, tensor<1x1xf32>
+}
