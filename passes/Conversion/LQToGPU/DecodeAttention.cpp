@@ -58,13 +58,6 @@ struct DecodeAttention {
   int64_t kvHeads, groups, headDim;
 };
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned dims, ArrayRef<unsigned> results) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : results)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(dims, 0, exprs, ctx);
-}
-
 bool hasForm(linalg::GenericOp op, int64_t inputs, ArrayRef<IteratorType> iterators,
              ArrayRef<AffineMap> maps) {
   return op.hasPureTensorSemantics() && op.getNumDpsInputs() == inputs &&
@@ -189,12 +182,14 @@ bool matchMask(linalg::GenericOp mask, DecodeAttention &a) {
 
 std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
   MLIRContext *ctx = scores.getContext();
+  auto map = [&](unsigned dims, ArrayRef<unsigned> results) {
+    return AffineMap::getMultiDimMapWithTargets(dims, results, ctx);
+  };
   const auto P = IteratorType::parallel, R = IteratorType::reduction;
-  AffineMap id4 = dimsMap(ctx, 4, {0, 1, 2, 3}), row4 = dimsMap(ctx, 4, {0, 1, 2});
+  AffineMap id4 = map(4, {0, 1, 2, 3}), row4 = map(4, {0, 1, 2});
   // Dims (kv, g, t, s, d): scores[kv, g, t, s] = sum_d q[t, kv, g, d] k[kv, s, d].
   if (!hasForm(scores, 2, {P, P, P, P, R},
-               {dimsMap(ctx, 5, {2, 0, 1, 4}), dimsMap(ctx, 5, {0, 3, 4}),
-                dimsMap(ctx, 5, {0, 1, 2, 3})}) ||
+               {map(5, {2, 0, 1, 4}), map(5, {0, 3, 4}), map(5, {0, 1, 2, 3})}) ||
       !isMulAdd(scores) || !isFilledWith(scores.getDpsInits()[0], 0.0))
     return std::nullopt;
   DecodeAttention a;
@@ -262,8 +257,7 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
   linalg::GenericOp out = userAt(probs.getResult(0), 0);
   if (!out ||
       !hasForm(out, 2, {P, P, P, P, R},
-               {dimsMap(ctx, 5, {1, 2, 0, 4}), dimsMap(ctx, 5, {1, 4, 3}),
-                dimsMap(ctx, 5, {0, 1, 2, 3})}) ||
+               {map(5, {1, 2, 0, 4}), map(5, {1, 4, 3}), map(5, {0, 1, 2, 3})}) ||
       !isMulAdd(out) || !isFilledWith(out.getDpsInits()[0], 0.0))
     return std::nullopt;
   a.values = out.getDpsInputs()[1];
