@@ -317,14 +317,14 @@ def LQGPUDecodeAttention : Pass<"lq-gpu-decode-attention", "::mlir::ModuleOp"> {
       the masked, scaled scores go to a scratch row per head;
     - the row's maximum and the sum of exp(score - maximum) are block
       reductions (`gpu.all_reduce`), the exponentials written back;
-    - thread (r, d) sums positions r, r + 256 / D, ... of value column d
-      (neighbouring threads read neighbouring columns), and the partial
-      sums of each column are added through shared memory.
+    - each warp sums 4 positions of the values at a time, its lanes on
+      every 32nd column (coalesced), and the 8 warps' partial sums of each
+      column are added through shared memory.
 
     Each value is computed with the linalg ops' own operations; only the
     order of the sums differs. The chain is matched as quant-import emits
     it (query `[1, KV, G, D]`, keys and values `[KV, S, D]` in f32, D a
-    multiple of 32 dividing 256); anything else is left to the other
+    multiple of 32, at most 256); anything else is left to the other
     lowerings. `lq.kv_quantize`d caches match too: their dequantized
     window is the keys and values tensor.
 

@@ -203,10 +203,10 @@ std::optional<DecodeAttention> matchDecodeAttention(linalg::GenericOp scores) {
   a.kvHeads = q.getDimSize(1);
   a.groups = q.getDimSize(2);
   a.headDim = q.getDimSize(3);
-  // A warp reads a key row, lanes on every 32nd element; the weighted sum
-  // has kThreads / headDim threads per output element.
+  // A warp reads a key or value row, lanes on every 32nd element; one
+  // thread per column adds the warps' partial sums.
   if (k.getDimSize(0) != a.kvHeads || k.getDimSize(2) != a.headDim || a.headDim % 32 != 0 ||
-      kThreads % a.headDim != 0)
+      a.headDim > kThreads)
     return std::nullopt;
   a.chain.push_back(scores);
 
@@ -297,9 +297,9 @@ Value bufferOf(OpBuilder &b, Location loc, Value t) {
 ///      writes the masked, scaled score to a scratch row of the head;
 ///   2. maximum and 3. exp(score - max) in place and its sum, over the
 ///      scratch row with gpu.all_reduce;
-///   4. the weighted sum: thread (r, d) sums positions r, r + R, ... of
-///      value column d (neighbouring threads, neighbouring columns), and the
-///      R partial sums of each column are added through shared memory.
+///   4. the weighted sum: each warp takes kUnroll positions at a time, its
+///      lanes every 32nd column of the value rows (coalesced); the warps'
+///      partial sums of each column are added through shared memory.
 /// Each value is computed with the same operations as the linalg ops';
 /// only the order of the sums differs.
 void lowerDecodeAttention(DecodeAttention &a) {
@@ -308,7 +308,7 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Location loc = last.getLoc();
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
-  int64_t heads = a.kvHeads * a.groups, rows = kThreads / a.headDim;
+  int64_t heads = a.kvHeads * a.groups;
   auto cIndex = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
   auto cFloat = [&](double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(static_cast<float>(v))).getResult();
@@ -327,7 +327,7 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Value one = cIndex(1);
   auto launch = gpu::LaunchOp::create(b, loc, cIndex(heads), one, one, cIndex(kThreads), one, one);
   Value partials = launch.addWorkgroupAttribution(
-      MemRefType::get({kThreads}, f32, AffineMap(),
+      MemRefType::get({kWarps * a.headDim}, f32, AffineMap(),
                       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
       loc);
   b.setInsertionPointToStart(&launch.getBody().front());
@@ -415,45 +415,56 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Value inverse = arith::DivFOp::create(b, loc, cFloat(1.0), total);
   gpu::BarrierOp::create(b, loc);
 
-  // 4. The weighted sum of the value rows.
-  Value column = arith::RemUIOp::create(b, loc, tid, cIndex(a.headDim));
-  Value part = arith::DivUIOp::create(b, loc, tid, cIndex(a.headDim));
-  Value acc;
+  // 4. The weighted sum of the value rows: warp w takes positions w, w + 8,
+  // ..., kUnroll at a time, its lanes every 32nd column.
+  int64_t perLane = a.headDim / 32;
+  SmallVector<Value> acc(perLane, fzero);
   {
-    auto loop = scf::ForOp::create(b, loc, part, positions, cIndex(rows * kUnroll),
-                                   ValueRange{fzero});
+    Value first = warp;
+    auto loop = scf::ForOp::create(b, loc, first, positions, cIndex(kWarps * kUnroll), acc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value sum = loop.getRegionIterArg(0);
-    SmallVector<Value> terms;
+    SmallVector<Value> sums(loop.getRegionIterArgs());
+    SmallVector<SmallVector<Value>> terms(perLane);
     for (int64_t u = 0; u < kUnroll; ++u) {
-      Value s = arith::AddIOp::create(b, loc, loop.getInductionVar(), cIndex(u * rows));
+      Value s = arith::AddIOp::create(b, loc, loop.getInductionVar(), cIndex(u * kWarps));
       Value row = arith::MinUIOp::create(b, loc, s, lastPosition);
-      Value e = memref::LoadOp::create(b, loc, scratch, ValueRange{head, row});
-      Value v = memref::LoadOp::create(b, loc, values, ValueRange{kv, row, column});
-      Value term = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, e, inverse), v);
       Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, positions);
-      terms.push_back(arith::SelectOp::create(b, loc, inRange, term, fzero));
+      Value p = arith::MulFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, scratch, ValueRange{head, row}), inverse);
+      for (int64_t j = 0; j < perLane; ++j) {
+        Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
+        Value v = memref::LoadOp::create(b, loc, values, ValueRange{kv, row, d});
+        terms[j].push_back(
+            arith::SelectOp::create(b, loc, inRange, arith::MulFOp::create(b, loc, p, v), fzero));
+      }
     }
-    for (Value term : terms)
-      sum = arith::AddFOp::create(b, loc, sum, term);
-    scf::YieldOp::create(b, loc, sum);
-    acc = loop.getResult(0);
+    for (int64_t j = 0; j < perLane; ++j)
+      for (Value term : terms[j])
+        sums[j] = arith::AddFOp::create(b, loc, sums[j], term);
+    scf::YieldOp::create(b, loc, sums);
+    acc.assign(loop.getResults().begin(), loop.getResults().end());
   }
-  memref::StoreOp::create(b, loc, acc, partials, ValueRange{tid});
+  // The warps' partial sums of each column, added by thread d < headDim.
+  Value warpBase = arith::MulIOp::create(b, loc, warp, cIndex(a.headDim));
+  for (int64_t j = 0; j < perLane; ++j) {
+    Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
+    memref::StoreOp::create(b, loc, acc[j], partials,
+                            ValueRange{arith::AddIOp::create(b, loc, warpBase, d)});
+  }
   gpu::BarrierOp::create(b, loc);
-  Value isFirstPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, part, zero);
-  auto store = scf::IfOp::create(b, loc, isFirstPart, /*withElseRegion=*/false);
+  Value isColumn = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, cIndex(a.headDim));
+  auto store = scf::IfOp::create(b, loc, isColumn, /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    Value sum = memref::LoadOp::create(b, loc, partials, ValueRange{column});
-    for (int64_t r = 1; r < rows; ++r) {
-      Value slot = arith::AddIOp::create(b, loc, column, cIndex(r * a.headDim));
+    Value sum = memref::LoadOp::create(b, loc, partials, ValueRange{tid});
+    for (int64_t w = 1; w < kWarps; ++w) {
+      Value slot = arith::AddIOp::create(b, loc, tid, cIndex(w * a.headDim));
       sum = arith::AddFOp::create(b, loc, sum,
                                   memref::LoadOp::create(b, loc, partials, ValueRange{slot}));
     }
-    memref::StoreOp::create(b, loc, sum, result, ValueRange{zero, kv, g, column});
+    memref::StoreOp::create(b, loc, sum, result, ValueRange{zero, kv, g, tid});
   }
   gpu::TerminatorOp::create(b, loc);
 

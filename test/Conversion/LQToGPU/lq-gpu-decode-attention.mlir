@@ -13,7 +13,7 @@
 // CHECK-DAG:     %[[VB:.*]] = bufferization.to_buffer %[[V]] read_only
 // CHECK-DAG:     %[[SCRATCH:.*]] = memref.alloc(%{{.*}}) : memref<4x?xf32>
 // CHECK-DAG:     %[[OUT:.*]] = memref.alloc() : memref<1x2x2x64xf32>
-// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%[[PARTS:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%[[PARTS:.*]] : memref<512xf32, #gpu.address_space<workgroup>>)
 //                  Scores: two key elements per lane, four positions at once.
 // CHECK:           scf.for
 // CHECK-COUNT-8:     memref.load %[[KB]]
@@ -28,7 +28,7 @@
 // CHECK:           arith.divf
 // CHECK:           gpu.barrier
 // CHECK:           scf.for
-// CHECK-COUNT-4:     memref.load %[[VB]]
+// CHECK-COUNT-8:     memref.load %[[VB]]
 // CHECK:           memref.store %{{.*}}, %[[PARTS]]
 // CHECK:           gpu.barrier
 // CHECK:           scf.if
