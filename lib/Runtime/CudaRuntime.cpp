@@ -267,11 +267,26 @@ struct Kernels {
   std::mutex mutex;
   std::unordered_map<Key, Entry, KeyHash> functions;
   std::vector<std::pair<CUmodule, std::string>> dependentNames;
+  /// Modules all of whose kernels wait (lq-gpu-dependent-launch).
+  std::unordered_set<CUmodule> dependentModules;
   std::unordered_set<CUfunction> dependent;
 };
 Kernels &kernels() {
   static Kernels *registry = new Kernels; // outlives global destructors
   return *registry;
+}
+
+/// Records a module whose kernels all wait on the grid dependency: it
+/// defines the global that lq-gpu-dependent-launch adds (any format).
+void recordDependentModule(CUmodule module) {
+  CUdeviceptr address = 0;
+  size_t bytes = 0;
+  if (driver().cuModuleGetGlobal(&address, &bytes, module, lq::runtime::kGridDependentGlobal) !=
+      CUDA_SUCCESS)
+    return;
+  Kernels &k = kernels();
+  std::lock_guard<std::mutex> lock(k.mutex);
+  k.dependentModules.insert(module);
 }
 
 /// Records the kernels of `ptx` that wait on the grid dependency.
@@ -486,6 +501,7 @@ CUmodule mgpuModuleLoad(void *data, size_t gpuBlobSize) {
   (void)gpuBlobSize; // cubins and fatbins carry their own size.
   CUmodule module = nullptr;
   checkLoad(driver().cuModuleLoadData(&module, data), "binary", "", nullptr);
+  recordDependentModule(module);
   return module;
 }
 
@@ -500,6 +516,7 @@ CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
   CUresult result = driver().cuModuleLoadDataEx(&module, data, 3, options, values);
   checkLoad(result, "PTX", ptxTarget(static_cast<const char *>(data)), log);
   recordDependentKernels(module, static_cast<const char *>(data));
+  recordDependentModule(module);
   return module;
 }
 
@@ -513,6 +530,10 @@ void mgpuModuleUnload(CUmodule module) {
     std::lock_guard<std::mutex> lock(k.mutex);
     for (auto it = k.functions.begin(); it != k.functions.end();)
       it = it->first.module == module ? k.functions.erase(it) : std::next(it);
+    k.dependentNames.erase(std::remove_if(k.dependentNames.begin(), k.dependentNames.end(),
+                                          [&](const auto &entry) { return entry.first == module; }),
+                           k.dependentNames.end());
+    k.dependentModules.erase(module);
   }
   // Runs from a global destructor; at process exit the driver may already
   // be shut down, which frees the module anyway.
@@ -535,6 +556,8 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   k.functions[{module, name}] = {name, function};
   if (profilingKernels())
     profile::name(function, name);
+  if (k.dependentModules.count(module))
+    k.dependent.insert(function);
   for (const auto &[m, n] : k.dependentNames)
     if (m == module && n == name)
       k.dependent.insert(function);

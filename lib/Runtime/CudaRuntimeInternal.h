@@ -36,6 +36,7 @@ namespace lq::runtime::cuda {
   X(cuModuleLoadDataEx, "cuModuleLoadDataEx")                                                  \
   X(cuModuleUnload, "cuModuleUnload")                                                          \
   X(cuModuleGetFunction, "cuModuleGetFunction")                                                \
+  X(cuModuleGetGlobal, "cuModuleGetGlobal_v2")                                                 \
   X(cuFuncSetAttribute, "cuFuncSetAttribute")                                                  \
   X(cuLaunchKernel, "cuLaunchKernel")                                                          \
   X(cuLaunchKernelEx, "cuLaunchKernelEx")                                                      \

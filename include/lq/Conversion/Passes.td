@@ -444,6 +444,29 @@ def LQGPULowerAllReduce : Pass<"lq-gpu-lower-all-reduce", "::mlir::gpu::GPUModul
                            "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"];
 }
 
+def LQGPUDependentLaunch : Pass<"lq-gpu-dependent-launch", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Let every kernel of a module start while the kernel before it finishes";
+  let description = [{
+    Programmatic dependent launch (sm_90+): each kernel function of the
+    module first signals `griddepcontrol.launch_dependents`, so the next
+    kernel on the stream may be scheduled as soon as every block of this
+    one runs, and then waits (`griddepcontrol.wait`) until the kernel before
+    it has completed and its writes are visible, before it touches memory.
+    A decode step is a chain of a few hundred small kernels, each a few
+    microseconds: launching the next one while the last blocks of the
+    previous one drain hides most of the gap between them.
+
+    A kernel that already uses `griddepcontrol` keeps what it has, plus the
+    wait if it lacks one (so a kernel never reads memory before its
+    predecessor is done). The module gets an external i32 global
+    `lq_grid_dependent`: the runtime looks it up when it loads a module of
+    any format (PTX, cubin or fatbin) and launches that module's kernels
+    with programmatic stream serialization. Launched without it (another
+    runtime), the wait returns at once and the kernels run as before.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 def LQGPUMergeKernelModules : Pass<"lq-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Put the kernels outlined from each GPU function into one gpu.module";
   let description = [{

@@ -16,6 +16,11 @@
 
 namespace lq::runtime {
 
+/// The external i32 global of a kernel module all of whose kernels wait on
+/// the grid dependency (lq-gpu-dependent-launch): found with
+/// cuModuleGetGlobal, whatever the module's format.
+inline constexpr const char *kGridDependentGlobal = "lq_grid_dependent";
+
 /// The `.entry` kernels of a PTX text whose body executes
 /// `griddepcontrol.wait`.
 inline std::vector<std::string> gridDependentKernels(std::string_view ptx) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lq/Conversion/LQToGPU/LQToGPU.h"
+#include "lq/Conversion/LQToNVPTX/Chip.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -93,16 +94,20 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // One stream per call, synchronized once before the return.
   stages.push_back({"async", "func.func(gpu-async-region),lq-gpu-sync-host-shared-allocs,"
                              "canonicalize,cse"});
-  // Kernels outlined from loops are named <function>_kernel*.
+  // Kernels outlined from loops are named <function>_kernel*. Programmatic
+  // dependent launch needs sm_90.
+  FailureOr<int> sm = nvptx::parseChip(options.chip);
+  bool dependentLaunch = options.dependentLaunch && succeeded(sm) && *sm >= 90;
   stages.push_back(
       {"binary",
        llvm::formatv("nvvm-attach-target{{chip={0} O=3 module=^({1})_kernel},"
-                     "gpu.module(lq-gpu-lower-all-reduce,lq-gpu-lower-math,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                     "gpu.module({4}lq-gpu-lower-all-reduce,lq-gpu-lower-math,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
                      "convert-gpu-to-nvvm,reconcile-unrealized-casts),"
                      "gpu-module-to-binary{{format={2}{3}}",
                      options.chip, llvm::join(options.functions, "|"), options.format,
                      options.toolkit.empty() ? std::string()
-                                             : " toolkit=" + options.toolkit)});
+                                             : " toolkit=" + options.toolkit,
+                     dependentLaunch ? "lq-gpu-dependent-launch," : "")});
   stages.push_back({"to-llvm", kHostToLLVM});
   return stages;
 }
@@ -173,6 +178,11 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                                llvm::cl::desc("A decode step's attention over the cache as one "
                                               "kernel per layer (false: its linalg ops' kernels)"),
                                llvm::cl::init(true)};
+  Option<bool> dependentLaunch{
+      *this, "dependent-launch",
+      llvm::cl::desc("Every kernel may start while the one before it on the stream finishes "
+                     "(programmatic dependent launch; sm_90 and newer, ignored below)"),
+      llvm::cl::init(true)};
   Option<std::string> format{*this, "format",
                              llvm::cl::desc("Kernel binary format: isa (PTX), bin (cubin) or "
                                             "fatbin (these two run ptxas)"),
@@ -204,6 +214,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.decodeAttention = parsed.decodeAttention;
         options.fuseSiblings = parsed.fuseSiblings;
         options.fuseElementwise = parsed.fuseElementwise;
+        options.dependentLaunch = parsed.dependentLaunch;
         options.toolkit = parsed.toolkit;
         std::string message;
         llvm::raw_string_ostream os(message);

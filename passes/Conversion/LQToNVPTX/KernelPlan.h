@@ -11,6 +11,7 @@
 #ifndef LQ_PASSES_CONVERSION_LQTONVPTX_KERNELPLAN_H
 #define LQ_PASSES_CONVERSION_LQTONVPTX_KERNELPLAN_H
 
+#include "lq/Conversion/LQToNVPTX/Chip.h"
 #include "lq/Dialect/LQ/IR/LQDialect.h"
 #include "lq/Runtime/GPULayout.h"
 
@@ -19,9 +20,6 @@
 #include <vector>
 
 namespace mlir::lq::nvptx {
-
-/// `sm_XY` or `sm_XYa`: the compute capability, or failure.
-FailureOr<int> parseChip(StringRef chip);
 
 /// The `.minnctapersm` that caps a block of `threads` threads at
 /// `registers` registers per thread (64K registers per SM).

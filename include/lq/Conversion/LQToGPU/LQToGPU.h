@@ -46,6 +46,9 @@ struct GPULoweringOptions {
   bool decodeAttention = true;
   /// Matmuls of one input and weight encoding as one (lq-fuse-sibling-matmuls).
   bool fuseSiblings = true;
+  /// Every kernel may start while the one before it finishes (programmatic
+  /// dependent launch, lq-gpu-dependent-launch); sm_90 and newer only.
+  bool dependentLaunch = true;
   /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
   bool fuseElementwise = true;
   /// gpu-module-to-binary's CUDA toolkit (ptxas, libdevice); empty: MLIR's
