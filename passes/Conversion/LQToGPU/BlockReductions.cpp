@@ -145,8 +145,118 @@ linalg::FillOp findInitFill(linalg::GenericOp op) {
   return nullptr;
 }
 
+/// The buffer a memref value is a view of (following view-like ops).
+Value viewRoot(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    value = view.getViewSource();
+  }
+  return value;
+}
+
+/// The element-wise consumer of a reduction's output that its kernel can
+/// compute too: the next linalg op after `op` (only allocations, views and
+/// pure ops in between), all parallel over the same loops, reading the
+/// reduced value through the output's own map (so each block needs only
+/// its own total) and writing a fresh allocation that nothing the two read
+/// is a view of. Its threads then apply it to the row the block reduced:
+/// RMSNorm's scaling after its sum of squares, softmax's exponentials
+/// after its maximum. Returns the consumer and its operand that reads the
+/// reduction.
+std::optional<std::pair<linalg::GenericOp, OpOperand *>>
+matchRowConsumer(linalg::GenericOp op) {
+  Operation *next = op->getNextNode();
+  while (next && !isa<linalg::LinalgOp>(next)) {
+    bool harmless = isMemoryEffectFree(next) || isa<memref::AllocOp, ViewLikeOpInterface>(next);
+    if (!harmless || next->getNumRegions() != 0)
+      return std::nullopt;
+    next = next->getNextNode();
+  }
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!consumer || !consumer.hasPureBufferSemantics() || consumer.getNumDpsInits() != 1 ||
+      consumer.getNumLoops() != op.getNumLoops() ||
+      consumer.getNumParallelLoops() != consumer.getNumLoops())
+    return std::nullopt;
+  for (Operation &inner : consumer.getRegion().front())
+    if (inner.getNumRegions() != 0)
+      return std::nullopt;
+  OpOperand *init = op.getDpsInitOperand(0);
+  Value reduced = init->get();
+  OpOperand *reads = nullptr;
+  for (OpOperand *input : consumer.getDpsInputOperands()) {
+    if (viewRoot(input->get()) != viewRoot(reduced))
+      continue;
+    if (reads || input->get() != reduced ||
+        consumer.getMatchingIndexingMap(input) != op.getMatchingIndexingMap(init))
+      return std::nullopt;
+    reads = input;
+  }
+  if (!reads)
+    return std::nullopt;
+  // The output: an allocation that the two ops read only where the
+  // consumer writes (element-wise in place, as RMSNorm's output over its
+  // input): the same buffer through the output's own map, a permutation of
+  // the loops, so a block reads and writes only its own row and each
+  // thread rewrites only what it read after the all_reduce's barrier.
+  OpOperand *written = consumer.getDpsInitOperand(0);
+  Value output = viewRoot(written->get());
+  AffineMap writeMap = consumer.getMatchingIndexingMap(written);
+  if (!output.getDefiningOp<memref::AllocOp>() || output == viewRoot(reduced))
+    return std::nullopt;
+  auto readsOnlyWritten = [&](linalg::GenericOp reader, OpOperand *operand) {
+    return viewRoot(operand->get()) != output ||
+           (operand->get() == written->get() && writeMap.isPermutation() &&
+            reader.getMatchingIndexingMap(operand) == writeMap);
+  };
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!readsOnlyWritten(op, input))
+      return std::nullopt;
+  for (OpOperand *input : consumer.getDpsInputOperands())
+    if (!readsOnlyWritten(consumer, input))
+      return std::nullopt;
+  // The same extents on every dimension but the reduced one.
+  SmallVector<int64_t> mine = op.getStaticLoopRanges(), theirs = consumer.getStaticLoopRanges();
+  for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (!linalg::isReductionIterator(type) &&
+        (ShapedType::isDynamic(mine[i]) || mine[i] != theirs[i]))
+      return std::nullopt;
+  return std::pair(consumer, reads);
+}
+
+/// Loads `op`'s inputs at `ivs` into `mapping` (its block arguments), the
+/// operand `replaced` as `replacement` instead.
+void loadInputs(OpBuilder &b, Location loc, linalg::GenericOp op, ArrayRef<Value> ivs,
+                IRMapping &mapping, OpOperand *replaced = nullptr, Value replacement = {}) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    if (arg.use_empty())
+      continue;
+    Value source = input->get();
+    if (input == replaced) {
+      source = replacement;
+    } else if (isa<MemRefType>(source.getType())) {
+      SmallVector<Value> indices =
+          *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(input), ivs);
+      source = memref::LoadOp::create(b, loc, source, indices);
+    }
+    mapping.map(arg, source);
+  }
+}
+
 void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads) {
   linalg::FillOp fill = findInitFill(op);
+  // With an init fill, every thread knows the reduced value after the
+  // all_reduce: a consumer of it can run in the same kernel, which then
+  // takes the place of the two (the allocations and views between them
+  // move before it).
+  std::optional<std::pair<linalg::GenericOp, OpOperand *>> consumer;
+  if (fill)
+    consumer = matchRowConsumer(op);
+  if (consumer)
+    while (op->getNextNode() != consumer->first)
+      op->getNextNode()->moveBefore(op);
   OpBuilder b(op);
   Location loc = op.getLoc();
   SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
@@ -205,18 +315,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     ivs[reducedDim] = loop.getInductionVar();
     IRMapping mapping;
     Block &generic = op.getRegion().front();
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      BlockArgument arg = op.getMatchingBlockArgument(input);
-      if (arg.use_empty())
-        continue;
-      Value source = input->get();
-      if (isa<MemRefType>(source.getType())) {
-        SmallVector<Value> indices =
-            *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(input), ivs);
-        source = memref::LoadOp::create(b, loc, source, indices);
-      }
-      mapping.map(arg, source);
-    }
+    loadInputs(b, loc, op, ivs, mapping);
     for (Operation &inner : generic.without_terminator()) {
       if (&inner == combiner.op)
         continue;
@@ -231,9 +330,22 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     combine.map(combiner.value, mapping.lookupOrDefault(combiner.value));
     scf::YieldOp::create(b, loc, b.clone(*combiner.op, combine)->getResult(0));
   }
+  OpOperand *init = op.getDpsInitOperand(0);
+  Value output = init->get();
+  ivs[reducedDim] = zero;
+  SmallVector<Value> outIndices =
+      *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(init), ivs);
   auto total = gpu::AllReduceOp::create(
       b, loc, loop.getResult(0), gpu::AllReduceOperationAttr::get(b.getContext(), combiner.kind),
       b.getUnitAttr());
+  BlockArgument out = op.getMatchingBlockArgument(init);
+  auto fold = [&](Value before) {
+    IRMapping combine;
+    combine.map(out, before);
+    combine.map(combiner.value, total.getResult());
+    return b.clone(*combiner.op, combine)->getResult(0);
+  };
+  Value reducedValue = fill ? fold(fill.getInputs()[0]) : Value();
 
   // Thread 0 of each (active) block folds the total into the output.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, threadId, zero);
@@ -243,20 +355,48 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    OpOperand *init = op.getDpsInitOperand(0);
-    Value output = init->get();
-    ivs[reducedDim] = zero;
-    SmallVector<Value> indices =
-        *affine::expandAffineMap(b, loc, op.getMatchingIndexingMap(init), ivs);
-    Value old = fill ? fill.getInputs()[0] : memref::LoadOp::create(b, loc, output, indices);
-    IRMapping combine;
-    BlockArgument out = op.getMatchingBlockArgument(init);
-    combine.map(out, old);
-    combine.map(combiner.value, total.getResult());
-    memref::StoreOp::create(b, loc, b.clone(*combiner.op, combine)->getResult(0), output,
-                            indices);
+    Value value = reducedValue ? reducedValue
+                               : fold(memref::LoadOp::create(b, loc, output, outIndices));
+    memref::StoreOp::create(b, loc, value, output, outIndices);
   }
+
+  // The consumer on the block's row: thread t computes columns t, t +
+  // threads, ... with the reduced value in registers.
+  if (consumer) {
+    auto [next, reads] = *consumer;
+    SmallVector<Value> nextRanges = llvm::map_to_vector(
+        cast<linalg::LinalgOp>(next.getOperation()).createLoopRanges(b, loc),
+        [&](Range r) { return getValueOrCreateConstantIndexOp(b, loc, r.size); });
+    Value columns = nextRanges[reducedDim];
+    Value columnsUpper =
+        active ? arith::SelectOp::create(b, loc, active, columns, zero) : columns;
+    auto columnLoop = scf::ForOp::create(b, loc, threadId, columnsUpper, threadCount);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(columnLoop.getBody());
+    ivs[reducedDim] = columnLoop.getInductionVar();
+    IRMapping mapping;
+    loadInputs(b, loc, next, ivs, mapping, reads, reducedValue);
+    OpOperand *nextInit = next.getDpsInitOperand(0);
+    BlockArgument nextOut = next.getMatchingBlockArgument(nextInit);
+    SmallVector<Value> indices =
+        *affine::expandAffineMap(b, loc, next.getMatchingIndexingMap(nextInit), ivs);
+    if (!nextOut.use_empty())
+      mapping.map(nextOut, memref::LoadOp::create(b, loc, nextInit->get(), indices));
+    Block &nextBody = next.getRegion().front();
+    for (Operation &inner : nextBody.without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      b.clone(inner, mapping);
+    }
+    Value yielded = mapping.lookupOrDefault(nextBody.getTerminator()->getOperand(0));
+    memref::StoreOp::create(b, loc, yielded, nextInit->get(), indices);
+  }
+  b.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(b, loc);
+  if (consumer)
+    consumer->first.erase();
   op.erase();
   if (fill)
     fill.erase();

@@ -160,9 +160,9 @@ func.func @unused() {
 // CHECK-NOT:     linalg.fill
 // CHECK:         gpu.launch
 // CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add
+// CHECK:           %[[NEW:.*]] = arith.addf %[[ZERO]], %[[TOTAL]] : f32
 // CHECK:           scf.if
 // CHECK-NOT:         memref.load %[[SUM]]
-// CHECK:             %[[NEW:.*]] = arith.addf %[[ZERO]], %[[TOTAL]] : f32
 // CHECK:             memref.store %[[NEW]], %[[SUM]]
 // CHECK:         %[[MAX:.*]] = memref.alloc() : memref<6xf32>
 // CHECK:         linalg.fill
@@ -191,4 +191,141 @@ func.func @fill_folded(%x: memref<6x300xf32>, %keep: memref<6xf32>) -> (memref<6
     linalg.yield %m : f32
   }
   return %sum, %max : memref<6xf32>, memref<6xf32>
+}
+
+// -----
+
+// RMSNorm: the scaling that reads the sum of squares (through the sum's
+// own map) runs in the reduction's kernel, on the block's row, with the
+// total in registers; in place over its input, as bufferization leaves it.
+// The allocation between the two moves before the launch.
+// CHECK-LABEL: func.func @rmsnorm(
+// CHECK-SAME:    %[[IN:.*]]: memref<2x384xf32>, %[[W:.*]]: memref<384xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<2x384xf32>
+// CHECK:         memref.copy %[[IN]], %[[X]]
+// CHECK:         %[[SUM:.*]] = memref.alloc() : memref<2xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() : memref<2x384xf32>
+// CHECK-NOT:     linalg
+// CHECK:         gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{[^ ]*}} = %[[C256:[^,]*]],
+// CHECK:           %[[ROW:.*]] = arith.remui %[[B]]
+// CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add
+// CHECK:           %[[S:.*]] = arith.addf %{{.*}}, %[[TOTAL]] : f32
+// CHECK:           scf.if
+// CHECK:             memref.store %[[S]], %[[SUM]][%[[ROW]]]
+// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[C256]] {
+// CHECK:             %[[V:.*]] = memref.load %[[X]][%[[ROW]], %[[N]]]
+// CHECK:             %[[G:.*]] = memref.load %[[W]][%[[N]]]
+// CHECK:             %[[R:.*]] = math.rsqrt %[[S]] : f32
+// CHECK:             %[[XR:.*]] = arith.mulf %[[V]], %[[R]] : f32
+// CHECK:             %[[OUT:.*]] = arith.mulf %[[XR]], %[[G]] : f32
+// CHECK:             memref.store %[[OUT]], %[[X]][%[[ROW]], %[[N]]]
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+// CHECK:         linalg.generic
+// CHECK-SAME:      outs(%[[Y]]
+func.func @rmsnorm(%src: memref<2x384xf32>, %w: memref<384xf32>) -> memref<2x384xf32> {
+  %zero = arith.constant 0.0 : f32
+  %x = memref.alloc() : memref<2x384xf32>
+  memref.copy %src, %x : memref<2x384xf32> to memref<2x384xf32>
+  %sum = memref.alloc() : memref<2xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<2xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<2x384xf32>) outs(%sum : memref<2xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %sq = arith.mulf %in, %in : f32
+    %s = arith.addf %o, %sq : f32
+    linalg.yield %s : f32
+  }
+  %y = memref.alloc() : memref<2x384xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sum, %w : memref<2x384xf32>, memref<2xf32>, memref<384xf32>) outs(%x : memref<2x384xf32>) {
+  ^bb0(%in: f32, %s: f32, %g: f32, %o: f32):
+    %r = math.rsqrt %s : f32
+    %xr = arith.mulf %in, %r : f32
+    %out = arith.mulf %xr, %g : f32
+    linalg.yield %out : f32
+  }
+  // A second consumer is another kernel.
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<2x384xf32>) outs(%y : memref<2x384xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.addf %in, %in : f32
+    linalg.yield %d : f32
+  }
+  return %y : memref<2x384xf32>
+}
+
+// -----
+
+// Consumers the reduction's kernel does not take: one that reads the
+// reduced values of other rows (a transposed map), one that writes the
+// reduction's input at another element than it reads, and one behind a
+// copy (a write between the two). Each stays a kernel of its own.
+// CHECK-LABEL: func.func @not_row_consumers(
+// CHECK:         gpu.launch
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic
+// CHECK:         gpu.launch
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic
+// CHECK:         gpu.launch
+// CHECK:         gpu.terminator
+// CHECK:         memref.copy
+// CHECK:         linalg.generic
+func.func @not_row_consumers(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %keep: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x64xf32>) outs(%a : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  %o1 = memref.alloc() : memref<4x64xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1 floordiv 16)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4xf32>) outs(%o1 : memref<4x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  %b = memref.alloc() : memref<64xf32>
+  %x2 = memref.alloc() : memref<64x64xf32>
+  linalg.fill ins(%zero : f32) outs(%b : memref<64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x2 : memref<64x64xf32>) outs(%b : memref<64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d1, d0)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%b : memref<64xf32>) outs(%x2 : memref<64x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  %c = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x64xf32>) outs(%c : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %c, %keep : memref<4xf32> to memref<4xf32>
+  %o3 = memref.alloc() : memref<4x64xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<4xf32>) outs(%o3 : memref<4x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  return
 }
