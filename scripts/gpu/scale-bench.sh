@@ -18,7 +18,8 @@
 #       tinygemm under torch.compile) on the same config.
 #
 # Environment: BUILD (build tree, default ./build), STEPS (decode steps,
-# default 256), TOKENS (prefill tokens, default 512).
+# default 256), TOKENS (prefill tokens, default 512), GPU_OPTIONS (build:
+# lq-lower-to-gpu options, e.g. "dependent-launch=false", for a baseline).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -38,7 +39,7 @@ build() {
     --lq-quantize-weights="method=rtn bits=4 group=128 exclude=lm_head" \
     --emit-bytecode -o "$work/w4.mlirbc"
   "$bin/quant-run" compile "$work/w4.mlirbc" --target cuda --shared -o "$out/lib.so" \
-    --weights "$work/lib.safetensors"
+    --weights "$work/lib.safetensors" ${GPU_OPTIONS:+--gpu-options "$GPU_OPTIONS"}
   python3 - "$work/lib.safetensors" "$out/lib.header" <<'EOF'
 import struct, sys
 with open(sys.argv[1], "rb") as f:

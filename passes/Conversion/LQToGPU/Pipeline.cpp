@@ -59,7 +59,7 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   if (options.fuseElementwise)
     stages.push_back({"fuse", "linalg-fuse-elementwise-ops,canonicalize,cse"});
   // Each reduction's init fill of its own, written in place (no copy).
-  stages.push_back({"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},"
+  stages.push_back({"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},eliminate-empty-tensors,"
                                                "one-shot-bufferize{{bufferize-function-boundaries "
                                                "function-boundary-type-conversion=identity-layout-"
                                                "map}",
