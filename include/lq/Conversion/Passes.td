@@ -402,6 +402,10 @@ def LQGPUBlockReductions : Pass<"lq-gpu-block-reductions", "::mlir::ModuleOp"> {
                "Lower the reductions of these functions (default: all)">,
     Option<"maxThreads", "max-threads", "int64_t", "256",
            "Most threads of a block, a power of two in [32, 1024]">,
+    Option<"rowThreads", "row-threads", "int64_t", "1024",
+           "Most threads of a block that also runs the reduction's consumer (a "
+           "power of two in [32, 1024]): it covers the row twice, so more threads "
+           "than for a reduction alone">,
     Option<"minReduction", "min-reduction", "int64_t", "16",
            "Reductions over fewer (static) elements stay serial">,
   ];
@@ -442,6 +446,35 @@ def LQGPULowerAllReduce : Pass<"lq-gpu-lower-all-reduce", "::mlir::gpu::GPUModul
   }];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"];
+}
+
+def LQGPUFuseIndependentLaunches : Pass<"lq-gpu-fuse-independent-launches", "::mlir::ModuleOp"> {
+  let summary = "Merge neighbouring gpu.launch ops that touch no common buffer into one launch";
+  let description = [{
+    A decode step's small element-wise kernels often do not depend on each
+    other: the rotation of the query, the rotation of the key into its
+    cache slot and the copy of the value into its slot each take a launch
+    of a few microseconds, mostly launch latency. Two consecutive
+    `gpu.launch` ops of a GPU function (only allocations, views and pure
+    ops between them) become one when neither writes a buffer the other
+    reads or writes; the merged launch has the blocks of both, the first
+    one's blocks running the first body and the rest the second, each with
+    its own block size (threads past it skip the body).
+
+    Buffers are compared by the allocation, function argument or global
+    they are views of; distinct function arguments are taken to be
+    distinct buffers, as they are for the bufferized functions this
+    lowering builds (distinct tensors). A launch is merged only if its
+    grid and block are one-dimensional with a constant block size, and its
+    body has no barrier, shuffle, reduction across threads or workgroup
+    memory (masking threads out of those would change their meaning), and
+    no memory effect on anything but such buffers.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Merge the launches of these functions (default: all)">,
+  ];
 }
 
 def LQGPUDependentLaunch : Pass<"lq-gpu-dependent-launch", "::mlir::gpu::GPUModuleOp"> {

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -146,15 +147,7 @@ linalg::FillOp findInitFill(linalg::GenericOp op) {
 }
 
 /// The buffer a memref value is a view of (following view-like ops).
-Value viewRoot(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
+Value viewRoot(Value value) { return memref::skipViewLikeOps(cast<MemrefValue>(value)); }
 
 /// The element-wise consumer of a reduction's output that its kernel can
 /// compute too: the next linalg op after `op` (only allocations, views and
@@ -245,7 +238,8 @@ void loadInputs(OpBuilder &b, Location loc, linalg::GenericOp op, ArrayRef<Value
   }
 }
 
-void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads) {
+void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64_t maxThreads,
+                           int64_t rowThreads) {
   linalg::FillOp fill = findInitFill(op);
   // With an init fill, every thread knows the reduced value after the
   // all_reduce: a consumer of it can run in the same kernel, which then
@@ -283,7 +277,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   Value grid = blocks;
   if (dynamicBlocks)
     grid = arith::MaxUIOp::create(b, loc, blocks, one);
-  int64_t threads = blockThreads(staticRanges[reducedDim], maxThreads);
+  int64_t threads = blockThreads(staticRanges[reducedDim], consumer ? rowThreads : maxThreads);
   Value threadCount = arith::ConstantIndexOp::create(b, loc, threads);
   auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, threadCount, one, one);
   Block &body = launch.getBody().front();
@@ -407,12 +401,14 @@ struct LQGPUBlockReductionsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (maxThreads < 32 || maxThreads > 1024 || !llvm::isPowerOf2_64(maxThreads)) {
-      emitError(getOperation().getLoc())
-          << "lq-gpu-block-reductions: max-threads must be a power of two in [32, 1024], got "
-          << static_cast<int64_t>(maxThreads);
-      return signalPassFailure();
-    }
+    for (auto [name, value] : {std::pair<StringRef, int64_t>("max-threads", maxThreads),
+                               std::pair<StringRef, int64_t>("row-threads", rowThreads)})
+      if (value < 32 || value > 1024 || !llvm::isPowerOf2_64(value)) {
+        emitError(getOperation().getLoc()) << "lq-gpu-block-reductions: " << name
+                                           << " must be a power of two in [32, 1024], got "
+                                           << value;
+        return signalPassFailure();
+      }
     SmallVector<linalg::LinalgOp> candidates;
     for (func::FuncOp func : mlir::lq::getSelectedFunctions(getOperation(), functions))
       func.walk([&](linalg::LinalgOp op) {
@@ -431,7 +427,7 @@ struct LQGPUBlockReductionsPass
         generic = *generalized;
       }
       if (std::optional<Combiner> combiner = matchBlockReduction(generic, minReduction))
-        lowerToBlockReduction(generic, *combiner, maxThreads);
+        lowerToBlockReduction(generic, *combiner, maxThreads, rowThreads);
     }
   }
 };

@@ -72,6 +72,8 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // CSE and folding first drop the copy of a cache slot onto itself that
   // bufferizing the cache's insert_slice leaves (one launch a layer).
   stages.push_back({"copies", "cse,canonicalize,lq-cpu-copies-to-linalg"});
+  // Independent neighbouring launches (the query's and key's rotations and
+  // the value's copy into the cache) merge into one before outlining.
   // No canonicalization between the parallel loops and their mapping: it
   // would fold single-iteration loops (a one-row reduction) back into host
   // code. Each function's kernels end in one gpu.module: one module load.
@@ -83,12 +85,16 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
        llvm::formatv(
            "{2}convert-linalg-to-parallel-loops,lq-gpu-tile-parallel-loops{{functions={0} "
            "threads={1}},func.func(gpu-map-parallel-loops{{mapping-policy=innermost-"
-           "first}),convert-parallel-loops-to-gpu,canonicalize,"
+           "first}),convert-parallel-loops-to-gpu,canonicalize,{3}"
            "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
            "lq-gpu-merge-kernel-modules{{functions={0}}",
            functions, options.threads,
            options.blockReductions
                ? llvm::formatv("lq-gpu-block-reductions{{functions={0}},", functions).str()
+               : std::string(),
+           options.fuseLaunches
+               ? llvm::formatv("lq-gpu-fuse-independent-launches{{functions={0}},", functions)
+                     .str()
                : std::string())});
   stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
   // One stream per call, synchronized once before the return.
@@ -178,6 +184,10 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                                llvm::cl::desc("A decode step's attention over the cache as one "
                                               "kernel per layer (false: its linalg ops' kernels)"),
                                llvm::cl::init(true)};
+  Option<bool> fuseLaunches{*this, "fuse-launches",
+                            llvm::cl::desc("Neighbouring kernels that share no buffer one of "
+                                           "them writes as one launch"),
+                            llvm::cl::init(true)};
   Option<bool> dependentLaunch{
       *this, "dependent-launch",
       llvm::cl::desc("Every kernel may start while the one before it on the stream finishes "
@@ -215,6 +225,7 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.fuseSiblings = parsed.fuseSiblings;
         options.fuseElementwise = parsed.fuseElementwise;
         options.dependentLaunch = parsed.dependentLaunch;
+        options.fuseLaunches = parsed.fuseLaunches;
         options.toolkit = parsed.toolkit;
         std::string message;
         llvm::raw_string_ostream os(message);

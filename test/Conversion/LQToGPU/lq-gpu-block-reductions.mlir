@@ -142,7 +142,9 @@ func.func @left_alone(%x: memref<4x8xf32>, %y: memref<4x64x64xf32>, %out: memref
 
 // Out-of-range option: a located error.
 // RUN: not quant-opt %s --lq-gpu-block-reductions="max-threads=48" 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: not quant-opt %s --lq-gpu-block-reductions="row-threads=2048" 2>&1 | FileCheck %s --check-prefix=ROWERR
 // ERR: max-threads must be a power of two in [32, 1024], got 48
+// ROWERR: row-threads must be a power of two in [32, 1024], got 2048
 func.func @unused() {
   return
 }
@@ -198,6 +200,7 @@ func.func @fill_folded(%x: memref<6x300xf32>, %keep: memref<6xf32>) -> (memref<6
 // RMSNorm: the scaling that reads the sum of squares (through the sum's
 // own map) runs in the reduction's kernel, on the block's row, with the
 // total in registers; in place over its input, as bufferization leaves it.
+// The block has up to row-threads threads (384 rounded up to 512).
 // The allocation between the two moves before the launch.
 // CHECK-LABEL: func.func @rmsnorm(
 // CHECK-SAME:    %[[IN:.*]]: memref<2x384xf32>, %[[W:.*]]: memref<384xf32>
@@ -206,13 +209,13 @@ func.func @fill_folded(%x: memref<6x300xf32>, %keep: memref<6xf32>) -> (memref<6
 // CHECK:         %[[SUM:.*]] = memref.alloc() : memref<2xf32>
 // CHECK:         %[[Y:.*]] = memref.alloc() : memref<2x384xf32>
 // CHECK-NOT:     linalg
-// CHECK:         gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{[^ ]*}} = %[[C256:[^,]*]],
+// CHECK:         gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{[^ ]*}} = %[[THREADS:[^,]*]],
 // CHECK:           %[[ROW:.*]] = arith.remui %[[B]]
 // CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add
 // CHECK:           %[[S:.*]] = arith.addf %{{.*}}, %[[TOTAL]] : f32
 // CHECK:           scf.if
 // CHECK:             memref.store %[[S]], %[[SUM]][%[[ROW]]]
-// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[C256]] {
+// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[THREADS]] {
 // CHECK:             %[[V:.*]] = memref.load %[[X]][%[[ROW]], %[[N]]]
 // CHECK:             %[[G:.*]] = memref.load %[[W]][%[[N]]]
 // CHECK:             %[[R:.*]] = math.rsqrt %[[S]] : f32

@@ -49,6 +49,9 @@ struct GPULoweringOptions {
   /// Every kernel may start while the one before it finishes (programmatic
   /// dependent launch, lq-gpu-dependent-launch); sm_90 and newer only.
   bool dependentLaunch = true;
+  /// Neighbouring launches that share no written buffer as one
+  /// (lq-gpu-fuse-independent-launches).
+  bool fuseLaunches = true;
   /// linalg-fuse-elementwise-ops before bufferization (fewer kernels).
   bool fuseElementwise = true;
   /// gpu-module-to-binary's CUDA toolkit (ptxas, libdevice); empty: MLIR's
