@@ -31,6 +31,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -149,6 +150,82 @@ linalg::FillOp findInitFill(linalg::GenericOp op) {
 /// The buffer a memref value is a view of (following view-like ops).
 Value viewRoot(Value value) { return memref::skipViewLikeOps(cast<MemrefValue>(value)); }
 
+/// Ops that may sit between fused linalg ops: they touch no buffer (or
+/// only make one) and hold no region.
+bool isHarmlessBetween(Operation *op) {
+  return op->getNumRegions() == 0 &&
+         (isMemoryEffectFree(op) || isa<memref::AllocOp, ViewLikeOpInterface>(op));
+}
+
+/// An element-wise producer whose result the reduction reads, computed in
+/// the reduction's kernel: each thread computes, stores and folds the
+/// elements it reduces, and the consumer (if any) reads back only what the
+/// same thread stored. The residual addition before each RMSNorm, the
+/// embedding gather before the first.
+struct RowProducer {
+  linalg::GenericOp op;
+  OpOperand *reads; ///< the reduction's input that is the producer's output
+};
+
+std::optional<RowProducer> matchRowProducer(linalg::GenericOp op, linalg::FillOp fill) {
+  Operation *prev = op->getPrevNode();
+  while (prev && (prev == fill.getOperation() || isHarmlessBetween(prev)))
+    prev = prev->getPrevNode();
+  auto producer = dyn_cast_or_null<linalg::GenericOp>(prev);
+  if (!producer || !producer.hasPureBufferSemantics() || producer.getNumDpsInits() != 1 ||
+      producer.getNumLoops() != op.getNumLoops() ||
+      producer.getNumParallelLoops() != producer.getNumLoops())
+    return std::nullopt;
+  // The same static extents on every dimension.
+  SmallVector<int64_t> mine = op.getStaticLoopRanges(), theirs = producer.getStaticLoopRanges();
+  for (auto [a, b] : llvm::zip_equal(mine, theirs))
+    if (ShapedType::isDynamic(a) || a != b)
+      return std::nullopt;
+  OpOperand *written = producer.getDpsInitOperand(0);
+  AffineMap writeMap = producer.getMatchingIndexingMap(written);
+  Value output = viewRoot(written->get());
+  if (!output.getDefiningOp<memref::AllocOp>() || !writeMap.isPermutation() ||
+      !producer.getMatchingBlockArgument(written).use_empty())
+    return std::nullopt;
+  // The reduction reads the output once, where it is written.
+  OpOperand *reads = nullptr;
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (viewRoot(operand.get()) != output)
+      continue;
+    if (reads || op.isDpsInit(&operand) || operand.get() != written->get() ||
+        op.getMatchingIndexingMap(&operand) != writeMap)
+      return std::nullopt;
+    reads = &operand;
+  }
+  if (!reads)
+    return std::nullopt;
+  // Its body only reads, and nothing of its output.
+  WalkResult walk = producer.getRegion().walk([&](Operation *inner) {
+    if (inner->getNumRegions())
+      return WalkResult::interrupt();
+    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!effects)
+      return isMemoryEffectFree(inner) ? WalkResult::advance() : WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances)
+      if (!isa<MemoryEffects::Read>(effect.getEffect()) || !effect.getValue() ||
+          !isa<BaseMemRefType>(effect.getValue().getType()) ||
+          viewRoot(effect.getValue()) == output)
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  // In place (the residual stream updated where it lies) only where each
+  // element is read and written by the same thread.
+  for (OpOperand *input : producer.getDpsInputOperands())
+    if (isa<BaseMemRefType>(input->get().getType()) && viewRoot(input->get()) == output &&
+        (input->get() != written->get() || producer.getMatchingIndexingMap(input) != writeMap))
+      return std::nullopt;
+  return RowProducer{producer, reads};
+}
+
 /// The element-wise consumer of a reduction's output that its kernel can
 /// compute too: the next linalg op after `op` (only allocations, views and
 /// pure ops in between), all parallel over the same loops, reading the
@@ -159,11 +236,10 @@ Value viewRoot(Value value) { return memref::skipViewLikeOps(cast<MemrefValue>(v
 /// after its maximum. Returns the consumer and its operand that reads the
 /// reduction.
 std::optional<std::pair<linalg::GenericOp, OpOperand *>>
-matchRowConsumer(linalg::GenericOp op) {
+matchRowConsumer(linalg::GenericOp op, const std::optional<RowProducer> &producer) {
   Operation *next = op->getNextNode();
   while (next && !isa<linalg::LinalgOp>(next)) {
-    bool harmless = isMemoryEffectFree(next) || isa<memref::AllocOp, ViewLikeOpInterface>(next);
-    if (!harmless || next->getNumRegions() != 0)
+    if (!isHarmlessBetween(next))
       return std::nullopt;
     next = next->getNextNode();
   }
@@ -209,6 +285,17 @@ matchRowConsumer(linalg::GenericOp op) {
   for (OpOperand *input : consumer.getDpsInputOperands())
     if (!readsOnlyWritten(consumer, input))
       return std::nullopt;
+  // A fused producer's output is read where the same thread stored it.
+  if (producer) {
+    linalg::GenericOp maker = producer->op;
+    OpOperand *made = maker.getDpsInitOperand(0);
+    Value madeRoot = viewRoot(made->get());
+    for (OpOperand &operand : consumer->getOpOperands())
+      if (viewRoot(operand.get()) == madeRoot &&
+          (operand.get() != made->get() ||
+           consumer.getMatchingIndexingMap(&operand) != maker.getMatchingIndexingMap(made)))
+        return std::nullopt;
+  }
   // The same extents on every dimension but the reduced one.
   SmallVector<int64_t> mine = op.getStaticLoopRanges(), theirs = consumer.getStaticLoopRanges();
   for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray()))
@@ -216,6 +303,21 @@ matchRowConsumer(linalg::GenericOp op) {
         (ShapedType::isDynamic(mine[i]) || mine[i] != theirs[i]))
       return std::nullopt;
   return std::pair(consumer, reads);
+}
+
+/// Clones the ops of a linalg body but its yield and `skip`, with
+/// `linalg.index` as `ivs`.
+void cloneBody(OpBuilder &b, Block &body, ArrayRef<Value> ivs, IRMapping &mapping,
+               Operation *skip = nullptr) {
+  for (Operation &inner : body.without_terminator()) {
+    if (&inner == skip)
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
 }
 
 /// Loads `op`'s inputs at `ivs` into `mapping` (its block arguments), the
@@ -245,9 +347,12 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   // all_reduce: a consumer of it can run in the same kernel, which then
   // takes the place of the two (the allocations and views between them
   // move before it).
+  std::optional<RowProducer> producer;
+  if (fill)
+    producer = matchRowProducer(op, fill);
   std::optional<std::pair<linalg::GenericOp, OpOperand *>> consumer;
   if (fill)
-    consumer = matchRowConsumer(op);
+    consumer = matchRowConsumer(op, producer);
   if (consumer)
     while (op->getNextNode() != consumer->first)
       op->getNextNode()->moveBefore(op);
@@ -309,16 +414,22 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     ivs[reducedDim] = loop.getInductionVar();
     IRMapping mapping;
     Block &generic = op.getRegion().front();
-    loadInputs(b, loc, op, ivs, mapping);
-    for (Operation &inner : generic.without_terminator()) {
-      if (&inner == combiner.op)
-        continue;
-      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-        mapping.map(index.getResult(), ivs[index.getDim()]);
-        continue;
-      }
-      b.clone(inner, mapping);
+    if (producer) {
+      // The producer's element: computed, stored, and folded from registers.
+      IRMapping made;
+      loadInputs(b, loc, producer->op, ivs, made);
+      Block &body = producer->op.getRegion().front();
+      cloneBody(b, body, ivs, made);
+      Value value = made.lookupOrDefault(body.getTerminator()->getOperand(0));
+      OpOperand *init = producer->op.getDpsInitOperand(0);
+      memref::StoreOp::create(
+          b, loc, value, init->get(),
+          *affine::expandAffineMap(b, loc, producer->op.getMatchingIndexingMap(init), ivs));
+      loadInputs(b, loc, op, ivs, mapping, producer->reads, value);
+    } else {
+      loadInputs(b, loc, op, ivs, mapping);
     }
+    cloneBody(b, generic, ivs, mapping, combiner.op);
     IRMapping combine;
     combine.map(generic.getArguments().back(), loop.getRegionIterArg(0));
     combine.map(combiner.value, mapping.lookupOrDefault(combiner.value));
@@ -377,20 +488,19 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     if (!nextOut.use_empty())
       mapping.map(nextOut, memref::LoadOp::create(b, loc, nextInit->get(), indices));
     Block &nextBody = next.getRegion().front();
-    for (Operation &inner : nextBody.without_terminator()) {
-      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-        mapping.map(index.getResult(), ivs[index.getDim()]);
-        continue;
-      }
-      b.clone(inner, mapping);
-    }
+    cloneBody(b, nextBody, ivs, mapping);
     Value yielded = mapping.lookupOrDefault(nextBody.getTerminator()->getOperand(0));
     memref::StoreOp::create(b, loc, yielded, nextInit->get(), indices);
+    // What depends on the reduced value alone (RMSNorm's reciprocal square
+    // root, in f64) is computed once, not per column.
+    moveLoopInvariantCode(cast<LoopLikeOpInterface>(columnLoop.getOperation()));
   }
   b.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(b, loc);
   if (consumer)
     consumer->first.erase();
+  if (producer)
+    producer->op.erase();
   op.erase();
   if (fill)
     fill.erase();

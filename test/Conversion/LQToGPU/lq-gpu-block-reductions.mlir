@@ -215,10 +215,10 @@ func.func @fill_folded(%x: memref<6x300xf32>, %keep: memref<6xf32>) -> (memref<6
 // CHECK:           %[[S:.*]] = arith.addf %{{.*}}, %[[TOTAL]] : f32
 // CHECK:           scf.if
 // CHECK:             memref.store %[[S]], %[[SUM]][%[[ROW]]]
+// CHECK:           %[[R:.*]] = math.rsqrt %[[S]] : f32
 // CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[THREADS]] {
 // CHECK:             %[[V:.*]] = memref.load %[[X]][%[[ROW]], %[[N]]]
 // CHECK:             %[[G:.*]] = memref.load %[[W]][%[[N]]]
-// CHECK:             %[[R:.*]] = math.rsqrt %[[S]] : f32
 // CHECK:             %[[XR:.*]] = arith.mulf %[[V]], %[[R]] : f32
 // CHECK:             %[[OUT:.*]] = arith.mulf %[[XR]], %[[G]] : f32
 // CHECK:             memref.store %[[OUT]], %[[X]][%[[ROW]], %[[N]]]
@@ -331,4 +331,112 @@ func.func @not_row_consumers(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %keep: 
     linalg.yield %in : f32
   }
   return
+}
+
+// -----
+
+// The residual addition before an RMSNorm: each thread computes, stores
+// and squares its elements of the sum in the reduction's loop, and the
+// scaling reads back what the same thread stored. The reciprocal square
+// root is computed once per block, outside the scaling's loop.
+// CHECK-LABEL: func.func @residual_rmsnorm(
+// CHECK-SAME:    %[[A:.*]]: memref<1x4096xf32>, %[[D:.*]]: memref<1x4096xf32>, %[[W:.*]]: memref<4096xf32>
+// CHECK:         %[[H:.*]] = memref.alloc() : memref<1x4096xf32>
+// CHECK:         %[[SUM:.*]] = memref.alloc() : memref<1xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() : memref<1x4096xf32>
+// CHECK-NOT:     linalg
+// CHECK:         gpu.launch {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{[^ ]*}} = %[[C1024:[^,]*]],
+// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[C1024]] iter_args
+// CHECK:             %[[X:.*]] = memref.load %[[A]][%[[ROW:.*]], %[[N]]]
+// CHECK:             %[[DX:.*]] = memref.load %[[D]][%[[ROW]], %[[N]]]
+// CHECK:             %[[S:.*]] = arith.addf %[[X]], %[[DX]] : f32
+// CHECK:             memref.store %[[S]], %[[H]][%[[ROW]], %[[N]]]
+// CHECK:             arith.mulf %[[S]], %[[S]] : f32
+// CHECK:           gpu.all_reduce add
+// CHECK:           %[[R:.*]] = math.rsqrt
+// CHECK:           scf.for %[[M:.*]] = %[[T]] to %{{.*}} step %[[C1024]] {
+// CHECK:             %[[HV:.*]] = memref.load %[[H]][%[[ROW]], %[[M]]]
+// CHECK:             arith.mulf %[[HV]], %[[R]] : f32
+// CHECK:             memref.store %{{.*}}, %[[Y]][%[[ROW]], %[[M]]]
+// CHECK:           gpu.terminator
+// CHECK-NOT:     linalg
+// CHECK:         return %[[H]], %[[Y]]
+func.func @residual_rmsnorm(%a: memref<1x4096xf32>, %d: memref<1x4096xf32>, %w: memref<4096xf32>)
+    -> (memref<1x4096xf32>, memref<1x4096xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %h = memref.alloc() : memref<1x4096xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a, %d : memref<1x4096xf32>, memref<1x4096xf32>) outs(%h : memref<1x4096xf32>) {
+  ^bb0(%x: f32, %dx: f32, %o: f32):
+    %s = arith.addf %x, %dx : f32
+    linalg.yield %s : f32
+  }
+  %sum = memref.alloc() : memref<1xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<1xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%h : memref<1x4096xf32>) outs(%sum : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %sq = arith.mulf %in, %in : f32
+    %s = arith.addf %o, %sq : f32
+    linalg.yield %s : f32
+  }
+  %y = memref.alloc() : memref<1x4096xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%h, %sum, %w : memref<1x4096xf32>, memref<1xf32>, memref<4096xf32>) outs(%y : memref<1x4096xf32>) {
+  ^bb0(%in: f32, %s: f32, %g: f32, %o: f32):
+    %r = math.rsqrt %s : f32
+    %xr = arith.mulf %in, %r : f32
+    %out = arith.mulf %xr, %g : f32
+    linalg.yield %out : f32
+  }
+  return %h, %y : memref<1x4096xf32>, memref<1x4096xf32>
+}
+
+// -----
+
+// A consumer that reads the producer's output at another element (the
+// reversed column, which another thread stores) stays a kernel of its own,
+// after the kernel of the producer and the reduction.
+// CHECK-LABEL: func.func @producer_read_elsewhere(
+// CHECK-NOT:     linalg.generic
+// CHECK:         gpu.launch
+// CHECK:           arith.addf
+// CHECK:           memref.store
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic
+// CHECK:           arith.mulf
+func.func @producer_read_elsewhere(%a: memref<1x4096xf32>) -> memref<1x4096xf32> {
+  %zero = arith.constant 0.0 : f32
+  %h = memref.alloc() : memref<1x4096xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<1x4096xf32>) outs(%h : memref<1x4096xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %x : f32
+    linalg.yield %s : f32
+  }
+  %sum = memref.alloc() : memref<1xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<1xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%h : memref<1x4096xf32>) outs(%sum : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %s = arith.addf %o, %in : f32
+    linalg.yield %s : f32
+  }
+  %y = memref.alloc() : memref<1x4096xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, 4095 - d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%h, %sum : memref<1x4096xf32>, memref<1xf32>) outs(%y : memref<1x4096xf32>) {
+  ^bb0(%in: f32, %s: f32, %o: f32):
+    %out = arith.mulf %in, %s : f32
+    linalg.yield %out : f32
+  }
+  return %y : memref<1x4096xf32>
 }
