@@ -309,20 +309,26 @@ def LQGPUDecodeAttention : Pass<"lq-gpu-decode-attention", "::mlir::ModuleOp"> {
     weighted sum's threads stride over the positions, so neighbouring
     threads read values a whole row apart.
 
-    Here the seven become one `gpu.launch` with one block of 256 threads
-    per query head (grouped-query heads read their KV head):
+    Here the seven become two launches (flash decoding). The first has
+    128 / heads blocks of 256 threads per query head (at least one;
+    grouped-query heads read their KV head), each over its share of the
+    positions, so that the reads of a long cache spread over the SMs:
 
     - each warp computes the scores of 4 positions at a time, its lanes on
       every 32nd element of the key rows (coalesced), summed by shuffles;
       the masked, scaled scores go to a scratch row per head;
-    - the row's maximum and the sum of exp(score - maximum) are block
+    - the share's maximum m and the sum l of exp(score - m) are block
       reductions (`gpu.all_reduce`), the exponentials written back;
     - each warp sums 4 positions of the values at a time, its lanes on
       every 32nd column (coalesced), and the 8 warps' partial sums of each
-      column are added through shared memory.
+      column are added through shared memory into the share's
+      unnormalized weighted sum o, written with m and l.
 
-    Each value is computed with the linalg ops' own operations; only the
-    order of the sums differs. The chain is matched as quant-import emits
+    The second has a block per head and a thread per column: with M the
+    largest m, out = sum_i exp(m_i - M) o_i / sum_i exp(m_i - M) l_i.
+
+    Each value is computed with the linalg ops' own operations (exp(x - M)
+    as exp(x - m) exp(m - M)); the order of the sums differs. The chain is matched as quant-import emits
     it (query `[1, KV, G, D]`, keys and values `[KV, S, D]` in f32, D a
     multiple of 32, at most 256); anything else is left to the other
     lowerings. `lq.kv_quantize`d caches match too: their dequantized

@@ -44,6 +44,9 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kWarps = kThreads / 32;
 /// Positions each warp (scores) or thread (weighted sum) has in flight.
 constexpr int64_t kUnroll = 4;
+/// Blocks the heads' positions are split over, about one per SM: a block
+/// per head alone leaves most SMs idle and each block's reads latency-bound.
+constexpr int64_t kTargetBlocks = 128;
 
 /// The decode attention quant-import emits, matched: for query head
 /// h = kv * groups + g, out[0, kv, g, :] = softmax(mask(scale * q . K)) V.
@@ -290,18 +293,23 @@ Value bufferOf(OpBuilder &b, Location loc, Value t) {
       /*readOnly=*/true);
 }
 
-/// Replaces the matched chain by one gpu.launch: a block per query head,
-/// kThreads threads.
+/// Replaces the matched chain by two launches (flash decoding). The first
+/// has `splits` blocks of kThreads threads per query head, each over its
+/// share of the positions:
 ///   1. scores: each warp takes kUnroll positions at a time, its lanes every
 ///      32nd element of the key rows (coalesced), summed by shuffles; lane 0
-///      writes the masked, scaled score to a scratch row of the head;
-///   2. maximum and 3. exp(score - max) in place and its sum, over the
-///      scratch row with gpu.all_reduce;
-///   4. the weighted sum: each warp takes kUnroll positions at a time, its
-///      lanes every 32nd column of the value rows (coalesced); the warps'
-///      partial sums of each column are added through shared memory.
-/// Each value is computed with the same operations as the linalg ops';
-/// only the order of the sums differs.
+///      writes the masked, scaled score to the head's scratch row;
+///   2. the share's maximum m and 3. exp(score - m) in place and its sum l,
+///      with gpu.all_reduce;
+///   4. the share's weighted sum of the value rows, each warp on kUnroll
+///      positions at a time, its lanes every 32nd column; the warps' partial
+///      sums of each column are added through shared memory and written
+///      with m and l to the block's partial row.
+/// The second has a block per head, a thread per column: with M the largest
+/// m, out = sum_i exp(m_i - M) o_i / sum_i exp(m_i - M) l_i.
+/// Each value is computed with the same operations as the linalg ops'
+/// (exp(score - M) as exp(score - m) exp(m - M)); the order of the sums
+/// differs.
 void lowerDecodeAttention(DecodeAttention &a) {
   linalg::GenericOp last = a.chain.back();
   OpBuilder b(last);
@@ -309,6 +317,8 @@ void lowerDecodeAttention(DecodeAttention &a) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   int64_t heads = a.kvHeads * a.groups;
+  int64_t splits = std::max<int64_t>(1, kTargetBlocks / heads);
+  int64_t shares = heads * splits;
   auto cIndex = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
   auto cFloat = [&](double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(static_cast<float>(v))).getResult();
@@ -317,27 +327,41 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Value query = bufferOf(b, loc, a.query), keys = bufferOf(b, loc, a.keys),
         values = bufferOf(b, loc, a.values);
   Value positions = tensor::DimOp::create(b, loc, a.keys, 1);
-  // Scores, then probabilities, one row per head (device memory; the
-  // runtime frees it with the step's other buffers).
+  // Scores, then exponentials, one row per head; each share's unnormalized
+  // weighted sum, maximum and sum (device memory; the runtime frees it with
+  // the step's other buffers).
   Value scratch = memref::AllocOp::create(
       b, loc, MemRefType::get({heads, ShapedType::kDynamic}, f32), ValueRange{positions});
+  Value partialSums = memref::AllocOp::create(b, loc, MemRefType::get({shares, a.headDim}, f32));
+  Value partialMax = memref::AllocOp::create(b, loc, MemRefType::get({shares}, f32));
+  Value partialTotal = memref::AllocOp::create(b, loc, MemRefType::get({shares}, f32));
   auto resultType = cast<RankedTensorType>(last.getResult(0).getType());
   Value result = memref::AllocOp::create(b, loc, MemRefType::get(resultType.getShape(), f32));
 
   Value one = cIndex(1);
-  auto launch = gpu::LaunchOp::create(b, loc, cIndex(heads), one, one, cIndex(kThreads), one, one);
+  auto launch = gpu::LaunchOp::create(b, loc, cIndex(shares), one, one, cIndex(kThreads), one, one);
   Value partials = launch.addWorkgroupAttribution(
       MemRefType::get({kWarps * a.headDim}, f32, AffineMap(),
                       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
       loc);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value head = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  Value share = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  Value head = arith::DivUIOp::create(b, loc, share, cIndex(splits));
+  Value split = arith::RemUIOp::create(b, loc, share, cIndex(splits));
   Value zero = cIndex(0), c32 = cIndex(32);
   Value kv = arith::DivUIOp::create(b, loc, head, cIndex(a.groups));
   Value g = arith::RemUIOp::create(b, loc, head, cIndex(a.groups));
   Value lane = arith::RemUIOp::create(b, loc, tid, c32);
   Value warp = arith::DivUIOp::create(b, loc, tid, c32);
-  Value lastPosition = arith::SubIOp::create(b, loc, positions, one);
+  // The share's positions [begin, end): ceil(positions / splits) each.
+  Value chunk = arith::CeilDivUIOp::create(b, loc, positions, cIndex(splits));
+  Value begin = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, split, chunk),
+                                       positions);
+  Value end = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, begin, chunk),
+                                     positions);
+  // Reads past the end are clamped to the share's last row (an empty share
+  // runs no iteration).
+  Value lastPosition = arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, end, one), one);
   Value negInf = cFloat(-std::numeric_limits<double>::infinity()), fzero = cFloat(0.0);
 
   // 1. Scores. The lane's query elements stay in registers.
@@ -347,8 +371,9 @@ void lowerDecodeAttention(DecodeAttention &a) {
     q.push_back(memref::LoadOp::create(b, loc, query, ValueRange{zero, kv, g, d}));
   }
   {
-    Value first = arith::MulIOp::create(b, loc, warp, cIndex(kUnroll));
-    auto loop = scf::ForOp::create(b, loc, first, positions, cIndex(kWarps * kUnroll));
+    Value first = arith::AddIOp::create(b, loc, begin,
+                                        arith::MulIOp::create(b, loc, warp, cIndex(kUnroll)));
+    auto loop = scf::ForOp::create(b, loc, first, end, cIndex(kWarps * kUnroll));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value s0 = loop.getInductionVar();
@@ -356,7 +381,6 @@ void lowerDecodeAttention(DecodeAttention &a) {
     for (int64_t u = 0; u < kUnroll; ++u) {
       Value s = arith::AddIOp::create(b, loc, s0, cIndex(u));
       slots.push_back(s);
-      // Clamped: a slot past the end reads the last row, and stores nothing.
       Value row = arith::MinUIOp::create(b, loc, s, lastPosition);
       Value dot = fzero;
       for (int64_t j = 0; j < a.headDim / 32; ++j) {
@@ -369,7 +393,7 @@ void lowerDecodeAttention(DecodeAttention &a) {
     dots = warpSums(b, loc, dots);
     Value isFirstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero);
     for (int64_t u = 0; u < kUnroll; ++u) {
-      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, slots[u], positions);
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, slots[u], end);
       auto store = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, isFirstLane, inRange),
                                      /*withElseRegion=*/false);
       OpBuilder::InsertionGuard inner(b);
@@ -382,10 +406,12 @@ void lowerDecodeAttention(DecodeAttention &a) {
   }
   gpu::BarrierOp::create(b, loc);
 
-  // 2. The maximum score and 3. exp(score - max), written back, and its sum.
+  // 2. The share's maximum score and 3. exp(score - max), written back, and
+  // its sum. A share that sees no position keeps -inf and adds nothing.
   Value threads = cIndex(kThreads);
   auto rowFold = [&](Value init, function_ref<Value(Value, Value)> body) {
-    auto loop = scf::ForOp::create(b, loc, tid, positions, threads, ValueRange{init});
+    Value first = arith::AddIOp::create(b, loc, begin, tid);
+    auto loop = scf::ForOp::create(b, loc, first, end, threads, ValueRange{init});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     scf::YieldOp::create(b, loc, body(loop.getInductionVar(), loop.getRegionIterArg(0)));
@@ -403,25 +429,27 @@ void lowerDecodeAttention(DecodeAttention &a) {
                             return arith::MaximumFOp::create(b, loc, acc, x);
                           }),
                   gpu::AllReduceOperation::MAXIMUMF);
+  Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, maximum, negInf);
+  Value shift = arith::SelectOp::create(b, loc, seen, maximum, fzero);
   Value total = blockReduce(
       rowFold(fzero,
               [&](Value s, Value acc) {
                 Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{head, s});
-                Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, maximum));
+                Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, shift));
                 memref::StoreOp::create(b, loc, e, scratch, ValueRange{head, s});
                 return arith::AddFOp::create(b, loc, acc, e);
               }),
       gpu::AllReduceOperation::ADD);
-  Value inverse = arith::DivFOp::create(b, loc, cFloat(1.0), total);
   gpu::BarrierOp::create(b, loc);
 
-  // 4. The weighted sum of the value rows: warp w takes positions w, w + 8,
-  // ..., kUnroll at a time, its lanes every 32nd column.
+  // 4. The share's weighted sum of the value rows: warp w takes positions
+  // begin + w, begin + w + 8, ..., kUnroll at a time, its lanes every 32nd
+  // column.
   int64_t perLane = a.headDim / 32;
   SmallVector<Value> acc(perLane, fzero);
   {
-    Value first = warp;
-    auto loop = scf::ForOp::create(b, loc, first, positions, cIndex(kWarps * kUnroll), acc);
+    Value first = arith::AddIOp::create(b, loc, begin, warp);
+    auto loop = scf::ForOp::create(b, loc, first, end, cIndex(kWarps * kUnroll), acc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     SmallVector<Value> sums(loop.getRegionIterArgs());
@@ -429,9 +457,8 @@ void lowerDecodeAttention(DecodeAttention &a) {
     for (int64_t u = 0; u < kUnroll; ++u) {
       Value s = arith::AddIOp::create(b, loc, loop.getInductionVar(), cIndex(u * kWarps));
       Value row = arith::MinUIOp::create(b, loc, s, lastPosition);
-      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, positions);
-      Value p = arith::MulFOp::create(
-          b, loc, memref::LoadOp::create(b, loc, scratch, ValueRange{head, row}), inverse);
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, end);
+      Value p = memref::LoadOp::create(b, loc, scratch, ValueRange{head, row});
       for (int64_t j = 0; j < perLane; ++j) {
         Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
         Value v = memref::LoadOp::create(b, loc, values, ValueRange{kv, row, d});
@@ -445,7 +472,8 @@ void lowerDecodeAttention(DecodeAttention &a) {
     scf::YieldOp::create(b, loc, sums);
     acc.assign(loop.getResults().begin(), loop.getResults().end());
   }
-  // The warps' partial sums of each column, added by thread d < headDim.
+  // The warps' partial sums of each column, added by thread d < headDim
+  // into the share's row; thread 0 writes its maximum and sum.
   Value warpBase = arith::MulIOp::create(b, loc, warp, cIndex(a.headDim));
   for (int64_t j = 0; j < perLane; ++j) {
     Value d = arith::AddIOp::create(b, loc, lane, cIndex(32 * j));
@@ -464,11 +492,54 @@ void lowerDecodeAttention(DecodeAttention &a) {
       sum = arith::AddFOp::create(b, loc, sum,
                                   memref::LoadOp::create(b, loc, partials, ValueRange{slot}));
     }
-    memref::StoreOp::create(b, loc, sum, result, ValueRange{zero, kv, g, tid});
+    memref::StoreOp::create(b, loc, sum, partialSums, ValueRange{share, tid});
+  }
+  auto first = scf::IfOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero),
+      /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&first.getThenRegion().front());
+    memref::StoreOp::create(b, loc, maximum, partialMax, ValueRange{share});
+    memref::StoreOp::create(b, loc, total, partialTotal, ValueRange{share});
   }
   gpu::TerminatorOp::create(b, loc);
 
+  // The shares combined: a block per head, a thread per column.
   b.setInsertionPointAfter(launch);
+  auto combine =
+      gpu::LaunchOp::create(b, loc, cIndex(heads), one, one, cIndex(a.headDim), one, one);
+  b.setInsertionPointToStart(&combine.getBody().front());
+  {
+    Value h = combine.getBlockIds().x, d = combine.getThreadIds().x;
+    Value base = arith::MulIOp::create(b, loc, h, cIndex(splits));
+    SmallVector<Value> rows, maxima;
+    Value largest = cFloat(-std::numeric_limits<double>::infinity());
+    Value fzero = cFloat(0.0);
+    for (int64_t i = 0; i < splits; ++i) {
+      rows.push_back(arith::AddIOp::create(b, loc, base, cIndex(i)));
+      maxima.push_back(memref::LoadOp::create(b, loc, partialMax, ValueRange{rows.back()}));
+      largest = arith::MaximumFOp::create(b, loc, largest, maxima.back());
+    }
+    Value numerator = fzero, denominator = fzero;
+    for (int64_t i = 0; i < splits; ++i) {
+      // A share that saw nothing weighs 0 (exp(-inf)).
+      Value weight = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, maxima[i], largest));
+      Value sum = memref::LoadOp::create(b, loc, partialSums, ValueRange{rows[i], d});
+      Value count = memref::LoadOp::create(b, loc, partialTotal, ValueRange{rows[i]});
+      numerator = arith::AddFOp::create(b, loc, numerator, arith::MulFOp::create(b, loc, weight, sum));
+      denominator =
+          arith::AddFOp::create(b, loc, denominator, arith::MulFOp::create(b, loc, weight, count));
+    }
+    Value out = arith::MulFOp::create(b, loc, numerator,
+                                      arith::DivFOp::create(b, loc, cFloat(1.0), denominator));
+    Value kvHead = arith::DivUIOp::create(b, loc, h, cIndex(a.groups));
+    Value group = arith::RemUIOp::create(b, loc, h, cIndex(a.groups));
+    memref::StoreOp::create(b, loc, out, result, ValueRange{cIndex(0), kvHead, group, d});
+    gpu::TerminatorOp::create(b, loc);
+  }
+
+  b.setInsertionPointAfter(combine);
   Value tensor = bufferization::ToTensorOp::create(b, loc, resultType, result, /*restrict=*/true,
                                                    /*writable=*/true);
   last.getResult(0).replaceAllUsesWith(tensor);

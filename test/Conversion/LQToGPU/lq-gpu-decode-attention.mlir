@@ -4,16 +4,23 @@
 // The attention of one query (a decode step) as quant-import emits it,
 // with grouped-query heads (2 KV heads of 2 query heads each, head
 // dimension 64) over a dynamic window of S positions: the seven linalg ops
-// become one launch, a block of 256 threads per query head.
+// become two launches. The first has 128 blocks of 256 threads, 32 per
+// query head, each over ceil(S / 32) of the positions; it writes each
+// share's unnormalized weighted sum, maximum and sum. The second, a block
+// per head and a thread per column, weighs the shares by exp(max_i - max).
 // CHECK-LABEL: func.func @decode_attention(
 // CHECK-SAME:    %[[Q:[^:]*]]: tensor<1x2x2x64xf32>, %[[K:[^:]*]]: tensor<2x?x64xf32>, %[[V:[^:]*]]: tensor<2x?x64xf32>, %[[POS:[^:]*]]: index
 // CHECK-NOT:     linalg.generic
 // CHECK-DAG:     %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only : tensor<1x2x2x64xf32> to memref<1x2x2x64xf32, strided<[?, ?, ?, ?], offset: ?>>
 // CHECK-DAG:     %[[KB:.*]] = bufferization.to_buffer %[[K]] read_only : tensor<2x?x64xf32> to memref<2x?x64xf32, strided<[?, ?, ?], offset: ?>>
 // CHECK-DAG:     %[[VB:.*]] = bufferization.to_buffer %[[V]] read_only
-// CHECK-DAG:     %[[SCRATCH:.*]] = memref.alloc(%{{.*}}) : memref<4x?xf32>
-// CHECK-DAG:     %[[OUT:.*]] = memref.alloc() : memref<1x2x2x64xf32>
-// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%[[PARTS:.*]] : memref<512xf32, #gpu.address_space<workgroup>>)
+// CHECK:         %[[SCRATCH:.*]] = memref.alloc(%{{.*}}) : memref<4x?xf32>
+// CHECK:         %[[SUMS:.*]] = memref.alloc() : memref<128x64xf32>
+// CHECK:         %[[MAXS:.*]] = memref.alloc() : memref<128xf32>
+// CHECK:         %[[TOTALS:.*]] = memref.alloc() : memref<128xf32>
+// CHECK:         %[[OUT:.*]] = memref.alloc() : memref<1x2x2x64xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c128{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) workgroup(%[[PARTS:.*]] : memref<512xf32, #gpu.address_space<workgroup>>)
+// CHECK:           arith.ceildivui
 //                  Scores: two key elements per lane, four positions at once.
 // CHECK:           scf.for
 // CHECK-COUNT-8:     memref.load %[[KB]]
@@ -22,17 +29,25 @@
 // CHECK:             arith.mulf %{{.*}}, %cst{{.*}} : f32
 // CHECK:             memref.store %{{.*}}, %[[SCRATCH]]
 // CHECK:           gpu.barrier
-// CHECK:           gpu.all_reduce maximumf
+// CHECK:           %[[MAX:.*]] = gpu.all_reduce maximumf
 // CHECK:           math.exp
-// CHECK:           gpu.all_reduce add
-// CHECK:           arith.divf
+// CHECK:           %[[TOTAL:.*]] = gpu.all_reduce add
 // CHECK:           gpu.barrier
 // CHECK:           scf.for
 // CHECK-COUNT-8:     memref.load %[[VB]]
 // CHECK:           memref.store %{{.*}}, %[[PARTS]]
 // CHECK:           gpu.barrier
 // CHECK:           scf.if
-// CHECK:             memref.store %{{.*}}, %[[OUT]]
+// CHECK:             memref.store %{{.*}}, %[[SUMS]]
+// CHECK:           scf.if
+// CHECK:             memref.store %[[MAX]], %[[MAXS]]
+// CHECK:             memref.store %[[TOTAL]], %[[TOTALS]]
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// CHECK-COUNT-32:  memref.load %[[MAXS]]
+// CHECK-COUNT-32:  math.exp
+// CHECK:           arith.divf
+// CHECK:           memref.store %{{.*}}, %[[OUT]]
 // CHECK:           gpu.terminator
 // CHECK:         %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK:         return %[[R]]
