@@ -25,6 +25,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -99,6 +100,32 @@ std::optional<Combiner> matchBlockReduction(linalg::GenericOp op, int64_t minRed
         ranges[i] < minReduction)
       return std::nullopt;
   return matchCombiner(op);
+}
+
+/// Iterations of a row kernel's loops unrolled (loads in flight a thread).
+constexpr int64_t kRowUnroll = 4;
+
+/// Moves the loads of an unrolled row loop's body (and the index arithmetic
+/// they need) above its first store, so that they are in flight together:
+/// the backend cannot, not knowing that the buffers do not alias. Each
+/// iteration reads and writes its own elements of the row (the fusion's
+/// conditions), so no load reads what an earlier store of the body wrote.
+void hoistLoadsAboveStores(Block &body) {
+  Operation *firstStore = nullptr;
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    if (isa<memref::StoreOp>(op)) {
+      firstStore = firstStore ? firstStore : &op;
+      continue;
+    }
+    if (!firstStore || !(isa<memref::LoadOp>(op) || isPure(&op)) || op.getNumRegions())
+      continue;
+    bool ready = llvm::all_of(op.getOperands(), [&](Value v) {
+      Operation *def = v.getDefiningOp();
+      return !def || def->getBlock() != &body || def->isBeforeInBlock(firstStore);
+    });
+    if (ready)
+      op.moveBefore(firstStore);
+  }
 }
 
 /// Picks the threads of a block: the reduced extent rounded up to a power
@@ -408,6 +435,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   Type type = combiner.op->getResult(0).getType();
   Value identity = arith::getIdentityValue(combiner.identity, type, b, loc);
   auto loop = scf::ForOp::create(b, loc, threadId, upper, threadCount, ValueRange{identity});
+  SmallVector<scf::ForOp, 2> rowLoops = {loop};
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -494,6 +522,17 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
     // What depends on the reduced value alone (RMSNorm's reciprocal square
     // root, in f64) is computed once, not per column.
     moveLoopInvariantCode(cast<LoopLikeOpInterface>(columnLoop.getOperation()));
+    rowLoops.push_back(columnLoop);
+  }
+  // A row kernel's block is alone on its row: its loops unrolled, each
+  // thread's loads of the row are in flight together instead of one per
+  // dependent iteration.
+  if ((consumer || producer) && !ShapedType::isDynamic(staticRanges[reducedDim])) {
+    int64_t perThread = llvm::divideCeil(staticRanges[reducedDim], threads);
+    if (perThread > 1)
+      for (scf::ForOp rowLoop : rowLoops)
+        if (succeeded(loopUnrollByFactor(rowLoop, std::min<int64_t>(perThread, kRowUnroll))))
+          hoistLoadsAboveStores(*rowLoop.getBody());
   }
   b.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(b, loc);

@@ -338,7 +338,9 @@ func.func @not_row_consumers(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %keep: 
 // The residual addition before an RMSNorm: each thread computes, stores
 // and squares its elements of the sum in the reduction's loop, and the
 // scaling reads back what the same thread stored. The reciprocal square
-// root is computed once per block, outside the scaling's loop.
+// root is computed once per block, outside the scaling's loop. Both loops
+// are unrolled 4 times (4096 / 1024 threads), their loads moved above
+// their stores (in flight together), with a remainder loop.
 // CHECK-LABEL: func.func @residual_rmsnorm(
 // CHECK-SAME:    %[[A:.*]]: memref<1x4096xf32>, %[[D:.*]]: memref<1x4096xf32>, %[[W:.*]]: memref<4096xf32>
 // CHECK:         %[[H:.*]] = memref.alloc() : memref<1x4096xf32>
@@ -346,18 +348,28 @@ func.func @not_row_consumers(%x: memref<4x64xf32>, %y: memref<4x64xf32>, %keep: 
 // CHECK:         %[[Y:.*]] = memref.alloc() : memref<1x4096xf32>
 // CHECK-NOT:     linalg
 // CHECK:         gpu.launch {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{[^ ]*}} = %[[C1024:[^,]*]],
-// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %[[C1024]] iter_args
+// CHECK:           scf.for %[[N:.*]] = %[[T]] to %{{.*}} step %{{.*}} iter_args
 // CHECK:             %[[X:.*]] = memref.load %[[A]][%[[ROW:.*]], %[[N]]]
 // CHECK:             %[[DX:.*]] = memref.load %[[D]][%[[ROW]], %[[N]]]
 // CHECK:             %[[S:.*]] = arith.addf %[[X]], %[[DX]] : f32
-// CHECK:             memref.store %[[S]], %[[H]][%[[ROW]], %[[N]]]
 // CHECK:             arith.mulf %[[S]], %[[S]] : f32
+// CHECK-COUNT-3:     memref.load %[[A]]
+// CHECK:             memref.load %[[D]]
+// CHECK-NOT:         memref.load
+// CHECK:             memref.store %[[S]], %[[H]][%[[ROW]], %[[N]]]
+// CHECK-COUNT-3:     memref.store %{{.*}}, %[[H]]
+// CHECK:             scf.yield
+// CHECK:           scf.for %{{.*}} step %[[C1024]] iter_args
 // CHECK:           gpu.all_reduce add
 // CHECK:           %[[R:.*]] = math.rsqrt
-// CHECK:           scf.for %[[M:.*]] = %[[T]] to %{{.*}} step %[[C1024]] {
+// CHECK:           scf.for %[[M:.*]] = %[[T]] to %{{.*}} step %{{.*}} {
 // CHECK:             %[[HV:.*]] = memref.load %[[H]][%[[ROW]], %[[M]]]
 // CHECK:             arith.mulf %[[HV]], %[[R]] : f32
-// CHECK:             memref.store %{{.*}}, %[[Y]][%[[ROW]], %[[M]]]
+// CHECK-COUNT-3:     memref.load %[[H]]
+// CHECK:             memref.load %[[W]]
+// CHECK-NOT:         memref.load
+// CHECK-COUNT-4:     memref.store %{{.*}}, %[[Y]]
+// CHECK:           scf.for %{{.*}} step %[[C1024]] {
 // CHECK:           gpu.terminator
 // CHECK-NOT:     linalg
 // CHECK:         return %[[H]], %[[Y]]
