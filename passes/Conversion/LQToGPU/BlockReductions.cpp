@@ -184,6 +184,17 @@ bool isHarmlessBetween(Operation *op) {
          (isMemoryEffectFree(op) || isa<memref::AllocOp, ViewLikeOpInterface>(op));
 }
 
+/// `candidate` as a generic op that can share `reduction`'s kernel: on
+/// buffers, one output, all its loops parallel and as many as the
+/// reduction's.
+linalg::GenericOp asRowElementwise(Operation *candidate, linalg::GenericOp reduction) {
+  auto op = dyn_cast_or_null<linalg::GenericOp>(candidate);
+  if (!op || !op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != reduction.getNumLoops() || op.getNumParallelLoops() != op.getNumLoops())
+    return nullptr;
+  return op;
+}
+
 /// An element-wise producer whose result the reduction reads, computed in
 /// the reduction's kernel: each thread computes, stores and folds the
 /// elements it reduces, and the consumer (if any) reads back only what the
@@ -198,10 +209,8 @@ std::optional<RowProducer> matchRowProducer(linalg::GenericOp op, linalg::FillOp
   Operation *prev = op->getPrevNode();
   while (prev && (prev == fill.getOperation() || isHarmlessBetween(prev)))
     prev = prev->getPrevNode();
-  auto producer = dyn_cast_or_null<linalg::GenericOp>(prev);
-  if (!producer || !producer.hasPureBufferSemantics() || producer.getNumDpsInits() != 1 ||
-      producer.getNumLoops() != op.getNumLoops() ||
-      producer.getNumParallelLoops() != producer.getNumLoops())
+  linalg::GenericOp producer = asRowElementwise(prev, op);
+  if (!producer)
     return std::nullopt;
   // The same static extents on every dimension.
   SmallVector<int64_t> mine = op.getStaticLoopRanges(), theirs = producer.getStaticLoopRanges();
@@ -270,10 +279,8 @@ matchRowConsumer(linalg::GenericOp op, const std::optional<RowProducer> &produce
       return std::nullopt;
     next = next->getNextNode();
   }
-  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
-  if (!consumer || !consumer.hasPureBufferSemantics() || consumer.getNumDpsInits() != 1 ||
-      consumer.getNumLoops() != op.getNumLoops() ||
-      consumer.getNumParallelLoops() != consumer.getNumLoops())
+  linalg::GenericOp consumer = asRowElementwise(next, op);
+  if (!consumer)
     return std::nullopt;
   for (Operation &inner : consumer.getRegion().front())
     if (inner.getNumRegions() != 0)
