@@ -495,8 +495,8 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    Value value = reducedValue ? reducedValue
-                               : fold(memref::LoadOp::create(b, loc, output, outIndices));
+    Value value =
+        reducedValue ? reducedValue : fold(memref::LoadOp::create(b, loc, output, outIndices));
     memref::StoreOp::create(b, loc, value, output, outIndices);
   }
 
@@ -508,8 +508,7 @@ void lowerToBlockReduction(linalg::GenericOp op, const Combiner &combiner, int64
         cast<linalg::LinalgOp>(next.getOperation()).createLoopRanges(b, loc),
         [&](Range r) { return getValueOrCreateConstantIndexOp(b, loc, r.size); });
     Value columns = nextRanges[reducedDim];
-    Value columnsUpper =
-        active ? arith::SelectOp::create(b, loc, active, columns, zero) : columns;
+    Value columnsUpper = active ? arith::SelectOp::create(b, loc, active, columns, zero) : columns;
     auto columnLoop = scf::ForOp::create(b, loc, threadId, columnsUpper, threadCount);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(columnLoop.getBody());
@@ -560,9 +559,9 @@ struct LQGPUBlockReductionsPass
     for (auto [name, value] : {std::pair<StringRef, int64_t>("max-threads", maxThreads),
                                std::pair<StringRef, int64_t>("row-threads", rowThreads)})
       if (value < 32 || value > 1024 || !llvm::isPowerOf2_64(value)) {
-        emitError(getOperation().getLoc()) << "lq-gpu-block-reductions: " << name
-                                           << " must be a power of two in [32, 1024], got "
-                                           << value;
+        emitError(getOperation().getLoc())
+            << "lq-gpu-block-reductions: " << name << " must be a power of two in [32, 1024], got "
+            << value;
         return signalPassFailure();
       }
     SmallVector<linalg::LinalgOp> candidates;

@@ -355,10 +355,10 @@ void lowerDecodeAttention(DecodeAttention &a) {
   Value warp = arith::DivUIOp::create(b, loc, tid, c32);
   // The share's positions [begin, end): ceil(positions / splits) each.
   Value chunk = arith::CeilDivUIOp::create(b, loc, positions, cIndex(splits));
-  Value begin = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, split, chunk),
-                                       positions);
-  Value end = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, begin, chunk),
-                                     positions);
+  Value begin =
+      arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, split, chunk), positions);
+  Value end =
+      arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, begin, chunk), positions);
   // Reads past the end are clamped to the share's last row (an empty share
   // runs no iteration).
   Value lastPosition = arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, end, one), one);
@@ -371,8 +371,8 @@ void lowerDecodeAttention(DecodeAttention &a) {
     q.push_back(memref::LoadOp::create(b, loc, query, ValueRange{zero, kv, g, d}));
   }
   {
-    Value first = arith::AddIOp::create(b, loc, begin,
-                                        arith::MulIOp::create(b, loc, warp, cIndex(kUnroll)));
+    Value first =
+        arith::AddIOp::create(b, loc, begin, arith::MulIOp::create(b, loc, warp, cIndex(kUnroll)));
     auto loop = scf::ForOp::create(b, loc, first, end, cIndex(kWarps * kUnroll));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -494,9 +494,9 @@ void lowerDecodeAttention(DecodeAttention &a) {
     }
     memref::StoreOp::create(b, loc, sum, partialSums, ValueRange{share, tid});
   }
-  auto first = scf::IfOp::create(
-      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero),
-      /*withElseRegion=*/false);
+  auto first =
+      scf::IfOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero),
+                        /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&first.getThenRegion().front());
@@ -527,7 +527,8 @@ void lowerDecodeAttention(DecodeAttention &a) {
       Value weight = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, maxima[i], largest));
       Value sum = memref::LoadOp::create(b, loc, partialSums, ValueRange{rows[i], d});
       Value count = memref::LoadOp::create(b, loc, partialTotal, ValueRange{rows[i]});
-      numerator = arith::AddFOp::create(b, loc, numerator, arith::MulFOp::create(b, loc, weight, sum));
+      numerator =
+          arith::AddFOp::create(b, loc, numerator, arith::MulFOp::create(b, loc, weight, sum));
       denominator =
           arith::AddFOp::create(b, loc, denominator, arith::MulFOp::create(b, loc, weight, count));
     }

@@ -54,9 +54,9 @@ struct LQGPUDependentLaunchPass
     OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
     Type i32 = b.getI32Type();
     // In global memory (address space 1): cuModuleGetGlobal finds it.
-    LLVM::GlobalOp::create(b, module.getLoc(), i32, /*isConstant=*/false,
-                           LLVM::Linkage::External, ::lq::runtime::kGridDependentGlobal,
-                           b.getI32IntegerAttr(1), /*alignment=*/4, /*addrSpace=*/1);
+    LLVM::GlobalOp::create(b, module.getLoc(), i32, /*isConstant=*/false, LLVM::Linkage::External,
+                           ::lq::runtime::kGridDependentGlobal, b.getI32IntegerAttr(1),
+                           /*alignment=*/4, /*addrSpace=*/1);
   }
 };
 

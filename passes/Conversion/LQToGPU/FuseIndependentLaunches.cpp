@@ -107,8 +107,7 @@ bool independent(const Footprint &a, const Footprint &b) {
   auto disjoint = [](const llvm::DenseSet<const void *> &x, const llvm::DenseSet<const void *> &y) {
     return llvm::none_of(x, [&](const void *key) { return y.contains(key); });
   };
-  return disjoint(a.writes, b.writes) && disjoint(a.writes, b.reads) &&
-         disjoint(a.reads, b.writes);
+  return disjoint(a.writes, b.writes) && disjoint(a.writes, b.reads) && disjoint(a.reads, b.writes);
 }
 
 /// Whether only allocations, views and pure ops lie between `first` and

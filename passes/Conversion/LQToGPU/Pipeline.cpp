@@ -59,11 +59,12 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   if (options.fuseElementwise)
     stages.push_back({"fuse", "linalg-fuse-elementwise-ops,canonicalize,cse"});
   // Each reduction's init fill of its own, written in place (no copy).
-  stages.push_back({"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},eliminate-empty-tensors,"
-                                               "one-shot-bufferize{{bufferize-function-boundaries "
-                                               "function-boundary-type-conversion=identity-layout-"
-                                               "map}",
-                                               functions)});
+  stages.push_back(
+      {"bufferize", llvm::formatv("lq-gpu-unshare-fills{{functions={0}},eliminate-empty-tensors,"
+                                  "one-shot-bufferize{{bufferize-function-boundaries "
+                                  "function-boundary-type-conversion=identity-layout-"
+                                  "map}",
+                                  functions)});
   // No deallocation pass: lq-gpu-device-memory frees every buffer that is
   // not returned at the end of the function (ownership-based deallocation
   // rejects gpu.launch_func, which declares no memory effects). Without its
@@ -93,8 +94,7 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
                ? llvm::formatv("lq-gpu-block-reductions{{functions={0}},", functions).str()
                : std::string(),
            options.fuseLaunches
-               ? llvm::formatv("lq-gpu-fuse-independent-launches{{functions={0}},", functions)
-                     .str()
+               ? llvm::formatv("lq-gpu-fuse-independent-launches{{functions={0}},", functions).str()
                : std::string())});
   stages.push_back({"memory", llvm::formatv("lq-gpu-device-memory{{functions={0}}", functions)});
   // One stream per call, synchronized once before the return.
@@ -107,12 +107,12 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   stages.push_back(
       {"binary",
        llvm::formatv("nvvm-attach-target{{chip={0} O=3 module=^({1})_kernel},"
-                     "gpu.module({4}lq-gpu-lower-all-reduce,lq-gpu-lower-math,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                     "gpu.module({4}lq-gpu-lower-all-reduce,lq-gpu-lower-math,expand-strided-"
+                     "metadata,lower-affine,convert-scf-to-cf,"
                      "convert-gpu-to-nvvm,reconcile-unrealized-casts),"
                      "gpu-module-to-binary{{format={2}{3}}",
                      options.chip, llvm::join(options.functions, "|"), options.format,
-                     options.toolkit.empty() ? std::string()
-                                             : " toolkit=" + options.toolkit,
+                     options.toolkit.empty() ? std::string() : " toolkit=" + options.toolkit,
                      dependentLaunch ? "lq-gpu-dependent-launch," : "")});
   stages.push_back({"to-llvm", kHostToLLVM});
   return stages;

@@ -211,8 +211,8 @@ LogicalResult planGemvMma(MatmulOp op, const PlanOptions &o, KernelPlan &p, Gemv
   // batch 1: 5-8 % on the 12288x4096, 22016x4096 and 4096x11008 W4 GEMVs of
   // a 7B layer, while 4096x4096, 4 chunks a warp, is 4 % slower).
   const bool f32Halves = p.f32Input && t.chunks < 8 * t.warps;
-  t.unroll = std::max<int64_t>(1, o.unroll / t.batchTiles / (f32Halves ? 2 : 1) /
-                                      (planes >= 3 ? 2 : 1));
+  t.unroll =
+      std::max<int64_t>(1, o.unroll / t.batchTiles / (f32Halves ? 2 : 1) / (planes >= 3 ? 2 : 1));
   t.prefetch = o.prefetch != 0;
   p.threads = 32 * t.warps;
   // Resident blocks per SM for ptxas, so that registers stay within 64 per
