@@ -177,13 +177,6 @@ linalg::FillOp findInitFill(linalg::GenericOp op) {
 /// The buffer a memref value is a view of (following view-like ops).
 Value viewRoot(Value value) { return memref::skipViewLikeOps(cast<MemrefValue>(value)); }
 
-/// Ops that may sit between fused linalg ops: they touch no buffer (or
-/// only make one) and hold no region.
-bool isHarmlessBetween(Operation *op) {
-  return op->getNumRegions() == 0 &&
-         (isMemoryEffectFree(op) || isa<memref::AllocOp, ViewLikeOpInterface>(op));
-}
-
 /// `candidate` as a generic op that can share `reduction`'s kernel: on
 /// buffers, one output, all its loops parallel and as many as the
 /// reduction's.
@@ -207,7 +200,7 @@ struct RowProducer {
 
 std::optional<RowProducer> matchRowProducer(linalg::GenericOp op, linalg::FillOp fill) {
   Operation *prev = op->getPrevNode();
-  while (prev && (prev == fill.getOperation() || isHarmlessBetween(prev)))
+  while (prev && (prev == fill.getOperation() || mlir::lq::isMovableAcrossKernels(prev)))
     prev = prev->getPrevNode();
   linalg::GenericOp producer = asRowElementwise(prev, op);
   if (!producer)
@@ -275,7 +268,7 @@ std::optional<std::pair<linalg::GenericOp, OpOperand *>>
 matchRowConsumer(linalg::GenericOp op, const std::optional<RowProducer> &producer) {
   Operation *next = op->getNextNode();
   while (next && !isa<linalg::LinalgOp>(next)) {
-    if (!isHarmlessBetween(next))
+    if (!mlir::lq::isMovableAcrossKernels(next))
       return std::nullopt;
     next = next->getNextNode();
   }

@@ -114,8 +114,7 @@ bool independent(const Footprint &a, const Footprint &b) {
 /// `second`: those can move before `first`, which they cannot depend on.
 bool onlyMovableBetween(gpu::LaunchOp first, gpu::LaunchOp second) {
   for (Operation *op = first->getNextNode(); op != second; op = op->getNextNode())
-    if (op->getNumRegions() ||
-        !(isMemoryEffectFree(op) || isa<memref::AllocOp, ViewLikeOpInterface>(op)))
+    if (!mlir::lq::isMovableAcrossKernels(op))
       return false;
   return true;
 }

@@ -1,9 +1,12 @@
-//===- SelectedFunctions.cpp - the functions an lq-gpu-* pass works on ----===//
+//===- SelectedFunctions.cpp - what the lq-gpu-* passes share -----------===//
 
 #include "lq/Conversion/LQToGPU/LQToGPU.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -15,4 +18,9 @@ SmallVector<func::FuncOp> mlir::lq::getSelectedFunctions(ModuleOp module,
         (functions.empty() || llvm::is_contained(functions, func.getSymName())))
       selected.push_back(func);
   return selected;
+}
+
+bool mlir::lq::isMovableAcrossKernels(Operation *op) {
+  return op->getNumRegions() == 0 &&
+         (isMemoryEffectFree(op) || isa<memref::AllocOp, ViewLikeOpInterface>(op));
 }

@@ -73,6 +73,12 @@ LogicalResult buildGPULoweringPipeline(OpPassManager &pm, const GPULoweringOptio
 /// option selects (every one when it is empty), in the module's order.
 SmallVector<func::FuncOp> getSelectedFunctions(ModuleOp module, ArrayRef<std::string> functions);
 
+/// Whether `op` can move across the kernels of a GPU function: it holds no
+/// region and touches no buffer, or only makes or views one (an allocation,
+/// a view, pure arithmetic). The passes that fuse linalg ops or merge
+/// launches move such ops out of the way.
+bool isMovableAcrossKernels(Operation *op);
+
 /// Registers `lq-lower-to-gpu` with its options.
 void registerGPULoweringPipeline();
 
