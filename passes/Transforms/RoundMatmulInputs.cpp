@@ -105,6 +105,10 @@ struct RoundMatmulInputsPass
                            << name << "'";
         return signalPassFailure();
       }
+    if (minCols < 0) {
+      module.emitError() << kPass << ": min-cols must not be negative, got " << static_cast<int64_t>(minCols);
+      return signalPassFailure();
+    }
     for (const std::string &name : functions)
       if (!module.lookupSymbol<func::FuncOp>(name)) {
         module.emitError() << kPass << ": functions names '" << name
@@ -127,6 +131,8 @@ struct RoundMatmulInputsPass
       Value input = op.getInput();
       auto type = llvm::dyn_cast<RankedTensorType>(input.getType());
       if (!type || !type.getElementType().isF32() || isWidenedHalf(input))
+        return;
+      if (minCols > 0 && (type.isDynamicDim(type.getRank() - 1) || type.getShape().back() < minCols))
         return;
       byInput[input].push_back(op);
     });

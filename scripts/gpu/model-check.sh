@@ -72,15 +72,16 @@ build() {
     "$bin/quant-run" compile "$module" --target cuda --shared --gpu-options "activations=$ACTIVATIONS" \
       -o "$out/lib/$name.so"
     # The CPU reference computes what the GPU does: on f16-rounded matmul
-    # inputs where the GPU reads f16 (auto: the binary-code matmuls').
-    local reference=$module rounding=
+    # inputs where the GPU reads f16 (auto: the binary-code matmuls' and
+    # those of K >= 2048, as lq-lower-to-gpu rounds them).
+    local reference=$module rounding=()
     case $ACTIVATIONS in
-      f16) rounding=--lq-round-matmul-inputs ;;
-      auto) rounding=--lq-round-matmul-inputs=encodings=binary ;;
+      f16) rounding=(--lq-round-matmul-inputs) ;;
+      auto) rounding=(--lq-round-matmul-inputs=encodings=binary --lq-round-matmul-inputs=min-cols=2048) ;;
     esac
-    if [ -n "$rounding" ]; then
+    if [ ${#rounding[@]} -gt 0 ]; then
       reference=$(mktemp --suffix=.mlirbc)
-      "$bin/quant-opt" "$module" "$rounding" --emit-bytecode -o "$reference"
+      "$bin/quant-opt" "$module" "${rounding[@]}" --emit-bytecode -o "$reference"
     fi
     "$bin/quant-run" perplexity "$reference" --tokenizer "$out" --text "$out/text.txt" \
       --max-windows "$WINDOWS" --threads 1 > "$out/cpu/$name.ppl"

@@ -2,10 +2,12 @@
 // RUN: not quant-opt %s --lq-round-matmul-inputs="type=f32" 2>&1 | FileCheck %s --check-prefix=TYPE
 // RUN: not quant-opt %s --lq-round-matmul-inputs="functions=decode,prefill" 2>&1 | FileCheck %s --check-prefix=FUNCTIONS
 // RUN: not quant-opt %s --lq-round-matmul-inputs="encodings=binary,int4" 2>&1 | FileCheck %s --check-prefix=ENCODINGS
+// RUN: not quant-opt %s --lq-round-matmul-inputs="min-cols=-1" 2>&1 | FileCheck %s --check-prefix=MINCOLS
 
-// TYPE: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 4]]:1: error: lq-round-matmul-inputs: type must be f16 or bf16, got 'f32'
-// FUNCTIONS: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 3]]:1: error: lq-round-matmul-inputs: functions names 'prefill', which is not a func.func of the module
+// TYPE: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 5]]:1: error: lq-round-matmul-inputs: type must be f16 or bf16, got 'f32'
+// FUNCTIONS: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 4]]:1: error: lq-round-matmul-inputs: functions names 'prefill', which is not a func.func of the module
 // FUNCTIONS-NOT: error
+// MINCOLS: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 2]]:1: error: lq-round-matmul-inputs: min-cols must not be negative, got -1
 // ENCODINGS: lq-round-matmul-inputs-invalid.mlir:[[# @LINE + 1]]:1: error: lq-round-matmul-inputs: encodings must be uniform, binary or pvq, got 'int4'
 module {
   func.func @decode(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {

@@ -4,6 +4,7 @@
 // RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs="type=bf16" | FileCheck %s --check-prefix=BF16
 // RUN: quant-opt %s --lq-round-matmul-inputs="functions=decode" | FileCheck %s --check-prefix=DECODE
 // RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs="encodings=binary" | FileCheck %s --check-prefix=BINARY
+// RUN: quant-opt %s -split-input-file --lq-round-matmul-inputs="min-cols=8" | FileCheck %s --check-prefix=MINCOLS
 
 // One rounded copy per input, read by every matmul of that input (q and k
 // here); other readers keep the f32 value.
@@ -128,4 +129,22 @@ func.func @decode(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
   %w = lq.constant codes(dense<1> : tensor<4x2xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>>
   %y = lq.matmul %x, %w : tensor<1x4xf32>, !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// min-cols: only the matmuls of a static K of at least 8 read rounded inputs.
+// MINCOLS-LABEL: func.func @min_cols(
+// MINCOLS-SAME:    %[[X:.*]]: tensor<1x8xf32>, %[[Z:.*]]: tensor<1x4xf32>
+// MINCOLS:         %[[H:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x8xf32>) outs(%{{.*}} : tensor<1x8xf16>)
+// MINCOLS:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[H]] : tensor<1x8xf16>) outs(%{{.*}} : tensor<1x8xf32>)
+// MINCOLS-NOT:     linalg.generic
+// MINCOLS:         lq.matmul %[[W]], %{{.*}} : tensor<1x8xf32>
+// MINCOLS:         lq.matmul %[[Z]], %{{.*}} : tensor<1x4xf32>
+func.func @min_cols(%x: tensor<1x8xf32>, %z: tensor<1x4xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>) {
+  %w = lq.constant codes(dense<1> : tensor<4x4xi8>) scales(dense<1.0> : tensor<4x2xf16>) : !lq.weight<4x8, #lq.uniform<bits = 4, group = 4, symmetric = true>>
+  %v = lq.constant codes(dense<1> : tensor<4x2xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>>
+  %y = lq.matmul %x, %w : tensor<1x8xf32>, !lq.weight<4x8, #lq.uniform<bits = 4, group = 4, symmetric = true>> -> tensor<1x4xf32>
+  %u = lq.matmul %z, %v : tensor<1x4xf32>, !lq.weight<4x4, #lq.uniform<bits = 4, group = 4, symmetric = true>> -> tensor<1x4xf32>
+  return %y, %u : tensor<1x4xf32>, tensor<1x4xf32>
 }

@@ -17,6 +17,9 @@
 using namespace mlir;
 using namespace mlir::lq;
 
+/// activations=auto: the smallest K whose matmuls read f16 activations.
+static constexpr int64_t kAutoF16MinCols = 2048;
+
 /// The host side down to the LLVM dialect (as test/GPU's %gpu-to-host-llvm).
 static constexpr const char *kHostToLLVM =
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
@@ -35,14 +38,21 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
         {"siblings", llvm::formatv("lq-fuse-sibling-matmuls{{functions={0}}", functions)});
   // f16 activations: rounded where they are made, which the fuse stage
   // puts into the producing kernel, so the matmul kernels read half the
-  // bytes (a CPU run of the rounded module computes the same values).
-  // `auto` rounds only what the binary-code kernel needs: on H100, f16 W4
-  // inputs made a 19M decode step 9% slower (the o projection's rounding is
-  // a kernel of its own) for 5% on @forward.
-  if (options.activations != "f32")
+  // bytes and take one f16 mma instead of a high and a low part (a CPU run
+  // of the rounded module computes the same values). `auto` rounds what the
+  // binary-code kernel needs, and the inputs of matmuls of K >= 2048:
+  // measured on H100, f16 inputs made a 4-layer Llama-2-7B decode step 10 %
+  // faster (the four W4 GEMVs of a layer 57.6 us against 70.4) despite the
+  // o projection's rounding kernel, but a 19M one (K <= 1024) 9 % slower.
+  if (options.activations == "f16")
+    stages.push_back({"activations",
+                      llvm::formatv("lq-round-matmul-inputs{{functions={0} type=f16}", functions)});
+  else if (options.activations == "auto")
     stages.push_back(
-        {"activations", llvm::formatv("lq-round-matmul-inputs{{functions={0} type=f16{1}}", functions,
-                                      options.activations == "auto" ? " encodings=binary" : "")});
+        {"activations",
+         llvm::formatv("lq-round-matmul-inputs{{functions={0} type=f16 encodings=binary},"
+                       "lq-round-matmul-inputs{{functions={0} type=f16 min-cols={1}}",
+                       functions, kAutoF16MinCols)});
   // lq.matmul to lq-lower-to-nvptx's kernels where it takes them, every
   // other lq op to linalg.
   stages.push_back(
@@ -153,7 +163,9 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
       *this, "activations",
       llvm::cl::desc("Activations of the quantized matmuls: f16 (rounded by "
                      "lq-round-matmul-inputs, accumulated in f32), f32, or auto: f16 for "
-                     "the binary-code matmuls, whose kernel takes f16 only, f32 for the others"),
+                     "the binary-code matmuls, whose kernel takes f16 only, and for those of "
+                     "K >= 2048 (large models, where the f16 GEMV is faster), f32 for the "
+                     "others"),
       llvm::cl::init("auto")};
   Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip (sm_80 or newer)"),
                            llvm::cl::init("sm_90a")};

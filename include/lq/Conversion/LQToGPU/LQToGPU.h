@@ -29,7 +29,8 @@ struct GPULoweringOptions {
   /// Activations of lq.matmul: f16 (lq-round-matmul-inputs first: the
   /// kernels read f16 and accumulate in f32), f32 (the f32 kernels; binary
   /// codes go to lq-expand), or auto: f16 for the binary-code matmuls,
-  /// whose kernel takes f16 only, f32 for the others.
+  /// whose kernel takes f16 only, and for those of K >= 2048 (large models,
+  /// where the f16 GEMV is faster), f32 for the others.
   std::string activations = "auto";
   /// Target chip of every kernel (lq-lower-to-nvptx's and the loops').
   std::string chip = "sm_90a";

@@ -493,8 +493,9 @@ def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
     before the o projection) it is a kernel of its own.
 
     With `encodings`, only the matmuls of those weight encodings are
-    converted (`lq-lower-to-gpu`'s default rounds the inputs of the
-    binary-code matmuls only).
+    converted; with `min-cols`, only those whose reduction dimension K is
+    static and at least that (`lq-lower-to-gpu`'s default rounds the inputs
+    of the binary-code matmuls and of the matmuls of K >= 2048).
 
     Inputs already widened from a 16-bit float (`arith.extf` or such a
     generic) are left alone, so a second run changes nothing, as are other
@@ -512,6 +513,9 @@ def LQRoundMatmulInputs : Pass<"lq-round-matmul-inputs", "::mlir::ModuleOp"> {
     ListOption<"encodings", "encodings", "std::string",
                "Round the inputs of the matmuls whose weights have one of these "
                "encodings: uniform, binary, pvq (default: all)">,
+    Option<"minCols", "min-cols", "int64_t", "0",
+           "Round the inputs of the matmuls whose reduction dimension K is static and at "
+           "least this (0: any K)">,
   ];
 }
 
