@@ -127,11 +127,24 @@ FailureOr<::lq::EncodedWeight> mlir::lq::readStorage(ConstantOp op) {
   w.rows = type.getRows();
   w.cols = type.getCols();
   auto copy = [&](ElementsAttr attr, auto &out) -> LogicalResult {
+    using T = typename std::decay_t<decltype(out)>::value_type;
+    // A splat (`dense<1> : tensor<...xi8>`, as hand-written IR has) stores
+    // one element: repeat it.
+    if (auto dense = llvm::dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
+      ArrayRef<char> one = dense.getRawData();
+      if (one.size() != sizeof(T))
+        return op.emitError("cannot read the packed data of ")
+               << attr.getType() << " (a splat of " << one.size() << "-byte elements, not "
+               << sizeof(T) << ")";
+      T value;
+      std::memcpy(&value, one.data(), sizeof(T));
+      out.assign(dense.getNumElements(), value);
+      return success();
+    }
     FailureOr<ArrayRef<char>> bytes = getRawBytes(attr);
     if (failed(bytes))
       return op.emitError("cannot read the packed data of ")
              << attr.getType() << " (blob missing or malformed)";
-    using T = typename std::decay_t<decltype(out)>::value_type;
     out.resize(bytes->size() / sizeof(T));
     std::memcpy(out.data(), bytes->data(), bytes->size());
     return success();
