@@ -106,7 +106,8 @@ struct RoundMatmulInputsPass
         return signalPassFailure();
       }
     if (minCols < 0) {
-      module.emitError() << kPass << ": min-cols must not be negative, got " << static_cast<int64_t>(minCols);
+      module.emitError() << kPass << ": min-cols must not be negative, got "
+                         << static_cast<int64_t>(minCols);
       return signalPassFailure();
     }
     for (const std::string &name : functions)
@@ -132,7 +133,8 @@ struct RoundMatmulInputsPass
       auto type = llvm::dyn_cast<RankedTensorType>(input.getType());
       if (!type || !type.getElementType().isF32() || isWidenedHalf(input))
         return;
-      if (minCols > 0 && (type.isDynamicDim(type.getRank() - 1) || type.getShape().back() < minCols))
+      if (minCols > 0 &&
+          (type.isDynamicDim(type.getRank() - 1) || type.getShape().back() < minCols))
         return;
       byInput[input].push_back(op);
     });
