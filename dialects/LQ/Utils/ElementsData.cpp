@@ -129,15 +129,11 @@ FailureOr<::lq::EncodedWeight> mlir::lq::readStorage(ConstantOp op) {
   auto copy = [&](ElementsAttr attr, auto &out) -> LogicalResult {
     using T = typename std::decay_t<decltype(out)>::value_type;
     // A splat (`dense<1> : tensor<...xi8>`, as hand-written IR has) stores
-    // one element: repeat it.
+    // one element: repeat it. The verifier gives each storage tensor the
+    // element type of its T (i8 or f16).
     if (auto dense = llvm::dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
-      ArrayRef<char> one = dense.getRawData();
-      if (one.size() != sizeof(T))
-        return op.emitError("cannot read the packed data of ")
-               << attr.getType() << " (a splat of " << one.size() << "-byte elements, not "
-               << sizeof(T) << ")";
       T value;
-      std::memcpy(&value, one.data(), sizeof(T));
+      std::memcpy(&value, dense.getRawData().data(), sizeof(T));
       out.assign(dense.getNumElements(), value);
       return success();
     }
