@@ -102,8 +102,6 @@ struct KernelBuilder {
   SmallVector<Value> decodeUnit(Value panel, Value u, Value z, ArrayRef<Value> zBiased = {}) {
     if (w.signPlanes)
       return decodeSigns(panel, u);
-    if (w.pvq.dim)
-      return decodePVQUnit(b, loc, w, pvqTables, panel, u);
     int64_t unit = w.unit();
     SmallVector<Value> q(unit);
     if (!zBiased.empty()) {
@@ -229,6 +227,36 @@ struct KernelBuilder {
     }
   }
 
+  /// PVQ: acc[r * chains + c] += the dot products of x[m + r] and the
+  /// groups of the units [u0, u0 + units): per group, x times y (x scaled
+  /// by 2^-pvqShift where y comes scaled by 2^pvqShift), then the sum times
+  /// amp / ||y|| once; chain c takes the groups = c (mod chains).
+  void accumulatePVQ(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m,
+                     Value panel, Value u0, int64_t units) {
+    const int64_t D = w.pvq.dim;
+    for (int64_t i = 0; i < units; ++i) {
+      Value u = add(u0, idx(i));
+      PVQUnit unit = decodePVQUnit(b, loc, w, pvqTables, panel, u);
+      Value k0 = mul(u, idx(w.unit()));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value row = add(m, idx(r));
+        for (auto [g, scale] : llvm::enumerate(unit.scales)) {
+          Value dot;
+          for (int64_t p = 0; p < D; ++p) {
+            Value xs = tensor::ExtractOp::create(b, loc, xShifted ? xShifted : x,
+                                                 ValueRange{row, add(k0, idx(g * D + p))});
+            Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
+            Value y = unit.ys[g * D + p];
+            dot = dot ? (Value)vector::FMAOp::create(b, loc, xv, y, dot)
+                      : (Value)arith::MulFOp::create(b, loc, xv, y);
+          }
+          Value &a = acc[r * chains + (i * unit.scales.size() + g) % chains];
+          a = vector::FMAOp::create(b, loc, dot, scale, a);
+        }
+      }
+    }
+  }
+
   /// acc[(r * terms + t) * chains + c] += x[m + r, k] * q_t for the units
   /// [u0, u0 + units): chain c takes slot (k, or 4 k of signs) = c (mod
   /// chains).
@@ -236,6 +264,8 @@ struct KernelBuilder {
                   Value u0, int64_t units, Value z) {
     if (w.int8Act)
       return accumulateInt(acc, rows, chains, m, panel, u0, units);
+    if (w.pvq.dim)
+      return accumulatePVQ(acc, rows, chains, m, panel, u0, units);
     int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
@@ -269,6 +299,10 @@ struct KernelBuilder {
     // Sign planes are independent chains already: fewer chains (one per
     // half unit at most) keep the accumulators in registers.
     int64_t terms = w.terms();
+    // PVQ: a group's dot product is its own chain, and it meets the
+    // accumulator once.
+    if (w.pvq.dim)
+      chains = 1;
     if (w.signPlanes)
       chains = std::clamp<int64_t>(8 / (terms * rows), 1, 2);
     int64_t unit = w.unit();
@@ -620,7 +654,7 @@ struct KernelBuilder {
         b, loc, idx(0), idx(units), idx(1), ValueRange{tile},
         [&](OpBuilder &, Location, Value i, ValueRange carried) {
           SmallVector<Value> values = w.pvq.dim
-                                          ? decodePVQUnit(b, loc, w, pvqTables, panel, add(u0, i))
+                                          ? decodePVQWeights(b, loc, w, pvqTables, panel, add(u0, i))
                                           : decodeSignValues(b, loc, w, panel, add(u0, i), coefs);
           Value t = carried[0];
           for (auto [j, v] : llvm::enumerate(values))
@@ -680,14 +714,19 @@ struct KernelBuilder {
     return y;
   }
 
-  /// magicDecode: x[m, k] * 2^-(f * width) for k's field f in its byte,
-  /// once for all panels (16 lanes at a time, the tail one by one); a power
-  /// of two, so exact.
+  /// x[m, k] * 2^-e, e the exponent by which k's decoded codes come
+  /// scaled (magicDecode: f * width for k's field f in its byte; PVQ:
+  /// pvqShift), once for all panels (16 lanes at a time, the tail one by
+  /// one); a power of two, so exact.
   Value shiftFields(Value M) {
-    int64_t K = w.cols, width = w.planes[0].width, perByte = 8 / width;
+    int64_t K = w.cols;
     SmallVector<float> pattern;
-    for (int64_t i = 0; i < kPanel; ++i)
-      pattern.push_back(1.0f / float(1 << (i % perByte * width)));
+    for (int64_t i = 0; i < kPanel; ++i) {
+      // Both periods (8 / width, D in {4, 8}) divide 16.
+      int64_t e = w.pvq.dim ? pvqShift(w.pvq, i % w.pvq.dim)
+                            : i % (8 / w.planes[0].width) * w.planes[0].width;
+      pattern.push_back(std::ldexp(1.0f, -e));
+    }
     Value factors = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(f32Vec(), ArrayRef<float>(pattern)));
     auto type = RankedTensorType::get({ShapedType::kDynamic, K}, b.getF32Type());
@@ -814,7 +853,7 @@ struct KernelBuilder {
     // untiled path; the tiled one decodes the weights themselves).
     if (tiled && (w.signPlanes || w.pvq.dim))
       xBlocks = packBlocks(tensor::DimOp::create(b, loc, x, 0));
-    if (magicDecode())
+    if (magicDecode() || (w.pvq.nibbles && !tiled))
       xShifted = shiftFields(tensor::DimOp::create(b, loc, x, 0));
     if (w.signPlanes && !tiled) {
       Value rows = tensor::DimOp::create(b, loc, x, 0);

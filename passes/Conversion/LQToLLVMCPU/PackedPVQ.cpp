@@ -17,6 +17,16 @@
 // codewords (int8 each, all of P(tail, k) for the pulse counts k left),
 // small enough to stay in cache: for D = 8 and P <= 6, the whole codeword.
 //
+// Where the whole codeword of D = 4 or 8 comes from the table and |y| <= 7,
+// an entry holds y + 8 in 4-bit fields and 1 / ||y|| as f32 (`nibbles`):
+// one gather gives both, and position p is decoded in place, as the
+// uniform codes' fields are (PackedKernel.cpp, magicDecode): the field at
+// bit 4 * (p % 4) of its 16-bit half, or-ed into the mantissa of 2^23, is
+// 2^23 + (y_p + 8) * 2^(4 * (p % 4)) as f32, so one logic op and one
+// subtraction give y_p * 2^(4 * (p % 4)) exactly; the kernel's x comes
+// scaled by the inverse power. Measured on 4096x4096 and 11008x4096 at
+// batch 1: docs/results/cpu.md.
+//
 //===----------------------------------------------------------------------===//
 
 #include "PackedWeight.h"
@@ -27,6 +37,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -100,12 +111,34 @@ PackedWeight mlir::lq::cpu::packPVQ(OpBuilder &b, ConstantOp constant,
   w.pvq.indexBits = indexBits;
   w.pvq.ampBits = enc.ampBits;
   w.pvq.tail = choosePVQTail(enc.dim, enc.pulses, pvqTableEntries);
+  w.pvq.codewords = int64_t(llvm::cantFail(::lq::pvqCodebookSize(enc.dim, enc.pulses)));
+  w.pvq.nibbles = w.pvq.tail == enc.dim && (enc.dim == 4 || enc.dim == 8) && enc.pulses <= 7;
   // Groups a unit: as many (up to kPVQGroupsPerUnit) as divide a row's.
-  w.pvq.groupsPerUnit = kPVQGroupsPerUnit;
+  // Nibbles: no chains of dependent gathers to overlap, and two groups'
+  // decoded vectors already fill AVX2's registers (four spill more).
+  w.pvq.groupsPerUnit = w.pvq.nibbles ? 2 : kPVQGroupsPerUnit;
   while ((K / enc.dim) % w.pvq.groupsPerUnit)
     w.pvq.groupsPerUnit /= 2;
-  w.pvq.indices = stream(ew.codes, K / enc.dim, indexBits, "indices");
-  w.pvq.amps = stream(ew.amplitudes, K / enc.ampGroup, enc.ampBits, "amps");
+  int64_t groups = K / enc.dim;
+  w.pvq.ampWithIndex = enc.ampGroup == enc.dim && indexBits + enc.ampBits <= 32;
+  if (w.pvq.ampWithIndex) {
+    unsigned width = indexBits + enc.ampBits;
+    int64_t indexBytes = ::lq::packedBytes(groups, indexBits),
+            ampBytes = ::lq::packedBytes(groups, enc.ampBits),
+            rowBytes = ::lq::packedBytes(groups, width);
+    std::vector<uint8_t> fields(N * rowBytes, 0);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t g = 0; g < groups; ++g)
+        ::lq::putBits(&fields[n * rowBytes], g * width, width,
+                      ::lq::getBits(&ew.codes[n * indexBytes], g * indexBits, indexBits) |
+                          ::lq::getBits(&ew.amplitudes[n * ampBytes], g * enc.ampBits,
+                                        enc.ampBits)
+                              << indexBits);
+    w.pvq.indices = stream(fields, groups, width, "fields");
+  } else {
+    w.pvq.indices = stream(ew.codes, groups, indexBits, "indices");
+    w.pvq.amps = stream(ew.amplitudes, K / enc.ampGroup, enc.ampBits, "amps");
+  }
   w.pvq.steps = arith::ConstantOp::create(
       b, loc, stepsType,
       makeResource(stepsType, llvm::formatv("lq_cpu_pvq_{0}_steps", id).str(),
@@ -142,6 +175,24 @@ PVQTables mlir::lq::cpu::buildPVQTables(OpBuilder &b, Location loc, const PVQLay
   }
   if (!tail)
     return t;
+  if (pvq.nibbles) {
+    // The whole codebook: y + 8 per position, 1 / ||y|| above.
+    std::vector<uint64_t> words;
+    std::vector<int32_t> y(D);
+    for (uint64_t i = 0; i < book.size(); ++i) {
+      book.decode(i, y.data());
+      uint64_t word = 0;
+      int32_t sumSq = 0;
+      for (int64_t p = 0; p < D; ++p) {
+        word |= uint64_t(y[p] + 8) << (4 * p);
+        sumSq += y[p] * y[p];
+      }
+      float inverse = 1.0f / std::sqrt(float(sumSq));
+      words.push_back(word | uint64_t(llvm::bit_cast<uint32_t>(inverse)) << 32);
+    }
+    t.tail = table("nibbles", b.getI64Type(), words);
+    return t;
+  }
   // Codewords of P(tail, k), k = first .. P, one int8 per position (the
   // first in the lowest byte), and where each k's start.
   std::vector<uint64_t> words;
@@ -199,6 +250,28 @@ struct LaneBuilder {
     return vector::TransferReadOp::create(b, loc, vec(elt), tensor, indices, pad,
                                           ArrayRef<bool>{true});
   }
+  /// table[at[i]] for each lane, as scalar loads. The lanes' indices move
+  /// to scalar registers two at a time (an i64 lane, split by a shift),
+  /// which halves the vector-to-integer moves that bound this on AVX2
+  /// (llvm-mca, znver3); LLVM's own gather there is the same scalar loads
+  /// with one move per lane (a vpgatherdq measured slower still).
+  Value lookupLanes(Value table, Value at) {
+    Type elt = cast<RankedTensorType>(table.getType()).getElementType();
+    Type i64 = b.getI64Type();
+    Value pairs = vector::BitCastOp::create(b, loc, VectorType::get({kPanel / 2}, i64), at);
+    Value low = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0xffffffff));
+    Value high = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(32));
+    SmallVector<Value> elems;
+    for (int64_t i = 0; i < kPanel / 2; ++i) {
+      Value pair = vector::ExtractOp::create(b, loc, pairs, i);
+      for (Value v : {(Value)arith::AndIOp::create(b, loc, pair, low),
+                      (Value)arith::ShRUIOp::create(b, loc, pair, high)}) {
+        Value pos = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+        elems.push_back(tensor::ExtractOp::create(b, loc, table, ValueRange{pos}));
+      }
+    }
+    return vector::FromElementsOp::create(b, loc, vec(elt), elems);
+  }
   /// table[at[i]] for each lane: one gather from a constant table.
   Value gather(Value table, Value at) {
     Type elt = cast<RankedTensorType>(table.getType()).getElementType();
@@ -229,9 +302,12 @@ struct LaneBuilder {
 };
 } // namespace
 
-SmallVector<Value> mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc,
-                                                const PackedWeight &w, const PVQTables &tables,
-                                                Value panel, Value u) {
+int64_t mlir::lq::cpu::pvqShift(const PVQLayout &pvq, int64_t p) {
+  return pvq.nibbles ? 4 * (p % 4) : 0;
+}
+
+PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
+                                     const PVQTables &tables, Value panel, Value u) {
   using P = arith::CmpIPredicate;
   const PVQLayout &pvq = w.pvq;
   const int64_t D = pvq.dim, pulses = pvq.pulses, U = pvq.groupsPerUnit;
@@ -245,13 +321,20 @@ SmallVector<Value> mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc,
   // gathers are independent: built position by position, interleaved, so
   // their latencies overlap.
   struct Group {
-    Value g, index, k, sumSq;
+    Value g, index, ampCode, k, sumSq;
     SmallVector<Value> ys;
   };
   SmallVector<Group> groups(U);
   for (auto [j, gr] : llvm::enumerate(groups)) {
     gr.g = arith::AddIOp::create(b, loc, mulIdx(u, U), l.idx(j));
-    gr.index = l.field(pvq.indices, panel, mulIdx(gr.g, pvq.indexBits), pvq.indexBits);
+    if (pvq.ampWithIndex) {
+      unsigned width = pvq.indexBits + pvq.ampBits;
+      Value both = l.field(pvq.indices, panel, mulIdx(gr.g, width), width);
+      gr.index = arith::AndIOp::create(b, loc, both, l.splat((int64_t(1) << pvq.indexBits) - 1));
+      gr.ampCode = arith::ShRUIOp::create(b, loc, both, l.splat(pvq.indexBits));
+    } else {
+      gr.index = l.field(pvq.indices, panel, mulIdx(gr.g, pvq.indexBits), pvq.indexBits);
+    }
     gr.k = l.splat(pulses);
     gr.sumSq = l.splat(0);
   }
@@ -317,33 +400,79 @@ SmallVector<Value> mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc,
       take(gr, l.select(negative, l.neg(m), m));
     }
   }
-  SmallVector<Value> out;
+  PVQUnit out;
   for (Group &gr : groups) {
-    if (pvq.tail) {
-      // The rest of the codeword from the table: k's block, then the index
-      // within P(tail, k).
-      Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, gr.k), gr.index) : gr.index;
-      Value word = l.gather(tables.tail, at);
-      Type wordType = cast<VectorType>(word.getType()).getElementType();
-      for (int64_t p = 0; p < pvq.tail; ++p) {
-        Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
-        Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
-        take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
+    Value norm;
+    if (pvq.nibbles) {
+      // The whole codeword and 1 / ||y|| from one entry.
+      Value at = arith::MinUIOp::create(b, loc, gr.index, l.splat(pvq.codewords - 1));
+      Value word = l.lookupLanes(tables.tail, at);
+      Value lo = arith::TruncIOp::create(b, loc, l.i32Vec(), word);
+      Value hi = arith::TruncIOp::create(
+          b, loc, l.i32Vec(), arith::ShRUIOp::create(b, loc, word, l.splat(32, b.getI64Type())));
+      norm = vector::BitCastOp::create(b, loc, l.vec(f32), hi);
+      Value halves[2] = {lo, arith::ShRUIOp::create(b, loc, lo, l.splat(16))};
+      Value magic = l.splat(0x4B000000);
+      for (int64_t p = 0; p < D; ++p) {
+        int64_t e = pvqShift(pvq, p);
+        Value bits = arith::AndIOp::create(b, loc, halves[p / 4], l.splat(int64_t(15) << e));
+        Value biased =
+            vector::BitCastOp::create(b, loc, l.vec(f32), arith::OrIOp::create(b, loc, bits, magic));
+        Value bias = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(l.vec(f32), float(8388608.0 + 8.0 * double(1 << e))));
+        out.ys.push_back(arith::SubFOp::create(b, loc, biased, bias));
       }
+    } else {
+      if (pvq.tail) {
+        // The rest of the codeword from the table: k's block, then the
+        // index within P(tail, k) (clamped: an index outside the codebook
+        // must not read past the table).
+        Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, gr.k), gr.index) : gr.index;
+        int64_t entries = cast<RankedTensorType>(tables.tail.getType()).getDimSize(0);
+        at = arith::MinUIOp::create(b, loc, at, l.splat(entries - 1));
+        Value word = l.gather(tables.tail, at);
+        Type wordType = cast<VectorType>(word.getType()).getElementType();
+        for (int64_t p = 0; p < pvq.tail; ++p) {
+          Value shifted =
+              p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
+          Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
+          take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
+        }
+      }
+      for (Value y : gr.ys)
+        out.ys.push_back(arith::SIToFPOp::create(b, loc, l.vec(f32), y));
+      norm = math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), gr.sumSq));
     }
-    // amp = (a + 1) * step and ||y|| = sqrt((float)sum y^2), as the
-    // reference decoder computes them; y comes out scaled by amp / ||y||.
-    Value ampGroup = arith::DivUIOp::create(b, loc, gr.g, l.idx(pvq.ampGroup / D));
-    Value ampCode = l.field(pvq.amps, panel, mulIdx(ampGroup, pvq.ampBits), pvq.ampBits);
+    // amp = (a + 1) * step, as the reference decoder computes it, over
+    // ||y|| = sqrt((float)sum y^2) (nibbles: times the table's inverse).
+    Value ampCode = gr.ampCode;
+    if (!ampCode) {
+      Value ampGroup = arith::DivUIOp::create(b, loc, gr.g, l.idx(pvq.ampGroup / D));
+      ampCode = l.field(pvq.amps, panel, mulIdx(ampGroup, pvq.ampBits), pvq.ampBits);
+    }
     Value amp = arith::MulFOp::create(
         b, loc, arith::UIToFPOp::create(b, loc, l.vec(f32), l.add(ampCode, l.splat(1))),
         l.read(pvq.steps, {panel, l.idx(0)}, f32));
-    Value norm =
-        math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), gr.sumSq));
-    Value scale = arith::DivFOp::create(b, loc, amp, norm);
-    for (Value y : gr.ys)
-      out.push_back(arith::MulFOp::create(
-          b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), y), scale));
+    out.scales.push_back(pvq.nibbles ? (Value)arith::MulFOp::create(b, loc, amp, norm)
+                                     : (Value)arith::DivFOp::create(b, loc, amp, norm));
+  }
+  return out;
+}
+
+SmallVector<Value> mlir::lq::cpu::decodePVQWeights(OpBuilder &b, Location loc,
+                                                   const PackedWeight &w, const PVQTables &tables,
+                                                   Value panel, Value u) {
+  PVQUnit unit = decodePVQUnit(b, loc, w, tables, panel, u);
+  auto f32Vec = VectorType::get({kPanel}, b.getF32Type());
+  SmallVector<Value> out;
+  for (auto [k, y] : llvm::enumerate(unit.ys)) {
+    int64_t D = w.pvq.dim, e = pvqShift(w.pvq, k % D);
+    Value scale = unit.scales[k / D];
+    if (e)
+      scale = arith::MulFOp::create(
+          b, loc, scale,
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32Vec, std::ldexp(1.0f, -e))));
+    out.push_back(arith::MulFOp::create(b, loc, y, scale));
   }
   return out;
 }

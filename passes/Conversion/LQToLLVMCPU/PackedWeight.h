@@ -85,8 +85,19 @@ struct PVQLayout {
   int64_t tail = 0;
   /// Groups decoded together (their gathers' latencies overlap).
   int64_t groupsPerUnit = 1;
+  /// Codewords in the codebook; larger indices (corrupt data) are clamped.
+  int64_t codewords = 0;
+  /// The whole codeword from one table entry of 64 bits: y + 8 per
+  /// position in 4-bit fields (position p at bit 4p) and the f32 bits of
+  /// 1 / ||y|| in the high word (PackedPVQ.cpp). Where tail == dim is 4 or 8
+  /// and pulses <= 7.
+  bool nibbles = false;
+  /// One amplitude code per group (ampGroup == dim) whose index and code
+  /// fit 32 bits together: one stream of index | code << indexBits
+  /// (`indices`, no `amps`), so a group takes one field extraction.
+  bool ampWithIndex = false;
   Value indices; // [panels, words + 1, 16] i32
-  Value amps;    // [panels, words + 1, 16] i32
+  Value amps;    // [panels, words + 1, 16] i32; null with ampWithIndex
   Value steps;   // [panels, 16] f32, the rows' amplitude steps
 };
 
@@ -144,6 +155,8 @@ struct PackedWeight {
   /// The tensors in kernel-argument order: planes (or signs), scales, zero
   /// points.
   SmallVector<Value *> parts() {
+    if (pvq.dim && pvq.ampWithIndex)
+      return {&pvq.indices, &pvq.steps};
     if (pvq.dim)
       return {&pvq.indices, &pvq.amps, &pvq.steps};
     SmallVector<Value *> out;
@@ -159,6 +172,8 @@ struct PackedWeight {
   /// The names of parts(), in the same order (docs/Layout.md's): what a
   /// caller that takes the kernel's weights from elsewhere calls them.
   SmallVector<StringRef> partNames() const {
+    if (pvq.dim && pvq.ampWithIndex)
+      return {"fields", "steps"};
     if (pvq.dim)
       return {"indices", "amps", "steps"};
     SmallVector<StringRef> out;
@@ -192,11 +207,24 @@ struct PVQTables {
 };
 PVQTables buildPVQTables(OpBuilder &b, Location loc, const PVQLayout &pvq);
 
-/// PVQ: the 16 rows' weights of decode unit `u` (groupsPerUnit groups) as
-/// f32 vectors, one per k: each group's codeword y, decoded in registers
-/// and/or by the tail table, times its amp / ||y||.
-SmallVector<Value> decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
-                                 const PVQTables &tables, Value panel, Value u);
+/// PVQ: the exponent e of position `p` of a group: the decode yields y_p *
+/// 2^e (nibbles: 4 * (p % 4), the field decoded in place; else 0).
+int64_t pvqShift(const PVQLayout &pvq, int64_t p);
+
+/// PVQ: decode unit `u` (groupsPerUnit groups) of the panel's 16 rows.
+struct PVQUnit {
+  /// Per k of the unit: the codeword y, times 2^pvqShift, as f32 vectors.
+  SmallVector<Value> ys;
+  /// Per group: amp / ||y||.
+  SmallVector<Value> scales;
+};
+PVQUnit decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w, const PVQTables &tables,
+                      Value panel, Value u);
+
+/// PVQ: decode unit `u`'s weights, one f32 vector per k: each y_p times
+/// its group's amp / ||y|| (and 2^-pvqShift).
+SmallVector<Value> decodePVQWeights(OpBuilder &b, Location loc, const PackedWeight &w,
+                                    const PVQTables &tables, Value panel, Value u);
 
 /// Binary codes: the 16 rows' weights of the 8 k of unit `u`, offset +
 /// sum_t alpha_t * (+-1) from each plane's sign bits, as f32 vectors, one

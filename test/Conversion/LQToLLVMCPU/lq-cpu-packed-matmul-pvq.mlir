@@ -51,28 +51,38 @@
 // RUN: not %python %S/../../Inputs/compare-floats.py %t.k12.packed %t.k5.lib | FileCheck %s --check-prefix=DIFFER
 // DIFFER: MISMATCH at
 
-// The layout: per panel, the rows' index streams (9 x 14 bits: 4 words and
-// one of padding) and amplitude-code streams (9 x 3 bits) as i32 words of
-// 16 rows, and the f32 steps. The whole codeword is one gather of an i64
-// (8 int8) from the table of P(8, 5); no position in registers.
+// The layout: per panel, the rows' streams of index | amplitude code << 14
+// (one code per group: 9 x 17 bits, 5 words and one of padding) as i32
+// words of 16 rows, and the f32 steps. The whole codeword and 1 / ||y||
+// are one i64 of the table of P(8, 5) (y + 8 in 4-bit fields, the f32
+// above), read lane by lane (two lanes' indices per i64 extracted); each
+// position is decoded in place (and, or into 2^23's mantissa, subtract),
+// x comes scaled by 2^-(4 * (p % 4)), and a group's dot product is scaled
+// by amp / ||y|| once. No position in registers, no square root.
 // RUN: quant-opt %t.k5.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=TABLE
 // TABLE-NOT: lq.matmul
-// TABLE-DAG: arith.constant dense_resource<lq_cpu_pvq_0_indices> : tensor<3x5x16xi32>
-// TABLE-DAG: arith.constant dense_resource<lq_cpu_pvq_0_amps> : tensor<3x2x16xi32>
+// TABLE-DAG: arith.constant dense_resource<lq_cpu_pvq_0_fields> : tensor<3x6x16xi32>
 // TABLE-DAG: arith.constant dense_resource<lq_cpu_pvq_0_steps> : tensor<3x16xf32>
+// TABLE-NOT: lq_cpu_pvq_0_amps
 // TABLE: func.func private @lq_cpu_packed_pvq_dim_8_pulses_5_amp_bits_3_amp_group_8_40x72_m5
 // TABLE-NOT: lq_cpu_pvq_d8p5_starts
-// TABLE: arith.constant dense_resource<lq_cpu_pvq_d8p5_tail8> : tensor<9424xi64>
-// TABLE: vector.transfer_read {{.*}} : tensor<3x5x16xi32>, vector<16xi32>
-// TABLE: arith.shrui {{.*}} : vector<16xi32>
-// TABLE: vector.gather {{.*}} : tensor<9424xi64>, vector<16xi32>, vector<16xi1>, vector<16xi64> into vector<16xi64>
-// TABLE: arith.trunci {{.*}} : vector<16xi64> to vector<16xi8>
-// TABLE: arith.extsi {{.*}} : vector<16xi8> to vector<16xi32>
-// TABLE: math.sqrt {{.*}} : vector<16xf32>
-// TABLE: arith.divf
-// TABLE: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// TABLE: arith.constant dense<[1.000000e+00, 6.250000e-02, 3.906250e-03, 2.44140625E-4, 1.000000e+00
+// TABLE: arith.constant dense_resource<lq_cpu_pvq_d8p5_nibbles> : tensor<9424xi64>
+// TABLE: vector.transfer_read {{.*}} : tensor<3x6x16xi32>, vector<16xi32>
+// TABLE: arith.minui
+// TABLE: vector.bitcast {{.*}} : vector<16xi32> to vector<8xi64>
+// TABLE-COUNT-16: tensor.extract {{.*}} : tensor<9424xi64>
+// TABLE: vector.from_elements {{.*}} : vector<16xi64>
+// TABLE: arith.trunci {{.*}} : vector<16xi64> to vector<16xi32>
+// TABLE: arith.constant dense<1258291200> : vector<16xi32>
+// TABLE: arith.constant dense<15> : vector<16xi32>
+// TABLE: arith.andi
+// TABLE: arith.ori
+// TABLE: arith.subf
+// TABLE-NOT: math.sqrt
 // TABLE: arith.mulf
-// TABLE: vector.fma
+// TABLE-COUNT-7: vector.fma
+// TABLE-NEXT: vector.fma
 // TABLE: func.func private @lq_cpu_packed_pvq_dim_8_pulses_5_amp_bits_3_amp_group_8_40x72_m1
 
 // Registers only: the block starts of rows (rest, k), rest = 2..7, and per

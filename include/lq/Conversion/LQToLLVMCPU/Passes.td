@@ -187,7 +187,7 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     PVQ codes (`#lq.pvq<dim = D, pulses = P, amp_bits = a, amp_group = G>`,
     a group of D weights `amp * y / ||y||_2`, y the codeword of its index)
     take the same kernel with a decode step that rebuilds y in registers;
-    the weight is never expanded. `indices` and `amps`
+    the weight is never expanded. `indices` and `amps` (or `fields`, below)
     `[ceil(N/16), W + 1, 16]` i32 hold each row's index and amplitude-code
     bit streams (as in the `lq.constant`) cut into 32-bit words, word
     `[b, w, j]` of row `16b + j`, plus a word of padding; `steps`
@@ -219,11 +219,24 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     (lq-expand), 271 in f32, with a peak RSS of 547, 682 and 1018 MB.
     So by default only codebooks of at most `pvq-table-entries` codewords
     (whole codewords from the table) are packed, the others left for
-    `lq-expand`; `pvq-registers=true` packs them too. Each k comes out
-    multiplied by its group's `amp / ||y||` (`amp = (a + 1) * step`,
-    `||y|| = sqrt((float) sum y^2)`, as the reference decoder), so the
-    kernel's group is the whole row and the FMAs are the uniform ones.
-    Indices over 31 bits (i32 lanes) and D > 16 are left for `lq-expand`.
+    `lq-expand`; `pvq-registers=true` packs them too. A group's dot
+    product with x is scaled once by its `amp / ||y||` (`amp = (a + 1) *
+    step`, `||y|| = sqrt((float) sum y^2)`, as the reference decoder); the
+    tiled path multiplies each k by it instead. Where one amplitude code
+    belongs to each group (G = D), index and code are one stream, `fields`
+    (`index | code << B`), so a group takes one field extraction. Where
+    the whole codeword of D = 4 or 8 comes from the table and P <= 7, an
+    entry is an i64 holding `y + 8` in 4-bit fields and the f32 `1 /
+    ||y||` above them, read lane by lane (scalar loads, two lanes' indices
+    moved to integer registers at once: on AVX2 the vector-to-integer
+    moves bound this, and LLVM's gather there is the same loads, a
+    `vpgatherdq` slower still); each position is decoded in place as the
+    uniform codes' fields are (or-ed into the mantissa of 2^23, minus the
+    bias), x scaled by the inverse power of 16. On 4096x4096 and
+    11008x4096 at batch 1 (AMD EPYC Zen 3, AVX2, 2 threads) that took the
+    P = 6 kernel from 4.3-5.5x to 2.1-2.4x the 4-bit uniform kernel's time
+    (docs/results/cpu.md). Indices over 31 bits (i32 lanes) and D > 16 are
+    left for `lq-expand`.
 
     W4A8 (`int8-dot=avx512-vnni` or `avx2`, for targets with those
     instructions): `lq.matmul ... act(8)`
