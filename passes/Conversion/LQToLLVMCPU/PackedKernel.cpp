@@ -653,9 +653,9 @@ struct KernelBuilder {
     auto loop = scf::ForOp::create(
         b, loc, idx(0), idx(units), idx(1), ValueRange{tile},
         [&](OpBuilder &, Location, Value i, ValueRange carried) {
-          SmallVector<Value> values = w.pvq.dim
-                                          ? decodePVQWeights(b, loc, w, pvqTables, panel, add(u0, i))
-                                          : decodeSignValues(b, loc, w, panel, add(u0, i), coefs);
+          SmallVector<Value> values =
+              w.pvq.dim ? decodePVQWeights(b, loc, w, pvqTables, panel, add(u0, i))
+                        : decodeSignValues(b, loc, w, panel, add(u0, i), coefs);
           Value t = carried[0];
           for (auto [j, v] : llvm::enumerate(values))
             t = vector::TransferWriteOp::create(b, loc, v, t,

@@ -131,8 +131,7 @@ PackedWeight mlir::lq::cpu::packPVQ(OpBuilder &b, ConstantOp constant,
       for (int64_t g = 0; g < groups; ++g)
         ::lq::putBits(&fields[n * rowBytes], g * width, width,
                       ::lq::getBits(&ew.codes[n * indexBytes], g * indexBits, indexBits) |
-                          ::lq::getBits(&ew.amplitudes[n * ampBytes], g * enc.ampBits,
-                                        enc.ampBits)
+                          ::lq::getBits(&ew.amplitudes[n * ampBytes], g * enc.ampBits, enc.ampBits)
                               << indexBits);
     w.pvq.indices = stream(fields, groups, width, "fields");
   } else {
@@ -416,8 +415,8 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
       for (int64_t p = 0; p < D; ++p) {
         int64_t e = pvqShift(pvq, p);
         Value bits = arith::AndIOp::create(b, loc, halves[p / 4], l.splat(int64_t(15) << e));
-        Value biased =
-            vector::BitCastOp::create(b, loc, l.vec(f32), arith::OrIOp::create(b, loc, bits, magic));
+        Value biased = vector::BitCastOp::create(b, loc, l.vec(f32),
+                                                 arith::OrIOp::create(b, loc, bits, magic));
         Value bias = arith::ConstantOp::create(
             b, loc, DenseElementsAttr::get(l.vec(f32), float(8388608.0 + 8.0 * double(1 << e))));
         out.ys.push_back(arith::SubFOp::create(b, loc, biased, bias));
@@ -433,8 +432,7 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
         Value word = l.gather(tables.tail, at);
         Type wordType = cast<VectorType>(word.getType()).getElementType();
         for (int64_t p = 0; p < pvq.tail; ++p) {
-          Value shifted =
-              p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
+          Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
           Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
           take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
         }
