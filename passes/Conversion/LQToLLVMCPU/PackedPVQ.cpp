@@ -305,8 +305,46 @@ int64_t mlir::lq::cpu::pvqShift(const PVQLayout &pvq, int64_t p) {
   return pvq.nibbles ? 4 * (p % 4) : 0;
 }
 
+/// Group `g`'s index and amplitude code, for the panel's 16 rows.
+static std::pair<Value, Value> groupFields(LaneBuilder &l, const PVQLayout &pvq, Value panel,
+                                           Value g) {
+  OpBuilder &b = l.b;
+  Location loc = l.loc;
+  auto bitOf = [&](Value v, int64_t width) {
+    return arith::MulIOp::create(b, loc, v, l.idx(width)).getResult();
+  };
+  if (pvq.ampWithIndex) {
+    unsigned width = pvq.indexBits + pvq.ampBits;
+    Value both = l.field(pvq.indices, panel, bitOf(g, width), width);
+    return {arith::AndIOp::create(b, loc, both, l.splat((int64_t(1) << pvq.indexBits) - 1)),
+            arith::ShRUIOp::create(b, loc, both, l.splat(pvq.indexBits))};
+  }
+  Value ampGroup = arith::DivUIOp::create(b, loc, g, l.idx(pvq.ampGroup / pvq.dim));
+  return {l.field(pvq.indices, panel, bitOf(g, pvq.indexBits), pvq.indexBits),
+          l.field(pvq.amps, panel, bitOf(ampGroup, pvq.ampBits), pvq.ampBits)};
+}
+
+SmallVector<Value> mlir::lq::cpu::lookupPVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
+                                                const PVQTables &tables, Value panel, Value u) {
+  const PVQLayout &pvq = w.pvq;
+  const int64_t U = pvq.groupsPerUnit;
+  LaneBuilder l{b, loc};
+  SmallVector<Value> words, codes;
+  for (int64_t j = 0; j < U; ++j) {
+    Value g = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, u, l.idx(U)), l.idx(j));
+    auto [index, ampCode] = groupFields(l, pvq, panel, g);
+    // An index outside the codebook must not read past the table.
+    Value at = arith::MinUIOp::create(b, loc, index, l.splat(pvq.codewords - 1));
+    words.push_back(l.lookupLanes(tables.tail, at));
+    codes.push_back(ampCode);
+  }
+  words.append(codes);
+  return words;
+}
+
 PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
-                                     const PVQTables &tables, Value panel, Value u) {
+                                     const PVQTables &tables, Value panel, Value u,
+                                     ArrayRef<Value> looked) {
   using P = arith::CmpIPredicate;
   const PVQLayout &pvq = w.pvq;
   const int64_t D = pvq.dim, pulses = pvq.pulses, U = pvq.groupsPerUnit;
@@ -320,20 +358,21 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
   // gathers are independent: built position by position, interleaved, so
   // their latencies overlap.
   struct Group {
-    Value g, index, ampCode, k, sumSq;
+    Value g, index, ampCode, word, k, sumSq;
     SmallVector<Value> ys;
   };
+  SmallVector<Value> own;
+  if (pvq.nibbles && looked.empty())
+    looked = own = lookupPVQUnit(b, loc, w, tables, panel, u);
   SmallVector<Group> groups(U);
   for (auto [j, gr] : llvm::enumerate(groups)) {
     gr.g = arith::AddIOp::create(b, loc, mulIdx(u, U), l.idx(j));
-    if (pvq.ampWithIndex) {
-      unsigned width = pvq.indexBits + pvq.ampBits;
-      Value both = l.field(pvq.indices, panel, mulIdx(gr.g, width), width);
-      gr.index = arith::AndIOp::create(b, loc, both, l.splat((int64_t(1) << pvq.indexBits) - 1));
-      gr.ampCode = arith::ShRUIOp::create(b, loc, both, l.splat(pvq.indexBits));
-    } else {
-      gr.index = l.field(pvq.indices, panel, mulIdx(gr.g, pvq.indexBits), pvq.indexBits);
+    if (pvq.nibbles) {
+      gr.word = looked[j];
+      gr.ampCode = looked[U + j];
+      continue;
     }
+    std::tie(gr.index, gr.ampCode) = groupFields(l, pvq, panel, gr.g);
     gr.k = l.splat(pulses);
     gr.sumSq = l.splat(0);
   }
@@ -404,8 +443,7 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
     Value norm;
     if (pvq.nibbles) {
       // The whole codeword and 1 / ||y|| from one entry.
-      Value at = arith::MinUIOp::create(b, loc, gr.index, l.splat(pvq.codewords - 1));
-      Value word = l.lookupLanes(tables.tail, at);
+      Value word = gr.word;
       Value lo = arith::TruncIOp::create(b, loc, l.i32Vec(), word);
       Value hi = arith::TruncIOp::create(
           b, loc, l.i32Vec(), arith::ShRUIOp::create(b, loc, word, l.splat(32, b.getI64Type())));
@@ -444,10 +482,6 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
     // amp = (a + 1) * step, as the reference decoder computes it, over
     // ||y|| = sqrt((float)sum y^2) (nibbles: times the table's inverse).
     Value ampCode = gr.ampCode;
-    if (!ampCode) {
-      Value ampGroup = arith::DivUIOp::create(b, loc, gr.g, l.idx(pvq.ampGroup / D));
-      ampCode = l.field(pvq.amps, panel, mulIdx(ampGroup, pvq.ampBits), pvq.ampBits);
-    }
     Value amp = arith::MulFOp::create(
         b, loc, arith::UIToFPOp::create(b, loc, l.vec(f32), l.add(ampCode, l.splat(1))),
         l.read(pvq.steps, {panel, l.idx(0)}, f32));

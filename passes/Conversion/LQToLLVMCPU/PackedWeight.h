@@ -219,7 +219,14 @@ struct PVQUnit {
   SmallVector<Value> scales;
 };
 PVQUnit decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w, const PVQTables &tables,
-                      Value panel, Value u);
+                      Value panel, Value u, ArrayRef<Value> looked = {});
+
+/// PVQ with nibbles: decode unit `u`'s table entries (one v16i64 per
+/// group) and amplitude codes (v16i32), in that order: what
+/// decodePVQUnit's `looked` takes, so a loop can look the next unit up
+/// while it decodes this one.
+SmallVector<Value> lookupPVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
+                                 const PVQTables &tables, Value panel, Value u);
 
 /// PVQ: decode unit `u`'s weights, one f32 vector per k: each y_p times
 /// its group's amp / ||y|| (and 2^-pvqShift).
