@@ -324,22 +324,36 @@ static std::pair<Value, Value> groupFields(LaneBuilder &l, const PVQLayout &pvq,
           l.field(pvq.amps, panel, bitOf(ampGroup, pvq.ampBits), pvq.ampBits)};
 }
 
+/// amp = (a + 1) * step for the panel's 16 rows' amplitude codes `code`,
+/// as the reference decoder computes it.
+static Value amplitude(LaneBuilder &l, const PVQLayout &pvq, Value panel, Value code) {
+  Type f32 = l.b.getF32Type();
+  return arith::MulFOp::create(
+      l.b, l.loc, arith::UIToFPOp::create(l.b, l.loc, l.vec(f32), l.add(code, l.splat(1))),
+      l.read(pvq.steps, {panel, l.idx(0)}, f32));
+}
+
 SmallVector<Value> mlir::lq::cpu::lookupPVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
                                                 const PVQTables &tables, Value panel, Value u) {
   const PVQLayout &pvq = w.pvq;
   const int64_t U = pvq.groupsPerUnit;
   LaneBuilder l{b, loc};
-  SmallVector<Value> words, codes;
+  SmallVector<Value> codewords, scales;
   for (int64_t j = 0; j < U; ++j) {
     Value g = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, u, l.idx(U)), l.idx(j));
     auto [index, ampCode] = groupFields(l, pvq, panel, g);
     // An index outside the codebook must not read past the table.
     Value at = arith::MinUIOp::create(b, loc, index, l.splat(pvq.codewords - 1));
-    words.push_back(l.lookupLanes(tables.tail, at));
-    codes.push_back(ampCode);
+    Value word = l.lookupLanes(tables.tail, at);
+    codewords.push_back(arith::TruncIOp::create(b, loc, l.i32Vec(), word));
+    Value inverse = vector::BitCastOp::create(
+        b, loc, l.vec(b.getF32Type()),
+        arith::TruncIOp::create(b, loc, l.i32Vec(),
+                                arith::ShRUIOp::create(b, loc, word, l.splat(32, b.getI64Type()))));
+    scales.push_back(arith::MulFOp::create(b, loc, amplitude(l, pvq, panel, ampCode), inverse));
   }
-  words.append(codes);
-  return words;
+  codewords.append(scales);
+  return codewords;
 }
 
 PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
@@ -358,7 +372,7 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
   // gathers are independent: built position by position, interleaved, so
   // their latencies overlap.
   struct Group {
-    Value g, index, ampCode, word, k, sumSq;
+    Value g, index, ampCode, codeword, scale, k, sumSq;
     SmallVector<Value> ys;
   };
   SmallVector<Value> own;
@@ -368,8 +382,8 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
   for (auto [j, gr] : llvm::enumerate(groups)) {
     gr.g = arith::AddIOp::create(b, loc, mulIdx(u, U), l.idx(j));
     if (pvq.nibbles) {
-      gr.word = looked[j];
-      gr.ampCode = looked[U + j];
+      gr.codeword = looked[j];
+      gr.scale = looked[U + j];
       continue;
     }
     std::tie(gr.index, gr.ampCode) = groupFields(l, pvq, panel, gr.g);
@@ -440,14 +454,9 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
   }
   PVQUnit out;
   for (Group &gr : groups) {
-    Value norm;
     if (pvq.nibbles) {
-      // The whole codeword and 1 / ||y|| from one entry.
-      Value word = gr.word;
-      Value lo = arith::TruncIOp::create(b, loc, l.i32Vec(), word);
-      Value hi = arith::TruncIOp::create(
-          b, loc, l.i32Vec(), arith::ShRUIOp::create(b, loc, word, l.splat(32, b.getI64Type())));
-      norm = vector::BitCastOp::create(b, loc, l.vec(f32), hi);
+      // The whole codeword's fields, and amp / ||y||, looked up.
+      Value lo = gr.codeword;
       Value halves[2] = {lo, arith::ShRUIOp::create(b, loc, lo, l.splat(16))};
       Value magic = l.splat(0x4B000000);
       for (int64_t p = 0; p < D; ++p) {
@@ -459,34 +468,30 @@ PVQUnit mlir::lq::cpu::decodePVQUnit(OpBuilder &b, Location loc, const PackedWei
             b, loc, DenseElementsAttr::get(l.vec(f32), float(8388608.0 + 8.0 * double(1 << e))));
         out.ys.push_back(arith::SubFOp::create(b, loc, biased, bias));
       }
-    } else {
-      if (pvq.tail) {
-        // The rest of the codeword from the table: k's block, then the
-        // index within P(tail, k) (clamped: an index outside the codebook
-        // must not read past the table).
-        Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, gr.k), gr.index) : gr.index;
-        int64_t entries = cast<RankedTensorType>(tables.tail.getType()).getDimSize(0);
-        at = arith::MinUIOp::create(b, loc, at, l.splat(entries - 1));
-        Value word = l.gather(tables.tail, at);
-        Type wordType = cast<VectorType>(word.getType()).getElementType();
-        for (int64_t p = 0; p < pvq.tail; ++p) {
-          Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
-          Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
-          take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
-        }
-      }
-      for (Value y : gr.ys)
-        out.ys.push_back(arith::SIToFPOp::create(b, loc, l.vec(f32), y));
-      norm = math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), gr.sumSq));
+      out.scales.push_back(gr.scale);
+      continue;
     }
-    // amp = (a + 1) * step, as the reference decoder computes it, over
-    // ||y|| = sqrt((float)sum y^2) (nibbles: times the table's inverse).
-    Value ampCode = gr.ampCode;
-    Value amp = arith::MulFOp::create(
-        b, loc, arith::UIToFPOp::create(b, loc, l.vec(f32), l.add(ampCode, l.splat(1))),
-        l.read(pvq.steps, {panel, l.idx(0)}, f32));
-    out.scales.push_back(pvq.nibbles ? (Value)arith::MulFOp::create(b, loc, amp, norm)
-                                     : (Value)arith::DivFOp::create(b, loc, amp, norm));
+    if (pvq.tail) {
+      // The rest of the codeword from the table: k's block, then the
+      // index within P(tail, k) (clamped: an index outside the codebook
+      // must not read past the table).
+      Value at = pvq.tail < D ? l.add(l.gather(tables.tailOffsets, gr.k), gr.index) : gr.index;
+      int64_t entries = cast<RankedTensorType>(tables.tail.getType()).getDimSize(0);
+      at = arith::MinUIOp::create(b, loc, at, l.splat(entries - 1));
+      Value word = l.gather(tables.tail, at);
+      Type wordType = cast<VectorType>(word.getType()).getElementType();
+      for (int64_t p = 0; p < pvq.tail; ++p) {
+        Value shifted = p ? arith::ShRUIOp::create(b, loc, word, l.splat(8 * p, wordType)) : word;
+        Value byte = arith::TruncIOp::create(b, loc, l.vec(b.getI8Type()), shifted);
+        take(gr, arith::ExtSIOp::create(b, loc, l.i32Vec(), byte));
+      }
+    }
+    for (Value y : gr.ys)
+      out.ys.push_back(arith::SIToFPOp::create(b, loc, l.vec(f32), y));
+    Value norm =
+        math::SqrtOp::create(b, loc, arith::SIToFPOp::create(b, loc, l.vec(f32), gr.sumSq));
+    // amp / ||y||, ||y|| = sqrt((float)sum y^2) as the reference decoder.
+    out.scales.push_back(arith::DivFOp::create(b, loc, amplitude(l, pvq, panel, gr.ampCode), norm));
   }
   return out;
 }

@@ -221,10 +221,10 @@ struct PVQUnit {
 PVQUnit decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w, const PVQTables &tables,
                       Value panel, Value u, ArrayRef<Value> looked = {});
 
-/// PVQ with nibbles: decode unit `u`'s table entries (one v16i64 per
-/// group) and amplitude codes (v16i32), in that order: what
-/// decodePVQUnit's `looked` takes, so a loop can look the next unit up
-/// while it decodes this one.
+/// PVQ with nibbles: decode unit `u`'s codewords (the table entries' 4-bit
+/// fields, one v16i32 per group), then its groups' amp / ||y|| (v16f32):
+/// what decodePVQUnit's `looked` takes, so a loop can look the next unit
+/// up while it decodes this one.
 SmallVector<Value> lookupPVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
                                  const PVQTables &tables, Value panel, Value u);
 

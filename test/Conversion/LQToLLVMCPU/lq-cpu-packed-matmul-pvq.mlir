@@ -59,7 +59,7 @@
 // position is decoded in place (and, or into 2^23's mantissa, subtract),
 // x comes scaled by 2^-(4 * (p % 4)), and a group's dot product is scaled
 // by amp / ||y|| once. No position in registers, no square root. The unit
-// loop carries the next unit's entries and amplitude codes, looked up a
+// loop carries the next unit's codewords and amp / ||y||, looked up a
 // step ahead (here one group a unit: 9 groups a row).
 // RUN: quant-opt %t.k5.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=TABLE
 // TABLE-NOT: lq.matmul
@@ -85,7 +85,7 @@
 // TABLE: arith.mulf
 // TABLE-COUNT-7: vector.fma
 // TABLE-NEXT: vector.fma
-// TABLE: scf.for {{.*}} -> (vector<16xf32>, vector<16xi64>, vector<16xi32>)
+// TABLE: scf.for {{.*}} -> (vector<16xf32>, vector<16xi32>, vector<16xf32>)
 // TABLE: func.func private @lq_cpu_packed_pvq_dim_8_pulses_5_amp_bits_3_amp_group_8_40x72_m1
 
 // Registers only: the block starts of rows (rest, k), rest = 2..7, and per
