@@ -227,37 +227,6 @@ struct KernelBuilder {
     }
   }
 
-  /// PVQ: acc[r * chains + c] += the dot products of x[m + r] and the
-  /// groups of the units [u0, u0 + units): per group, x times y (x scaled
-  /// by 2^-pvqShift where y comes scaled by 2^pvqShift), then the sum times
-  /// amp / ||y|| once; chain c takes the groups = c (mod chains).
-  /// `looked`: the unit's table entries, looked up ahead (units = 1).
-  void accumulatePVQ(SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m,
-                     Value panel, Value u0, int64_t units, ValueRange looked = {}) {
-    const int64_t D = w.pvq.dim;
-    for (int64_t i = 0; i < units; ++i) {
-      Value u = add(u0, idx(i));
-      PVQUnit unit = decodePVQUnit(b, loc, w, pvqTables, panel, u, SmallVector<Value>(looked));
-      Value k0 = mul(u, idx(w.unit()));
-      for (int64_t r = 0; r < rows; ++r) {
-        Value row = add(m, idx(r));
-        for (auto [g, scale] : llvm::enumerate(unit.scales)) {
-          Value dot;
-          for (int64_t p = 0; p < D; ++p) {
-            Value xs = tensor::ExtractOp::create(b, loc, xShifted ? xShifted : x,
-                                                 ValueRange{row, add(k0, idx(g * D + p))});
-            Value xv = vector::BroadcastOp::create(b, loc, f32Vec(), xs);
-            Value y = unit.ys[g * D + p];
-            dot = dot ? (Value)vector::FMAOp::create(b, loc, xv, y, dot)
-                      : (Value)arith::MulFOp::create(b, loc, xv, y);
-          }
-          Value &a = acc[r * chains + (i * unit.scales.size() + g) % chains];
-          a = vector::FMAOp::create(b, loc, dot, scale, a);
-        }
-      }
-    }
-  }
-
   /// acc[(r * terms + t) * chains + c] += x[m + r, k] * q_t for the units
   /// [u0, u0 + units): chain c takes slot (k, or 4 k of signs) = c (mod
   /// chains).
@@ -266,7 +235,8 @@ struct KernelBuilder {
     if (w.int8Act)
       return accumulateInt(acc, rows, chains, m, panel, u0, units);
     if (w.pvq.dim)
-      return accumulatePVQ(acc, rows, chains, m, panel, u0, units);
+      return accumulatePVQUnits(b, loc, w, pvqTables, xShifted ? xShifted : x, acc, rows, chains, m,
+                                panel, u0, units);
     int64_t unit = w.unit(), terms = w.terms(), slots = w.slots();
     for (int64_t i = 0; i < units; ++i) {
       Value u = add(u0, idx(i));
@@ -330,9 +300,9 @@ struct KernelBuilder {
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (w.pvq.nibbles) {
-            // PVQ's table entries: each step looks the next unit's up (the
-            // last step its own again), so the loads' latency hides
-            // behind this unit's FMAs.
+            // PVQ nibbles: each step looks the next unit's codewords and
+            // scales up (the last step its own again), so the table loads'
+            // latency hides behind this unit's FMAs.
             int64_t units = unitsPerGroup, n = acc.size();
             SmallVector<Value> init(acc);
             init.append(lookupPVQUnit(b, loc, w, pvqTables, panel, u0));
@@ -340,9 +310,11 @@ struct KernelBuilder {
                 b, loc, u0, add(u0, idx(units)), idx(1), init,
                 [&](OpBuilder &, Location, Value u, ValueRange carried) {
                   SmallVector<Value> a(carried.take_front(n));
-                  Value next = arith::MinUIOp::create(b, loc, add(u, idx(1)), idx(units - 1));
+                  Value next =
+                      arith::MinUIOp::create(b, loc, add(u, idx(1)), add(u0, idx(units - 1)));
                   SmallVector<Value> ahead = lookupPVQUnit(b, loc, w, pvqTables, panel, next);
-                  accumulatePVQ(a, rows, chains, m, panel, u, 1, carried.drop_front(n));
+                  accumulatePVQUnits(b, loc, w, pvqTables, xShifted, a, rows, chains, m, panel, u,
+                                     1, carried.drop_front(n));
                   a.append(ahead);
                   scf::YieldOp::create(b, loc, a);
                 });
@@ -414,7 +386,7 @@ struct KernelBuilder {
   /// The sums of x over each group ([M, K/group] f32), computed once for
   /// all panels: binary codes' offset term.
   Value groupSums(Value M) {
-    int64_t group = w.group, groups = w.cols / group;
+    int64_t groups = w.cols / w.group;
     auto type = RankedTensorType::get({ShapedType::kDynamic, groups}, b.getF32Type());
     Value sums = tensor::EmptyOp::create(b, loc, type, ValueRange{M});
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
@@ -424,12 +396,12 @@ struct KernelBuilder {
           auto gLoop = scf::ForOp::create(
               b, loc, idx(0), idx(groups), idx(1), rowIn,
               [&](OpBuilder &, Location, Value g, ValueRange gIn) {
-                Value k0 = mul(g, idx(group));
+                Value k0 = mul(g, idx(w.group));
                 Value total;
-                if (group % kPanel == 0) {
+                if (w.group % kPanel == 0) {
                   // 16 lanes at a time, then across the lanes.
                   auto vLoop = scf::ForOp::create(
-                      b, loc, k0, add(k0, idx(group)), idx(kPanel), ValueRange{zeroF32Vec()},
+                      b, loc, k0, add(k0, idx(w.group)), idx(kPanel), ValueRange{zeroF32Vec()},
                       [&](OpBuilder &, Location, Value k, ValueRange sum) {
                         scf::YieldOp::create(b, loc,
                                              ValueRange{arith::AddFOp::create(
@@ -439,7 +411,7 @@ struct KernelBuilder {
                                                       vLoop.getResult(0));
                 } else {
                   auto kLoop = scf::ForOp::create(
-                      b, loc, k0, add(k0, idx(group)), idx(1), ValueRange{zero},
+                      b, loc, k0, add(k0, idx(w.group)), idx(1), ValueRange{zero},
                       [&](OpBuilder &, Location, Value k, ValueRange sum) {
                         Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{m, k});
                         scf::YieldOp::create(

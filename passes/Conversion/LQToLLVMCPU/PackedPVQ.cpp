@@ -513,3 +513,34 @@ SmallVector<Value> mlir::lq::cpu::decodePVQWeights(OpBuilder &b, Location loc,
   }
   return out;
 }
+
+void mlir::lq::cpu::accumulatePVQUnits(OpBuilder &b, Location loc, const PackedWeight &w,
+                                       const PVQTables &tables, Value x,
+                                       SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains,
+                                       Value m, Value panel, Value u0, int64_t units,
+                                       ValueRange looked) {
+  const int64_t D = w.pvq.dim;
+  LaneBuilder l{b, loc};
+  for (int64_t i = 0; i < units; ++i) {
+    Value u = arith::AddIOp::create(b, loc, u0, l.idx(i));
+    PVQUnit unit = decodePVQUnit(b, loc, w, tables, panel, u, SmallVector<Value>(looked));
+    Value k0 = arith::MulIOp::create(b, loc, u, l.idx(w.unit()));
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = arith::AddIOp::create(b, loc, m, l.idx(r));
+      for (auto [g, scale] : llvm::enumerate(unit.scales)) {
+        Value dot;
+        for (int64_t p = 0; p < D; ++p) {
+          Value k = arith::AddIOp::create(b, loc, k0, l.idx(g * D + p));
+          Value xv =
+              vector::BroadcastOp::create(b, loc, l.vec(b.getF32Type()),
+                                          tensor::ExtractOp::create(b, loc, x, ValueRange{row, k}));
+          Value y = unit.ys[g * D + p];
+          dot = dot ? (Value)vector::FMAOp::create(b, loc, xv, y, dot)
+                    : (Value)arith::MulFOp::create(b, loc, xv, y);
+        }
+        Value &a = acc[r * chains + (i * unit.scales.size() + g) % chains];
+        a = vector::FMAOp::create(b, loc, dot, scale, a);
+      }
+    }
+  }
+}

@@ -228,6 +228,16 @@ PVQUnit decodePVQUnit(OpBuilder &b, Location loc, const PackedWeight &w, const P
 SmallVector<Value> lookupPVQUnit(OpBuilder &b, Location loc, const PackedWeight &w,
                                  const PVQTables &tables, Value panel, Value u);
 
+/// PVQ: acc[r * chains + c] += the dot products of x[m + r] and the groups
+/// of the units [u0, u0 + units): per group, x times y (x scaled by
+/// 2^-pvqShift where y comes scaled by 2^pvqShift: the kernel's shifted
+/// x), then the sum times amp / ||y|| once; chain c takes the groups = c
+/// (mod chains). `looked`: the unit's lookupPVQUnit, made ahead (units =
+/// 1).
+void accumulatePVQUnits(OpBuilder &b, Location loc, const PackedWeight &w, const PVQTables &tables,
+                        Value x, SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m,
+                        Value panel, Value u0, int64_t units, ValueRange looked = {});
+
 /// PVQ: decode unit `u`'s weights, one f32 vector per k: each y_p times
 /// its group's amp / ||y|| (and 2^-pvqShift).
 SmallVector<Value> decodePVQWeights(OpBuilder &b, Location loc, const PackedWeight &w,

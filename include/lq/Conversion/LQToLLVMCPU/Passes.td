@@ -232,10 +232,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     moves bound this, and LLVM's gather there is the same loads, a
     `vpgatherdq` slower still); each position is decoded in place as the
     uniform codes' fields are (or-ed into the mantissa of 2^23, minus the
-    bias), x scaled by the inverse power of 16. On 4096x4096 and
-    11008x4096 at batch 1 (AMD EPYC Zen 3, AVX2, 2 threads) that took the
-    P = 6 kernel from 4.3-5.5x to 2.1-2.4x the 4-bit uniform kernel's time
-    (docs/results/cpu.md). Indices over 31 bits (i32 lanes) and D > 16 are
+    bias), x scaled by the inverse power of 16, and the unit loop (2
+    groups) looks the next unit up a step ahead, so the loads' latency
+    hides behind the FMAs. At batch 1 (AMD EPYC Zen 3, AVX2, 2 threads)
+    that took the P = 6 kernel from 4.3-5.5x to about 2.1x the 4-bit
+    uniform kernel's time (docs/results/cpu.md). Indices over 31 bits (i32 lanes) and D > 16 are
     left for `lq-expand`.
 
     W4A8 (`int8-dot=avx512-vnni` or `avx2`, for targets with those
