@@ -72,16 +72,13 @@ build() {
     "$bin/quant-run" compile "$module" --target cuda --shared --gpu-options "activations=$ACTIVATIONS" \
       -o "$out/lib/$name.so"
     # The CPU reference computes what the GPU does: on f16-rounded matmul
-    # inputs where the GPU reads f16 (auto: the binary-code matmuls' and
-    # those of K >= 2048, as lq-lower-to-gpu rounds them).
-    local reference=$module rounding=()
-    case $ACTIVATIONS in
-      f16) rounding=(--lq-round-matmul-inputs) ;;
-      auto) rounding=(--lq-round-matmul-inputs=encodings=binary --lq-round-matmul-inputs=min-cols=2048) ;;
-    esac
-    if [ ${#rounding[@]} -gt 0 ]; then
+    # inputs where the GPU reads f16 (lq-lower-to-gpu's own activation
+    # stage).
+    local reference=$module
+    if [ "$ACTIVATIONS" != f32 ]; then
       reference=$(mktemp --suffix=.mlirbc)
-      "$bin/quant-opt" "$module" "${rounding[@]}" --emit-bytecode -o "$reference"
+      "$bin/quant-opt" "$module" --lq-gpu-round-activations="activations=$ACTIVATIONS" \
+        --emit-bytecode -o "$reference"
     fi
     "$bin/quant-run" perplexity "$reference" --tokenizer "$out" --text "$out/text.txt" \
       --max-windows "$WINDOWS" --threads 1 > "$out/cpu/$name.ppl"

@@ -20,6 +20,27 @@ using namespace mlir::lq;
 /// activations=auto: the smallest K whose matmuls read f16 activations.
 static constexpr int64_t kAutoF16MinCols = 2048;
 
+/// lq-gpu-round-activations' passes for `activations` (auto, f16 or f32)
+/// on `functions` (empty: all); empty for f32.
+static std::string activationRounding(StringRef activations, StringRef functions) {
+  std::string only = functions.empty() ? "" : ("functions=" + functions + " ").str();
+  if (activations == "f16")
+    return llvm::formatv("lq-round-matmul-inputs{{{0}type=f16}", only);
+  if (activations == "auto")
+    return llvm::formatv("lq-round-matmul-inputs{{{0}type=f16 encodings=binary},"
+                         "lq-round-matmul-inputs{{{0}type=f16 min-cols={1}}",
+                         only, kAutoF16MinCols);
+  return "";
+}
+
+/// Whether `activations` is one lq-lower-to-gpu and lq-gpu-round-activations take.
+static bool checkActivations(StringRef pipeline, StringRef activations, raw_ostream &errs) {
+  if (activations == "auto" || activations == "f16" || activations == "f32")
+    return true;
+  errs << pipeline << ": activations must be auto, f16 or f32, got '" << activations << "'\n";
+  return false;
+}
+
 /// The host side down to the LLVM dialect (as test/GPU's %gpu-to-host-llvm).
 static constexpr const char *kHostToLLVM =
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
@@ -44,15 +65,12 @@ SmallVector<LoweringStage> mlir::lq::getGPULoweringStages(const GPULoweringOptio
   // measured on H100, f16 inputs made a 4-layer Llama-2-7B decode step 10 %
   // faster (the four W4 GEMVs of a layer 57.6 us against 70.4) despite the
   // o projection's rounding kernel, but a 19M one (K <= 1024) 9 % slower.
-  if (options.activations == "f16")
-    stages.push_back({"activations",
-                      llvm::formatv("lq-round-matmul-inputs{{functions={0} type=f16}", functions)});
-  else if (options.activations == "auto")
-    stages.push_back(
-        {"activations",
-         llvm::formatv("lq-round-matmul-inputs{{functions={0} type=f16 encodings=binary},"
-                       "lq-round-matmul-inputs{{functions={0} type=f16 min-cols={1}}",
-                       functions, kAutoF16MinCols)});
+  // A CPU reference of the same arithmetic runs lq-gpu-round-activations
+  // alone (scripts/gpu/model-check.sh).
+  if (options.activations != "f32")
+    stages.push_back({"activations", llvm::formatv("lq-gpu-round-activations{{functions={0} "
+                                                   "activations={1}}",
+                                                   functions, options.activations)});
   // lq.matmul to lq-lower-to-nvptx's kernels where it takes them, every
   // other lq op to linalg.
   stages.push_back(
@@ -139,12 +157,8 @@ LogicalResult mlir::lq::buildGPULoweringPipeline(OpPassManager &pm,
     errs << "lq-lower-to-gpu: threads must be in [1, 1024], got " << options.threads << "\n";
     return failure();
   }
-  if (options.activations != "auto" && options.activations != "f16" &&
-      options.activations != "f32") {
-    errs << "lq-lower-to-gpu: activations must be auto, f16 or f32, got '" << options.activations
-         << "'\n";
+  if (!checkActivations("lq-lower-to-gpu", options.activations, errs))
     return failure();
-  }
   if (options.format != "isa" && options.format != "bin" && options.format != "fatbin") {
     errs << "lq-lower-to-gpu: format must be isa, bin or fatbin, got '" << options.format
          << "'\n";
@@ -210,9 +224,40 @@ struct GPULoweringPipelineOptions : public PassPipelineOptions<GPULoweringPipeli
                                             "fatbin (these two run ptxas)"),
                              llvm::cl::init("isa")};
 };
+struct RoundActivationsPipelineOptions
+    : public PassPipelineOptions<RoundActivationsPipelineOptions> {
+  ListOption<std::string> functions{
+      *this, "functions",
+      llvm::cl::desc("Round the matmul inputs of these functions (default: all)")};
+  Option<std::string> activations{*this, "activations",
+                                  llvm::cl::desc("As lq-lower-to-gpu's: auto, f16 or f32"),
+                                  llvm::cl::init("auto")};
+};
 } // namespace
 
 void mlir::lq::registerGPULoweringPipeline() {
+  registerPassPipeline(
+      "lq-gpu-round-activations",
+      "lq-lower-to-gpu's activation stage alone: the lq-round-matmul-inputs that its "
+      "`activations` option runs (auto: the binary-code matmuls' inputs and those of K >= 2048 "
+      "to f16; f16: every matmul's; f32: none), so a CPU run of the result computes what the "
+      "GPU pipeline's kernels compute",
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+        RoundActivationsPipelineOptions parsed;
+        if (failed(parsed.parseFromString(optionsText)))
+          return failure();
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (!checkActivations("lq-gpu-round-activations", parsed.activations, os))
+          return errorHandler(StringRef(message).rtrim());
+        std::string passes =
+            activationRounding(parsed.activations, llvm::join(parsed.functions, ","));
+        return passes.empty() ? success() : parsePassPipeline(passes, pm);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(RoundActivationsPipelineOptions());
+      });
   registerPassPipeline(
       "lq-lower-to-gpu",
       "Lower the listed functions of a model module (a decode step) to run entirely on the GPU "
