@@ -19,7 +19,8 @@
 //
 // Where the whole codeword of D = 4 or 8 comes from the table and |y| <= 7,
 // an entry holds y + 8 in 4-bit fields and 1 / ||y|| as f32 (`nibbles`):
-// one gather gives both, and position p is decoded in place, as the
+// one lookup gives both (the kernel's unit loop makes the next unit's a
+// step ahead: lookupPVQUnit), and position p is decoded in place, as the
 // uniform codes' fields are (PackedKernel.cpp, magicDecode): the field at
 // bit 4 * (p % 4) of its 16-bit half, or-ed into the mantissa of 2^23, is
 // 2^23 + (y_p + 8) * 2^(4 * (p % 4)) as f32, so one logic op and one
