@@ -300,25 +300,8 @@ struct KernelBuilder {
           Value u0 = mul(g, idx(unitsPerGroup));
           SmallVector<Value> acc(rows * terms * chains, zeroAcc());
           if (w.pvq.nibbles) {
-            // PVQ nibbles: each step looks the next unit's codewords and
-            // scales up (the last step its own again), so the table loads'
-            // latency hides behind this unit's FMAs.
-            int64_t units = unitsPerGroup, n = acc.size();
-            SmallVector<Value> init(acc);
-            init.append(lookupPVQUnit(b, loc, w, pvqTables, panel, u0));
-            auto kLoop = scf::ForOp::create(
-                b, loc, u0, add(u0, idx(units)), idx(1), init,
-                [&](OpBuilder &, Location, Value u, ValueRange carried) {
-                  SmallVector<Value> a(carried.take_front(n));
-                  Value next =
-                      arith::MinUIOp::create(b, loc, add(u, idx(1)), add(u0, idx(units - 1)));
-                  SmallVector<Value> ahead = lookupPVQUnit(b, loc, w, pvqTables, panel, next);
-                  accumulatePVQUnits(b, loc, w, pvqTables, xShifted, a, rows, chains, m, panel, u,
-                                     1, carried.drop_front(n));
-                  a.append(ahead);
-                  scf::YieldOp::create(b, loc, a);
-                });
-            acc.assign(kLoop.getResults().begin(), kLoop.getResults().begin() + n);
+            accumulatePVQLookingAhead(b, loc, w, pvqTables, xShifted, acc, rows, chains, m, panel,
+                                      u0, unitsPerGroup);
           } else if (mainUnits > 0) {
             auto kLoop =
                 scf::ForOp::create(b, loc, u0, add(u0, idx(mainUnits)), idx(step), acc,

@@ -38,6 +38,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -544,4 +545,29 @@ void mlir::lq::cpu::accumulatePVQUnits(OpBuilder &b, Location loc, const PackedW
       }
     }
   }
+}
+
+void mlir::lq::cpu::accumulatePVQLookingAhead(OpBuilder &b, Location loc, const PackedWeight &w,
+                                              const PVQTables &tables, Value x,
+                                              SmallVectorImpl<Value> &acc, int64_t rows,
+                                              int64_t chains, Value m, Value panel, Value u0,
+                                              int64_t units) {
+  LaneBuilder l{b, loc};
+  size_t n = acc.size();
+  SmallVector<Value> init(acc.begin(), acc.end());
+  init.append(lookupPVQUnit(b, loc, w, tables, panel, u0));
+  Value last = arith::AddIOp::create(b, loc, u0, l.idx(units - 1));
+  auto loop =
+      scf::ForOp::create(b, loc, u0, arith::AddIOp::create(b, loc, u0, l.idx(units)), l.idx(1),
+                         init, [&](OpBuilder &, Location, Value u, ValueRange carried) {
+                           SmallVector<Value> a(carried.take_front(n));
+                           Value next = arith::MinUIOp::create(
+                               b, loc, arith::AddIOp::create(b, loc, u, l.idx(1)), last);
+                           SmallVector<Value> ahead = lookupPVQUnit(b, loc, w, tables, panel, next);
+                           accumulatePVQUnits(b, loc, w, tables, x, a, rows, chains, m, panel, u, 1,
+                                              carried.drop_front(n));
+                           a.append(ahead);
+                           scf::YieldOp::create(b, loc, a);
+                         });
+  acc.assign(loop.getResults().begin(), loop.getResults().begin() + n);
 }

@@ -238,6 +238,15 @@ void accumulatePVQUnits(OpBuilder &b, Location loc, const PackedWeight &w, const
                         Value x, SmallVectorImpl<Value> &acc, int64_t rows, int64_t chains, Value m,
                         Value panel, Value u0, int64_t units, ValueRange looked = {});
 
+/// PVQ with nibbles: accumulatePVQUnits over the units [u0, u0 + units) as
+/// a loop whose each step looks the next unit's codewords and scales up
+/// (the last step its own again), so the table loads' latency hides behind
+/// the current unit's FMAs.
+void accumulatePVQLookingAhead(OpBuilder &b, Location loc, const PackedWeight &w,
+                               const PVQTables &tables, Value x, SmallVectorImpl<Value> &acc,
+                               int64_t rows, int64_t chains, Value m, Value panel, Value u0,
+                               int64_t units);
+
 /// PVQ: decode unit `u`'s weights, one f32 vector per k: each y_p times
 /// its group's amp / ||y|| (and 2^-pvqShift).
 SmallVector<Value> decodePVQWeights(OpBuilder &b, Location loc, const PackedWeight &w,
