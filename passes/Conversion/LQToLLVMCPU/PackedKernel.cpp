@@ -159,17 +159,33 @@ struct KernelBuilder {
     return q;
   }
 
-  /// lanes[i] = table[index[i]]: a variable permute, which LLVM's X86
-  /// backend turns into one vpermps (AVX-512) and other targets into
-  /// extracts.
+  /// lanes[i] = table[index[i]] (16 entries): a variable permute, which
+  /// LLVM's X86 backend turns into one vpermps on AVX-512. AVX2's vpermps
+  /// reads 8 lanes, and a 16-lane one becomes 16 extracts and inserts
+  /// through memory (8x W4's time at batch 1): there each half of the
+  /// table is permuted (`index` mod 8 into 8 lanes) and bit 3 of the index
+  /// chooses between them.
   Value lookup(Value table, Value index) {
-    SmallVector<Value> lanes;
-    for (int64_t i = 0; i < kPanel; ++i) {
-      Value lane = vector::ExtractOp::create(b, loc, index, i);
-      Value pos = arith::IndexCastOp::create(b, loc, b.getIndexType(), lane);
-      lanes.push_back(vector::ExtractOp::create(b, loc, table, OpFoldResult(pos)));
-    }
-    return vector::FromElementsOp::create(b, loc, f32Vec(), lanes);
+    auto permute = [&](Value from, Value at) -> Value {
+      SmallVector<Value> lanes;
+      for (int64_t i = 0; i < kPanel; ++i) {
+        Value lane = vector::ExtractOp::create(b, loc, at, i);
+        Value pos = arith::IndexCastOp::create(b, loc, b.getIndexType(), lane);
+        lanes.push_back(vector::ExtractOp::create(b, loc, from, OpFoldResult(pos)));
+      }
+      return vector::FromElementsOp::create(b, loc, f32Vec(), lanes);
+    };
+    if (w.int8Dot == Int8Dot::AVX512VNNI)
+      return permute(table, index);
+    Value at = arith::AndIOp::create(b, loc, index, splat(7));
+    auto half = [&](int64_t h) -> Value {
+      return vector::ExtractStridedSliceOp::create(b, loc, table, ArrayRef<int64_t>{8 * h},
+                                                   ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1});
+    };
+    Value low = permute(half(0), at), high = permute(half(1), at);
+    return arith::SelectOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, index, splat(8)), high,
+        low);
   }
 
   /// One decoded value `q` of a term and its x into `a`: uniform,

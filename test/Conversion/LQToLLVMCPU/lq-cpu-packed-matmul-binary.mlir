@@ -53,9 +53,13 @@
 // 16] f32). Per row of x, each group's sum (the offset term) and per 4 k
 // the table of the 16 signed sums of x (4 FMAs with +-1 vectors) are made
 // once, before the panels; per 8 k and plane, one 16-byte load gives the
-// rows' two 4-bit table indices (andi, shrui), each looked up with 16
-// dynamic vector.extracts (one vpermps on AVX-512) and added.
-// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0" | FileCheck %s --check-prefix=B3
+// rows' two 4-bit table indices (andi, shrui), each looked up and added:
+// with int8-dot=avx512-vnni (an AVX-512 target) by 16 dynamic
+// vector.extracts of the 16-entry table (one vpermps); else from each
+// half of the table by the index mod 8 (vpermps of 8 lanes, AVX2's) and
+// the half chosen by index >= 8.
+// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0" | FileCheck %s --check-prefixes=B3,B3-AVX2
+// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0 int8-dot=avx512-vnni" | FileCheck %s --check-prefixes=B3,B3-AVX512
 // B3-NOT: lq.matmul
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_signs> : tensor<3x9x3x16xi8>
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_coefs> : tensor<3x3x4x16xf32>
@@ -77,11 +81,22 @@
 // B3: arith.andi
 // B3: arith.shrui
 // B3: vector.transfer_read {{.*}} : tensor<?x18x16xf32>, vector<16xf32>
-// B3: vector.extract {{.*}} : i32 from vector<16xi32>
-// B3-NEXT: arith.index_cast
-// B3-NEXT: vector.extract {{.*}} : f32 from vector<16xf32>
-// B3: vector.from_elements {{.*}} : vector<16xf32>
-// B3-NEXT: arith.addf {{.*}} : vector<16xf32>
+// B3-AVX512: vector.extract {{.*}} : i32 from vector<16xi32>
+// B3-AVX512-NEXT: arith.index_cast
+// B3-AVX512-NEXT: vector.extract {{.*}} : f32 from vector<16xf32>
+// B3-AVX512: vector.from_elements {{.*}} : vector<16xf32>
+// B3-AVX512-NEXT: arith.addf {{.*}} : vector<16xf32>
+// B3-AVX2: arith.andi {{.*}} : vector<16xi32>
+// B3-AVX2: vector.extract_strided_slice {{.*}} {offsets = [0], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// B3-AVX2-NEXT: vector.extract {{.*}} : i32 from vector<16xi32>
+// B3-AVX2-NEXT: arith.index_cast
+// B3-AVX2-NEXT: vector.extract {{.*}} : f32 from vector<8xf32>
+// B3-AVX2: vector.from_elements {{.*}} : vector<16xf32>
+// B3-AVX2-NEXT: vector.extract_strided_slice {{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// B3-AVX2: vector.from_elements {{.*}} : vector<16xf32>
+// B3-AVX2: arith.cmpi uge
+// B3-AVX2-NEXT: arith.select
+// B3-AVX2-NEXT: arith.addf {{.*}} : vector<16xf32>
 // B3: vector.transfer_read {{.*}} : tensor<3x3x4x16xf32>, vector<16xf32>
 // B3: vector.fma
 // B3: vector.transfer_write {{.*}} : vector<16xf32>, tensor<5x16xf32>

@@ -166,7 +166,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     +-1 vectors) are computed; per 8 k and plane one 16-byte load gives the
     rows' two 4-bit indices (`andi`, `shrui`), each looked up in x's table
     by 16 dynamic `vector.extract`s into `vector.from_elements` (LLVM makes
-    one `vpermps`/`vpermd` of it on AVX-512) and added to the plane's
+    one `vpermps`/`vpermd` of it on AVX-512, with `int8-dot=avx512-vnni`;
+    for other targets from each 8-entry half of the table by the index
+    mod 8, AVX2's 8-lane `vpermps`, and the half chosen by index >= 8,
+    since a 16-lane permute there goes through memory lane by lane, 5-6x
+    slower) and added to the plane's
     accumulator; the alphas and offset are applied once per group:
     `y += sum_t alpha_t * acc_t + offset * sum_{k in g} x[k]`. Why a table:
     the direct form, per k and plane a 16-bit mask (`vector.bitcast` to
@@ -309,7 +313,7 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     Option<"int8Dot", "int8-dot", "mlir::lq::Int8Dot", "mlir::lq::Int8Dot::None",
            "The int8 dot products W4A8 (4-bit codes, act(8)) runs on, which the target "
            "must have: none (W4A8 is left to lq-expand), avx2 (vpmaddubsw + vpmaddwd) or "
-           "avx512-vnni (vpdpbusd)",
+           "avx512-vnni (vpdpbusd; binary codes' table lookups then take 16-lane permutes)",
            [{mlir::lq::int8DotValues()}]>,
     Option<"pvqTableEntries", "pvq-table-entries", "int64_t", "65536",
            "PVQ: the largest table of codeword tails (8 or 4 positions, int8 "
