@@ -369,7 +369,7 @@ struct CallIntrinsicEffects
   void
   getEffects(Operation *op,
              SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) const {
-    if (llvm::is_contained({kVpdpbusd, kPmaddubsw, kPmaddwd},
+    if (llvm::is_contained({kVpdpbusd, kPmaddubsw, kPmaddwd, kPermps},
                            cast<LLVM::CallIntrinsicOp>(op).getIntrin()))
       return;
     effects.emplace_back(MemoryEffects::Read::get());

@@ -39,6 +39,8 @@ inline constexpr llvm::StringLiteral kVpdpbusd = "llvm.x86.avx512.vpdpbusd.512";
 /// which 4-bit codes never reach), then pairs of s16 x s16 into s32.
 inline constexpr llvm::StringLiteral kPmaddubsw = "llvm.x86.avx2.pmadd.ub.sw";
 inline constexpr llvm::StringLiteral kPmaddwd = "llvm.x86.avx2.pmadd.wd";
+/// AVX2's 8-lane variable permute (binary codes' table lookups).
+inline constexpr llvm::StringLiteral kPermps = "llvm.x86.avx2.permps";
 
 /// Widths of the bit planes of b-bit codes, low bits first (file comment);
 /// empty for the widths the kernel does not take.

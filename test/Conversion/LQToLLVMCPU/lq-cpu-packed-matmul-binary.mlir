@@ -55,11 +55,13 @@
 // once, before the panels; per 8 k and plane, one 16-byte load gives the
 // rows' two 4-bit table indices (andi, shrui), each looked up and added:
 // with int8-dot=avx512-vnni (an AVX-512 target) by 16 dynamic
-// vector.extracts of the 16-entry table (one vpermps); else from each
-// half of the table by the index mod 8 (vpermps of 8 lanes, AVX2's) and
-// the half chosen by index >= 8.
-// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0" | FileCheck %s --check-prefixes=B3,B3-AVX2
+// vector.extracts of the 16-entry table (one vpermps); else per 8 lanes
+// from each half of the table by the index mod 8 (8-lane permutes: AVX2's
+// vpermps intrinsic with int8-dot=avx2, else dynamic extracts) and the
+// half chosen by bit 3 of the index shifted to the sign.
+// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0" | FileCheck %s --check-prefixes=B3,B3-EIGHT
 // RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0 int8-dot=avx512-vnni" | FileCheck %s --check-prefixes=B3,B3-AVX512
+// RUN: quant-opt %t.b3g24.mlir --lq-cpu-packed-matmul="parallel-min-weights=0 int8-dot=avx2" | FileCheck %s --check-prefixes=B3,B3-AVX2
 // B3-NOT: lq.matmul
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_signs> : tensor<3x9x3x16xi8>
 // B3-DAG: arith.constant dense_resource<lq_cpu_b3_0_coefs> : tensor<3x3x4x16xf32>
@@ -78,7 +80,7 @@
 // B3: scf.forall
 // B3: vector.transfer_read {{.*}} : tensor<3x9x3x16xi8>, vector<16xi8>
 // B3-NEXT: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
-// B3: arith.andi
+// B3-AVX512: arith.andi
 // B3: arith.shrui
 // B3: vector.transfer_read {{.*}} : tensor<?x18x16xf32>, vector<16xf32>
 // B3-AVX512: vector.extract {{.*}} : i32 from vector<16xi32>
@@ -86,16 +88,25 @@
 // B3-AVX512-NEXT: vector.extract {{.*}} : f32 from vector<16xf32>
 // B3-AVX512: vector.from_elements {{.*}} : vector<16xf32>
 // B3-AVX512-NEXT: arith.addf {{.*}} : vector<16xf32>
-// B3-AVX2: arith.andi {{.*}} : vector<16xi32>
-// B3-AVX2: vector.extract_strided_slice {{.*}} {offsets = [0], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
-// B3-AVX2-NEXT: vector.extract {{.*}} : i32 from vector<16xi32>
-// B3-AVX2-NEXT: arith.index_cast
-// B3-AVX2-NEXT: vector.extract {{.*}} : f32 from vector<8xf32>
-// B3-AVX2: vector.from_elements {{.*}} : vector<16xf32>
-// B3-AVX2-NEXT: vector.extract_strided_slice {{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
-// B3-AVX2: vector.from_elements {{.*}} : vector<16xf32>
-// B3-AVX2: arith.cmpi uge
-// B3-AVX2-NEXT: arith.select
+// B3-EIGHT: arith.shli {{.*}} : vector<16xi32>
+// B3-EIGHT: arith.andi {{.*}} : vector<16xi32>
+// B3-EIGHT: vector.extract_strided_slice {{.*}} {offsets = [0], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// B3-EIGHT: vector.extract_strided_slice {{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// B3-EIGHT: vector.extract {{.*}} : i32 from vector<8xi32>
+// B3-EIGHT-NEXT: arith.index_cast
+// B3-EIGHT-NEXT: vector.extract {{.*}} : f32 from vector<8xf32>
+// B3-EIGHT: vector.from_elements {{.*}} : vector<8xf32>
+// B3-EIGHT: vector.from_elements {{.*}} : vector<8xf32>
+// B3-EIGHT: arith.cmpi slt
+// B3-EIGHT-NEXT: arith.select {{.*}} : vector<8xi1>, vector<8xf32>
+// B3-EIGHT: vector.shuffle {{.*}} : vector<8xf32>, vector<8xf32>
+// B3-EIGHT-NEXT: arith.addf {{.*}} : vector<16xf32>
+// B3-AVX2: arith.shli {{.*}} : vector<16xi32>
+// B3-AVX2-NOT: vector.from_elements
+// B3-AVX2-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.permps"({{.*}}) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
+// B3-AVX2: arith.cmpi slt
+// B3-AVX2-NEXT: arith.select {{.*}} : vector<8xi1>, vector<8xf32>
+// B3-AVX2: vector.shuffle {{.*}} : vector<8xf32>, vector<8xf32>
 // B3-AVX2-NEXT: arith.addf {{.*}} : vector<16xf32>
 // B3: vector.transfer_read {{.*}} : tensor<3x3x4x16xf32>, vector<16xf32>
 // B3: vector.fma

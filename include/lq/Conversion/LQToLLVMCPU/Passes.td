@@ -167,10 +167,11 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     rows' two 4-bit indices (`andi`, `shrui`), each looked up in x's table
     by 16 dynamic `vector.extract`s into `vector.from_elements` (LLVM makes
     one `vpermps`/`vpermd` of it on AVX-512, with `int8-dot=avx512-vnni`;
-    for other targets from each 8-entry half of the table by the index
-    mod 8, AVX2's 8-lane `vpermps`, and the half chosen by index >= 8,
-    since a 16-lane permute there goes through memory lane by lane, 5-6x
-    slower) and added to the plane's
+    below AVX-512, where a 16-lane permute goes through memory lane by
+    lane, 6-7x slower, per 8 lanes each 8-entry half of the table permuted
+    by the index mod 8, AVX2's `vpermps` intrinsic with `int8-dot=avx2`
+    and 8 dynamic extracts otherwise, and bit 3 of the index, shifted to
+    the sign, choosing the half) and added to the plane's
     accumulator; the alphas and offset are applied once per group:
     `y += sum_t alpha_t * acc_t + offset * sum_{k in g} x[k]`. Why a table:
     the direct form, per k and plane a 16-bit mask (`vector.bitcast` to
