@@ -147,7 +147,7 @@ struct KernelBuilder {
   /// Binary codes: per plane, the panel's 16 rows' sign bits of the 8 k of
   /// unit `u` as two vectors of table indices (k 0..3, then 4..7), from one
   /// 16-byte load. Below AVX-512 the low one keeps the byte's high bits:
-  /// lookup() reads bits 0..3 only.
+  /// lookupSignSums reads bits 0..3 only.
   SmallVector<Value> decodeSigns(Value panel, Value u) {
     SmallVector<Value> q;
     for (unsigned p = 0; p < w.signPlanes; ++p) {
@@ -160,59 +160,13 @@ struct KernelBuilder {
     return q;
   }
 
-  /// lanes[i] = table[index[i] mod 16]: a variable permute of 16 lanes,
-  /// which LLVM's X86 backend turns into one vpermps on AVX-512
-  /// (int8-dot=avx512-vnni). AVX2's vpermps permutes 8 lanes, and a
-  /// 16-lane one becomes 16 extracts and inserts through memory (8x W4's
-  /// time at batch 1): there, per 8 lanes, each half of the table is
-  /// permuted by the index mod 8 (int8-dot=avx2: the vpermps intrinsic,
-  /// which reads those bits itself; else a portable 8-lane permute) and
-  /// bit 3 of the index, shifted to the sign, chooses between them.
-  Value lookup(Value table, Value index) {
-    auto permute = [&](Value from, Value at, int64_t lanes) -> Value {
-      SmallVector<Value> elems;
-      for (int64_t i = 0; i < lanes; ++i) {
-        Value lane = vector::ExtractOp::create(b, loc, at, i);
-        Value pos = arith::IndexCastOp::create(b, loc, b.getIndexType(), lane);
-        elems.push_back(vector::ExtractOp::create(b, loc, from, OpFoldResult(pos)));
-      }
-      return vector::FromElementsOp::create(b, loc, VectorType::get({lanes}, b.getF32Type()),
-                                            elems);
-    };
-    if (w.int8Dot == Int8Dot::AVX512VNNI)
-      return permute(table, index, kPanel);
-    auto oct = VectorType::get({8}, b.getF32Type());
-    auto half = [&](Value v, int64_t h) -> Value {
-      return vector::ExtractStridedSliceOp::create(b, loc, v, ArrayRef<int64_t>{8 * h},
-                                                   ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1});
-    };
-    Value sign = arith::ShLIOp::create(b, loc, index, splat(28));
-    Value at = w.int8Dot == Int8Dot::AVX2 ? index : arith::AndIOp::create(b, loc, index, splat(7));
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(VectorType::get({8}, b.getI32Type()), int32_t(0)));
-    Value tables[2] = {half(table, 0), half(table, 1)}, lanes[2];
-    for (int64_t h = 0; h < 2; ++h) {
-      Value from[2], atHalf = half(at, h);
-      for (int64_t t = 0; t < 2; ++t)
-        from[t] = w.int8Dot == Int8Dot::AVX2
-                      ? LLVM::CallIntrinsicOp::create(b, loc, oct, b.getStringAttr(kPermps),
-                                                      ValueRange{tables[t], atHalf})
-                            .getResult(0)
-                      : permute(tables[t], atHalf, 8);
-      Value upper = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, half(sign, h), zero);
-      lanes[h] = arith::SelectOp::create(b, loc, upper, from[1], from[0]);
-    }
-    return vector::ShuffleOp::create(b, loc, lanes[0], lanes[1],
-                                     llvm::to_vector(llvm::seq<int64_t>(0, kPanel)));
-  }
-
   /// One decoded value `q` of a term and its x into `a`: uniform,
   /// a += x * q with x broadcast; binary, a += x's table of 4 k (the sums
   /// of +-x by the rows' signs) looked up at the rows' sign bits q.
   Value step(Value a, Value xv, Value q) {
     if (!w.signPlanes)
       return vector::FMAOp::create(b, loc, xv, q, a);
-    return arith::AddFOp::create(b, loc, a, lookup(xv, q));
+    return arith::AddFOp::create(b, loc, a, lookupSignSums(b, loc, w.int8Dot, xv, q));
   }
 
   /// acc + the int8 dot products of u8 `codes[i]` and s8 `xs[i]` (PackedInt8.cpp).

@@ -260,6 +260,12 @@ SmallVector<Value> decodePVQWeights(OpBuilder &b, Location loc, const PackedWeig
 SmallVector<Value> decodeSignValues(OpBuilder &b, Location loc, const PackedWeight &w,
                                     Value panel, Value u, ArrayRef<Value> coefs);
 
+/// Binary codes, small batches: table[index[i] mod 16] for each of the 16
+/// lanes, x's 16 signed sums of 4 k looked up at the rows' 4 sign bits (bits
+/// 0..3 of index; above them any bits below AVX-512), by permutes the
+/// target `dot` implies (PackedBinary.cpp).
+Value lookupSignSums(OpBuilder &b, Location loc, Int8Dot dot, Value table, Value index);
+
 /// W4A8: `acc` (16 x i32) plus, for each pair (codes[i], xs[i]) of 64-byte
 /// vectors, the sums over each 4 bytes of u8 codes times s8 x, on `dot`'s
 /// instructions: vpdpbusd per pair, or on AVX2 per 256-bit half vpmaddubsw
