@@ -791,6 +791,12 @@ struct KernelBuilder {
   /// loop. Each panel writes its own 16 columns, so N is padded to whole
   /// panels and cut back after.
   Value build(Value init, bool parallel, int64_t tiledMinBatch) {
+    // Binary codes below AVX-512 look a table up per row, 8 lanes at a
+    // time: from 8 rows on, the f32 tile is cheaper (AVX2, b3g128 at batch
+    // 8: 3.8-5.0 ms against 8.0 ms on 4096x4096, 12.3-14.7 against
+    // 19.8-33.8 ms on 11008x4096; at batch 4 the two are even).
+    if (w.signPlanes && w.int8Dot != Int8Dot::AVX512VNNI && tiledMinBatch > kBinaryTiledMinBatch)
+      tiledMinBatch = kBinaryTiledMinBatch;
     if (tiledMinBatch <= 0 || !tileable())
       return buildPanels(init, parallel, /*tiled=*/false);
     int64_t M = cast<RankedTensorType>(x.getType()).getDimSize(0);

@@ -29,6 +29,9 @@ inline constexpr int64_t kRowTile = 4;
 /// binary codes' k per step of the tile's inner loop.
 inline constexpr int64_t kTiledRows = 8;
 inline constexpr int64_t kTiledUnroll = 4;
+/// Binary codes below AVX-512 take the large-batch path from this many rows
+/// of x on, when tiled-min-batch is larger (PackedKernel.cpp, build).
+inline constexpr int64_t kBinaryTiledMinBatch = 8;
 /// W4A8: k per vpdpbusd unit (8 nibbles of an i32 lane) and the largest
 /// activation code (int8, symmetric).
 inline constexpr int64_t kVnniUnit = 8;

@@ -59,11 +59,14 @@
 // RUN: %python %S/../../Inputs/compare-floats.py %t.b3g8.threads %t.b3g8.lib | FileCheck %s --check-prefix=MATCH
 // The negative control: another quantization differs.
 // RUN: not %python %S/../../Inputs/compare-floats.py %t.w4g10a.tiled %t.w4pc.lib | FileCheck %s --check-prefix=DIFFER
-// The kernels' code: batch 11 keeps the 4-row path (x's lookup tables), batch 16 packs
-// x in blocks of 8 rows and decodes each group into an [8, 16] tile, the
-// dynamic batch chooses at run time; uniform codes at batch 16 take 8-row
-// register tiles (the tile's sizes: rows of x and 16).
-// RUN: quant-opt %t.b3g8.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=IR
+// The kernels' code: with AVX-512's 16-lane lookups, batch 11 keeps the 4-row
+// path (x's lookup tables), batch 16 packs x in blocks of 8 rows and decodes
+// each group into an [8, 16] tile, the dynamic batch chooses at run time;
+// below AVX-512 binary codes take the tile from batch 8 on; uniform codes at
+// batch 16 take 8-row register tiles (the tile's sizes: rows of x and 16).
+// RUN: quant-opt %t.b3g8.mlir --lq-cpu-packed-matmul="int8-dot=avx512-vnni" | FileCheck %s --check-prefix=IR
+// RUN: quant-opt %t.b3g8.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=IR8
+// RUN: quant-opt %t.b3g8.mlir --lq-cpu-packed-matmul="int8-dot=avx2 tiled-min-batch=4" | FileCheck %s --check-prefix=IR4
 // IR-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_8_37x120_m11(
 // IR-NOT: tensor<?x120x8xf32>
 // IR-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_8_37x120_m16(
@@ -74,6 +77,13 @@
 // IR: scf.if
 // IR: tensor<8x16xf32>
 // IR: } else {
+// IR8-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_8_37x120_m11(
+// IR8: tensor.empty({{.*}}) : tensor<?x120x8xf32>
+// IR8-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_8_37x120_mdyn(
+// IR8: arith.cmpi uge, {{.*}}, %c8
+// A smaller tiled-min-batch stays.
+// IR4-LABEL: func.func private @lq_cpu_packed_binary_planes_3_group_8_37x120_mdyn(
+// IR4: arith.cmpi uge, {{.*}}, %c4
 // RUN: quant-opt %t.w4g10a.mlir --lq-cpu-packed-matmul | FileCheck %s --check-prefix=W4IR
 // W4IR-LABEL: func.func private @lq_cpu_packed_uniform_bits_4_group_10_symmetric_false_37x120_m16(
 // W4IR: scf.for {{.*}} step %c8

@@ -141,7 +141,9 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
     units, `[4 * 4D, 16]`, amp / ||y|| applied) read by blocks of 8 rows of x packed
     as `[M/8, K, 8]` (read in place, the 8 rows lie K*4 bytes apart and
     share an L1 set): a k costs one tile load and 8 FMAs, as 4-bit codes'.
-    A dynamic row count chooses at run time (`scf.if`).
+    A dynamic row count chooses at run time (`scf.if`). Below AVX-512,
+    where binary codes' table lookups take 8 lanes at a time, binary codes
+    take the f32 tile from 8 rows on.
 
     Kernels: each matmul becomes a `func.call` of a private kernel function
     named after the encoding and shape (`@lq_cpu_packed_<encoding>_<N>x<K>_m<M
@@ -329,7 +331,8 @@ def LQCPUPackedMatmul : Pass<"lq-cpu-packed-matmul", "::mlir::ModuleOp"> {
            "(a prefill), uniform codes take register tiles of 8 rows (each decoded "
            "unit feeds 8 rows) and binary (PVQ) codes dequantize each panel's group "
            "(4 units) once into an f32 tile read by 8-row blocks of x, instead of 4-row tiles; a "
-           "dynamic row count chooses at run time. 0: never">,
+           "dynamic row count chooses at run time. Binary codes below AVX-512 (int8-dot other "
+           "than avx512-vnni) take the tile from min(8, this) rows on. 0: never">,
     Option<"releaseSources", "release-sources", "bool", "false",
            "Free the data of an lq.constant's blobs as soon as every layout of it is "
            "packed, where nothing but packed lq.constants refers to them: a model's "
