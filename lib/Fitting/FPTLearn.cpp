@@ -2,6 +2,7 @@
 #include "lq/Fitting/FPTLearn.h"
 
 #include "lq/Fitting/FPT.h"
+#include "lq/Numerics/ActRange.h"
 
 #include <algorithm>
 #include <cassert>
@@ -169,6 +170,79 @@ void quantizeBackward(const float *x, const Quantized &q, float *grad, int64_t r
     }
 }
 
+/// Static (per-tensor) quantization of all `count` elements of `x` with one
+/// step: clip = ratio * max |x|, ratio chosen as lq-quantize-activations'
+/// MSE range does from the tensor's histogram; elements past the clip
+/// saturate (`saturated`). With `frozen`, the ratio, the saturated set and
+/// the rounding offsets are frozen's (as fakeQuantize's).
+struct StaticQuantized {
+  Quantized q; ///< one group: steps[0], argmax[0]
+  double ratio = 1;
+  std::vector<uint8_t> saturated;
+};
+
+StaticQuantized fakeQuantizeStatic(const float *x, int64_t count, unsigned bits,
+                                   const StaticQuantized *frozen = nullptr,
+                                   const float *frozenInput = nullptr) {
+  float qmax = float((int64_t(1) << (bits - 1)) - 1);
+  StaticQuantized s;
+  s.q.values.assign(count, 0.0f);
+  s.q.argmax.assign(1, -1);
+  s.q.steps.assign(1, 0.0f);
+  s.saturated.assign(count, 0);
+  float absMax = 0;
+  for (int64_t i = 0; i < count; ++i)
+    if (std::abs(x[i]) > absMax) {
+      absMax = std::abs(x[i]);
+      s.q.argmax[0] = i;
+    }
+  if (s.q.argmax[0] < 0)
+    return s;
+  if (frozen) {
+    s.ratio = frozen->ratio;
+  } else {
+    std::vector<double> hist(ActHistogram::kBins, 0.0);
+    for (int64_t i = 0; i < count; ++i)
+      hist[ActHistogram::bin(std::abs(x[i]))] += 1;
+    s.ratio = chooseClip(hist, absMax, bits, RangeMethod::MSE, 0) / absMax;
+  }
+  float clip = float(s.ratio * absMax), step = clip / qmax;
+  s.q.steps[0] = step;
+  for (int64_t i = 0; i < count; ++i) {
+    if (frozen ? frozen->saturated[i] : std::abs(x[i]) > clip) {
+      s.saturated[i] = 1;
+      s.q.values[i] = (frozen ? frozen->q.values[i] : x[i]) < 0 ? -clip : clip;
+    } else if (frozen) {
+      float refStep = frozen->q.steps[0];
+      s.q.values[i] =
+          x[i] + (refStep > 0 ? step * (frozen->q.values[i] - frozenInput[i]) / refStep : 0.0f);
+    } else {
+      s.q.values[i] = std::nearbyint(x[i] / step) * step;
+    }
+  }
+  return s;
+}
+
+/// fakeQuantizeStatic's gradient, in place: identity through the rounding,
+/// zero past the clip, plus the step's dependence on the largest |x|
+/// (d out / d step = (out - x) / step inside the clip, out / step past it).
+void quantizeStaticBackward(const float *x, const StaticQuantized &s, float *grad, int64_t count,
+                            unsigned bits) {
+  int64_t arg = s.q.argmax[0];
+  if (arg < 0)
+    return;
+  double qmax = double((int64_t(1) << (bits - 1)) - 1);
+  double step = s.q.steps[0], dStep = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double out = s.q.values[i];
+    dStep += double(grad[i]) * (s.saturated[i] ? out : out - x[i]);
+    if (s.saturated[i])
+      grad[i] = 0;
+  }
+  dStep /= step;
+  grad[arg] += float(dStep * (x[arg] > 0 ? 1.0 : -1.0) * s.ratio / qmax);
+}
+
 /// x' = (x diag(t)) H and W' = (W diag(t)^-1) H at log-scales `logT`, and
 /// x diag(t), W diag(t)^-1 before H.
 struct Transformed {
@@ -205,18 +279,28 @@ double lossWithTarget(const ChannelScaleProblem &p, const std::vector<float> &ta
   Transformed tr = transform(p, logT);
   std::vector<float> &xt = tr.xt, &u = tr.u, &xr = tr.xr, &wr = tr.wr;
   Quantized a, b;
+  StaticQuantized aStatic;
   if (frozenAt) {
     Transformed ref = transform(p, *frozenAt);
-    Quantized refA = fakeQuantize(ref.xr.data(), n, k, 0, p.actBits);
     Quantized refB = fakeQuantize(ref.wr.data(), m, k, p.weightGroup, p.weightBits);
-    a = fakeQuantize(xr.data(), n, k, 0, p.actBits, &refA, ref.xr.data());
     b = fakeQuantize(wr.data(), m, k, p.weightGroup, p.weightBits, &refB, ref.wr.data());
+    if (p.actStatic) {
+      StaticQuantized refA = fakeQuantizeStatic(ref.xr.data(), n * k, p.actBits);
+      aStatic = fakeQuantizeStatic(xr.data(), n * k, p.actBits, &refA, ref.xr.data());
+    } else {
+      Quantized refA = fakeQuantize(ref.xr.data(), n, k, 0, p.actBits);
+      a = fakeQuantize(xr.data(), n, k, 0, p.actBits, &refA, ref.xr.data());
+    }
   } else {
-    a = fakeQuantize(xr.data(), n, k, 0, p.actBits);
     b = fakeQuantize(wr.data(), m, k, p.weightGroup, p.weightBits);
+    if (p.actStatic)
+      aStatic = fakeQuantizeStatic(xr.data(), n * k, p.actBits);
+    else
+      a = fakeQuantize(xr.data(), n, k, 0, p.actBits);
   }
+  const std::vector<float> &aValues = p.actStatic ? aStatic.q.values : a.values;
   std::vector<float> res(n * m);
-  matmulNT(a.values.data(), b.values.data(), res.data(), n, m, k);
+  matmulNT(aValues.data(), b.values.data(), res.data(), n, m, k);
   // Each row's squared error, relative to its output's when p.relative.
   std::vector<double> rowWeight(n, 1.0 / double(n * m));
   if (p.relative)
@@ -246,8 +330,12 @@ double lossWithTarget(const ChannelScaleProblem &p, const std::vector<float> &ta
   std::vector<float> gA(n * k), gB(m * k), resT(m * n);
   matmulNN(res.data(), b.values.data(), gA.data(), n, m, k);
   transpose(res.data(), resT.data(), n, m);
-  matmulNN(resT.data(), a.values.data(), gB.data(), m, n, k);
-  quantizeBackward(xr.data(), a, gA.data(), n, k, 0, p.actBits);
+  matmulNN(resT.data(), aValues.data(), gB.data(), m, n, k);
+  if (p.actStatic) {
+    quantizeStaticBackward(xr.data(), aStatic, gA.data(), n * k, p.actBits);
+  } else {
+    quantizeBackward(xr.data(), a, gA.data(), n, k, 0, p.actBits);
+  }
   quantizeBackward(wr.data(), b, gB.data(), m, k, p.weightGroup, p.weightBits);
   if (p.hadamardBlock > 0) { // H is symmetric: the gradient goes back through H.
     hadamardRows(gA.data(), n, k, p.hadamardBlock);

@@ -82,9 +82,11 @@ llvm::Expected<FPTLearningOptions> FPTLearningOptions::parse(llvm::StringRef tex
       e = flag(o.relative);
     } else if (key == "down-rotation") {
       e = flag(o.downRotation);
+    } else if (key == "static") {
+      e = flag(o.staticRanges);
     } else {
       return err(llvm::formatv("--fpt-learn: unknown option '{0}' (windows, rows, steps, lr, "
-                               "validation, mlp, value, relative, down-rotation, bits, "
+                               "validation, mlp, value, relative, down-rotation, static, bits, "
                                "weight-bits, group)",
                                item));
     }
@@ -139,9 +141,10 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
   const int64_t rows = (int64_t)downRows[0].size() / H;
   if (progress)
     *progress << llvm::formatv("fpt-learn: {0} layers, {1} rows (every {2}. token of {3} windows "
-                               "of {4}), {5} Adam steps, lr {6:e2}{7}\n",
+                               "of {4}), {5} Adam steps, lr {6:e2}{7}{8}\n",
                                L, rows, stride, windows, windowLen, options.steps, options.lr,
-                               options.relative ? ", relative loss" : "");
+                               options.relative ? ", relative loss" : "",
+                               options.staticRanges ? ", static activation ranges" : "");
 
   ::lq::ChannelScaleOptions adam;
   adam.steps = options.steps;
@@ -172,6 +175,7 @@ llvm::Expected<FPTLearningSummary> learnFPT(ModuleOp module, llvm::ArrayRef<int3
       p.weight = weight.data.data();
       p.out = D;
       p.actBits = options.bits;
+      p.actStatic = options.staticRanges;
       p.weightBits = options.weightBits;
       p.weightGroup = options.group;
       p.relative = options.relative;

@@ -84,6 +84,8 @@ CONFIGS = [
     ("FPTQuant W4A4KV4",
      "W4A4KV4 static, FPTs + online down Hadamard + dynamic residual scaling", 128, "4s", 4,
      STATIC_A4, FPT_DOWN % " residual-scaling=true"),
+    ("FPTQuant W4A4KV4", "W4A4KV4 static, FPTs + residual + online down Hadamard", 128, "4s", 4,
+     STATIC_A4, FPT_DOWN % " residual=true"),
     ("FPTQuant W4A4KV4", "W4A4KV4 but mlp.down's input in float (diagnostic)", 128, 4, 4,
      "lq-quantize-kv," + W4 % 128 + ",lq-quantize-activations{bits=4 exclude=mlp.down}"),
 ]
@@ -188,6 +190,7 @@ def claims(rows, texts):
         return f"- {name} — " + "; ".join(parts)
     w4a8s = find(rows, "W4A8 per-channel, smoothing")
     a4 = [r for r in rows if r["label"].startswith("W4A4KV4,")]
+    a4s = [r for r in rows if r["label"].startswith("W4A4KV4 static,")]
     checks = [
         cmp("W4A8 with smoothing within 5 % of W4A16 (per-channel GPTQ weights)", w4a8s,
             find(rows, "W4A16 GPTQ per-channel"), rel=0.05),
@@ -220,6 +223,11 @@ def claims(rows, texts):
         cmp("dynamic residual scaling helps static W4A4KV4 with FPTs + online down Hadamard",
             find(rows, "W4A4KV4 static, FPTs + online down Hadamard + dynamic residual"),
             find(rows, "W4A4KV4 static, FPTs + online down Hadamard")),
+        cmp("best static W4A4KV4 within 5 % of W4A8 (smoothed)",
+            min(a4s, key=lambda r: r["ppl"][texts[0]]) if a4s else None, w4a8s, rel=0.05),
+        cmp("FPTs + residual + online down Hadamard at least 5 % better than no transforms "
+            "(static W4A4KV4)", find(rows, "W4A4KV4 static, FPTs + residual + online down"),
+            find(rows, "W4A4KV4 static, no transforms"), rel=-0.05),
     ]
     return ["Expectations of the seeds, checked here:", ""] + [c for c in checks if c]
 

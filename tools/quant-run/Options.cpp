@@ -60,7 +60,7 @@ cl::opt<std::string> FPTLearn(
     cl::desc("After calibrating, learn lq-insert-fpt's value transform (and with mlp=1 its MLP "
              "scaling) per layer with the 4-bit quantizers in the loop (FPTQuant's local "
              "optimisation), recorded as lq.fpt_scale; OPTIONS: windows=N rows=N steps=N lr=X "
-             "validation=X mlp=0|1 value=0|1 relative=0|1 down-rotation=0|1 bits=N "
+             "validation=X mlp=0|1 value=0|1 relative=0|1 down-rotation=0|1 static=0|1 bits=N "
              "weight-bits=N group=N"),
     cl::value_desc("OPTIONS"), cl::ValueOptional, cl::sub(CalibrateCmd), cl::cat(Cat));
 cl::opt<std::string> SequentialSteps(

@@ -33,6 +33,12 @@ struct ChannelScaleProblem {
   /// of their group, so o_proj's columns share the value transform.
   std::vector<int64_t> tie;
   unsigned actBits = 4;    ///< per-row (per-token) symmetric, dynamic
+  /// One activation step for all rows instead (lq-quantize-activations'
+  /// static ranges): clip = c * max |x'| with c the MSE choice of ActRange.h
+  /// over the rows' histogram, elements past the clip saturated. The ratio
+  /// c (a choice among discrete candidates) and which elements saturate are
+  /// held in the gradient; the step follows the tensor's largest |x'|.
+  bool actStatic = false;
   unsigned weightBits = 4; ///< per-row symmetric, groups of weightGroup columns
   int64_t weightGroup = 0; ///< 0: whole row
   int64_t hadamardBlock = 0; ///< > 0: the online block Hadamard H (power of two dividing cols)

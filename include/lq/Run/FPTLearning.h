@@ -40,10 +40,13 @@ struct FPTLearningOptions {
   /// The MLP loss sees lq-insert-fpt{down-rotation}'s online Hadamard.
   bool downRotation = false;
   unsigned bits = 4;       ///< activation bits in the loss
+  /// The loss quantizes activations with one static range per linear
+  /// (lq-quantize-activations{static=true}, MSE range), not per token.
+  bool staticRanges = false;
   unsigned weightBits = 4; ///< weight bits in the loss (round to nearest)
   int64_t group = 128;     ///< weight group (columns per scale; 0: row)
   /// Parses `windows=N rows=N steps=N lr=X validation=X mlp=0|1 value=0|1 relative=0|1
-  /// down-rotation=0|1 bits=N weight-bits=N group=N` (space-separated;
+  /// down-rotation=0|1 static=0|1 bits=N weight-bits=N group=N` (space-separated;
   /// empty: the defaults), checking every value.
   static llvm::Expected<FPTLearningOptions> parse(llvm::StringRef text);
 };

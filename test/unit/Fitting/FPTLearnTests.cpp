@@ -1,5 +1,6 @@
 //===- FPTLearnTests.cpp - learned FPT channel scales ---------------------===//
 #include "lq/Fitting/FPTLearn.h"
+#include "lq/Numerics/ActRange.h"
 
 #include "gtest/gtest.h"
 
@@ -86,6 +87,47 @@ TEST(ChannelScaleLoss, GradientThroughTheOnlineHadamard) {
   checkGradient(f.p, randomLogScales(32, 6));
 }
 
+TEST(ChannelScaleLoss, GradientWithStaticActivationRanges) {
+  Fixture f(48, 32, 12, 21);
+  f.p.actStatic = true;
+  f.p.weightGroup = 16;
+  checkGradient(f.p, randomLogScales(32, 22));
+  f.p.hadamardBlock = 16;
+  checkGradient(f.p, randomLogScales(32, 23));
+}
+
+TEST(ChannelScaleLoss, StaticRangesClipAsLqQuantizeActivations) {
+  // 16-bit weights: the loss is the activations' error alone, against one
+  // step from the MSE clip of the whole tensor's histogram, saturating.
+  Fixture f(64, 32, 8, 24);
+  f.p.actStatic = true;
+  f.p.weightBits = 16;
+  std::vector<double> hist(ActHistogram::kBins, 0.0);
+  double absMax = 0;
+  for (float v : f.x) {
+    hist[ActHistogram::bin(std::abs(v))] += 1;
+    absMax = std::max(absMax, (double)std::abs(v));
+  }
+  double clip = chooseClip(hist, absMax, 4, RangeMethod::MSE, 0), step = clip / 7;
+  ASSERT_LT(clip, 0.9 * absMax); // the outlier channels saturate
+  std::vector<float> q(f.x.size());
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = float(std::clamp(std::nearbyint(f.x[i] / step), -7.0, 7.0) * step);
+  double expected = 0;
+  for (int64_t r = 0; r < 64; ++r)
+    for (int64_t o = 0; o < 8; ++o) {
+      double e = 0;
+      for (int64_t j = 0; j < 32; ++j)
+        e += double(q[r * 32 + j] - f.x[r * 32 + j]) * f.w[o * 32 + j];
+      expected += e * e / (64 * 8);
+    }
+  double loss = channelScaleLoss(f.p, std::vector<double>(32, 0.0), nullptr);
+  EXPECT_NEAR(loss, expected, 1e-3 * expected);
+  f.p.actStatic = false; // per-token steps: another loss
+  EXPECT_GT(std::abs(channelScaleLoss(f.p, std::vector<double>(32, 0.0), nullptr) - expected),
+            0.05 * expected);
+}
+
 TEST(ChannelScaleLoss, FunctionPreservingWithoutQuantizationNoise) {
   // 16 bits: the loss is nearly zero whatever the scales (x W^T preserved).
   Fixture f(16, 32, 8, 7);
@@ -119,6 +161,19 @@ TEST(LearnChannelScales, LowersTheLossFromTheClosedForm) {
   ChannelScaleResult r = learnChannelScales(f.p, init, o);
   EXPECT_DOUBLE_EQ(r.initialLoss, channelScaleLoss(f.p, init, nullptr));
   EXPECT_NEAR(r.loss, channelScaleLoss(f.p, r.logScales, nullptr), 1e-9 * r.loss);
+  EXPECT_GT(r.bestStep, 0);
+  EXPECT_LT(r.loss, 0.9 * r.initialLoss);
+}
+
+TEST(LearnChannelScales, LowersTheStaticRangeLossFromTheClosedForm) {
+  Fixture f(128, 64, 24, 25);
+  f.p.weightGroup = 32;
+  f.p.actStatic = true;
+  std::vector<double> init = closedFormLogScales(f.p);
+  ChannelScaleOptions o;
+  o.steps = 100;
+  ChannelScaleResult r = learnChannelScales(f.p, init, o);
+  EXPECT_DOUBLE_EQ(r.initialLoss, channelScaleLoss(f.p, init, nullptr));
   EXPECT_GT(r.bestStep, 0);
   EXPECT_LT(r.loss, 0.9 * r.initialLoss);
 }
