@@ -235,40 +235,52 @@ struct RoundActivationsPipelineOptions
 };
 } // namespace
 
-void mlir::lq::registerGPULoweringPipeline() {
+/// Registers a pipeline whose textual options parse into `Options` and whose
+/// `build` reports what is wrong with them on a stream, handed to MLIR's
+/// error handler (so `quant-opt` prints it once, with the pipeline's name).
+template <typename Options>
+static void registerCheckedPipeline(StringRef name, StringRef description,
+                                    LogicalResult (*build)(OpPassManager &, const Options &,
+                                                           raw_ostream &)) {
   registerPassPipeline(
+      name, description,
+      [build](OpPassManager &pm, StringRef optionsText,
+              function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+        Options parsed;
+        if (failed(parsed.parseFromString(optionsText)))
+          return failure();
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (failed(build(pm, parsed, os)))
+          return errorHandler(StringRef(message).rtrim());
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) { optHandler(Options()); });
+}
+
+void mlir::lq::registerGPULoweringPipeline() {
+  registerCheckedPipeline<RoundActivationsPipelineOptions>(
       "lq-gpu-round-activations",
       "lq-lower-to-gpu's activation stage alone: the lq-round-matmul-inputs that its "
       "`activations` option runs (auto: the binary-code matmuls' inputs and those of K >= 2048 "
       "to f16; f16: every matmul's; f32: none), so a CPU run of the result computes what the "
       "GPU pipeline's kernels compute",
-      [](OpPassManager &pm, StringRef optionsText,
-         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
-        RoundActivationsPipelineOptions parsed;
-        if (failed(parsed.parseFromString(optionsText)))
-          return failure();
-        std::string message;
-        llvm::raw_string_ostream os(message);
+      [](OpPassManager &pm, const RoundActivationsPipelineOptions &parsed,
+         raw_ostream &os) -> LogicalResult {
         if (!checkActivations("lq-gpu-round-activations", parsed.activations, os))
-          return errorHandler(StringRef(message).rtrim());
+          return failure();
         std::string passes =
             activationRounding(parsed.activations, llvm::join(parsed.functions, ","));
-        return passes.empty() ? success() : parsePassPipeline(passes, pm);
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(RoundActivationsPipelineOptions());
+        return passes.empty() ? success() : parsePassPipeline(passes, pm, os);
       });
-  registerPassPipeline(
+  registerCheckedPipeline<GPULoweringPipelineOptions>(
       "lq-lower-to-gpu",
       "Lower the listed functions of a model module (a decode step) to run entirely on the GPU "
       "and the module to the LLVM dialect: lq.matmul kernels of lq-lower-to-nvptx, lq-expand, "
       "bufferization, linalg as parallel loops outlined into kernels, device memory, one stream, "
       "serialized kernels",
-      [](OpPassManager &pm, StringRef optionsText,
-         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
-        GPULoweringPipelineOptions parsed;
-        if (failed(parsed.parseFromString(optionsText)))
-          return failure();
+      [](OpPassManager &pm, const GPULoweringPipelineOptions &parsed,
+         raw_ostream &os) -> LogicalResult {
         GPULoweringOptions options;
         if (!parsed.functions.empty())
           options.functions.assign(parsed.functions.begin(), parsed.functions.end());
@@ -284,13 +296,6 @@ void mlir::lq::registerGPULoweringPipeline() {
         options.dependentLaunch = parsed.dependentLaunch;
         options.fuseLaunches = parsed.fuseLaunches;
         options.toolkit = parsed.toolkit;
-        std::string message;
-        llvm::raw_string_ostream os(message);
-        if (failed(buildGPULoweringPipeline(pm, options, os)))
-          return errorHandler(StringRef(message).rtrim());
-        return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(GPULoweringPipelineOptions());
+        return buildGPULoweringPipeline(pm, options, os);
       });
 }
