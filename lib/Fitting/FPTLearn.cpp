@@ -97,14 +97,21 @@ struct Quantized {
   std::vector<float> values;       ///< dequantized, like the input
   std::vector<int64_t> argmax;     ///< per group: the column setting the step (-1: all zero)
   std::vector<float> steps;        ///< per group
+  std::vector<double> ratios;      ///< per group: the clip over the largest |x| (1: none)
+  std::vector<uint8_t> saturated;  ///< per element: past the clip (empty: none is)
 };
 
+/// With `mseClip`, each group is clipped where lq-quantize-activations'
+/// MSE range clips it (ActRange.h, from the group's histogram) and elements
+/// past the clip saturate; else the step is the group's largest |x| / qmax.
 /// With `frozen` (the quantization of `frozenInput`), each element keeps
-/// that rounding offset round(u) - u instead of rounding again: the
-/// straight-through estimator's view of the quantizer, which the gradient
-/// of channelScaleLoss differentiates exactly.
+/// that rounding offset round(u) - u instead of rounding again, and the
+/// clip ratios and saturated elements are frozen's: the straight-through
+/// estimator's view of the quantizer, which the gradient of
+/// channelScaleLoss differentiates exactly.
 Quantized fakeQuantize(const float *x, int64_t rows, int64_t cols, int64_t group, unsigned bits,
-                       const Quantized *frozen = nullptr, const float *frozenInput = nullptr) {
+                       bool mseClip = false, const Quantized *frozen = nullptr,
+                       const float *frozenInput = nullptr) {
   int64_t g = group > 0 && group < cols ? group : cols;
   int64_t groups = (cols + g - 1) / g;
   float qmax = float((int64_t(1) << (bits - 1)) - 1);
@@ -112,6 +119,9 @@ Quantized fakeQuantize(const float *x, int64_t rows, int64_t cols, int64_t group
   q.values.resize(rows * cols);
   q.argmax.assign(rows * groups, -1);
   q.steps.assign(rows * groups, 0.0f);
+  q.ratios.assign(rows * groups, 1.0);
+  if (mseClip)
+    q.saturated.assign(rows * cols, 0);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t gi = 0; gi < groups; ++gi) {
       int64_t c0 = gi * g, c1 = std::min(cols, c0 + g);
@@ -128,18 +138,30 @@ Quantized fakeQuantize(const float *x, int64_t rows, int64_t cols, int64_t group
         std::fill(out + c0, out + c1, 0.0f);
         continue;
       }
-      float step = m / qmax;
+      double &ratio = q.ratios[r * groups + gi];
       if (frozen) {
-        float refStep = frozen->steps[r * groups + gi];
-        for (int64_t c = c0; c < c1; ++c) {
-          float offset = refStep > 0 ? (frozen->values[r * cols + c] - frozenInput[r * cols + c]) /
-                                           refStep
-                                     : 0.0f;
-          out[c] = in[c] + step * offset;
-        }
-      } else {
+        ratio = frozen->ratios[r * groups + gi];
+      } else if (mseClip) {
+        std::vector<double> hist(ActHistogram::kBins, 0.0);
         for (int64_t c = c0; c < c1; ++c)
+          hist[ActHistogram::bin(std::abs(in[c]))] += 1;
+        ratio = chooseClip(hist, m, bits, RangeMethod::MSE, 0) / m;
+      }
+      float clip = float(ratio * m), step = clip / qmax;
+      float refStep = frozen ? frozen->steps[r * groups + gi] : 0.0f;
+      for (int64_t c = c0; c < c1; ++c) {
+        int64_t i = r * cols + c;
+        bool past =
+            frozen ? !frozen->saturated.empty() && frozen->saturated[i] : std::abs(in[c]) > clip;
+        if (past) {
+          q.saturated[i] = 1;
+          out[c] = (frozen ? frozen->values[i] : in[c]) < 0 ? -clip : clip;
+        } else if (frozen) {
+          float offset = refStep > 0 ? (frozen->values[i] - frozenInput[i]) / refStep : 0.0f;
+          out[c] = in[c] + step * offset;
+        } else {
           out[c] = std::clamp(std::nearbyint(in[c] / step), -qmax, qmax) * step;
+        }
       }
       q.argmax[r * groups + gi] = arg;
       q.steps[r * groups + gi] = step;
@@ -148,9 +170,10 @@ Quantized fakeQuantize(const float *x, int64_t rows, int64_t cols, int64_t group
 }
 
 /// Turns the gradient w.r.t. the dequantized values into the gradient
-/// w.r.t. the input, in place: identity through the rounding (STE), plus
-/// the step's dependence on the group's largest |x|:
-///   d out_j / d step = (out_j - x_j) / step,  d step / d x_k = sign(x_k) / qmax.
+/// w.r.t. the input, in place: identity through the rounding (STE), zero
+/// past the clip, plus the step's dependence on the group's largest |x|:
+///   d out_j / d step = (out_j - x_j) / step (out_j / step past the clip),
+///   d step / d x_k = sign(x_k) * ratio / qmax.
 void quantizeBackward(const float *x, const Quantized &q, float *grad, int64_t rows, int64_t cols,
                       int64_t group, unsigned bits) {
   int64_t g = group > 0 && group < cols ? group : cols;
@@ -163,84 +186,17 @@ void quantizeBackward(const float *x, const Quantized &q, float *grad, int64_t r
         continue;
       int64_t c0 = gi * g, c1 = std::min(cols, c0 + g);
       double step = q.steps[r * groups + gi], dStep = 0;
-      for (int64_t c = c0; c < c1; ++c)
-        dStep += double(grad[r * cols + c]) * (double(q.values[r * cols + c]) - x[r * cols + c]);
+      for (int64_t c = c0; c < c1; ++c) {
+        int64_t i = r * cols + c;
+        bool past = !q.saturated.empty() && q.saturated[i];
+        dStep += double(grad[i]) * (double(q.values[i]) - (past ? 0.0 : x[i]));
+        if (past)
+          grad[i] = 0;
+      }
       dStep /= step;
-      grad[r * cols + arg] += float(dStep * (x[r * cols + arg] > 0 ? 1.0 : -1.0) / qmax);
+      grad[r * cols + arg] +=
+          float(dStep * (x[r * cols + arg] > 0 ? 1.0 : -1.0) * q.ratios[r * groups + gi] / qmax);
     }
-}
-
-/// Static (per-tensor) quantization of all `count` elements of `x` with one
-/// step: clip = ratio * max |x|, ratio chosen as lq-quantize-activations'
-/// MSE range does from the tensor's histogram; elements past the clip
-/// saturate (`saturated`). With `frozen`, the ratio, the saturated set and
-/// the rounding offsets are frozen's (as fakeQuantize's).
-struct StaticQuantized {
-  Quantized q; ///< one group: steps[0], argmax[0]
-  double ratio = 1;
-  std::vector<uint8_t> saturated;
-};
-
-StaticQuantized fakeQuantizeStatic(const float *x, int64_t count, unsigned bits,
-                                   const StaticQuantized *frozen = nullptr,
-                                   const float *frozenInput = nullptr) {
-  float qmax = float((int64_t(1) << (bits - 1)) - 1);
-  StaticQuantized s;
-  s.q.values.assign(count, 0.0f);
-  s.q.argmax.assign(1, -1);
-  s.q.steps.assign(1, 0.0f);
-  s.saturated.assign(count, 0);
-  float absMax = 0;
-  for (int64_t i = 0; i < count; ++i)
-    if (std::abs(x[i]) > absMax) {
-      absMax = std::abs(x[i]);
-      s.q.argmax[0] = i;
-    }
-  if (s.q.argmax[0] < 0)
-    return s;
-  if (frozen) {
-    s.ratio = frozen->ratio;
-  } else {
-    std::vector<double> hist(ActHistogram::kBins, 0.0);
-    for (int64_t i = 0; i < count; ++i)
-      hist[ActHistogram::bin(std::abs(x[i]))] += 1;
-    s.ratio = chooseClip(hist, absMax, bits, RangeMethod::MSE, 0) / absMax;
-  }
-  float clip = float(s.ratio * absMax), step = clip / qmax;
-  s.q.steps[0] = step;
-  for (int64_t i = 0; i < count; ++i) {
-    if (frozen ? frozen->saturated[i] : std::abs(x[i]) > clip) {
-      s.saturated[i] = 1;
-      s.q.values[i] = (frozen ? frozen->q.values[i] : x[i]) < 0 ? -clip : clip;
-    } else if (frozen) {
-      float refStep = frozen->q.steps[0];
-      s.q.values[i] =
-          x[i] + (refStep > 0 ? step * (frozen->q.values[i] - frozenInput[i]) / refStep : 0.0f);
-    } else {
-      s.q.values[i] = std::nearbyint(x[i] / step) * step;
-    }
-  }
-  return s;
-}
-
-/// fakeQuantizeStatic's gradient, in place: identity through the rounding,
-/// zero past the clip, plus the step's dependence on the largest |x|
-/// (d out / d step = (out - x) / step inside the clip, out / step past it).
-void quantizeStaticBackward(const float *x, const StaticQuantized &s, float *grad, int64_t count,
-                            unsigned bits) {
-  int64_t arg = s.q.argmax[0];
-  if (arg < 0)
-    return;
-  double qmax = double((int64_t(1) << (bits - 1)) - 1);
-  double step = s.q.steps[0], dStep = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    double out = s.q.values[i];
-    dStep += double(grad[i]) * (s.saturated[i] ? out : out - x[i]);
-    if (s.saturated[i])
-      grad[i] = 0;
-  }
-  dStep /= step;
-  grad[arg] += float(dStep * (x[arg] > 0 ? 1.0 : -1.0) * s.ratio / qmax);
 }
 
 /// x' = (x diag(t)) H and W' = (W diag(t)^-1) H at log-scales `logT`, and
@@ -278,29 +234,22 @@ double lossWithTarget(const ChannelScaleProblem &p, const std::vector<float> &ta
   const int64_t n = p.rows, k = p.cols, m = p.out;
   Transformed tr = transform(p, logT);
   std::vector<float> &xt = tr.xt, &u = tr.u, &xr = tr.xr, &wr = tr.wr;
+  // Activations: per token (each row one group), or with static ranges the
+  // whole [n, k] tensor one group, clipped.
+  const int64_t aRows = p.actStatic ? 1 : n, aCols = p.actStatic ? n * k : k;
   Quantized a, b;
-  StaticQuantized aStatic;
   if (frozenAt) {
     Transformed ref = transform(p, *frozenAt);
+    Quantized refA = fakeQuantize(ref.xr.data(), aRows, aCols, 0, p.actBits, p.actStatic);
     Quantized refB = fakeQuantize(ref.wr.data(), m, k, p.weightGroup, p.weightBits);
-    b = fakeQuantize(wr.data(), m, k, p.weightGroup, p.weightBits, &refB, ref.wr.data());
-    if (p.actStatic) {
-      StaticQuantized refA = fakeQuantizeStatic(ref.xr.data(), n * k, p.actBits);
-      aStatic = fakeQuantizeStatic(xr.data(), n * k, p.actBits, &refA, ref.xr.data());
-    } else {
-      Quantized refA = fakeQuantize(ref.xr.data(), n, k, 0, p.actBits);
-      a = fakeQuantize(xr.data(), n, k, 0, p.actBits, &refA, ref.xr.data());
-    }
+    a = fakeQuantize(xr.data(), aRows, aCols, 0, p.actBits, p.actStatic, &refA, ref.xr.data());
+    b = fakeQuantize(wr.data(), m, k, p.weightGroup, p.weightBits, false, &refB, ref.wr.data());
   } else {
+    a = fakeQuantize(xr.data(), aRows, aCols, 0, p.actBits, p.actStatic);
     b = fakeQuantize(wr.data(), m, k, p.weightGroup, p.weightBits);
-    if (p.actStatic)
-      aStatic = fakeQuantizeStatic(xr.data(), n * k, p.actBits);
-    else
-      a = fakeQuantize(xr.data(), n, k, 0, p.actBits);
   }
-  const std::vector<float> &aValues = p.actStatic ? aStatic.q.values : a.values;
   std::vector<float> res(n * m);
-  matmulNT(aValues.data(), b.values.data(), res.data(), n, m, k);
+  matmulNT(a.values.data(), b.values.data(), res.data(), n, m, k);
   // Each row's squared error, relative to its output's when p.relative.
   std::vector<double> rowWeight(n, 1.0 / double(n * m));
   if (p.relative)
@@ -330,12 +279,8 @@ double lossWithTarget(const ChannelScaleProblem &p, const std::vector<float> &ta
   std::vector<float> gA(n * k), gB(m * k), resT(m * n);
   matmulNN(res.data(), b.values.data(), gA.data(), n, m, k);
   transpose(res.data(), resT.data(), n, m);
-  matmulNN(resT.data(), aValues.data(), gB.data(), m, n, k);
-  if (p.actStatic) {
-    quantizeStaticBackward(xr.data(), aStatic, gA.data(), n * k, p.actBits);
-  } else {
-    quantizeBackward(xr.data(), a, gA.data(), n, k, 0, p.actBits);
-  }
+  matmulNN(resT.data(), a.values.data(), gB.data(), m, n, k);
+  quantizeBackward(xr.data(), a, gA.data(), aRows, aCols, 0, p.actBits);
   quantizeBackward(wr.data(), b, gB.data(), m, k, p.weightGroup, p.weightBits);
   if (p.hadamardBlock > 0) { // H is symmetric: the gradient goes back through H.
     hadamardRows(gA.data(), n, k, p.hadamardBlock);
