@@ -793,8 +793,8 @@ struct KernelBuilder {
   Value build(Value init, bool parallel, int64_t tiledMinBatch) {
     // Binary codes below AVX-512 look a table up per row, 8 lanes at a
     // time: from 8 rows on, the f32 tile is cheaper (AVX2, b3g128 at batch
-    // 8: 3.8-5.0 ms against 8.0 ms on 4096x4096, 12.3-14.7 against
-    // 19.8-33.8 ms on 11008x4096; at batch 4 the two are even).
+    // 8: 3.8 ms against 6.7 ms on 4096x4096, 10.0 against 17.6 ms on
+    // 11008x4096; at batch 4 the lookups are 10 % faster: cpu-notes.md).
     if (w.signPlanes && w.int8Dot != Int8Dot::AVX512VNNI && tiledMinBatch > kBinaryTiledMinBatch)
       tiledMinBatch = kBinaryTiledMinBatch;
     if (tiledMinBatch <= 0 || !tileable())
